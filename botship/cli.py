@@ -1,0 +1,259 @@
+"""The `botship` command: headless deploys and profile management; with no arguments, the wizard's front door."""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+from pathlib import Path
+
+import click
+
+from .console import Console
+from .errors import BadInput, BotshipError, Cancelled, Problem, SpecInvalid
+from .locations import PROFILE_FILE
+
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_CANCELLED = 0, 1, 2, 130
+
+# The Console of the command being run, so errors that escape it are printed the way it prints.
+_console = Console()
+
+
+def _project_profiles(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[str]:
+    """Shell completion for --profile: the names in the project's botship.toml."""
+    from .profiles import ProfileStore
+
+    project = Path(ctx.params.get("project") or ".")
+    try:
+        return [n for n in ProfileStore(project).names() if n.startswith(incomplete)]
+    except BotshipError:
+        return []
+
+
+project_option = click.option(
+    "--project", type=click.Path(file_okay=False, path_type=Path), default=".", show_default=True,
+    is_eager=True, help="The bot project folder (where botship.toml lives).")
+profile_option = click.option(
+    "--profile", "-p", metavar="NAME", shell_complete=_project_profiles,
+    help="Profile from botship.toml; may be left out when the project has exactly one.")
+json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON Lines for programs instead of text.")
+
+
+def _use_console(as_json: bool) -> Console:
+    global _console
+    _console = Console(as_json=as_json)
+    return _console
+
+
+def _interactive(console: Console) -> bool:
+    return not console.as_json and sys.stdin.isatty() and sys.stdout.isatty()
+
+
+def _project(path: Path) -> Path:
+    if not path.is_dir():
+        raise BadInput(f"project folder {path} does not exist", fix="pass --project DIR pointing at your bot's folder")
+    return path.resolve()
+
+
+@click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(package_name="botship", prog_name="botship")
+@click.pass_context
+def cli(ctx: click.Context) -> None:
+    """Ship a trading bot to a scheduled AWS Lambda or Azure Functions bot, state kept safe between runs.
+
+    Answers are saved as profiles in your bot project's botship.toml; the commands below
+    re-run them without questions. (The interactive wizard comes in a later version; until
+    then `botship` alone prints this help.)
+
+    \b
+    Examples:
+      botship validate --profile prod          check a profile, every problem at once
+      botship deploy --profile prod --dry-run  show what a deploy would change
+      botship deploy --profile prod --yes      deploy from CI, no questions asked
+      botship profiles                         list saved profiles and their last deploy
+
+    Exit codes: 0 ok, 1 failed, 2 bad input, 130 cancelled.
+    """
+    if ctx.invoked_subcommand is None:
+        click.echo(ctx.get_help())
+
+
+@cli.command()
+@profile_option
+@project_option
+@click.option("--yes", "-y", is_flag=True, help="Deploy without asking to confirm the plan (for CI).")
+@click.option("--dry-run", is_flag=True, help="Show the plan and change nothing.")
+@click.option("--confirm-live", is_flag=True, help="Confirm deploying a profile whose mode is live (real money).")
+@json_option
+def deploy(profile: str | None, project: Path, yes: bool, dry_run: bool, confirm_live: bool, as_json: bool) -> int:
+    """Deploy a saved profile: show the plan, confirm, then run it step by step.
+
+    Each step reads the cloud before it writes, so re-running after a failure or Ctrl-C
+    continues where it stopped, and an unchanged re-run changes nothing. Secret values
+    come from the environment, the project's .env, the OS keyring, or a masked prompt.
+    """
+    from .deploy import run_deploy
+
+    console = _use_console(as_json)
+    return run_deploy(_project(project), profile, console, yes=yes, dry_run=dry_run,
+                      confirm_live=confirm_live, interactive=_interactive(console))
+
+
+@cli.command()
+@profile_option
+@project_option
+@json_option
+def validate(profile: str | None, project: Path, as_json: bool) -> int:
+    """Check a profile (or, without --profile, every profile) and the project's .env.
+
+    Every problem is reported at once, each naming its field and the rule it breaks;
+    nothing is sent to any cloud. Exit 2 when something is wrong.
+    """
+    from .envfile import ENV_FILE, read_env_file
+    from .profiles import ProfileStore
+
+    console = _use_console(as_json)
+    root = _project(project)
+    store = ProfileStore(root)
+    names = [profile] if profile else store.names()
+    if not names:
+        store.pick(None)  # raises the "no profiles" error with what to do
+    problems: list[tuple[str, Problem]] = [("", p) for p in read_env_file(root / ENV_FILE).problems]
+    for name in names:
+        try:
+            store.spec(name)
+        except SpecInvalid as exc:
+            problems += [(name, p) for p in exc.problems]
+        else:
+            console.record("valid", profile=name)
+            console.line(f"{click.style('✓', fg='green')} profile '{name}' is valid")
+    for name, problem in problems:
+        console.record("problem", profile=name or None, field=problem.field, message=problem.message)
+        where = f"profile '{name}': " if name else ""
+        console.line(f"{click.style('✗', fg='red')} {where}{click.style(problem.field, bold=True)}: {problem.message}")
+    if problems:
+        console.line(f"\n{len(problems)} problem(s). Fix each field above, then run `botship validate` again.")
+        return EXIT_BAD_INPUT
+    return EXIT_OK
+
+
+@cli.group(invoke_without_command=True)
+@project_option
+@json_option
+@click.pass_context
+def profiles(ctx: click.Context, project: Path, as_json: bool) -> int | None:
+    """List saved profiles with their last deploy; `show` and `delete` one."""
+    ctx.obj = {"project": project, "as_json": as_json}
+    if ctx.invoked_subcommand is not None:
+        return None
+    from .profiles import ProfileStore
+    from .record import load_records
+
+    console = _use_console(as_json)
+    root = _project(project)
+    store = ProfileStore(root)
+    records = load_records(root)
+    names = store.names()
+    if not names:
+        console.line(f"No profiles in {store.path}. Run `botship` to create one.")
+    for name in names:
+        raw = store.raw(name)
+        try:
+            spec = store.spec(name)
+            valid, mode, schedule = True, spec.mode, spec.schedule or "invoke only"
+        except SpecInvalid:
+            valid, mode, schedule = False, str(raw.get("mode", "paper")), str(raw.get("schedule", ""))
+        record = records.get(name)
+        last = f"{record.finished_at} on {record.where}" if record else "never deployed"
+        console.record("profile", name=name, valid=valid, platform=raw.get("platform"), bot_name=raw.get("bot_name"),
+                       mode=mode, schedule=schedule, last_deploy=record.finished_at if record else None)
+        state = "" if valid else click.style("  invalid: run `botship validate --profile " + name + "`", fg="red")
+        console.line(f"{click.style(name, bold=True):<20} {str(raw.get('platform', '?')):<8} "
+                     f"{str(raw.get('bot_name', '?')):<20} {mode.upper():<6} {schedule:<22} {last}{state}")
+    return EXIT_OK
+
+
+@profiles.command("show")
+@click.argument("name", shell_complete=_project_profiles)
+@click.pass_context
+def profiles_show(ctx: click.Context, name: str) -> int:
+    """Show one profile as validated, with its last deploy."""
+    from .profiles import ProfileStore
+    from .record import load_records
+
+    console = _use_console(ctx.obj["as_json"])
+    root = _project(ctx.obj["project"])
+    spec = ProfileStore(root).spec(name)
+    record = load_records(root).get(name)
+    console.record("profile", name=name, spec=spec.model_dump(mode="json"),
+                   last_deploy=record.__dict__ if record else None)
+    from .console import mode_badge
+
+    console.line(f"{mode_badge(spec.mode)} profile {click.style(name, bold=True)}")
+    for key, value in spec.describe()[1:]:
+        console.line(f"  {key:<9} {value}")
+    console.line(f"  {'size':<9} {spec.memory_mb} MB memory, {spec.timeout_s} s timeout")
+    if spec.env:
+        console.line(f"  {'env':<9} {', '.join(f'{k}={v}' for k, v in spec.env.items())}")
+    console.line(f"  {'last':<9} " + (f"{record.finished_at} on {record.where}" if record else "never deployed"))
+    return EXIT_OK
+
+
+@profiles.command("delete")
+@click.argument("name", shell_complete=_project_profiles)
+@click.option("--yes", "-y", is_flag=True, help="Delete without asking.")
+@click.pass_context
+def profiles_delete(ctx: click.Context, name: str, yes: bool) -> int:
+    """Delete a profile from botship.toml (a deployed bot keeps running; destroy it first if you mean to)."""
+    from .profiles import ProfileStore
+
+    console = _use_console(ctx.obj["as_json"])
+    store = ProfileStore(_project(ctx.obj["project"]))
+    store.raw(name)
+    if not yes:
+        if not _interactive(console):
+            raise BadInput(f"deleting profile '{name}' needs confirmation", fix="pass --yes")
+        import questionary
+
+        if not questionary.confirm(f"Delete profile '{name}' from {PROFILE_FILE}?", default=False).unsafe_ask():
+            raise Cancelled("nothing was deleted")
+    store.delete(name)
+    console.record("deleted", profile=name)
+    console.line(f"Deleted profile '{name}'. A bot it deployed is still running.")
+    return EXIT_OK
+
+
+@cli.command(short_help="Print the shell completion script.")
+@click.argument("shell", type=click.Choice(["bash", "zsh", "fish"]))
+def completion(shell: str) -> int:
+    """Print the shell completion script, e.g. `eval "$(botship completion bash)"` in ~/.bashrc."""
+    from click.shell_completion import get_completion_class
+
+    completer = get_completion_class(shell)(cli, {}, "botship", "_BOTSHIP_COMPLETE")
+    click.echo(completer.source())
+    return EXIT_OK
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI and turn every outcome into an exit code; no traceback ever reaches the user."""
+    try:
+        result = cli.main(args=argv, prog_name="botship", standalone_mode=False)
+        return result if isinstance(result, int) else EXIT_OK
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except (click.exceptions.Abort, KeyboardInterrupt):
+        _console.error(Cancelled("cancelled", "nothing more was changed"))
+        return EXIT_CANCELLED
+    except click.ClickException as exc:
+        exc.show()
+        return EXIT_BAD_INPUT if isinstance(exc, click.UsageError) else EXIT_FAILED
+    except BotshipError as exc:
+        _console.error(exc)
+        return exc.exit_code
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: one clear line, exit 1
+        if os.environ.get("BOTSHIP_DEBUG"):
+            traceback.print_exc()
+        _console.error(BotshipError(f"internal error: {type(exc).__name__}: {exc}",
+                                    "this is a bug in botship, not in your bot or profile",
+                                    "re-running is safe; run with BOTSHIP_DEBUG=1 to see the traceback and report it"))
+        return EXIT_FAILED

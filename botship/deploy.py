@@ -1,0 +1,93 @@
+"""A headless deploy of one profile: validate, confirm live, find secrets, plan, confirm, run, record."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+
+from .console import Console
+from .errors import BadInput, Cancelled
+from .profiles import ProfileStore
+from .record import DeployRecord, save_record
+from .secret_values import resolve_secrets
+from .spec import DeploySpec
+
+EXIT_CODES = {"ok": 0, "failed": 1, "cancelled": 130}
+
+
+def require_live_confirmation(spec: DeploySpec, profile: str, *, confirmed: bool, interactive: bool) -> None:
+    """A live deploy goes ahead only when confirmed: by flag, or by typing the bot's name."""
+    if spec.mode != "live" or confirmed:
+        return
+    if not interactive:
+        raise BadInput(
+            f"profile '{profile}' deploys {spec.bot_name} in LIVE mode: it will trade real money",
+            "a live deploy must be confirmed explicitly",
+            "pass --confirm-live to deploy it live, or set mode = \"paper\" in the profile",
+        )
+    import questionary
+
+    typed = questionary.text(
+        f"LIVE mode: {spec.bot_name} will trade real money. Type the bot's name to confirm:").unsafe_ask()
+    if (typed or "").strip() != spec.bot_name:
+        raise Cancelled("live deploy not confirmed", "nothing was changed")
+
+
+def run_deploy(project: Path, profile: str | None, console: Console, *, yes: bool, dry_run: bool,
+               confirm_live: bool, interactive: bool) -> int:
+    from botship.providers import provider_class
+    from botship.providers.base import DeployContext
+    from botship.providers.engine import fan_out, start_run
+    from botship.providers.journal import Journal
+
+    store = ProfileStore(project)
+    name = store.pick(profile)
+    spec = store.spec(name)
+    if not dry_run:
+        require_live_confirmation(spec, name, confirmed=confirm_live, interactive=interactive)
+    provider = provider_class(spec.platform)(spec)
+    secrets = resolve_secrets(spec.secrets, project=project, bot_name=spec.bot_name, interactive=interactive)
+    masker = secrets.masker()
+    console.line(f"Reading {spec.where} to plan…")
+    plan = provider.plan(DeployContext(project, name, secrets))
+    console.plan(plan)
+    if dry_run:
+        console.line("Dry run: nothing was changed.")
+        return 0
+    if plan.is_noop:
+        console.line("Everything is up to date.")
+    elif not yes:
+        if not interactive:
+            raise BadInput("the plan needs confirmation before it changes anything",
+                           fix="pass --yes to deploy without asking (as in CI), or --dry-run to only look")
+        import questionary
+
+        if not questionary.confirm("Deploy this plan?", default=True).unsafe_ask():
+            raise Cancelled("deploy not confirmed", "nothing was changed")
+    journal = Journal.for_run(project, name, masker)
+    journal.write({"type": "plan", "profile": name, **plan.as_dict()})
+    handle = start_run(plan, fan_out(console.event, journal), masker)
+    result = _wait(handle, console)
+    if result.ok:
+        save_record(project, DeployRecord(
+            profile=name, platform=spec.platform, bot_name=spec.bot_name, mode=spec.mode, where=spec.where,
+            status=result.status, finished_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            journal=str(journal.path.relative_to(project)), outputs=masker.mask_data(result.outputs)))
+    return EXIT_CODES[result.status]
+
+
+def _wait(handle, console: Console):
+    """Wait for the run; the first Ctrl-C cancels cleanly between calls, a second one stops waiting."""
+    interrupted = False
+    while True:
+        try:
+            result = handle.wait(0.2)
+        except KeyboardInterrupt:
+            if interrupted:
+                raise
+            interrupted = True
+            handle.cancel()
+            console.line("Cancelling: stopping after the current cloud call (Ctrl-C again to stop waiting)…")
+            continue
+        if result is not None:
+            return result

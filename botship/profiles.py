@@ -1,0 +1,148 @@
+"""Saved answers: `[profiles.NAME]` tables in the project's `botship.toml`, edited without losing comments."""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import tomlkit
+from tomlkit.exceptions import ParseError, TOMLKitError
+from tomlkit.items import AoT, InlineTable, Table
+
+from .errors import BadInput
+from .locations import PROFILE_FILE
+from .masking import Masker
+from .spec import DeploySpec, build_spec, to_profile
+
+PROFILE_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
+# Tables written as `[profiles.NAME.KEY]`; other mappings are written inline (`env = { A = "1" }`).
+_SUBTABLES = ("aws", "azure")
+
+
+def check_profile_name(name: str) -> str:
+    if not PROFILE_NAME.fullmatch(name):
+        raise BadInput(
+            f"'{name}' is not a valid profile name",
+            "profile names are 1–32 lower-case letters, digits, '-' or '_', starting with a letter or digit",
+            "pick a name like 'prod' or 'paper-eu'",
+        )
+    return name
+
+
+class ProfileStore:
+    """The profiles of one bot project."""
+
+    def __init__(self, project: Path) -> None:
+        self.project = project
+        self.path = project / PROFILE_FILE
+
+    def _document(self) -> tomlkit.TOMLDocument:
+        if not self.path.is_file():
+            return tomlkit.document()
+        try:
+            doc = tomlkit.parse(self.path.read_text(encoding="utf-8"))
+        except ParseError as exc:
+            raise BadInput(f"{PROFILE_FILE} line {exc.line}, column {exc.col}: {str(exc).split(' at line')[0]}",
+                           "the file is not valid TOML", f"fix line {exc.line} of {self.path}") from None
+        except (OSError, UnicodeDecodeError, TOMLKitError) as exc:
+            raise BadInput(f"cannot read {PROFILE_FILE}: {exc}", fix=f"check {self.path}") from None
+        profiles = doc.get("profiles")
+        if profiles is not None and not isinstance(profiles, Table):
+            raise BadInput(f"{PROFILE_FILE}: 'profiles' must be a table of [profiles.NAME] tables",
+                           fix="see `botship profiles --help` for the format")
+        return doc
+
+    def _profiles(self, doc: tomlkit.TOMLDocument) -> dict[str, Any]:
+        return doc.get("profiles") or {}
+
+    def names(self) -> list[str]:
+        return sorted(self._profiles(self._document()))
+
+    def pick(self, name: str | None) -> str:
+        """`name`, or the only profile when none is given."""
+        if name:
+            return name
+        names = self.names()
+        if len(names) == 1:
+            return names[0]
+        if not names:
+            raise BadInput(f"no profiles in {self.path}", fix="run `botship` in the project to create one with the wizard")
+        raise BadInput("which profile?", f"{PROFILE_FILE} has {len(names)}: {', '.join(names)}", "pass --profile NAME")
+
+    def raw(self, name: str) -> dict[str, Any]:
+        """The profile's table as plain data, unvalidated."""
+        profiles = self._profiles(self._document())
+        if name not in profiles:
+            known = ", ".join(sorted(profiles)) or "none yet"
+            raise BadInput(f"no profile '{name}' in {self.path}", f"profiles there: {known}",
+                           "run `botship profiles` to list them, or `botship` to create one")
+        table = profiles[name]
+        if not isinstance(table, Table | InlineTable):
+            raise BadInput(f"profile '{name}' in {PROFILE_FILE} is not a table", fix=f"write it as [profiles.{name}]")
+        return table.unwrap()
+
+    def spec(self, name: str) -> DeploySpec:
+        """The profile validated into a spec; raises SpecInvalid with every problem at once."""
+        return build_spec(self.raw(name), self.project, source=f"profile '{name}' in {PROFILE_FILE}")
+
+    def save(self, name: str, spec: DeploySpec, secrets: Masker | None = None) -> None:
+        """Write the spec as profile `name`, keeping every other line, comment and profile as it was."""
+        check_profile_name(name)
+        data = to_profile(spec)
+        if secrets and secrets.contains_secret(tomlkit.dumps(data)):
+            raise BadInput(f"refusing to save profile '{name}': it would contain a secret value",
+                           f"{PROFILE_FILE} is meant to be committed; secret values never go in it",
+                           "list the variable under secrets and keep its value in .env, the environment or the keyring")
+        doc = self._document()
+        if "profiles" not in doc:
+            doc["profiles"] = tomlkit.table(is_super_table=True)
+        profiles = doc["profiles"]
+        if name not in profiles:
+            profiles[name] = tomlkit.table()
+        _merge(profiles[name], data)
+        self._write(tomlkit.dumps(doc))
+
+    def delete(self, name: str) -> None:
+        doc = self._document()
+        profiles = self._profiles(doc)
+        if name not in profiles:
+            self.raw(name)  # raises the helpful "no profile" error
+        del profiles[name]
+        self._write(tomlkit.dumps(doc))
+
+    def _write(self, text: str) -> None:
+        # Write-then-rename so a crash never leaves a half-written profile file behind.
+        fd, tmp = tempfile.mkstemp(dir=self.project, prefix=f".{PROFILE_FILE}.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(text)
+            if self.path.exists():
+                os.chmod(tmp, self.path.stat().st_mode & 0o777)
+            os.replace(tmp, self.path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+
+def _merge(table: Table | InlineTable, data: dict[str, Any]) -> None:
+    """Make `table` hold `data`, touching only keys whose values changed (so comments survive)."""
+    for key in [k for k in table if k not in data]:
+        del table[key]
+    for key, value in data.items():
+        current = table.get(key)
+        if isinstance(value, dict):
+            if isinstance(current, Table | InlineTable) and not isinstance(current, AoT):
+                _merge(current, value)
+                continue
+            fresh = tomlkit.table() if key in _SUBTABLES else tomlkit.inline_table()
+            fresh.update(value)
+            table[key] = fresh
+        elif current is None or _plain(current) != value:
+            table[key] = value
+
+
+def _plain(item: Any) -> Any:
+    return item.unwrap() if hasattr(item, "unwrap") else item

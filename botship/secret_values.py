@@ -1,0 +1,128 @@
+"""Secret values for a deploy: found in the environment, `.env`, the OS keyring, or asked for — never saved by botship."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from .envfile import ENV_FILE, read_env_file
+from .errors import BadInput, Cancelled
+from .masking import Masker
+
+KEYRING_SERVICE = "botship"
+
+
+@dataclass(frozen=True)
+class SecretValue:
+    """One secret's value and where it came from (`environment`, `.env`, `keyring`, `prompt`)."""
+
+    name: str
+    value: str
+    source: str
+
+    def __repr__(self) -> str:
+        return f"SecretValue({self.name!r}, '***', source={self.source!r})"
+
+
+class SecretValues(Mapping[str, str]):
+    """Resolved secret values by name; repr and str never show a value."""
+
+    def __init__(self, items: list[SecretValue] = ()) -> None:  # type: ignore[assignment]
+        self._items = {item.name: item for item in items}
+
+    def __getitem__(self, name: str) -> str:
+        return self._items[name].value
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __repr__(self) -> str:
+        return f"SecretValues({', '.join(self._items)})"
+
+    def source(self, name: str) -> str:
+        return self._items[name].source
+
+    def masker(self) -> Masker:
+        return Masker(item.value for item in self._items.values())
+
+
+def _keyring_user(bot_name: str, name: str) -> str:
+    return f"{bot_name}/{name}"
+
+
+def keyring_get(bot_name: str, name: str) -> str | None:
+    """The value remembered in the OS keyring, or None when absent — or when no keyring is usable."""
+    try:
+        import keyring
+
+        return keyring.get_password(KEYRING_SERVICE, _keyring_user(bot_name, name))
+    except Exception:  # noqa: BLE001 - a missing, locked or broken keyring is skipped quietly, by design
+        return None
+
+
+def keyring_remember(bot_name: str, name: str, value: str) -> bool:
+    """Remember a value in the OS keyring; False when no keyring is usable."""
+    try:
+        import keyring
+
+        keyring.set_password(KEYRING_SERVICE, _keyring_user(bot_name, name), value)
+        return True
+    except Exception:  # noqa: BLE001 - same as keyring_get: the keyring is optional
+        return False
+
+
+def _ask_masked(name: str) -> str | None:
+    import questionary
+
+    return questionary.password(f"Value for secret {name}:").unsafe_ask()
+
+
+def resolve_secrets(
+    names: list[str],
+    *,
+    project: Path,
+    bot_name: str,
+    environ: Mapping[str, str] | None = None,
+    interactive: bool | None = None,
+    ask: Callable[[str], str | None] = _ask_masked,
+) -> SecretValues:
+    """Find each secret: process environment, then `.env`, then the keyring, then a masked prompt on a terminal."""
+    environ = os.environ if environ is None else environ
+    interactive = sys.stdin.isatty() if interactive is None else interactive
+    dotenv = read_env_file(project / ENV_FILE).values if names else {}
+    found: list[SecretValue] = []
+    missing: list[str] = []
+    for name in names:
+        if environ.get(name):
+            found.append(SecretValue(name, environ[name], "environment"))
+        elif dotenv.get(name):
+            found.append(SecretValue(name, dotenv[name], ENV_FILE))
+        elif (value := keyring_get(bot_name, name)) is not None:
+            found.append(SecretValue(name, value, "keyring"))
+        elif interactive:
+            try:
+                value = ask(name)
+            except KeyboardInterrupt:
+                value = None
+            if value is None:
+                raise Cancelled("cancelled while asking for secret values", "nothing was changed")
+            if not value:
+                missing.append(name)
+            else:
+                found.append(SecretValue(name, value, "prompt"))
+        else:
+            missing.append(name)
+    if missing:
+        raise BadInput(
+            f"no value for secret{'s' if len(missing) > 1 else ''} {', '.join(missing)}",
+            "botship looked in the process environment, the project's .env and the OS keyring",
+            f"set {missing[0]}=… in the environment or in .env (never in botship.toml), "
+            "or run interactively to be asked",
+        )
+    return SecretValues(found)

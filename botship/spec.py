@@ -1,0 +1,440 @@
+"""The deploy spec: every answer a deployment needs, each field declared once with its rule and help."""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import re
+import zoneinfo
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+    ValidationInfo,
+    model_validator,
+)
+from pydantic_core import InitErrorDetails, PydanticCustomError
+
+from .entrypoint import check_entry_in_project, parse_entry
+from .errors import Problem, SpecInvalid
+from .schedule import parse_schedule
+
+PLATFORMS: dict[str, str] = {"aws": "AWS Lambda", "azure": "Azure Functions", "sandbox": "Sandbox"}
+SECRET_NAME_HINTS = ("_KEY", "_SECRET", "TOKEN", "PASSWORD")
+ENV_LIMIT_BYTES = 4096
+# Room kept for the variables botship itself sets (mode, state dir, secret reference, bucket…).
+ENV_RESERVED_BYTES = 768
+ENV_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+_RESERVED_ENV = {
+    "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN", "AWS_EXECUTION_ENV", "AWS_S3_STATE_BUCKET_NAME", "LAMBDA_TASK_ROOT",
+    "LAMBDA_RUNTIME_DIR", "TZ", "AZURE_STORAGE_CONNECTION_STRING", "AZURE_STORAGE_CONTAINER_NAME",
+}
+_RESERVED_ENV_PREFIXES = ("BOTSHIP_", "AWS_LAMBDA_", "FUNCTIONS_", "AZUREWEBJOBS", "WEBSITE_", "_")
+
+
+def _fail(message: str) -> PydanticCustomError:
+    return PydanticCustomError("botship", message.replace("{", "{{").replace("}", "}}"))
+
+
+def looks_secret(name: str) -> bool:
+    """Whether a variable name suggests a credential (`*_KEY`, `*_SECRET`, `*TOKEN*`, `*PASSWORD*`)."""
+    upper = name.upper()
+    return upper.endswith(("_KEY", "_SECRET")) or "TOKEN" in upper or "PASSWORD" in upper
+
+
+# ---- single-field rules -------------------------------------------------------------------
+
+def _check_bot_name(value: str) -> str:
+    if not 2 <= len(value) <= 32:
+        raise _fail(f"must be 2–32 characters, got {len(value)}")
+    if value != value.lower() and re.fullmatch(r"[A-Za-z0-9-]+", value):
+        raise _fail(f"use lower-case only, e.g. '{value.lower()}'")
+    if not re.fullmatch(r"[a-z0-9-]+", value):
+        bad = sorted({c for c in value if not re.fullmatch(r"[a-z0-9-]", c)})
+        raise _fail(f"only lower-case letters, digits and hyphens are allowed (not {' '.join(map(repr, bad))})")
+    if not value[0].isalpha():
+        raise _fail("must start with a letter")
+    if value.endswith("-"):
+        raise _fail("must not end with a hyphen")
+    if "--" in value:
+        raise _fail("must not contain two hyphens in a row")
+    return value
+
+
+def _check_entry(value: str, info: ValidationInfo) -> str:
+    try:
+        module, attribute = parse_entry(value)
+        project = (info.context or {}).get("project")
+        if project is not None:
+            check_entry_in_project(Path(project), module, attribute)
+    except ValueError as exc:
+        raise _fail(str(exc)) from None
+    return value
+
+
+def _python_from_toml(value: Any) -> Any:
+    # `python = 3.12` (a TOML float) is a common slip; read it as the string it means.
+    return repr(value) if isinstance(value, float) else value
+
+
+def _check_schedule(value: str) -> str:
+    try:
+        return str(parse_schedule(value))
+    except ValueError as exc:
+        raise _fail(str(exc)) from None
+
+
+@functools.cache
+def _zones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+def _check_timezone(value: str) -> str:
+    if value in _zones():
+        return value
+    close = difflib.get_close_matches(value, _zones(), n=1)
+    hint = f"; did you mean '{close[0]}'?" if close else "; use an IANA name like 'Europe/Amsterdam' or 'UTC'"
+    raise _fail(f"'{value}' is not a known time zone{hint}")
+
+
+def _check_var_name(value: str) -> str:
+    if not ENV_NAME.fullmatch(value):
+        raise _fail(f"'{value}' is not a valid variable name: start with a letter, then letters, digits or '_'")
+    upper = value.upper()
+    if upper in _RESERVED_ENV or upper.startswith(_RESERVED_ENV_PREFIXES):
+        raise _fail(f"'{value}' is reserved by botship or the cloud runtime; choose another name")
+    return value
+
+
+def _check_plain_var_name(value: str) -> str:
+    _check_var_name(value)
+    if looks_secret(value):
+        raise _fail(f"'{value}' looks like a secret: list it under `secrets` so its value never lands in botship.toml")
+    return value
+
+
+def _stringify(value: Any) -> Any:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value)
+    return value
+
+
+def _check_env_size(env: dict[str, str]) -> dict[str, str]:
+    size = sum(len(k.encode()) + len(v.encode()) for k, v in env.items())
+    budget = ENV_LIMIT_BYTES - ENV_RESERVED_BYTES
+    if size > budget:
+        raise _fail(
+            f"variables take {size} bytes; the cloud allows {ENV_LIMIT_BYTES} in total and botship needs "
+            f"{ENV_RESERVED_BYTES} of them, so keep these under {budget}: move large values into files in the project"
+        )
+    return env
+
+
+def _check_unique(names: list[str]) -> list[str]:
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise _fail(f"listed more than once: {', '.join(dupes)}")
+    return names
+
+
+def _check_tag_key(value: str) -> str:
+    if not 1 <= len(value) <= 128:
+        raise _fail(f"tag key must be 1–128 characters, got {len(value)}")
+    if value.lower().startswith(("aws:", "botship:", "azure", "microsoft", "windows")):
+        raise _fail(f"tag key '{value}' uses a reserved prefix")
+    if re.search(r"[<>%&\\?/]", value):
+        raise _fail(f"tag key '{value}' contains a character Azure rejects (< > % & \\ ? /)")
+    return value
+
+
+def _check_tag_value(value: str) -> str:
+    if len(value) > 256:
+        raise _fail(f"tag value must be at most 256 characters, got {len(value)}")
+    return value
+
+
+def _pattern(regex: str, what: str) -> AfterValidator:
+    compiled = re.compile(regex)
+
+    def check(value: str) -> str:
+        if not compiled.fullmatch(value):
+            raise _fail(f"'{value}' is not {what}")
+        return value
+
+    return AfterValidator(check)
+
+
+BotName = Annotated[str, AfterValidator(_check_bot_name)]
+Entry = Annotated[str, AfterValidator(_check_entry)]
+PythonVersion = Annotated[Literal["3.11", "3.12", "3.13"], BeforeValidator(_python_from_toml)]
+ScheduleText = Annotated[str, AfterValidator(_check_schedule)]
+Timezone = Annotated[str, AfterValidator(_check_timezone)]
+EnvName = Annotated[str, AfterValidator(_check_plain_var_name)]
+EnvValue = Annotated[str, BeforeValidator(_stringify)]
+Env = Annotated[dict[EnvName, EnvValue], AfterValidator(_check_env_size)]
+SecretName = Annotated[str, AfterValidator(_check_var_name)]
+Secrets = Annotated[list[SecretName], AfterValidator(_check_unique)]
+TagKey = Annotated[str, AfterValidator(_check_tag_key)]
+TagValue = Annotated[str, BeforeValidator(_stringify), AfterValidator(_check_tag_value)]
+Tags = Annotated[dict[TagKey, TagValue], Field(max_length=40)]
+Region = Annotated[str, _pattern(r"[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d{1,2}", "an AWS region name like 'eu-west-1'")]
+SubscriptionId = Annotated[
+    str, _pattern(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}",
+                  "a subscription id (a GUID like 00000000-0000-0000-0000-000000000000)")
+]
+ResourceGroup = Annotated[
+    str, _pattern(r"[-\w.()]{0,89}[-\w()]", "a resource group name (1–90 letters, digits, - _ . ( ), not ending in '.')")
+]
+Location = Annotated[str, _pattern(r"[a-z][a-z0-9]{2,29}", "an Azure location like 'westeurope'")]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=False)
+
+
+class AwsSettings(_Strict):
+    """Where on AWS the bot lives."""
+
+    region: Region = Field(description="AWS region to deploy to, e.g. eu-west-1")
+    profile: str | None = Field(None, description="profile from your AWS config; empty uses the standard credential chain")
+
+
+class AzureSettings(_Strict):
+    """Where on Azure the bot lives."""
+
+    subscription_id: SubscriptionId = Field(description="Azure subscription id (a GUID)")
+    resource_group: ResourceGroup = Field(description="resource group to create or reuse")
+    location: Location = Field(description="Azure location, e.g. westeurope")
+    plan: Literal["flex", "consumption"] = Field("flex", description="hosting plan: Flex Consumption (current) or Consumption (retiring 2028)")
+
+
+class DeploySpec(_Strict):
+    """Everything one deployment of one bot needs; secret values are never part of it."""
+
+    platform: Literal["aws", "azure", "sandbox"] = Field(
+        description="where the bot runs: aws (Lambda), azure (Functions) or sandbox (local AWS emulator, no account)")
+    bot_name: BotName = Field(
+        description="the bot's name, 2–32 lower-case letters, digits and hyphens; cloud resource names derive from it")
+    entry: Entry = Field(
+        description="module:attribute of the bot's entry point — a (event, context) callable or an app with .run()")
+    python: PythonVersion = Field("3.12", description="Python version of the cloud runtime: 3.11, 3.12 or 3.13")
+    packaging: Literal["zip", "image"] = Field(
+        "zip", description="zip package or container image (image is AWS only; Azure always uses zip)")
+    memory_mb: int = Field(512, description="memory for each run in MB (AWS 128–10240; Azure Flex 512, 2048 or 4096)")
+    timeout_s: int = Field(300, description="longest a run may take, in seconds (AWS 1–900; Azure Consumption 1–600)")
+    ephemeral_mb: int = Field(512, description="/tmp space in MB, AWS only (512–10240)")
+    schedule: ScheduleText | None = Field(
+        None, description="when the bot runs: rate(15 minutes) or cron(0 9 * * ? *); empty = only when invoked")
+    timezone: Timezone = Field("UTC", description="IANA time zone the schedule is read in, e.g. Europe/Amsterdam")
+    env: Env = Field(default_factory=dict, description="plain environment variables passed to the bot (no secrets)")
+    secrets: Secrets = Field(
+        default_factory=list, description="names of secret variables; values come from the environment, .env, keyring or a prompt")
+    mode: Literal["paper", "live"] = Field(
+        "paper", description="paper trades on paper; live trades real money and needs explicit confirmation")
+    aws: AwsSettings | None = Field(None, description="AWS settings (region, profile)")
+    azure: AzureSettings | None = Field(None, description="Azure settings (subscription, resource group, location, plan)")
+    tags: Tags = Field(default_factory=dict, description="extra tags put on every resource botship creates")
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _every_problem_at_once(cls, data: Any, handler: Any, info: ValidationInfo) -> DeploySpec:
+        # Field errors and cross-field rules are reported together, so one `validate` shows everything.
+        try:
+            spec = handler(data)
+        except ValidationError as exc:
+            errors = [(tuple(e["loc"]), _message(e)) for e in exc.errors()]
+            values, given = _valid_fields(data, info.context)
+        else:
+            errors = []
+            values, given = dict(spec), set(spec.model_fields_set)
+        errors += [(loc, msg) for loc, msg in _cross_field_problems(values, given) if (loc, msg) not in errors]
+        if errors:
+            raise ValidationError.from_exception_data(
+                cls.__name__,
+                [InitErrorDetails(type=_fail(msg), loc=loc, input=None) for loc, msg in errors],
+            )
+        return spec
+
+    @property
+    def platform_title(self) -> str:
+        return PLATFORMS[self.platform]
+
+    @property
+    def where(self) -> str:
+        """Where the bot lives, in words: platform and region or location."""
+        if self.platform == "aws" and self.aws:
+            return f"{self.platform_title} ({self.aws.region})"
+        if self.platform == "azure" and self.azure:
+            return f"{self.platform_title} ({self.azure.location}, {self.azure.resource_group})"
+        if self.platform == "sandbox":
+            return f"{self.platform_title} (local emulator)"
+        return self.platform_title
+
+    def describe(self) -> list[tuple[str, str]]:
+        """What a plan or summary shows about this spec, mode first."""
+        return [
+            ("mode", self.mode.upper()),
+            ("bot", self.bot_name),
+            ("platform", self.where),
+            ("entry", self.entry),
+            ("python", self.python),
+            ("schedule", f"{self.schedule} ({self.timezone})" if self.schedule else "none (runs only when invoked)"),
+            ("secrets", ", ".join(self.secrets) or "none"),
+        ]
+
+
+@dataclass(frozen=True)
+class Limit:
+    """An allowed range, or a set of allowed values, for one sizing field on one platform."""
+
+    low: int = 0
+    high: int = 0
+    choices: tuple[int, ...] = ()
+
+    def check(self, value: int) -> str | None:
+        if self.choices:
+            return None if value in self.choices else f"must be one of {', '.join(map(str, self.choices))}"
+        return None if self.low <= value <= self.high else f"must be between {self.low} and {self.high}"
+
+
+_AWS_LIMITS = {"memory_mb": Limit(128, 10240), "timeout_s": Limit(1, 900), "ephemeral_mb": Limit(512, 10240)}
+_LIMITS: dict[str, dict[str, Limit]] = {
+    "aws": _AWS_LIMITS,
+    "sandbox": _AWS_LIMITS,
+    "azure/flex": {"memory_mb": Limit(choices=(512, 2048, 4096)), "timeout_s": Limit(1, 14400)},
+    "azure/consumption": {"timeout_s": Limit(1, 600)},
+}
+
+
+def limits_for(platform: str, azure_plan: str = "flex") -> dict[str, Limit]:
+    """The sizing limits on a platform; a field missing here does not apply there."""
+    return _LIMITS[f"azure/{azure_plan}" if platform == "azure" else platform]
+
+
+def _cross_field_problems(values: dict[str, Any], given: set[str]) -> list[tuple[tuple, str]]:
+    problems: list[tuple[tuple, str]] = []
+    platform = values.get("platform")
+    if platform:
+        azure = values.get("azure")
+        plan = azure.plan if azure else "flex"
+        where = PLATFORMS[platform] + (f" ({plan} plan)" if platform == "azure" else "")
+        limits = limits_for(platform, plan)
+        for name in ("memory_mb", "timeout_s", "ephemeral_mb"):
+            if name not in values:
+                continue
+            limit = limits.get(name)
+            if limit is None:
+                if name in given:
+                    problems.append(((name,), f"does not apply to {where}; remove it"))
+            elif (msg := limit.check(values[name])) is not None:
+                problems.append(((name,), f"{msg} on {where} (got {values[name]})"))
+        if platform == "azure" and values.get("packaging") == "image":
+            problems.append((("packaging",), "Azure Functions deploys zip packages only; use packaging = \"zip\""))
+        if platform in ("aws", "azure") and platform in values and values[platform] is None:
+            keys = "region" if platform == "aws" else "subscription_id, resource_group and location"
+            problems.append(((platform,), f"required for platform '{platform}': add a [profiles.NAME.{platform}] table with {keys}"))
+    both = sorted(set(values.get("env", {})) & set(values.get("secrets", [])))
+    for name in both:
+        problems.append((("env", name), "also listed in secrets; keep it in one place (secrets, if it is sensitive)"))
+    return problems
+
+
+@functools.cache
+def _field_adapter(name: str) -> TypeAdapter:
+    info = DeploySpec.model_fields[name]
+    if not info.metadata:
+        return TypeAdapter(info.annotation)
+    return TypeAdapter(Annotated[(info.annotation, *info.metadata)])  # type: ignore[valid-type]
+
+
+def _valid_fields(data: Any, context: Any) -> tuple[dict[str, Any], set[str]]:
+    """Each field of `data` that is valid on its own, plus defaults for the absent ones."""
+    if not isinstance(data, dict):
+        return {}, set()
+    values: dict[str, Any] = {}
+    for name, info in DeploySpec.model_fields.items():
+        if name not in data:
+            if not info.is_required():
+                values[name] = info.get_default(call_default_factory=True)
+            continue
+        try:
+            values[name] = _field_adapter(name).validate_python(data[name], context=context)
+        except ValidationError:
+            pass
+    return values, set(data) & set(DeploySpec.model_fields)
+
+
+def _message(error: dict[str, Any]) -> str:
+    kind = error["type"]
+    loc = error["loc"]
+    if kind == "botship":
+        return error["msg"]
+    if kind == "missing":
+        model: type[BaseModel] = DeploySpec
+        for part in loc[:-1]:
+            model = {"aws": AwsSettings, "azure": AzureSettings}.get(str(part), model)
+        info = model.model_fields.get(str(loc[-1]))
+        return f"required — {info.description}" if info else "required"
+    if kind == "extra_forbidden":
+        model = {"aws": AwsSettings, "azure": AzureSettings}.get(str(loc[0]), DeploySpec) if len(loc) > 1 else DeploySpec
+        close = difflib.get_close_matches(str(loc[-1]), model.model_fields, n=1)
+        return "unknown key" + (f"; did you mean '{close[0]}'?" if close else f"; known keys: {', '.join(model.model_fields)}")
+    if loc == ("secrets",) and kind == "list_type" and isinstance(error.get("input"), dict):
+        return "list secret names only, e.g. secrets = [\"API_KEY\"]; values belong in .env or the environment, never here"
+    return f"{error['msg']} (got {error['input']!r})"
+
+
+def problems_of(exc: ValidationError) -> list[Problem]:
+    """A pydantic error as problems, each naming its field path."""
+    out = []
+    for e in exc.errors():
+        path = ""
+        for part in e["loc"]:
+            if part == "[key]":
+                continue
+            path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+        out.append(Problem(path, _message(e) if e["type"] != "botship" else e["msg"]))
+    return out
+
+
+def build_spec(data: dict[str, Any], project: Path | None = None, source: str = "the deploy spec") -> DeploySpec:
+    """Validate answers into a spec, or raise SpecInvalid listing every problem at once."""
+    try:
+        return DeploySpec.model_validate(data, context={"project": project} if project else None)
+    except ValidationError as exc:
+        raise SpecInvalid(problems_of(exc), source) from None
+
+
+def check_field(name: str, value: Any, answers: dict[str, Any], project: Path | None = None) -> list[Problem]:
+    """Problems of one answer given the others — what a wizard input shows as the user types."""
+    context = {"project": project} if project else None
+    try:
+        checked = _field_adapter(name).validate_python(value, context=context)
+    except ValidationError as exc:
+        return [Problem(_join(name, p.field), p.message) for p in problems_of(exc)]
+    values, given = _valid_fields({**answers, name: checked}, context)
+    return [Problem(".".join(map(str, loc)), msg) for loc, msg in _cross_field_problems(values, given) if loc[0] == name]
+
+
+def _join(name: str, sub: str) -> str:
+    return name if not sub else f"{name}{sub}" if sub.startswith("[") else f"{name}.{sub}"
+
+
+def to_profile(spec: DeploySpec) -> dict[str, Any]:
+    """The spec as a profile table: what was set or differs from the default, plus the identifying keys."""
+    data = spec.model_dump(mode="json", exclude_none=True, exclude_defaults=True)
+    for key in ("platform", "bot_name", "entry", "python", "mode"):
+        data[key] = getattr(spec, key)
+    order = list(DeploySpec.model_fields)
+    return {k: data[k] for k in sorted(data, key=order.index)}

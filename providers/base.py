@@ -1,0 +1,96 @@
+"""The provider interface: what every cloud (AWS, Azure, the sandbox) offers the engine, the CLI and the TUI.
+
+A provider is built for one spec (`Provider(spec)`); it reads the cloud to plan, and its
+plans' steps do the writing. Nothing here names a cloud: each provider keeps its own
+details in the `extra` dicts of the value objects below.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+from botship.masking import Masker
+from botship.secret_values import SecretValues
+from botship.spec import DeploySpec
+
+from .plan import Plan
+
+
+@dataclass(frozen=True)
+class Check:
+    """One pre-flight check: `ok` is True, False, or None when it could not be checked (a warning)."""
+
+    name: str
+    ok: bool | None
+    detail: str = ""
+    fix: str = ""
+
+
+@dataclass
+class DeployContext:
+    """What a deploy knows besides the spec: the project folder, the profile, and the secret values."""
+
+    project: Path
+    profile: str
+    secrets: SecretValues = field(default_factory=SecretValues)
+
+    @property
+    def masker(self) -> Masker:
+        return self.secrets.masker()
+
+
+@dataclass
+class BotSummary:
+    """A deployed bot as the browser lists it, found from the cloud (tags), not from local files."""
+
+    bot_name: str
+    platform: str
+    where: str
+    mode: str
+    state: str  # "active" | "paused" | "failed" | "unknown"
+    schedule: str | None = None
+    profile: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class BotStatus(BotSummary):
+    """A deployed bot in detail: what was shipped and its last runs."""
+
+    shipped: dict[str, str] = field(default_factory=dict)
+    last_runs: list[dict[str, Any]] = field(default_factory=list)
+
+
+class Provider(ABC):
+    """One cloud. Subclasses set the class attributes and implement the abstract methods."""
+
+    name: ClassVar[str]
+    title: ClassVar[str]
+    needs_account: ClassVar[bool] = True
+    supports_image: ClassVar[bool] = False
+
+    def __init__(self, spec: DeploySpec) -> None:
+        self.spec = spec
+
+    @abstractmethod
+    def check_credentials(self) -> list[Check]:
+        """Who we are and whether every call a deploy makes is allowed; changes nothing."""
+
+    @abstractmethod
+    def plan(self, context: DeployContext) -> Plan:
+        """Read the cloud and return the steps that bring the bot to the spec."""
+
+    @abstractmethod
+    def plan_destroy(self, *, purge_state: bool = False) -> Plan:
+        """The steps that remove the bot; its state is kept unless `purge_state`."""
+
+    @abstractmethod
+    def list_bots(self) -> list[BotSummary]:
+        """Every botship bot this provider's account and location hold."""
+
+    @abstractmethod
+    def bot_status(self) -> BotStatus:
+        """The spec's bot as deployed now."""

@@ -1,0 +1,190 @@
+"""The step engine: runs a plan in a worker thread, reports typed events, and stops cleanly when cancelled."""
+
+from __future__ import annotations
+
+import threading
+import time
+import traceback
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from botship.errors import BotshipError, Cancelled
+from botship.masking import Masker
+
+from .events import (
+    Event,
+    LogLine,
+    Progress,
+    RunFinished,
+    RunStarted,
+    StepCancelled,
+    StepFailed,
+    StepFinished,
+    StepStarted,
+)
+from .plan import Action, Plan, Step
+
+EventSink = Callable[[Event], None]
+# Progress faster than this is folded: a fast upload must not flood the screen or the journal.
+PROGRESS_INTERVAL_S = 0.1
+
+
+@dataclass
+class RunResult:
+    """How a run ended, with every step's outputs."""
+
+    status: str
+    duration_s: float
+    outputs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    changed: int = 0
+    failure: StepFailed | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+
+class StepContext:
+    """What a running step may do: log, report progress, read earlier outputs, and honour cancellation."""
+
+    def __init__(self, run: _Run, step: Step) -> None:
+        self._run = run
+        self.step = step
+        self._last_progress = 0.0
+
+    @property
+    def outputs(self) -> Mapping[str, dict[str, Any]]:
+        """Outputs of the steps before this one, by step id."""
+        return self._run.outputs
+
+    @property
+    def cancelled(self) -> bool:
+        return self._run.cancel_event.is_set()
+
+    def log(self, message: str, level: str = "info") -> None:
+        self._run.emit(LogLine(step=self.step.id, message=message, level=level))
+
+    def progress(self, done: int, total: int | None = None, unit: str = "") -> None:
+        now = time.monotonic()
+        if done == total or now - self._last_progress >= PROGRESS_INTERVAL_S:
+            self._last_progress = now
+            self._run.emit(Progress(step=self.step.id, done=done, total=total, unit=unit))
+
+    def check_cancelled(self) -> None:
+        """Call between cloud calls: raises Cancelled once the user asked to stop."""
+        if self.cancelled:
+            raise Cancelled(f"cancelled during '{self.step.title}'")
+
+    def wait(self, seconds: float) -> None:
+        """Sleep that ends early — raising Cancelled — when the run is cancelled."""
+        if self._run.cancel_event.wait(seconds):
+            self.check_cancelled()
+
+
+class _Run:
+    def __init__(self, plan: Plan, on_event: EventSink, masker: Masker) -> None:
+        self.plan = plan
+        self.on_event = on_event
+        self.masker = masker
+        self.cancel_event = threading.Event()
+        self.outputs: dict[str, dict[str, Any]] = {}
+        self.sink_errors: list[BaseException] = []
+
+    def emit(self, event: Event) -> None:
+        try:
+            self.on_event(event.masked(self.masker))
+        except Exception as exc:  # noqa: BLE001 - a failing display or journal must not abort cloud work half-way
+            self.sink_errors.append(exc)
+
+    def execute(self) -> RunResult:
+        started = time.monotonic()
+        plan = self.plan
+        self.emit(RunStarted(title=plan.title, mode=plan.mode, steps=[s.as_dict() for s in plan.steps]))
+        status, failure, changed, failed_step = "ok", None, 0, None
+        for index, step in enumerate(plan.steps, 1):
+            if self.cancel_event.is_set():
+                status = "cancelled"
+                break
+            if step.action is Action.NO_CHANGE:
+                self.outputs[step.id] = dict(step.outputs)
+                self.emit(StepFinished(step=step.id, title=step.title, action=step.action.value,
+                                       duration_s=0.0, outputs=dict(step.outputs), ran=False))
+                continue
+            self.emit(StepStarted(step=step.id, title=step.title, action=step.action.value,
+                                  index=index, total=len(plan.steps)))
+            t0 = time.monotonic()
+            try:
+                produced = step.run(StepContext(self, step)) or {}
+            except Cancelled:
+                self.emit(StepCancelled(step=step.id, title=step.title, duration_s=time.monotonic() - t0))
+                status = "cancelled"
+                break
+            except BotshipError as exc:
+                failure = StepFailed(step=step.id, title=step.title, duration_s=time.monotonic() - t0,
+                                     what=exc.what, why=exc.why, fix=exc.fix)
+            except Exception as exc:  # noqa: BLE001 - any step error becomes an event the user can act on
+                failure = StepFailed(
+                    step=step.id, title=step.title, duration_s=time.monotonic() - t0,
+                    what=f"{step.title} failed", why=f"{type(exc).__name__}: {exc}",
+                    fix="re-running is safe (every step reads before it writes); the run journal has the details",
+                    detail=traceback.format_exc())
+            if failure is not None:
+                failure = failure.masked(self.masker)
+                self.emit(failure)
+                status, failed_step = "failed", step.id
+                break
+            self.outputs[step.id] = {**step.outputs, **produced}
+            changed += 1
+            self.emit(StepFinished(step=step.id, title=step.title, action=step.action.value,
+                                   duration_s=time.monotonic() - t0, outputs=self.outputs[step.id]))
+        duration = time.monotonic() - started
+        self.emit(RunFinished(status=status, duration_s=duration, changed=changed, failed_step=failed_step))
+        return RunResult(status, duration, self.outputs, changed, failure)
+
+
+class RunHandle:
+    """A plan running in its worker thread."""
+
+    def __init__(self, run: _Run) -> None:
+        self._run = run
+        self._result: RunResult | None = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._main, name=f"botship-run: {run.plan.title}", daemon=True)
+        self._thread.start()
+
+    def _main(self) -> None:
+        try:
+            self._result = self._run.execute()
+        except BaseException as exc:  # noqa: BLE001 - handed to whoever waits, never lost in the thread
+            self._error = exc
+
+    def cancel(self) -> None:
+        """Ask the run to stop; the current step stops at its next check, later steps never start."""
+        self._run.cancel_event.set()
+
+    @property
+    def done(self) -> bool:
+        return not self._thread.is_alive()
+
+    def wait(self, timeout: float | None = None) -> RunResult | None:
+        """The result, or None if still running after `timeout` seconds."""
+        self._thread.join(timeout)
+        if self._thread.is_alive():
+            return None
+        if self._error is not None:
+            raise self._error
+        return self._result
+
+
+def start_run(plan: Plan, on_event: EventSink, masker: Masker | None = None) -> RunHandle:
+    """Run `plan` in a worker thread; every event, secrets masked, goes to `on_event`."""
+    return RunHandle(_Run(plan, on_event, masker or Masker()))
+
+
+def fan_out(*sinks: EventSink) -> EventSink:
+    """One sink that hands each event to several (a display and a journal)."""
+    def emit(event: Event) -> None:
+        for sink in sinks:
+            sink(event)
+    return emit

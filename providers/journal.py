@@ -1,0 +1,39 @@
+"""The run journal: every event of a run appended as one JSON line under `.botship/runs/`."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from botship.locations import runs_dir
+from botship.masking import Masker
+
+from .events import Event
+
+
+class Journal:
+    """An append-only JSON Lines file of run events; secret values are masked before writing."""
+
+    def __init__(self, path: Path, masker: Masker | None = None) -> None:
+        self.path = path
+        self._masker = masker or Masker()
+
+    @classmethod
+    def for_run(cls, project: Path, profile: str, masker: Masker | None = None, now: datetime | None = None) -> Journal:
+        stamp = (now or datetime.now(timezone.utc)).strftime("%Y%m%dT%H%M%S.%fZ")
+        safe = re.sub(r"[^A-Za-z0-9_.-]", "_", profile)
+        return cls(runs_dir(project) / f"{stamp}-{safe}.jsonl", masker)
+
+    def write(self, record: dict[str, Any]) -> None:
+        line = json.dumps(self._masker.mask_data(record), default=str, sort_keys=True)
+        with self.path.open("a", encoding="utf-8") as fh:
+            fh.write(line + "\n")
+
+    def __call__(self, event: Event) -> None:
+        self.write(event.as_dict())
+
+    def read(self) -> list[dict[str, Any]]:
+        return [json.loads(line) for line in self.path.read_text(encoding="utf-8").splitlines() if line]
