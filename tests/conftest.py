@@ -1,0 +1,103 @@
+"""Shared fixtures: bot projects on disk, the fake provider, and a real moto server over HTTP."""
+
+from __future__ import annotations
+
+import socket
+import textwrap
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from fake_cloud import FakeCloud, FakeProvider
+
+APP_PY = '''\
+"""A tiny bot used by the tests."""
+import json
+
+
+def handler(event, context):
+    return {"ok": True}
+
+
+class Bot:
+    def run(self, number_of_iterations=1):
+        return json.dumps({"ran": number_of_iterations})
+
+
+app = Bot()
+'''
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(autouse=True)
+def no_user_keyring():
+    """Tests never read or write the keyring of whoever runs them; a test may install its own."""
+    import keyring
+    from keyring.backends.fail import Keyring as NoKeyring
+
+    previous = keyring.get_keyring()
+    keyring.set_keyring(NoKeyring())
+    yield
+    keyring.set_keyring(previous)
+
+
+@pytest.fixture
+def make_project(tmp_path: Path):
+    """A bot project folder with app.py and the given botship.toml (and .env, if any)."""
+
+    def make(toml: str = "", env: str | None = None, name: str = "bot") -> Path:
+        project = tmp_path / name
+        project.mkdir()
+        (project / "app.py").write_text(APP_PY)
+        if toml:
+            (project / "botship.toml").write_text(textwrap.dedent(toml))
+        if env is not None:
+            (project / ".env").write_text(textwrap.dedent(env))
+        return project
+
+    return make
+
+
+@pytest.fixture
+def fake_cloud(monkeypatch) -> Iterator[FakeCloud]:
+    """The fake provider registered as the sandbox platform, over a fresh in-memory cloud."""
+    from botship import providers
+
+    cloud = FakeCloud()
+    monkeypatch.setattr(FakeProvider, "cloud", cloud)
+    providers.register("sandbox", FakeProvider)
+    yield cloud
+    providers.unregister("sandbox")
+
+
+@pytest.fixture(scope="session")
+def moto_server() -> Iterator[str]:
+    """moto's server on a free loopback port for the whole session."""
+    from moto.server import ThreadedMotoServer
+
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    yield f"http://127.0.0.1:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def aws(moto_server: str, monkeypatch) -> str:
+    """Every boto3 client pointed at the moto server (through AWS_ENDPOINT_URL), reset to empty."""
+    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_server)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
+    for var in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
+        monkeypatch.delenv(var, raising=False)
+    request = urllib.request.Request(f"{moto_server}/moto-api/reset", method="POST")
+    urllib.request.urlopen(request, timeout=10).close()
+    return moto_server

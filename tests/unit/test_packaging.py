@@ -1,0 +1,89 @@
+"""The distribution: one `botship.*` namespace in the wheel, and the import rules between its parts."""
+
+from __future__ import annotations
+
+import ast
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def python(code: str, **env: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                          cwd=env.pop("cwd", None), env={**os.environ, **env})
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("dist")
+    subprocess.run([sys.executable, "-m", "build", "--wheel", "--outdir", str(out), str(ROOT)],
+                   check=True, capture_output=True, timeout=600)
+    (path,) = out.glob("botship-*.whl")
+    return path
+
+
+def test_wheel_maps_every_folder_into_the_botship_namespace(wheel):
+    names = zipfile.ZipFile(wheel).namelist()
+    for expected in ("botship/__init__.py", "botship/cli.py", "botship/spec.py", "botship/tui/__init__.py",
+                     "botship/providers/__init__.py", "botship/providers/engine.py",
+                     "botship/runtime/__init__.py", "botship/templates/__init__.py"):
+        assert expected in names
+    tops = {n.split("/")[0] for n in names}
+    assert tops == {"botship", wheel.name.split("-py3")[0] + ".dist-info"}
+    entry_points = next(n for n in names if n.endswith("entry_points.txt"))
+    assert "botship = botship.cli:main" in zipfile.ZipFile(wheel).read(entry_points).decode()
+
+
+def test_wheel_contents_import_on_their_own(wheel, tmp_path):
+    zipfile.ZipFile(wheel).extractall(tmp_path)
+    result = python("import botship.runtime, botship.providers.engine, botship.cli; print(botship.runtime.__file__)",
+                    PYTHONPATH=str(tmp_path), cwd=str(tmp_path.parent))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().startswith(str(tmp_path))
+
+
+CORE_MODULES = """
+import importlib, pkgutil, sys
+import botship, botship.providers
+# Walked package by package: with an editable install the mapped folders are not under botship/.
+names = [m.name for pkg in (botship, botship.providers)
+         for m in pkgutil.walk_packages(pkg.__path__, pkg.__name__ + ".")
+         if not m.name.startswith(("botship.tui", "botship.runtime", "botship.__main__"))]
+for name in names:
+    importlib.import_module(name)
+print(len(names), "textual" in sys.modules)
+"""
+
+
+def test_core_and_providers_never_import_textual():
+    result = python(CORE_MODULES)
+    assert result.returncode == 0, result.stderr
+    count, has_textual = result.stdout.split()
+    assert int(count) >= 18 and has_textual == "False"
+
+
+def test_runtime_imports_nothing_else_of_botship():
+    result = python("import sys, botship.runtime; print(sorted(m for m in sys.modules if m.startswith('botship')))")
+    assert result.returncode == 0, result.stderr
+    loaded = eval(result.stdout)  # a printed list of module names
+    assert all(m == "botship" or m.startswith("botship.runtime") for m in loaded), loaded
+    assert "textual" not in result.stdout
+
+
+def test_runtime_source_uses_only_stdlib_cloud_sdks_and_relative_imports():
+    allowed = set(sys.stdlib_module_names) | {"boto3", "botocore", "azure"}
+    for path in (ROOT / "runtime").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.Import):
+                tops = [a.name.split(".")[0] for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0:
+                tops = [(node.module or "").split(".")[0]]
+            else:
+                continue
+            assert set(tops) <= allowed, f"{path.relative_to(ROOT)} imports {tops}"
