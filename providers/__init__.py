@@ -14,13 +14,15 @@ if TYPE_CHECKING:
 _PROVIDERS: dict[str, str] = {}
 
 
-def register(platform: str, target: str | type[Provider]) -> None:
-    """Make `platform` use a provider class (or a "module:Class" path imported on first use)."""
-    _PROVIDERS[platform] = target  # type: ignore[assignment]
+def register(platform: str, target: str | type[Provider] | None) -> str | type[Provider] | None:
+    """Make `platform` use a provider class (or a "module:Class" path imported on first use).
 
-
-def unregister(platform: str) -> None:
-    _PROVIDERS.pop(platform, None)
+    Returns what `platform` used before, so a caller can put it back; None unregisters.
+    """
+    previous = _PROVIDERS.pop(platform, None)
+    if target is not None:
+        _PROVIDERS[platform] = target  # type: ignore[assignment]
+    return previous
 
 
 def available() -> list[str]:

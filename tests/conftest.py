@@ -72,9 +72,9 @@ def fake_cloud(monkeypatch) -> Iterator[FakeCloud]:
 
     cloud = FakeCloud()
     monkeypatch.setattr(FakeProvider, "cloud", cloud)
-    providers.register("sandbox", FakeProvider)
+    previous = providers.register("sandbox", FakeProvider)
     yield cloud
-    providers.unregister("sandbox")
+    providers.register("sandbox", previous)
 
 
 @pytest.fixture(scope="session")

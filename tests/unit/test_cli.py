@@ -195,3 +195,33 @@ def test_profiles_list_show_and_delete(project, fake_cloud, capsys):
 def test_completion_script_knows_the_command():
     result = botship("completion", "bash")
     assert result.returncode == 0 and "_BOTSHIP_COMPLETE" in result.stdout
+
+
+def test_ctrl_c_cancels_cleanly_between_calls_and_exits_130(project):
+    import signal
+
+    process = subprocess.Popen(
+        [sys.executable, str(Path(__file__).parents[1] / "fake_botship.py"), "deploy", "--yes", "--json",
+         "--project", str(project)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "FAKE_HOLD": "sma-bot-secret", "PYTHONPATH": str(Path(__file__).parents[1])})
+    seen = []
+    for line in process.stdout:
+        seen.append(json.loads(line))
+        if seen[-1]["type"] == "step_started" and seen[-1]["step"] == "sma-bot-secret":
+            break
+    process.send_signal(signal.SIGINT)
+    rest, err = process.communicate(timeout=30)
+    seen += [json.loads(line) for line in rest.splitlines()]
+
+    assert process.returncode == 130, err
+    assert "Traceback" not in err
+    assert [e["type"] for e in seen][-2:] == ["step_cancelled", "run_finished"]
+    assert seen[-1]["status"] == "cancelled"
+    assert not any(e.get("step") == "sma-bot-function" for e in seen)
+
+
+def test_profile_names_complete_in_the_shell(project):
+    result = botship(cwd=project, env={"_BOTSHIP_COMPLETE": "bash_complete", "COMP_WORDS": "botship deploy --profile ",
+                                       "COMP_CWORD": "3"})
+    assert result.returncode == 0 and "plain,try" in result.stdout
