@@ -142,7 +142,7 @@ def validate(profile: str | None, project: Path, as_json: bool) -> int:
 @json_option
 @click.pass_context
 def profiles(ctx: click.Context, project: Path, as_json: bool) -> int | None:
-    """List saved profiles with their last deploy; `show` and `delete` one."""
+    """List saved profiles with their last deploy; `show` or `delete` one, or see every `keys` a profile takes."""
     ctx.obj = {"project": project, "as_json": as_json}
     if ctx.invoked_subcommand is not None:
         return None
@@ -168,7 +168,7 @@ def profiles(ctx: click.Context, project: Path, as_json: bool) -> int | None:
         console.record("profile", name=name, valid=valid, platform=raw.get("platform"), bot_name=raw.get("bot_name"),
                        mode=mode, schedule=schedule, last_deploy=record.finished_at if record else None)
         state = "" if valid else click.style("  invalid: run `botship validate --profile " + name + "`", fg="red")
-        console.line(f"{click.style(name, bold=True):<20} {str(raw.get('platform', '?')):<8} "
+        console.line(f"{click.style(f'{name:<12}', bold=True)} {str(raw.get('platform', '?')):<8} "
                      f"{str(raw.get('bot_name', '?')):<20} {mode.upper():<6} {schedule:<22} {last}{state}")
     return EXIT_OK
 
@@ -220,6 +220,34 @@ def profiles_delete(ctx: click.Context, name: str, yes: bool) -> int:
     store.delete(name)
     console.record("deleted", profile=name)
     console.line(f"Deleted profile '{name}'. A bot it deployed is still running.")
+    return EXIT_OK
+
+
+@profiles.command("keys")
+@click.pass_context
+def profiles_keys(ctx: click.Context) -> int:
+    """Every key a profile may set, with its default, allowed values and meaning."""
+    from .spec import field_docs
+
+    console = _use_console(ctx.obj["as_json"])
+    for doc in field_docs():
+        console.record("key", key=doc.key, required=doc.required, default=doc.default,
+                       choices=list(doc.choices), help=doc.help)
+        value = "required" if doc.required else f"default {doc.default!r}" if doc.default not in (None, {}, []) else "optional"
+        choices = f"  [{' | '.join(doc.choices)}]" if doc.choices else ""
+        console.line(f"{click.style(f'{doc.key:<22}', bold=True)} {value}{choices}")
+        console.line(f"    {doc.help}")
+    return EXIT_OK
+
+
+@profiles.command("schema")
+def profiles_schema() -> int:
+    """Print a JSON schema of botship.toml, for editors that check TOML files against one."""
+    import json
+
+    from .spec import profiles_schema as schema
+
+    click.echo(json.dumps(schema(), indent=2))
     return EXIT_OK
 
 

@@ -33,6 +33,7 @@ class Console:
         self.err = err or sys.stderr
         self._live = not as_json and self.out.isatty()
         self._pending = ""
+        self._step_title, self._step_header_shown = "", False
 
     # ---- plain output ---------------------------------------------------------------
 
@@ -67,12 +68,13 @@ class Console:
         for key, value in plan.summary:
             self.line(f"  {key:<{width}}  {value}")
         self.line("")
+        title_width = max((len(s.title) for s in plan.steps), default=0)
         for step in plan.steps:
             mark, colour = _MARKS[step.action.value]
             action = click.style(f"{mark} {step.action.value:<9}", fg=colour)
             resource = click.style(step.resource, dim=True)
             detail = f"  {click.style(step.detail, dim=True)}" if step.detail else ""
-            self.line(f"  {action} {step.title}  {resource}{detail}")
+            self.line(f"  {action} {step.title:<{title_width}}  {resource}{detail}")
         counts: dict[str, int] = {}
         for step in plan.steps:
             counts[step.action.value] = counts.get(step.action.value, 0) + 1
@@ -90,10 +92,15 @@ class Console:
             handler(event)
 
     def _on_step_started(self, e: Any) -> None:
+        self._step_title, self._step_header_shown = e.title, False
         self._show_pending(f"  … {e.title}")
 
     def _on_log(self, e: Any) -> None:
+        # A step's log lines go under a header of their own, so they never read as the previous step's.
         pending = self._pending
+        if not self._step_header_shown:
+            self.line(f"  ▸ {self._step_title}")
+            self._step_header_shown = True
         self.line(click.style(f"      {e.message}", fg="red" if e.level == "error" else None, dim=e.level != "error"))
         if pending:
             self._show_pending(pending)

@@ -95,7 +95,8 @@ def resolve_secrets(
     """Find each secret: process environment, then `.env`, then the keyring, then a masked prompt on a terminal."""
     environ = os.environ if environ is None else environ
     interactive = sys.stdin.isatty() if interactive is None else interactive
-    dotenv = read_env_file(project / ENV_FILE).values if names else {}
+    env_file = read_env_file(project / ENV_FILE) if names else None
+    dotenv = env_file.values if env_file else {}
     found: list[SecretValue] = []
     missing: list[str] = []
     for name in names:
@@ -119,9 +120,11 @@ def resolve_secrets(
         else:
             missing.append(name)
     if missing:
+        unreadable = f"; {ENV_FILE} has lines it could not read ({', '.join(p.field for p in env_file.problems)})" \
+            if env_file and env_file.problems else ""
         raise BadInput(
             f"no value for secret{'s' if len(missing) > 1 else ''} {', '.join(missing)}",
-            "botship looked in the process environment, the project's .env and the OS keyring",
+            f"botship looked in the process environment, the project's {ENV_FILE} and the OS keyring{unreadable}",
             f"set {missing[0]}=… in the environment or in .env (never in botship.toml), "
             "or run interactively to be asked",
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import functools
 import re
+import typing
 import zoneinfo
 from dataclasses import dataclass
 from pathlib import Path
@@ -425,6 +426,48 @@ def check_field(name: str, value: Any, answers: dict[str, Any], project: Path | 
         return [Problem(_join(name, p.field), p.message) for p in problems_of(exc)]
     values, given = _valid_fields({**answers, name: checked}, context)
     return [Problem(".".join(map(str, loc)), msg) for loc, msg in _cross_field_problems(values, given) if loc[0] == name]
+
+
+@dataclass(frozen=True)
+class FieldDoc:
+    """One answer as a form, a prompt or a profile key renders it: its key, help, default and choices."""
+
+    key: str
+    help: str
+    required: bool
+    default: Any = None
+    choices: tuple[str, ...] = ()
+
+
+def field_docs() -> list[FieldDoc]:
+    """Every key of a profile, nested ones as `aws.region`, in declaration order."""
+    docs: list[FieldDoc] = []
+
+    def walk(model: type[BaseModel], prefix: str) -> None:
+        for name, info in model.model_fields.items():
+            nested = {"aws": AwsSettings, "azure": AzureSettings}.get(name) if model is DeploySpec else None
+            if nested:
+                walk(nested, f"{name}.")
+                continue
+            literal = next((a for a in (info.annotation, *typing.get_args(info.annotation))
+                            if typing.get_origin(a) is Literal), None)
+            default = None if info.is_required() else info.get_default(call_default_factory=True)
+            docs.append(FieldDoc(prefix + name, info.description or "", info.is_required(), default,
+                                 typing.get_args(literal) if literal else ()))
+
+    walk(DeploySpec, "")
+    return docs
+
+
+def profiles_schema() -> dict[str, Any]:
+    """A JSON schema of botship.toml, for editors that check TOML against one."""
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "botship.toml",
+        "type": "object",
+        "properties": {"profiles": {"type": "object", "additionalProperties": {"$ref": "#/$defs/DeploySpec"}}},
+        "$defs": {"DeploySpec": DeploySpec.model_json_schema(ref_template="#/$defs/DeploySpec/$defs/{model}")},
+    }
 
 
 def _join(name: str, sub: str) -> str:

@@ -225,3 +225,14 @@ def test_profile_names_complete_in_the_shell(project):
     result = botship(cwd=project, env={"_BOTSHIP_COMPLETE": "bash_complete", "COMP_WORDS": "botship deploy --profile ",
                                        "COMP_CWORD": "3"})
     assert result.returncode == 0 and "plain,try" in result.stdout
+
+
+def test_profiles_keys_and_schema_teach_the_file_format(make_project):
+    project = make_project()
+    result = botship("profiles", "--project", str(project), "keys")
+    assert result.returncode == 0
+    assert "aws.region" in result.stdout and "[paper | live]" in result.stdout and "default 'paper'" in result.stdout
+    schema = json.loads(botship("profiles", "--project", str(project), "schema").stdout)
+    spec_schema = schema["$defs"]["DeploySpec"]
+    assert spec_schema["properties"]["mode"]["default"] == "paper"
+    assert set(spec_schema["required"]) == {"platform", "bot_name", "entry"}

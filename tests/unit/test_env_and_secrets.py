@@ -78,3 +78,10 @@ def test_missing_secrets_are_named_when_nobody_can_be_asked(tmp_path, monkeypatc
 def test_escape_at_the_prompt_cancels(tmp_path):
     with pytest.raises(Cancelled):
         resolve_secrets(["X_KEY"], project=tmp_path, bot_name="b", environ={}, interactive=True, ask=lambda n: None)
+
+
+def test_a_missing_secret_points_at_unreadable_env_lines(tmp_path):
+    (tmp_path / ".env").write_text('X_KEY="never closed\n')
+    with pytest.raises(BadInput) as info:
+        resolve_secrets(["X_KEY"], project=tmp_path, bot_name="b", environ={}, interactive=False)
+    assert ".env line 1" in info.value.why and "never closed" not in str(info.value.lines())

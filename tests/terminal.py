@@ -1,0 +1,51 @@
+"""A real terminal for tests: a command run in its own tmux server, typed at and read like a person would."""
+
+from __future__ import annotations
+
+import shlex
+import subprocess
+import time
+import uuid
+from pathlib import Path
+
+
+class Terminal:
+    """One tmux server (own socket) with one window running `command`."""
+
+    def __init__(self, command: list[str], cwd: Path, env: dict[str, str], width: int = 120, height: int = 40) -> None:
+        self.socket = f"botship-test-{uuid.uuid4().hex[:8]}"
+        exports = " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items())
+        self.rc_file = cwd / f".rc-{self.socket}"
+        shell = f"cd {shlex.quote(str(cwd))} && env {exports} {shlex.join(command)}; echo $? > {shlex.quote(str(self.rc_file))}; sleep 600"
+        self._tmux("new-session", "-d", "-x", str(width), "-y", str(height), "bash", "--norc", "-c", shell)
+
+    def _tmux(self, *args: str) -> str:
+        return subprocess.run(["tmux", "-L", self.socket, *args], check=True, capture_output=True, text=True).stdout
+
+    def screen(self) -> str:
+        return self._tmux("capture-pane", "-p", "-J", "-S", "-200")
+
+    def wait_for(self, text: str, timeout: float = 30) -> str:
+        deadline = time.monotonic() + timeout
+        while True:
+            screen = self.screen()
+            if text in screen:
+                return screen
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{text!r} did not appear within {timeout}s; screen:\n{screen}")
+            time.sleep(0.1)
+
+    def type(self, *keys: str) -> None:
+        self._tmux("send-keys", *keys)
+
+    def exit_code(self, timeout: float = 30) -> int:
+        deadline = time.monotonic() + timeout
+        while not self.rc_file.exists() or not self.rc_file.read_text().strip():
+            if time.monotonic() > deadline:
+                raise AssertionError(f"the command did not finish within {timeout}s; screen:\n{self.screen()}")
+            time.sleep(0.1)
+        return int(self.rc_file.read_text())
+
+    def close(self) -> None:
+        subprocess.run(["tmux", "-L", self.socket, "kill-server"], capture_output=True)
+        self.rc_file.unlink(missing_ok=True)
