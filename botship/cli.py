@@ -39,6 +39,20 @@ profile_option = click.option(
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON Lines for programs instead of text.")
 
 
+def _inherited(ctx: click.Context, project: Path | None, as_json: bool) -> tuple[Path, Console]:
+    """A sub-command's --project/--json, falling back to what was given before the sub-command's name."""
+    parent = ctx.obj or {}
+    console = _use_console(as_json or parent.get("as_json", False))
+    return _project(project or parent.get("project") or Path(".")), console
+
+
+def sub_options(func):
+    """--project and --json on a sub-command too, so they may come after its name."""
+    func = json_option(func)
+    return click.option("--project", type=click.Path(file_okay=False, path_type=Path), default=None,
+                        help="The bot project folder (default: the current folder).")(func)
+
+
 def _use_console(as_json: bool) -> Console:
     global _console
     _console = Console(as_json=as_json)
@@ -175,14 +189,14 @@ def profiles(ctx: click.Context, project: Path, as_json: bool) -> int | None:
 
 @profiles.command("show")
 @click.argument("name", shell_complete=_project_profiles)
+@sub_options
 @click.pass_context
-def profiles_show(ctx: click.Context, name: str) -> int:
+def profiles_show(ctx: click.Context, name: str, project: Path | None, as_json: bool) -> int:
     """Show one profile as validated, with its last deploy."""
     from .profiles import ProfileStore
     from .record import load_records
 
-    console = _use_console(ctx.obj["as_json"])
-    root = _project(ctx.obj["project"])
+    root, console = _inherited(ctx, project, as_json)
     spec = ProfileStore(root).spec(name)
     record = load_records(root).get(name)
     console.record("profile", name=name, spec=spec.model_dump(mode="json"),
@@ -202,13 +216,14 @@ def profiles_show(ctx: click.Context, name: str) -> int:
 @profiles.command("delete")
 @click.argument("name", shell_complete=_project_profiles)
 @click.option("--yes", "-y", is_flag=True, help="Delete without asking.")
+@sub_options
 @click.pass_context
-def profiles_delete(ctx: click.Context, name: str, yes: bool) -> int:
+def profiles_delete(ctx: click.Context, name: str, yes: bool, project: Path | None, as_json: bool) -> int:
     """Delete a profile from botship.toml (a deployed bot keeps running; destroy it first if you mean to)."""
     from .profiles import ProfileStore
 
-    console = _use_console(ctx.obj["as_json"])
-    store = ProfileStore(_project(ctx.obj["project"]))
+    root, console = _inherited(ctx, project, as_json)
+    store = ProfileStore(root)
     store.raw(name)
     if not yes:
         if not _interactive(console):
@@ -224,12 +239,13 @@ def profiles_delete(ctx: click.Context, name: str, yes: bool) -> int:
 
 
 @profiles.command("keys")
+@json_option
 @click.pass_context
-def profiles_keys(ctx: click.Context) -> int:
+def profiles_keys(ctx: click.Context, as_json: bool) -> int:
     """Every key a profile may set, with its default, allowed values and meaning."""
     from .spec import field_docs
 
-    console = _use_console(ctx.obj["as_json"])
+    console = _use_console(as_json or ctx.obj.get("as_json", False))
     for doc in field_docs():
         console.record("key", key=doc.key, required=doc.required, default=doc.default,
                        choices=list(doc.choices), help=doc.help)
@@ -269,6 +285,10 @@ def main(argv: list[str] | None = None) -> int:
         return result if isinstance(result, int) else EXIT_OK
     except click.exceptions.Exit as exc:
         return exc.exit_code
+    except BrokenPipeError:
+        # The reader went away (`botship profiles keys | head`): stop quietly, like other tools.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_FAILED
     except (click.exceptions.Abort, KeyboardInterrupt):
         _console.error(Cancelled("cancelled", "nothing more was changed"))
         return EXIT_CANCELLED

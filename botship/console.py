@@ -34,6 +34,7 @@ class Console:
         self._live = not as_json and self.out.isatty()
         self._pending = ""
         self._step_title, self._step_header_shown = "", False
+        self._mode = "paper"
 
     # ---- plain output ---------------------------------------------------------------
 
@@ -129,9 +130,13 @@ class Console:
     def _on_step_cancelled(self, e: Any) -> None:
         self.line(f"  {click.style('⊘', fg='yellow')} {e.title}  {click.style('cancelled', fg='yellow')}")
 
+    def _on_run_started(self, e: Any) -> None:
+        self._mode = e.mode
+
     def _on_run_finished(self, e: Any) -> None:
         if e.status == "ok":
-            self.line(click.style(f"\nDone in {_duration(e.duration_s)}: {e.changed} step(s) changed.", fg="green"))
+            done = click.style(f"Done in {_duration(e.duration_s)}: {e.changed} step(s) changed.", fg="green")
+            self.line(f"\n{done} The bot runs in {mode_badge(self._mode)} mode.")
         elif e.status == "cancelled":
             self.line(click.style("\nCancelled. What finished stays finished; re-run to continue.", fg="yellow"))
         else:
