@@ -43,7 +43,8 @@ _RESERVED_ENV_PREFIXES = ("BOTSHIP_", "AWS_LAMBDA_", "FUNCTIONS_", "AZUREWEBJOBS
 
 
 def _fail(message: str) -> PydanticCustomError:
-    return PydanticCustomError("botship", message.replace("{", "{{").replace("}", "}}"))
+    # Without a context pydantic does not format the template, so braces in `message` stay as they are.
+    return PydanticCustomError("botship", message)
 
 
 def looks_secret(name: str) -> bool:

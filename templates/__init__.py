@@ -1,0 +1,1 @@
+"""Files rendered into artifacts and new bot projects; shipped as package data."""

@@ -165,3 +165,7 @@ def test_to_profile_keeps_what_matters_and_drops_defaults():
 def test_secret_name_hints():
     assert all(map(looks_secret, ["BITVAVO_API_KEY", "X_SECRET", "GH_TOKEN", "DB_PASSWORD"]))
     assert not any(map(looks_secret, ["MARKET", "SYMBOLS", "KEYBOARD"]))
+
+
+def test_messages_show_the_wrong_value_as_given():
+    assert problems({**BASE, "memory_mb": {"x": 1}})["memory_mb"] == "Input should be a valid integer (got {'x': 1})"
