@@ -1,0 +1,40 @@
+"""Finding and calling the bot: `module:attribute`, a (event, context) callable or an app with .run()."""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import os
+from typing import Any
+
+_loaded: dict[str, Any] = {}
+
+
+def load_entry(spec: str) -> Any:
+    """Import the bot's entry point once per container."""
+    if spec not in _loaded:
+        module, _, attribute = spec.partition(":")
+        target = importlib.import_module(module)
+        try:
+            _loaded[spec] = getattr(target, attribute)
+        except AttributeError:
+            raise ImportError(f"module '{module}' has no attribute '{attribute}' (entry '{spec}')") from None
+    return _loaded[spec]
+
+
+def call_entry(target: Any, event: Any, context: Any, state_dir: str) -> Any:
+    """Run the bot once. Apps (anything with .run that is not a plain function) run one iteration."""
+    run = getattr(target, "run", None)
+    if callable(run) and not inspect.isroutine(target):
+        set_config = getattr(target, "set_config", None)
+        if callable(set_config):  # investing-algorithm-framework keeps its databases under RESOURCE_DIRECTORY
+            set_config("RESOURCE_DIRECTORY", state_dir)
+        return run(number_of_iterations=1)
+    return target(event, context)
+
+
+def prepare_environment(state_dir: str, extra: dict[str, str]) -> None:
+    """Variables the bot reads: its state folder, and those framework bots expect, before it is imported."""
+    os.environ["BOTSHIP_STATE_DIR"] = state_dir
+    os.environ.setdefault("RESOURCE_DIRECTORY", state_dir)
+    os.environ.update(extra)

@@ -1,0 +1,125 @@
+"""One invocation: lock → load state → secrets → run the bot → save state → unlock → a JSON result."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+import traceback
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from . import logs
+from .entry import call_entry, load_entry, prepare_environment
+from .secrets import resolve_secrets
+from .state import StateSync
+from .stores import Conflict, open_store
+
+LOCK_MARGIN_S = 30
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What the deployed function was given, read from its environment."""
+
+    entry: str
+    mode: str
+    state_url: str
+    state_dir: str
+    lock_wait_s: float
+    timeout_s: float
+    save_on_error: bool
+
+    @classmethod
+    def from_env(cls, remaining_s: float | None = None) -> Settings:
+        env = os.environ
+        mode = env.get("BOTSHIP_MODE", "paper")
+        if mode not in ("paper", "live"):
+            raise ValueError(f"BOTSHIP_MODE must be paper or live, not {mode!r}")
+        timeout = remaining_s if remaining_s is not None else float(env.get("BOTSHIP_TIMEOUT_S", "900"))
+        return cls(
+            entry=env["BOTSHIP_ENTRY"],
+            mode=mode,
+            state_url=env["BOTSHIP_STATE_URL"],
+            state_dir=env.get("BOTSHIP_STATE_DIR") or os.path.join("/tmp", "botship-state", mode),
+            lock_wait_s=float(env.get("BOTSHIP_LOCK_WAIT_S", min(60.0, timeout / 4))),
+            timeout_s=timeout,
+            save_on_error=env.get("BOTSHIP_SAVE_ON_ERROR", "").lower() in ("1", "true", "yes"),
+        )
+
+
+def _response(status: int, body: dict[str, Any]) -> dict[str, Any]:
+    return {"statusCode": status, "headers": {"Content-Type": "application/json"},
+            "body": json.dumps(body, default=str, sort_keys=True)}
+
+
+def invoke(event: Any, context: Any, remaining_s: float | None = None) -> dict[str, Any]:
+    """Run the bot once under its lock with its state; never raises, always returns a response."""
+    run_id = uuid.uuid4().hex[:12]
+    timings: dict[str, float] = {}
+    clock = time.monotonic()
+
+    def phase(name: str) -> None:
+        nonlocal clock
+        now = time.monotonic()
+        timings[name] = round(now - clock, 4)
+        clock = now
+
+    try:
+        settings = Settings.from_env(remaining_s)
+        store = open_store(settings.state_url, settings.mode)
+    except (KeyError, ValueError) as exc:
+        logs.error("botship runtime is misconfigured", error=f"{type(exc).__name__}: {exc}", run_id=run_id)
+        return _response(500, {"status": "error", "error": {"type": "ConfigurationError", "message": str(exc)}})
+
+    base = {"run_id": run_id, "mode": settings.mode}
+    deadline = time.monotonic() + settings.lock_wait_s
+    ttl = settings.timeout_s + LOCK_MARGIN_S
+    while not store.try_lock(run_id, ttl):
+        if time.monotonic() >= deadline:
+            phase("lock")
+            logs.info("skipped: previous run still active", waited_s=timings["lock"], **base)
+            return _response(200, {**base, "status": "skipped", "reason": "previous run still active",
+                                   "timings": timings})
+        time.sleep(min(1.0, max(0.05, deadline - time.monotonic())))
+    phase("lock")
+    sync = StateSync(store, settings.state_dir)
+    try:
+        loaded = sync.load()
+        phase("load")
+        names = resolve_secrets()
+        phase("secrets")
+        prepare_environment(sync.local.root, store.compat_env())
+        logs.info("run started", state=store.describe, files_downloaded=loaded.files, secrets=names, **base)
+        try:
+            result, failure = call_entry(load_entry(settings.entry), event, context, sync.local.root), None
+        except Exception as exc:  # noqa: BLE001 - the bot's error becomes a 500 result, its traceback a log line
+            result, failure = None, exc
+            logs.error("bot raised", error=f"{type(exc).__name__}: {exc}", traceback=traceback.format_exc(), **base)
+        phase("run")
+        saved = None
+        if failure is None or settings.save_on_error:
+            saved = sync.save(run_id)
+        phase("save")
+        body = {**base, "timings": timings,
+                "bytes": {"downloaded": loaded.bytes, "uploaded": saved.bytes if saved else 0},
+                "files": {"downloaded": loaded.files, "removed_locally": loaded.deleted,
+                          "uploaded": saved.files if saved else 0, "state_saved": saved is not None}}
+        if failure is not None:
+            logs.info("run finished", status="error", **base)
+            return _response(500, {**body, "status": "error",
+                                   "error": {"type": type(failure).__name__, "message": str(failure)}})
+        logs.info("run finished", status="ok", timings=timings, **base)
+        return _response(200, {**body, "status": "ok", "result": result})
+    except Conflict as exc:
+        logs.error("state changed by another writer; this run's state was not saved", error=str(exc), **base)
+        return _response(409, {**base, "status": "error", "timings": timings,
+                               "error": {"type": "StateConflict", "message": "state changed by another writer"}})
+    except Exception as exc:  # noqa: BLE001 - state or secret failures are reported, never swallowed
+        logs.error("botship runtime failed", error=f"{type(exc).__name__}: {exc}",
+                   traceback=traceback.format_exc(), **base)
+        return _response(500, {**base, "status": "error", "timings": timings,
+                               "error": {"type": type(exc).__name__, "message": str(exc)}})
+    finally:
+        store.unlock(run_id)

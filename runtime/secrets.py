@@ -1,0 +1,27 @@
+"""Secret values from the cloud's secret store into the environment, once per container."""
+
+from __future__ import annotations
+
+import json
+import os
+
+_resolved: dict[str, str] | None = None
+
+
+def resolve_secrets() -> list[str]:
+    """Load the secret named by BOTSHIP_SECRET_ARN (a JSON object of NAME → value); return the names only.
+
+    On Azure, Key Vault references in app settings are resolved by the platform itself, so
+    there is nothing to do there.
+    """
+    global _resolved
+    arn = os.environ.get("BOTSHIP_SECRET_ARN")
+    if not arn:
+        return []
+    if _resolved is None:
+        import boto3
+
+        value = boto3.client("secretsmanager").get_secret_value(SecretId=arn)["SecretString"]
+        _resolved = {str(k): str(v) for k, v in json.loads(value).items()}
+    os.environ.update(_resolved)
+    return sorted(_resolved)
