@@ -123,3 +123,17 @@ def invoke(event: Any, context: Any, remaining_s: float | None = None) -> dict[s
                                "error": {"type": type(exc).__name__, "message": str(exc)}})
     finally:
         store.unlock(run_id)
+
+
+def status() -> dict[str, Any]:
+    """What the state store holds now (read-only, no lock): for the `status` route and the bots browser."""
+    try:
+        settings = Settings.from_env()
+        data, _ = open_store(settings.state_url, settings.mode).read_manifest()
+    except Exception as exc:  # noqa: BLE001 - reported to the caller, not raised into the host
+        return _response(500, {"status": "error", "error": {"type": type(exc).__name__, "message": str(exc)}})
+    doc = json.loads(data) if data else {}
+    files = doc.get("files", {})
+    return _response(200, {"status": "ok", "mode": settings.mode, "state": {
+        "generation": doc.get("generation", 0), "saved_at": doc.get("saved_at"), "files": len(files),
+        "bytes": sum(int(f.get("size", 0)) for f in files.values())}})

@@ -16,7 +16,8 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
-LOCK_WAIT_POLL_S = 1.0
+# Below this an object goes up in one request; above it, in parts (S3 needs parts past 5 GB anyway).
+MULTIPART_FROM = 16 * 1024 * 1024
 
 
 class Conflict(Exception):
@@ -104,10 +105,18 @@ class S3Store(Store):
         return response["ETag"]
 
     def upload(self, digest: str, path: str) -> None:
-        self.client.upload_file(path, self.bucket, self._key(f"objects/{digest}"))
+        key = self._key(f"objects/{digest}")
+        if os.path.getsize(path) >= MULTIPART_FROM:
+            self.client.upload_file(path, self.bucket, key)  # multipart, streamed from disk
+            return
+        with open(path, "rb") as fh:  # one request; the body streams from the file
+            self.client.put_object(Bucket=self.bucket, Key=key, Body=fh)
 
     def download(self, digest: str, path: str) -> None:
-        self.client.download_file(self.bucket, self._key(f"objects/{digest}"), path)
+        body = self.client.get_object(Bucket=self.bucket, Key=self._key(f"objects/{digest}"))["Body"]
+        with open(path, "wb") as fh:
+            for chunk in body.iter_chunks(1024 * 1024):
+                fh.write(chunk)
 
     def delete(self, digests: list[str]) -> None:
         for start in range(0, len(digests), 1000):

@@ -1,0 +1,285 @@
+"""One builder for every artifact: the Lambda zip, the image tree, and the Azure Functions zip.
+
+An artifact is the dependency layer (cached) plus the code layer: the bot's files, botship's
+runtime as the package `botship_runtime`, and the platform's entry files. Builds are
+reproducible — sorted entries, fixed timestamps and modes — so the content hash says whether
+anything changed, and an unchanged build writes nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import stat
+import subprocess
+import sys
+import tempfile
+import zipfile
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+from botship.errors import BotshipError
+from botship.locations import work_dir
+from botship.spec import DeploySpec
+
+from .deps import DependencyLayer, install_dependencies
+from .files import project_files
+
+RUNTIME_PACKAGE = "botship_runtime"
+LAMBDA_UNZIPPED_LIMIT = 262_144_000
+ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
+AZURE_SITE = ".python_packages/lib/site-packages/"
+LAMBDA_BASE_IMAGE = "public.ecr.aws/lambda/python:{python}"
+# Lambda provides these to every Python function; the import check lends them from this machine.
+LAMBDA_PROVIDED = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six")
+
+
+@dataclass
+class Artifact:
+    """A built artifact and what the providers compare to decide whether to ship it."""
+
+    layout: str  # "lambda-zip" | "image" | "azure-zip"
+    path: Path
+    content_hash: str
+    unzipped_size: int
+    files: int
+    deps: DependencyLayer
+    reused: bool = False
+    notes: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, object]:
+        return {"layout": self.layout, "path": str(self.path), "content_hash": self.content_hash,
+                "unzipped_size": self.unzipped_size, "files": self.files, "reused": self.reused,
+                "deps_key": self.deps.key}
+
+
+def layout_for(spec: DeploySpec) -> str:
+    if spec.platform == "azure":
+        return "azure-zip"
+    return "image" if spec.packaging == "image" else "lambda-zip"
+
+
+def _template(name: str) -> str:
+    return resources.files("botship.templates").joinpath(name).read_text(encoding="utf-8")
+
+
+def render(text: str, values: dict[str, str], blocks: dict[str, bool] | None = None) -> str:
+    """Fill `#{name}` placeholders; keep or drop `#{block}` … `#{/block}` sections."""
+    for block, keep in (blocks or {}).items():
+        start, end = f"#{{{block}}}\n", f"#{{/{block}}}\n"
+        while start in text:
+            before, _, rest = text.partition(start)
+            inner, _, after = rest.partition(end)
+            text = before + (inner if keep else "") + after
+    for key, value in values.items():
+        text = text.replace(f"#{{{key}}}", value)
+    return text
+
+
+def _code_entries(spec: DeploySpec, project: Path, layout: str) -> dict[str, Path | bytes]:
+    """Arcname → file or rendered bytes for everything but the dependencies."""
+    entries: dict[str, Path | bytes] = {f.arcname: f.source for f in project_files(project)}
+    ours: dict[str, Path | bytes] = {}
+    runtime_dir = resources.files("botship.runtime")
+    for item in sorted(runtime_dir.iterdir(), key=lambda p: p.name):
+        if item.name.endswith(".py"):
+            ours[f"{RUNTIME_PACKAGE}/{item.name}"] = Path(str(item))
+    if layout == "azure-zip":
+        hours, rest = divmod(spec.timeout_s, 3600)
+        ours["function_app.py"] = render(_template("azure/function_app.py"), {},
+                                         {"schedule": spec.schedule is not None}).encode()
+        ours["host.json"] = render(_template("azure/host.json"),
+                                   {"timeout": f"{hours:02d}:{rest // 60:02d}:{rest % 60:02d}"}).encode()
+    clash = sorted(name for name in ours if name in entries or any(e.startswith(f"{RUNTIME_PACKAGE}/") for e in entries))
+    if clash:
+        raise BotshipError(f"the project has files botship needs to add: {', '.join(clash[:3])}",
+                           "these names are reserved for botship's runtime and the platform's entry files",
+                           f"rename them, or list them in .botshipignore if they should not ship")
+    return {**entries, **ours}
+
+
+def _digest(entries: dict[str, Path | bytes]) -> tuple[str, int]:
+    digest = hashlib.sha256()
+    size = 0
+    for name in sorted(entries):
+        source = entries[name]
+        if isinstance(source, bytes):
+            data_hash, length = hashlib.sha256(source).hexdigest(), len(source)
+        else:
+            with source.open("rb") as fh:
+                data_hash = hashlib.file_digest(fh, "sha256").hexdigest()
+            length = source.stat().st_size
+        digest.update(f"{name}\0{data_hash}\n".encode())
+        size += length
+    return digest.hexdigest(), size
+
+
+def _zip_add(archive: zipfile.ZipFile, arcname: str, source: Path | bytes) -> None:
+    info = zipfile.ZipInfo(arcname, ZIP_EPOCH)
+    info.compress_type = zipfile.ZIP_DEFLATED
+    executable = not isinstance(source, bytes) and source.stat().st_mode & stat.S_IXUSR
+    info.external_attr = (stat.S_IFREG | (0o755 if executable else 0o644)) << 16
+    with archive.open(info, "w") as out:
+        if isinstance(source, bytes):
+            out.write(source)
+        else:
+            with source.open("rb") as fh:
+                shutil.copyfileobj(fh, out, 1024 * 1024)
+
+
+def _layer_zip(deps: DependencyLayer, prefix: str, report) -> Path:
+    """The dependency layer zipped once per layout; every later build starts from a copy of it."""
+    path = deps.site.parent / f"layer-{hashlib.sha256(prefix.encode()).hexdigest()[:8]}.zip"
+    if path.is_file():
+        return path
+    files = sorted(p for p in deps.site.rglob("*") if p.is_file())
+    tmp = path.with_suffix(f".tmp{os.getpid()}")
+    with zipfile.ZipFile(tmp, "w") as archive:
+        for index, file in enumerate(files, 1):
+            _zip_add(archive, prefix + file.relative_to(deps.site).as_posix(), file)
+            if index % 200 == 0 or index == len(files):
+                report.progress(index, len(files), "files zipped")
+    os.replace(tmp, path)
+    return path
+
+
+def build_artifact(spec: DeploySpec, project: Path, report, out_dir: Path | None = None) -> Artifact:
+    """Build (or reuse) the artifact for `spec`; `report` has log(message) and progress(done, total, unit)."""
+    layout = layout_for(spec)
+    target = "azure" if layout == "azure-zip" else "aws"
+    deps = install_dependencies(project, target, spec.python, report)
+    entries = _code_entries(spec, project, layout)
+    code_hash, code_size = _digest(entries)
+    content_hash = hashlib.sha256(f"{layout}\n{deps.digest}\n{code_hash}".encode()).hexdigest()
+    size = deps.size + code_size
+    if layout == "lambda-zip" and size > LAMBDA_UNZIPPED_LIMIT:
+        raise BotshipError(
+            f"the package is {size / 1e6:.0f} MB unzipped; Lambda allows {LAMBDA_UNZIPPED_LIMIT / 1e6:.0f} MB",
+            f"dependencies take {deps.size / 1e6:.0f} MB, the bot's own files {code_size / 1e6:.1f} MB",
+            "set packaging = \"image\" (up to 10 GB), or trim requirements.txt / add files to .botshipignore")
+    out = out_dir or work_dir(project) / "build" / spec.bot_name
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / ("image" if layout == "image" else f"{layout}.zip")
+    sidecar = out / f"{layout}.json"
+    artifact = Artifact(layout, path, content_hash, size, deps.files + len(entries), deps)
+    if sidecar.is_file() and path.exists() and json.loads(sidecar.read_text()).get("content_hash") == content_hash:
+        artifact.reused = True
+        report.log(f"nothing changed since the last build ({content_hash[:12]})")
+        return artifact
+    if layout == "image":
+        _write_image_tree(path, deps, entries, spec)
+    else:
+        _write_zip(path, deps, entries, AZURE_SITE if layout == "azure-zip" else "", report)
+    artifact.notes = import_check(entries, deps, layout, spec, report)
+    sidecar.write_text(json.dumps(artifact.as_dict(), indent=2))
+    return artifact
+
+
+def _write_zip(path: Path, deps: DependencyLayer, entries: dict[str, Path | bytes], prefix: str, report) -> None:
+    tmp = path.with_suffix(f".tmp{os.getpid()}")
+    shutil.copyfile(_layer_zip(deps, prefix, report), tmp)
+    with zipfile.ZipFile(tmp, "a") as archive:
+        for name in sorted(entries):
+            _zip_add(archive, name, entries[name])
+    os.replace(tmp, path)
+    report.log(f"wrote {path.name}: {len(entries)} code files on top of {deps.files} dependency files")
+
+
+def _write_image_tree(path: Path, deps: DependencyLayer, entries: dict[str, Path | bytes], spec: DeploySpec) -> None:
+    """`deps/` and `code/` folders plus a Dockerfile: the build context of a two-layer image."""
+    marker = path / "deps.key"
+    if not marker.is_file() or marker.read_text() != deps.key:
+        shutil.rmtree(path / "deps", ignore_errors=True)
+        shutil.copytree(deps.site, path / "deps")
+        marker.write_text(deps.key)
+    shutil.rmtree(path / "code", ignore_errors=True)
+    _materialise(path / "code", entries)
+    base = LAMBDA_BASE_IMAGE.format(python=spec.python)
+    (path / "Dockerfile").write_text(render(_template("image/Dockerfile"), {"base_image": base}))
+
+
+def _materialise(folder: Path, entries: dict[str, Path | bytes]) -> None:
+    for name, source in entries.items():
+        target = folder / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(source, bytes):
+            target.write_bytes(source)
+        else:
+            shutil.copyfile(source, target)
+            os.utime(target, (0, 0))
+
+
+_CHECK = r"""
+import json, sys
+code, site, layout, entry, lend = sys.argv[1:6]
+sys.path[:0] = [code, site]
+if lend:
+    sys.path.append(lend)
+found = {}
+if layout == "azure-zip":
+    import function_app
+    found["functions"] = sorted(f.get_function_name() for f in function_app.app.get_functions())
+else:
+    import botship_runtime.aws_handler
+try:
+    from botship_runtime.entry import load_entry
+    load_entry(entry)
+    found["bot"] = "ok"
+except Exception as exc:
+    found["bot"] = f"{type(exc).__name__}: {exc}"
+print(json.dumps(found))
+"""
+
+
+def import_check(entries: dict[str, Path | bytes], deps: DependencyLayer, layout: str, spec: DeploySpec,
+                 report) -> list[str]:
+    """Import the handler (and the bot) in a fresh interpreter that sees only the artifact's files."""
+    notes: list[str] = []
+    with tempfile.TemporaryDirectory(prefix="botship-check-") as tmp:
+        code = Path(tmp) / "code"
+        _materialise(code, entries)
+        lend = ""
+        if layout != "azure-zip":
+            lend = str(Path(tmp) / "lambda-provided")
+            _lend_lambda_modules(Path(lend))
+        site = deps.site
+        command = [sys.executable, "-I", "-S", "-c", _CHECK, str(code), str(site), layout, spec.entry, lend]
+        result = subprocess.run(command, capture_output=True, text=True, timeout=120, cwd=tmp)
+    if result.returncode != 0:
+        last = (result.stderr.strip().splitlines() or ["no output"])[-1]
+        what = "function_app.py" if layout == "azure-zip" else "the Lambda handler"
+        raise BotshipError(f"{what} does not import from the artifact: {last}",
+                           "the cloud would fail the same way (on Azure: \"0 functions found\")",
+                           "fix the import error above; requirements.txt must list every package the bot imports")
+    found = json.loads(result.stdout.strip().splitlines()[-1])
+    if layout == "azure-zip" and not found.get("functions"):
+        raise BotshipError("function_app.py registers no functions", "Azure would report \"0 functions found\"",
+                           "this is a botship bug: please report it")
+    if found.get("bot") != "ok":
+        same_python = f"{sys.version_info.major}.{sys.version_info.minor}" == spec.python
+        if same_python:
+            raise BotshipError(f"the bot does not import from the artifact: {found['bot']}",
+                               f"entry '{spec.entry}' imports something the artifact lacks",
+                               "add the missing package to requirements.txt")
+        notes.append(f"the bot's imports could not be checked here (this is Python {sys.version_info.major}."
+                     f"{sys.version_info.minor}, the artifact targets {spec.python}): {found['bot']}")
+        report.log(notes[-1], "warning")
+    else:
+        report.log("import check passed: handler" + (f" with {len(found['functions'])} functions" if
+                                                       found.get("functions") else "") + " and the bot import")
+    return notes
+
+
+def _lend_lambda_modules(folder: Path) -> None:
+    import importlib.util
+
+    folder.mkdir()
+    for name in LAMBDA_PROVIDED:
+        spec = importlib.util.find_spec(name)
+        if spec is None or spec.origin is None:
+            continue
+        source = Path(spec.origin).parent if spec.submodule_search_locations else Path(spec.origin)
+        (folder / source.name).symlink_to(source)
