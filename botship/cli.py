@@ -116,6 +116,47 @@ def deploy(profile: str | None, project: Path, yes: bool, dry_run: bool, confirm
 @cli.command()
 @profile_option
 @project_option
+@click.option("--output", "-o", type=click.Path(path_type=Path), help="Also copy the artifact here.")
+@json_option
+def package(profile: str | None, project: Path, output: Path | None, as_json: bool) -> int:
+    """Build the artifact without deploying: print its path, unzipped size and content hash.
+
+    Dependencies are installed as Linux wheels for the profile's Python and cached; an
+    unchanged project reuses the last build, a code-only change re-zips only the code.
+    """
+    from .local_run import run_package
+
+    return run_package(_project(project), profile, _use_console(as_json), output)
+
+
+@cli.command()
+@profile_option
+@project_option
+@click.option("--local", "local", is_flag=True, required=True,
+              help="Run the artifact here, in a subprocess, with the environment the cloud would give it.")
+@click.option("--event", metavar="JSON", help="The event passed to the bot (default: {}).")
+@click.option("--cold", is_flag=True, help="Start from an empty state folder, like a new container.")
+@click.option("--confirm-live", is_flag=True, help="Confirm running a live profile (real money).")
+@json_option
+def invoke(profile: str | None, project: Path, local: bool, event: str | None, cold: bool, confirm_live: bool,
+           as_json: bool) -> int:
+    """Run the bot once. With --local: build, then run its handler here with its state.
+
+    Before the first deploy, --local keeps the bot's state in .botship/local-state/PROFILE/
+    through the same manifest and lock logic the cloud uses, so a bot can be developed with
+    no cloud account at all. Exit 0 when the run succeeded (or was skipped because another
+    run held the lock), 1 when the bot or the runtime failed.
+    """
+    from .local_run import run_invoke_local
+
+    console = _use_console(as_json)
+    return run_invoke_local(_project(project), profile, console, event=event, cold=cold,
+                            confirm_live=confirm_live, interactive=_interactive(console))
+
+
+@cli.command()
+@profile_option
+@project_option
 @json_option
 def validate(profile: str | None, project: Path, as_json: bool) -> int:
     """Check a profile (or, without --profile, every profile) and the project's .env.

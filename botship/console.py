@@ -136,7 +136,7 @@ class Console:
     def _on_run_finished(self, e: Any) -> None:
         if e.status == "ok":
             done = click.style(f"Done in {_duration(e.duration_s)}: {e.changed} step(s) changed.", fg="green")
-            self.line(f"\n{done} The bot runs in {mode_badge(self._mode)} mode.")
+            self.line(f"\n{done} {mode_badge(self._mode)}")
         elif e.status == "cancelled":
             self.line(click.style("\nCancelled. What finished stays finished; re-run to continue.", fg="yellow"))
         else:

@@ -67,7 +67,7 @@ def run_deploy(project: Path, profile: str | None, console: Console, *, yes: boo
     journal = Journal.for_run(project, name, masker)
     journal.write({"type": "plan", "profile": name, **plan.as_dict()})
     handle = start_run(plan, fan_out(console.event, journal), masker)
-    result = _wait(handle, console)
+    result = wait_for_run(handle, console)
     if result.ok:
         save_record(project, DeployRecord(
             profile=name, platform=spec.platform, bot_name=spec.bot_name, mode=spec.mode, where=spec.where,
@@ -76,7 +76,7 @@ def run_deploy(project: Path, profile: str | None, console: Console, *, yes: boo
     return EXIT_CODES[result.status]
 
 
-def _wait(handle, console: Console):
+def wait_for_run(handle, console: Console):
     """Wait for the run; the first Ctrl-C cancels cleanly between calls, a second one stops waiting."""
     interrupted = False
     while True:

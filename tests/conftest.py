@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import socket
 import subprocess
 import textwrap
@@ -30,6 +31,10 @@ class Bot:
 
 app = Bot()
 '''
+
+
+# moto's server logs every request at INFO; keep failure reports readable.
+logging.getLogger("werkzeug").setLevel(logging.WARNING)
 
 
 def free_port() -> int:

@@ -16,7 +16,9 @@ class Terminal:
         self.socket = f"botship-test-{uuid.uuid4().hex[:8]}"
         exports = " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items())
         self.rc_file = cwd / f".rc-{self.socket}"
-        shell = f"cd {shlex.quote(str(cwd))} && env {exports} {shlex.join(command)}; echo $? > {shlex.quote(str(self.rc_file))}; sleep 600"
+        # `env -i`: the program sees only what the test gives it, not the test process's environment.
+        shell = (f"cd {shlex.quote(str(cwd))} && env -i {exports} {shlex.join(command)}; "
+                 f"echo $? > {shlex.quote(str(self.rc_file))}; sleep 600")
         self._tmux("new-session", "-d", "-x", str(width), "-y", str(height), "bash", "--norc", "-c", shell)
 
     def _tmux(self, *args: str) -> str:

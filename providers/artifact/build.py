@@ -17,6 +17,7 @@ import subprocess
 import sys
 import tempfile
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -25,6 +26,7 @@ from botship.errors import BotshipError
 from botship.locations import work_dir
 from botship.spec import DeploySpec
 
+from ..plan import Action, Step
 from .deps import DependencyLayer, install_dependencies
 from .files import project_files
 
@@ -178,6 +180,21 @@ def build_artifact(spec: DeploySpec, project: Path, report, out_dir: Path | None
     return artifact
 
 
+def package_step(spec: DeploySpec, project: Path, out_dir: Path | None = None,
+                 on_built: Callable[[Artifact], None] | None = None) -> Step:
+    """Building the artifact as an engine step, so its pip and zip progress reach the screen and the journal."""
+    layout = layout_for(spec)
+
+    def run(ctx) -> dict[str, object]:
+        artifact = build_artifact(spec, project, ctx, out_dir)
+        if on_built:
+            on_built(artifact)
+        return artifact.as_dict()
+
+    return Step("package", "Build the artifact", f"{layout}, Python {spec.python}", Action.UPDATE, run,
+                detail="reused when nothing changed")
+
+
 def _write_zip(path: Path, deps: DependencyLayer, entries: dict[str, Path | bytes], prefix: str, report) -> None:
     tmp = path.with_suffix(f".tmp{os.getpid()}")
     shutil.copyfile(_layer_zip(deps, prefix, report), tmp)
@@ -244,7 +261,7 @@ def import_check(entries: dict[str, Path | bytes], deps: DependencyLayer, layout
         lend = ""
         if layout != "azure-zip":
             lend = str(Path(tmp) / "lambda-provided")
-            _lend_lambda_modules(Path(lend))
+            lend_lambda_modules(Path(lend))
         site = deps.site
         command = [sys.executable, "-I", "-S", "-c", _CHECK, str(code), str(site), layout, spec.entry, lend]
         result = subprocess.run(command, capture_output=True, text=True, timeout=120, cwd=tmp)
@@ -273,13 +290,17 @@ def import_check(entries: dict[str, Path | bytes], deps: DependencyLayer, layout
     return notes
 
 
-def _lend_lambda_modules(folder: Path) -> None:
+def lend_lambda_modules(folder: Path) -> Path:
+    """A folder linking this machine's copies of the modules Lambda provides (boto3 and friends)."""
     import importlib.util
 
-    folder.mkdir()
+    folder.mkdir(exist_ok=True)
     for name in LAMBDA_PROVIDED:
         spec = importlib.util.find_spec(name)
         if spec is None or spec.origin is None:
             continue
         source = Path(spec.origin).parent if spec.submodule_search_locations else Path(spec.origin)
-        (folder / source.name).symlink_to(source)
+        link = folder / source.name
+        if not link.exists():
+            link.symlink_to(source)
+    return folder

@@ -115,7 +115,7 @@ def test_deploy_needs_yes_when_nobody_can_confirm(project, fake_cloud, capsys):
 def test_deploy_with_yes_runs_every_step_journals_and_records(project, fake_cloud, capsys):
     assert main(["deploy", "--project", str(project), "--yes"]) == 0
     out = capsys.readouterr().out
-    assert out.count("✓") == 4 and "Done in" in out and "The bot runs in  PAPER  mode" in out
+    assert out.count("✓") == 4 and "Done in" in out and "Done in" in out and " PAPER " in out.split("Done in")[1]
     assert "storing EXCHANGE_API_KEY=***" in out and SECRET not in out
     journals = list((project / ".botship" / "runs").glob("*-try.jsonl"))
     assert len(journals) == 1

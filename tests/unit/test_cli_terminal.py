@@ -29,6 +29,7 @@ def terminal_for(make_project):
     def start(*args: str) -> Terminal:
         project = make_project(LIVE)
         env = {"PYTHONPATH": str(TESTS), "TERM": "xterm-256color", "PATH": os.environ["PATH"],
+               "HOME": str(project), "LANG": "C.UTF-8",
                "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"}
         term = Terminal([sys.executable, str(TESTS / "fake_botship.py"), *args], project, env)
         opened.append(term)

@@ -1,0 +1,98 @@
+"""`botship package` and `botship invoke --local`: build the artifact, and run it here as the cloud would."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+from .console import Console
+from .deploy import require_live_confirmation, wait_for_run
+from .errors import BadInput
+from .profiles import ProfileStore
+from .secret_values import resolve_secrets
+
+
+def _build(project: Path, name: str, spec, console: Console, out_dir: Path | None = None):
+    from botship.providers.artifact import package_step
+    from botship.providers.engine import fan_out, start_run
+    from botship.providers.journal import Journal
+    from botship.providers.plan import Plan
+
+    built: list = []
+    plan = Plan(f"Package {spec.bot_name}", spec.mode, spec.describe(), [package_step(spec, project, out_dir, built.append)])
+    journal = Journal.for_run(project, name)
+    result = wait_for_run(start_run(plan, fan_out(console.event, journal)), console)
+    return result, (built[0] if built else None)
+
+
+def run_package(project: Path, profile: str | None, console: Console, output: Path | None) -> int:
+    store = ProfileStore(project)
+    name = store.pick(profile)
+    spec = store.spec(name)
+    result, artifact = _build(project, name, spec, console)
+    if artifact is None:
+        return 130 if result.status == "cancelled" else 1
+    path = artifact.path
+    if output is not None:
+        if artifact.layout == "image":
+            shutil.copytree(artifact.path, output, dirs_exist_ok=True)
+        else:
+            shutil.copyfile(artifact.path, output)
+        path = output
+    console.record("artifact", **{**artifact.as_dict(), "path": str(path)})
+    console.line(f"{path}")
+    console.line(f"  {artifact.layout}, {artifact.unzipped_size / 1e6:.1f} MB unzipped, {artifact.files} files"
+                 f"{' (unchanged)' if artifact.reused else ''}")
+    console.line(f"  sha256 {artifact.content_hash}")
+    for note in artifact.notes:
+        console.line(f"  note: {note}")
+    return 0
+
+
+def _show_log_line(console: Console, masker, line: str) -> None:
+    line = masker.mask(line)
+    try:
+        record: dict[str, Any] = json.loads(line)
+    except ValueError:
+        record = {}
+    if console.as_json:
+        console.record("function_log", **(record if isinstance(record, dict) and record else {"line": line}))
+        return
+    if isinstance(record, dict) and record.get("logger") == "botship":
+        extra = {k: v for k, v in record.items() if k not in ("time", "level", "logger", "message", "traceback")}
+        console.line(f"  │ {record.get('message')}  {json.dumps(extra, default=str) if extra else ''}".rstrip())
+        if record.get("traceback"):
+            for tb_line in str(record["traceback"]).rstrip().splitlines():
+                console.line(f"  │   {tb_line}")
+    else:
+        console.line(f"  │ {line}")
+
+
+def run_invoke_local(project: Path, profile: str | None, console: Console, *, event: str | None, cold: bool,
+                     confirm_live: bool, interactive: bool) -> int:
+    from botship.providers.local import local_state_url, run_local
+
+    store = ProfileStore(project)
+    name = store.pick(profile)
+    spec = store.spec(name)
+    try:
+        payload = json.loads(event) if event else {}
+    except ValueError as exc:
+        raise BadInput(f"--event is not JSON: {exc}", fix="pass a JSON object, e.g. --event '{\"dry\": true}'") from None
+    require_live_confirmation(spec, name, confirmed=confirm_live, interactive=interactive)
+    secrets = resolve_secrets(spec.secrets, project=project, bot_name=spec.bot_name, interactive=interactive)
+    masker = secrets.masker()
+    result, artifact = _build(project, name, spec, console)
+    if artifact is None:
+        return 130 if result.status == "cancelled" else 1
+    state_url = local_state_url(project, name)
+    console.line(f"\nInvoking {spec.bot_name} locally ({spec.mode.upper()}), state in {state_url[len('file://'):]}")
+    outcome = run_local(spec, artifact, project=project, profile=name, secrets=secrets, state_url=state_url,
+                        event=payload, on_line=lambda line: _show_log_line(console, masker, line), cold=cold)
+    body = masker.mask_data(outcome.body)
+    console.record("result", status_code=outcome.status_code, body=body)
+    console.line(f"\nstatus {outcome.status_code}: {body.get('status')}")
+    console.line(json.dumps(body, indent=2, default=str))
+    return 0 if outcome.status_code == 200 else 1

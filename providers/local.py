@@ -1,0 +1,100 @@
+"""Local invoke: run a built artifact's handler in a subprocess with the environment the cloud would give it."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from botship.errors import BotshipError
+from botship.locations import work_dir
+from botship.secret_values import SecretValues
+from botship.spec import DeploySpec
+
+from .artifact.build import AZURE_SITE, Artifact, lend_lambda_modules
+
+# Seconds beyond the bot's timeout before a local run is stopped.
+KILL_MARGIN_S = 30
+
+
+@dataclass
+class LocalResult:
+    status_code: int
+    body: dict[str, Any]
+
+
+def local_state_url(project: Path, profile: str) -> str:
+    """Before a bot is deployed, local runs keep its state here, through the same manifest and lock logic."""
+    return f"file://{work_dir(project) / 'local-state' / profile}"
+
+
+def unpack(artifact: Artifact, into: Path) -> list[Path]:
+    """The artifact's files on disk; returns the folders to put on the import path, code first."""
+    if artifact.layout == "image":
+        return [artifact.path / "code", artifact.path / "deps"]
+    with zipfile.ZipFile(artifact.path) as archive:
+        archive.extractall(into)
+    return [into, into / AZURE_SITE] if artifact.layout == "azure-zip" else [into]
+
+
+def run_local(spec: DeploySpec, artifact: Artifact, *, project: Path, profile: str, secrets: SecretValues,
+              state_url: str, event: dict[str, Any], on_line: Callable[[str], None], cold: bool = False,
+              state_env: dict[str, str] | None = None) -> LocalResult:
+    """Invoke the artifact's handler once; `on_line` receives each line the function logs.
+
+    `state_env` carries what reaching the state store needs beyond the caller's credentials
+    (e.g. BOTSHIP_STORAGE_CONNECTION_STRING for Azure).
+    """
+    run_dir = work_dir(project) / "local-run" / profile
+    state_dir = run_dir / "state"
+    if cold:
+        shutil.rmtree(run_dir, ignore_errors=True)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="botship-invoke-") as tmp:
+        paths = unpack(artifact, Path(tmp) / "task")
+        if artifact.layout != "azure-zip":
+            paths.append(lend_lambda_modules(Path(tmp) / "lambda-provided"))
+        result_file = Path(tmp) / "result.json"
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("BOTSHIP_", "PYTHON"))}
+        env.update(spec.env)
+        env.update(dict(secrets))
+        env.update({
+            "PYTHONPATH": os.pathsep.join(map(str, paths)),
+            "PYTHONDONTWRITEBYTECODE": "1",
+            "BOTSHIP_ENTRY": spec.entry,
+            "BOTSHIP_MODE": spec.mode,
+            "BOTSHIP_BOT_NAME": spec.bot_name,
+            "BOTSHIP_STATE_URL": state_url,
+            "BOTSHIP_STATE_DIR": str(state_dir),
+            "BOTSHIP_TIMEOUT_S": str(spec.timeout_s),
+            **(state_env or {}),
+        })
+        command = [sys.executable, "-S", "-m", "botship_runtime.local", str(result_file), json.dumps(event)]
+        process = subprocess.Popen(command, cwd=paths[0], env=env, stdout=subprocess.PIPE,
+                                   stderr=subprocess.STDOUT, text=True)
+        try:
+            assert process.stdout is not None
+            for line in process.stdout:
+                on_line(line.rstrip("\n"))
+            process.wait(timeout=spec.timeout_s + KILL_MARGIN_S)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            raise BotshipError(f"the local run took longer than {spec.timeout_s} s and was stopped",
+                               fix="raise timeout_s in the profile, or make the bot's run shorter") from None
+        except KeyboardInterrupt:
+            process.terminate()
+            process.wait(10)
+            raise
+        if not result_file.is_file():
+            raise BotshipError(f"the handler process exited with code {process.returncode} without a result",
+                               "the runtime itself could not start", "see the output above")
+        response = json.loads(result_file.read_text())
+    return LocalResult(response["statusCode"], json.loads(response["body"]))
