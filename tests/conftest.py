@@ -43,6 +43,12 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+@pytest.fixture(scope="session")
+def dependency_cache(tmp_path_factory) -> Path:
+    """One botship dependency cache for the session: real pip runs once per distinct layer."""
+    return tmp_path_factory.mktemp("botship-cache")
+
+
 @pytest.fixture(autouse=True)
 def no_user_keyring():
     """Tests never read or write the keyring of whoever runs them; a test may install its own."""

@@ -35,12 +35,6 @@ class Report:
         pass
 
 
-@pytest.fixture(scope="session")
-def dependency_cache(tmp_path_factory) -> Path:
-    """One dependency cache for the session: real pip runs once per distinct layer."""
-    return tmp_path_factory.mktemp("botship-cache")
-
-
 AZURE = {"subscription_id": "00000000-0000-0000-0000-000000000000", "resource_group": "bots", "location": "westeurope"}
 
 

@@ -1,0 +1,159 @@
+"""The artifact builder with real pip: Linux wheels for the target runtime, reproducible zips, caching, checks."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from botship.errors import BotshipError
+from botship.providers.artifact import build_artifact
+from botship.spec import build_spec
+
+BOTS = Path(__file__).resolve().parents[1] / "bots"
+HOST_PYTHON = f"{sys.version_info.major}.{sys.version_info.minor}"
+AZURE = {"subscription_id": "00000000-0000-0000-0000-000000000000", "resource_group": "bots", "location": "westeurope"}
+
+
+class Report:
+    def __init__(self):
+        self.lines: list[str] = []
+        self.progress_seen: list[tuple] = []
+
+    def log(self, message, level="info"):
+        self.lines.append(message)
+
+    def progress(self, done, total=None, unit=""):
+        self.progress_seen.append((done, total, unit))
+
+
+@pytest.fixture
+def project(tmp_path, monkeypatch, dependency_cache):
+    monkeypatch.setenv("BOTSHIP_CACHE_DIR", str(dependency_cache))
+    folder = tmp_path / "bot"
+    shutil.copytree(BOTS / "counter", folder)
+    return folder
+
+
+def spec_for(project: Path, **overrides):
+    data = {"platform": "aws", "bot_name": "counter", "entry": "app:handler", "python": HOST_PYTHON,
+            "aws": {"region": "eu-west-1"}, **overrides}
+    return build_spec(data, project)
+
+
+def names(path: Path) -> list[str]:
+    return zipfile.ZipFile(path).namelist()
+
+
+def test_lambda_zip_holds_the_bot_the_runtime_and_nothing_secret(project):
+    (project / ".env").write_text("EXCHANGE_API_KEY=do-not-ship\n")
+    (project / "tests").mkdir()
+    (project / "tests" / "test_bot.py").write_text("def test(): pass\n")
+    (project / "notes").mkdir()
+    (project / "notes" / "draft.md").write_text("private")
+    (project / ".botshipignore").write_text("notes/\n")
+    artifact = build_artifact(spec_for(project), project, Report())
+
+    entries = names(artifact.path)
+    assert "app.py" in entries and "botship_runtime/aws_handler.py" in entries
+    assert "botship_runtime/invoke.py" in entries
+    assert not [n for n in entries if n.startswith((".env", "tests/", "notes/", ".botship", "botship.toml"))]
+    runtime_bytes = sum(i.file_size for i in zipfile.ZipFile(artifact.path).infolist()
+                        if i.filename.startswith("botship_runtime/"))
+    assert runtime_bytes < 100_000
+    assert artifact.unzipped_size == sum(i.file_size for i in zipfile.ZipFile(artifact.path).infolist())
+
+
+def test_builds_are_reproducible_and_an_unchanged_build_writes_nothing(project, tmp_path):
+    spec = spec_for(project)
+    first = build_artifact(spec, project, Report(), tmp_path / "out1")
+    second = build_artifact(spec, project, Report(), tmp_path / "out2")
+    assert first.content_hash == second.content_hash
+    assert hashlib.sha256(first.path.read_bytes()).digest() == hashlib.sha256(second.path.read_bytes()).digest()
+
+    stamp = first.path.stat().st_mtime_ns
+    again = build_artifact(spec, project, Report(), tmp_path / "out1")
+    assert again.reused and again.path.stat().st_mtime_ns == stamp
+
+
+def test_a_code_change_rebuilds_only_the_code(project, tmp_path):
+    (project / "requirements.txt").write_text("six==1.16.0\n")
+    spec = spec_for(project)
+    first = build_artifact(spec, project, Report(), tmp_path / "out")
+    (project / "app.py").write_text((project / "app.py").read_text() + "\n# tweak\n")
+    report = Report()
+    second = build_artifact(spec, project, report, tmp_path / "out")
+
+    assert second.content_hash != first.content_hash and not second.reused
+    assert any("reusing cached layer" in line for line in report.lines)
+    assert not any(line.startswith("Collecting") for line in report.lines)
+    assert zipfile.ZipFile(second.path).read("app.py").endswith(b"# tweak\n")
+    assert "six.py" in names(second.path)
+
+
+def test_wheels_are_chosen_for_the_runtimes_glibc(project, tmp_path):
+    (project / "requirements.txt").write_text("markupsafe==3.0.2\n")
+    artifact = build_artifact(spec_for(project, python="3.12"), project, Report(), tmp_path / "out")
+    wheel = next(n for n in names(artifact.path) if n.endswith(".dist-info/WHEEL"))
+    tags = [line.split(": ")[1] for line in zipfile.ZipFile(artifact.path).read(wheel).decode().splitlines()
+            if line.startswith("Tag: ")]
+    assert tags and all(t.startswith("cp312-cp312-manylinux") for t in tags)
+    glibc = max(int(t.split("manylinux_2_")[1].split("_")[0]) for t in tags if "manylinux_2_" in t)
+    assert glibc <= 34  # Amazon Linux 2023
+    assert not any(n.endswith(".pyc") for n in names(artifact.path))
+
+
+def test_a_package_with_no_wheel_for_the_runtime_is_named(project):
+    # numpy 2.4.6 ships only manylinux_2_27+ wheels for CPython 3.11; Lambda's python3.11 has glibc 2.26.
+    (project / "requirements.txt").write_text("numpy==2.4.6\n")
+    with pytest.raises(BotshipError) as info:
+        build_artifact(spec_for(project, python="3.11"), project, Report())
+    assert "no Linux wheel of numpy==2.4.6" in info.value.what
+    assert 'packaging = "image"' in info.value.fix
+
+
+def test_an_import_the_artifact_cannot_satisfy_is_caught_before_shipping(project):
+    (project / "app.py").write_text("import not_a_real_package_xyz\n\ndef handler(event, context):\n    return 1\n")
+    with pytest.raises(BotshipError) as info:
+        build_artifact(spec_for(project), project, Report())
+    assert "not_a_real_package_xyz" in info.value.what
+    assert "requirements.txt" in info.value.fix
+
+
+def test_lambda_sized_limit_is_enforced_with_a_way_out(project):
+    with (project / "big.bin").open("wb") as fh:
+        fh.truncate(263_000_000)  # sparse: no real disk use
+    with pytest.raises(BotshipError) as info:
+        build_artifact(spec_for(project), project, Report())
+    assert "Lambda allows 262 MB" in info.value.what and 'packaging = "image"' in info.value.fix
+
+
+def test_azure_layout_registers_its_functions(project):
+    report = Report()
+    artifact = build_artifact(spec_for(project, platform="azure", aws=None, azure=AZURE,
+                                       schedule="rate(15 minutes)"), project, report)
+    entries = names(artifact.path)
+    assert "function_app.py" in entries and "host.json" in entries and "app.py" in entries
+    assert any(n.startswith(".python_packages/lib/site-packages/azure/functions/") for n in entries)
+    assert any(n.startswith(".python_packages/lib/site-packages/azure/storage/blob/") for n in entries)
+    app = zipfile.ZipFile(artifact.path).read("function_app.py").decode()
+    assert "%BOTSHIP_SCHEDULE%" in app and "AuthLevel.FUNCTION" in app
+    assert any("with 4 functions" in line for line in report.lines)
+    assert report.progress_seen[-1][0] == report.progress_seen[-1][1]  # zipping progress reached the end
+
+    unscheduled = build_artifact(spec_for(project, platform="azure", aws=None, azure=AZURE), project, Report())
+    assert "timer_trigger" not in zipfile.ZipFile(unscheduled.path).read("function_app.py").decode()
+
+
+def test_image_layout_is_a_two_layer_build_context(project):
+    artifact = build_artifact(spec_for(project, packaging="image", python="3.12"), project, Report())
+    assert (artifact.path / "code" / "app.py").is_file()
+    assert (artifact.path / "code" / "botship_runtime" / "aws_handler.py").is_file()
+    assert (artifact.path / "deps").is_dir()
+    dockerfile = (artifact.path / "Dockerfile").read_text()
+    assert "ARG BASE_IMAGE=public.ecr.aws/lambda/python:3.12" in dockerfile
+    assert 'CMD ["botship_runtime.aws_handler.handler"]' in dockerfile
