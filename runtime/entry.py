@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import importlib
-import inspect
 import os
+import types
 from typing import Any
+
+_ROUTINES = (types.FunctionType, types.BuiltinFunctionType, types.MethodType)
 
 _loaded: dict[str, Any] = {}
 
@@ -25,7 +27,7 @@ def load_entry(spec: str) -> Any:
 def call_entry(target: Any, event: Any, context: Any, state_dir: str) -> Any:
     """Run the bot once. Apps (anything with .run that is not a plain function) run one iteration."""
     run = getattr(target, "run", None)
-    if callable(run) and not inspect.isroutine(target):
+    if callable(run) and not isinstance(target, _ROUTINES):
         set_config = getattr(target, "set_config", None)
         if callable(set_config):  # investing-algorithm-framework keeps its databases under RESOURCE_DIRECTORY
             set_config("RESOURCE_DIRECTORY", state_dir)

@@ -7,7 +7,6 @@ import os
 import time
 import traceback
 import uuid
-from dataclasses import dataclass
 from typing import Any
 
 from . import logs
@@ -19,34 +18,20 @@ from .stores import Conflict, open_store
 LOCK_MARGIN_S = 30
 
 
-@dataclass(frozen=True)
 class Settings:
     """What the deployed function was given, read from its environment."""
 
-    entry: str
-    mode: str
-    state_url: str
-    state_dir: str
-    lock_wait_s: float
-    timeout_s: float
-    save_on_error: bool
-
-    @classmethod
-    def from_env(cls, remaining_s: float | None = None) -> Settings:
+    def __init__(self, remaining_s: float | None = None) -> None:
         env = os.environ
-        mode = env.get("BOTSHIP_MODE", "paper")
-        if mode not in ("paper", "live"):
-            raise ValueError(f"BOTSHIP_MODE must be paper or live, not {mode!r}")
-        timeout = remaining_s if remaining_s is not None else float(env.get("BOTSHIP_TIMEOUT_S", "900"))
-        return cls(
-            entry=env["BOTSHIP_ENTRY"],
-            mode=mode,
-            state_url=env["BOTSHIP_STATE_URL"],
-            state_dir=env.get("BOTSHIP_STATE_DIR") or os.path.join("/tmp", "botship-state", mode),
-            lock_wait_s=float(env.get("BOTSHIP_LOCK_WAIT_S", min(60.0, timeout / 4))),
-            timeout_s=timeout,
-            save_on_error=env.get("BOTSHIP_SAVE_ON_ERROR", "").lower() in ("1", "true", "yes"),
-        )
+        self.mode = env.get("BOTSHIP_MODE", "paper")
+        if self.mode not in ("paper", "live"):
+            raise ValueError(f"BOTSHIP_MODE must be paper or live, not {self.mode!r}")
+        self.timeout_s = remaining_s if remaining_s is not None else float(env.get("BOTSHIP_TIMEOUT_S", "900"))
+        self.entry = env["BOTSHIP_ENTRY"]
+        self.state_url = env["BOTSHIP_STATE_URL"]
+        self.state_dir = env.get("BOTSHIP_STATE_DIR") or os.path.join("/tmp", "botship-state", self.mode)
+        self.lock_wait_s = float(env.get("BOTSHIP_LOCK_WAIT_S", min(60.0, self.timeout_s / 4)))
+        self.save_on_error = env.get("BOTSHIP_SAVE_ON_ERROR", "").lower() in ("1", "true", "yes")
 
 
 def _response(status: int, body: dict[str, Any]) -> dict[str, Any]:
@@ -67,7 +52,7 @@ def invoke(event: Any, context: Any, remaining_s: float | None = None) -> dict[s
         clock = now
 
     try:
-        settings = Settings.from_env(remaining_s)
+        settings = Settings(remaining_s)
         store = open_store(settings.state_url, settings.mode)
     except (KeyError, ValueError) as exc:
         logs.error("botship runtime is misconfigured", error=f"{type(exc).__name__}: {exc}", run_id=run_id)
@@ -128,7 +113,7 @@ def invoke(event: Any, context: Any, remaining_s: float | None = None) -> dict[s
 def status() -> dict[str, Any]:
     """What the state store holds now (read-only, no lock): for the `status` route and the bots browser."""
     try:
-        settings = Settings.from_env()
+        settings = Settings()
         data, _ = open_store(settings.state_url, settings.mode).read_manifest()
     except Exception as exc:  # noqa: BLE001 - reported to the caller, not raised into the host
         return _response(500, {"status": "error", "error": {"type": type(exc).__name__, "message": str(exc)}})

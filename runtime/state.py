@@ -12,8 +12,6 @@ import json
 import os
 import time
 import uuid
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from typing import Any
 
 from .stores import Store
@@ -32,11 +30,25 @@ def sha256_file(path: str) -> str:
     return digest.hexdigest()
 
 
-@dataclass
+def _parallel(function, items) -> list:
+    """Run `function` over `items` on a few threads; the pool is imported only when there is work."""
+    items = list(items)
+    if len(items) <= 1:
+        return [function(item) for item in items]
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(min(PARALLEL, len(items))) as pool:
+        return list(pool.map(function, items))
+
+
 class Manifest:
-    files: dict[str, dict[str, Any]] = field(default_factory=dict)
-    generation: int = 0
-    token: str | None = None
+    """Path → {sha256, size}, with the generation count and the store's version token it was read at."""
+
+    def __init__(self, files: dict[str, dict[str, Any]] | None = None, generation: int = 0,
+                 token: str | None = None) -> None:
+        self.files = files or {}
+        self.generation = generation
+        self.token = token
 
     @classmethod
     def parse(cls, data: bytes | None, token: str | None) -> Manifest:
@@ -54,12 +66,14 @@ class Manifest:
         return json.dumps(doc, sort_keys=True, separators=(",", ":")).encode()
 
 
-@dataclass
 class SyncReport:
-    files: int = 0
-    bytes: int = 0
-    deleted: int = 0
-    skipped: bool = False
+    """What one load or save moved."""
+
+    def __init__(self) -> None:
+        self.files = 0
+        self.bytes = 0
+        self.deleted = 0
+        self.skipped = False
 
 
 class LocalFolder:
@@ -149,10 +163,9 @@ class StateSync:
                     os.remove(tmp)
             return entry["size"]
 
-        with ThreadPoolExecutor(PARALLEL) as pool:
-            for size in pool.map(fetch, wanted.items()):
-                report.files += 1
-                report.bytes += size
+        for size in _parallel(fetch, wanted.items()):
+            report.files += 1
+            report.bytes += size
         for rel, entry in wanted.items():
             self.local.remember(rel, entry["sha256"])
         for rel in sorted(set(local) - set(self.manifest.files)):
@@ -180,10 +193,9 @@ class StateSync:
             self.store.upload(digest, self.local.path(rel))
             return current[rel]["size"]
 
-        with ThreadPoolExecutor(PARALLEL) as pool:
-            for size in pool.map(put, uploads.items()):
-                report.files += 1
-                report.bytes += size
+        for size in _parallel(put, uploads.items()):
+            report.files += 1
+            report.bytes += size
         new = Manifest(current, self.manifest.generation + 1)
         new.token = self.store.write_manifest(new.dump(run_id), self.manifest.token)
         gone = sorted(old_hashes - new.hashes())
