@@ -272,3 +272,24 @@ def test_an_azure_lock_is_a_lease_held_until_released(store, state_url):
     store.unlock("first-run")
     assert other.try_lock("second-run", 60)
     other.unlock("second-run")
+
+
+def test_an_app_runs_one_iteration_with_its_resources_in_the_state_folder(aws, tmp_path, monkeypatch,
+                                                                        dependency_cache):
+    monkeypatch.setenv("BOTSHIP_CACHE_DIR", str(dependency_cache))
+    project = tmp_path / "appstyle"
+    shutil.copytree(BOTS / "appstyle", project)
+    spec = build_spec({"platform": "sandbox", "bot_name": "app-bot", "entry": "app:app",
+                       "python": f"{sys.version_info.major}.{sys.version_info.minor}"}, project)
+    artifact = build_artifact(spec, project, Report())
+    boto3.client("s3").create_bucket(Bucket="app-state", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+    results = [run_local(spec, artifact, project=project, profile="p", secrets=SecretValues(),
+                         state_url="s3://app-state", event={}, on_line=lambda line: None) for _ in range(2)]
+
+    body = results[-1].body
+    assert body["status"] == "ok"
+    assert body["result"]["iterations"] == 1
+    assert body["result"]["resource_directory"] == str(project / ".botship" / "local-run" / "p" / "state")
+    assert body["result"]["bucket"] == "app-state"  # what framework bots read to find their bucket
+    db = cold_tree("s3://app-state", tmp_path) / "databases" / "prod-database.sqlite3"
+    assert db.read_text() == "iteration\niteration\n"
