@@ -55,19 +55,22 @@ def invoke(event: Any, context: Any, remaining_s: float | None = None) -> dict[s
         settings = Settings(remaining_s)
         store = open_store(settings.state_url, settings.mode)
     except (KeyError, ValueError) as exc:
-        logs.error("botship runtime is misconfigured", error=f"{type(exc).__name__}: {exc}", run_id=run_id)
-        return _response(500, {"status": "error", "error": {"type": "ConfigurationError", "message": str(exc)}})
+        message = f"environment variable {exc.args[0]} is not set" if isinstance(exc, KeyError) else str(exc)
+        logs.error("botship runtime is misconfigured", error=message, run_id=run_id)
+        return _response(500, {"status": "error", "error": {"type": "ConfigurationError", "message": message}})
 
     base = {"run_id": run_id, "mode": settings.mode}
-    deadline = time.monotonic() + settings.lock_wait_s
-    ttl = settings.timeout_s + LOCK_MARGIN_S
-    while not store.try_lock(run_id, ttl):
-        if time.monotonic() >= deadline:
-            phase("lock")
-            logs.info("skipped: previous run still active", waited_s=timings["lock"], **base)
-            return _response(200, {**base, "status": "skipped", "reason": "previous run still active",
-                                   "timings": timings})
-        time.sleep(min(1.0, max(0.05, deadline - time.monotonic())))
+    try:
+        locked = _acquire(store, run_id, settings)
+    except Exception as exc:  # noqa: BLE001 - e.g. no access to the state bucket: say so, do not raise
+        logs.error("could not take the bot's lock", error=f"{type(exc).__name__}: {exc}", **base)
+        return _response(500, {**base, "status": "error",
+                               "error": {"type": type(exc).__name__, "message": f"state store: {exc}"}})
+    if not locked:
+        phase("lock")
+        logs.info("skipped: previous run still active", waited_s=timings["lock"], **base)
+        return _response(200, {**base, "status": "skipped", "reason": "previous run still active",
+                               "timings": timings})
     phase("lock")
     sync = StateSync(store, settings.state_dir)
     try:
@@ -107,7 +110,20 @@ def invoke(event: Any, context: Any, remaining_s: float | None = None) -> dict[s
         return _response(500, {**base, "status": "error", "timings": timings,
                                "error": {"type": type(exc).__name__, "message": str(exc)}})
     finally:
-        store.unlock(run_id)
+        try:
+            store.unlock(run_id)
+        except Exception as exc:  # noqa: BLE001 - the lock expires by itself; the result stands
+            logs.error("could not release the lock; it expires by itself", error=str(exc), **base)
+
+
+def _acquire(store, owner: str, settings: Settings) -> bool:
+    """Take the bot's lock, waiting up to the configured time for a previous run to finish."""
+    deadline = time.monotonic() + settings.lock_wait_s
+    while not store.try_lock(owner, settings.timeout_s + LOCK_MARGIN_S):
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(min(1.0, max(0.05, deadline - time.monotonic())))
+    return True
 
 
 def status() -> dict[str, Any]:

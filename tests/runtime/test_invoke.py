@@ -293,3 +293,20 @@ def test_an_app_runs_one_iteration_with_its_resources_in_the_state_folder(aws, t
     assert body["result"]["bucket"] == "app-state"  # what framework bots read to find their bucket
     db = cold_tree("s3://app-state", tmp_path) / "databases" / "prod-database.sqlite3"
     assert db.read_text() == "iteration\niteration\n"
+
+
+def test_an_unreachable_state_store_is_a_clear_500_not_a_crash(counter, aws):
+    result = invoke(counter, "s3://no-such-bucket-here")
+    assert result.status_code == 500
+    assert result.body["error"]["message"].startswith("state store:")
+    assert "NoSuchBucket" in result.body["error"]["message"]
+
+
+def test_a_misconfigured_function_names_the_missing_variable(restored_environ, monkeypatch):
+    from botship.runtime import invoke as runtime_invoke
+
+    monkeypatch.delenv("BOTSHIP_ENTRY", raising=False)
+    monkeypatch.setenv("BOTSHIP_STATE_URL", "file:///tmp/x")
+    response = runtime_invoke.invoke({}, None, 10)
+    assert response["statusCode"] == 500
+    assert json.loads(response["body"])["error"]["message"] == "environment variable BOTSHIP_ENTRY is not set"
