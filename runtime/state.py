@@ -3,6 +3,11 @@
 The manifest (path → sha256, size) is the source of truth. A local index remembers each
 file's size and mtime with its hash, so a warm container neither re-hashes nor downloads
 files that did not change.
+
+Many new small files saved at once go up as one *pack* object (their bytes back to back;
+the manifest records each file's pack and offset), so a cold load of a folder of small
+files is a handful of requests rather than one per file. A pack is deleted once no
+manifest entry points into it.
 """
 
 from __future__ import annotations
@@ -20,6 +25,10 @@ CHUNK = 1024 * 1024
 PARALLEL = 8
 # Objects orphaned by a save that died before its manifest are swept this often.
 FULL_SWEEP_EVERY = 50
+# Packing: files up to PACK_FILE_MAX bytes, when at least PACK_MIN_FILES are new, in packs up to PACK_MAX.
+PACK_FILE_MAX = 64 * 1024
+PACK_MIN_FILES = 16
+PACK_MAX = 32 * 1024 * 1024
 
 
 def sha256_file(path: str) -> str:
@@ -57,8 +66,13 @@ class Manifest:
         doc = json.loads(data)
         return cls(doc.get("files", {}), int(doc.get("generation", 0)), token)
 
-    def hashes(self) -> set[str]:
-        return {entry["sha256"] for entry in self.files.values()}
+    def objects(self) -> set[str]:
+        """The store objects this manifest needs: loose contents and packs."""
+        return {entry.get("pack") or entry["sha256"] for entry in self.files.values()}
+
+    def contents(self) -> dict[str, dict[str, Any]]:
+        """Content hash → the entry saying where that content is stored."""
+        return {entry["sha256"]: entry for entry in self.files.values()}
 
     def dump(self, run_id: str) -> bytes:
         doc = {"format": 1, "generation": self.generation, "run_id": run_id,
@@ -147,25 +161,36 @@ class StateSync:
         local = self.local.scan()
         wanted = {rel: e for rel, e in self.manifest.files.items() if local.get(rel, {}).get("sha256") != e["sha256"]}
         report = SyncReport()
+        loose = [(rel, e) for rel, e in wanted.items() if "pack" not in e]
+        packs: dict[str, list[tuple[str, dict[str, Any]]]] = {}
+        for rel, entry in wanted.items():
+            if "pack" in entry:
+                packs.setdefault(entry["pack"], []).append((rel, entry))
 
-        def fetch(item: tuple[str, dict[str, Any]]) -> int:
+        def fetch_loose(item: tuple[str, dict[str, Any]]) -> int:
             rel, entry = item
-            target = self.local.path(rel)
-            os.makedirs(os.path.dirname(target), exist_ok=True)
-            tmp = f"{target}.botship-{uuid.uuid4().hex}.part"
-            try:
+            with self._placing(rel, entry) as tmp:
                 self.store.download(entry["sha256"], tmp)
-                if sha256_file(tmp) != entry["sha256"]:
-                    raise OSError(f"state object for {rel} does not match its hash")
-                os.replace(tmp, target)
-            finally:
-                if os.path.exists(tmp):
-                    os.remove(tmp)
             return entry["size"]
 
-        for size in _parallel(fetch, wanted.items()):
-            report.files += 1
+        def fetch_pack(item: tuple[str, list[tuple[str, dict[str, Any]]]]) -> int:
+            pack, members = item
+            pack_file = os.path.join(os.path.dirname(self.local.root), f".botship-pack-{uuid.uuid4().hex}")
+            try:
+                self.store.download(pack, pack_file)
+                with open(pack_file, "rb") as source:
+                    for rel, entry in members:
+                        with self._placing(rel, entry) as tmp, open(tmp, "wb") as out:
+                            source.seek(entry["offset"])
+                            out.write(source.read(entry["size"]))
+            finally:
+                if os.path.exists(pack_file):
+                    os.remove(pack_file)
+            return sum(entry["size"] for _, entry in members)
+
+        for size in _parallel(fetch_loose, loose) + _parallel(fetch_pack, packs.items()):
             report.bytes += size
+        report.files = len(wanted)
         for rel, entry in wanted.items():
             self.local.remember(rel, entry["sha256"])
         for rel in sorted(set(local) - set(self.manifest.files)):
@@ -174,39 +199,106 @@ class StateSync:
         self.local.save_index()
         return report
 
+    def _placing(self, rel: str, entry: dict[str, Any]):
+        """A temporary file that becomes `rel` only once its content matches the manifest's hash."""
+        sync = self
+
+        class Placing:
+            def __enter__(self) -> str:
+                target = sync.local.path(rel)
+                os.makedirs(os.path.dirname(target), exist_ok=True)
+                self.target, self.tmp = target, f"{target}.botship-{uuid.uuid4().hex}.part"
+                return self.tmp
+
+            def __exit__(self, kind, value, tb) -> None:
+                try:
+                    if kind is None:
+                        if sha256_file(self.tmp) != entry["sha256"]:
+                            raise OSError(f"state object for {rel} does not match its hash")
+                        os.replace(self.tmp, self.target)
+                finally:
+                    if os.path.exists(self.tmp):
+                        os.remove(self.tmp)
+
+        return Placing()
+
     def save(self, run_id: str) -> SyncReport:
         """Upload new content, then write the manifest (conditionally), then drop what nothing refers to."""
         current = self.local.scan()
         report = SyncReport()
-        if current == self.manifest.files:
+        old = self.manifest
+        if current == {rel: {"sha256": e["sha256"], "size": e["size"]} for rel, e in old.files.items()}:
             report.skipped = True
             self.local.save_index()
             return report
-        old_hashes = self.manifest.hashes()
-        uploads: dict[str, str] = {}
+        known = old.contents()
+        fresh: dict[str, str] = {}  # content hash → a path holding it, for content the store lacks
         for rel, entry in current.items():
-            if entry["sha256"] not in old_hashes and entry["sha256"] not in uploads:
-                uploads[entry["sha256"]] = rel
+            if entry["sha256"] not in known:
+                fresh.setdefault(entry["sha256"], rel)
+        small = [d for d, rel in fresh.items() if current[rel]["size"] <= PACK_FILE_MAX]
+        packed = self._write_packs(small, fresh, current) if len(small) >= PACK_MIN_FILES else {}
+        loose = [(d, rel) for d, rel in fresh.items() if d not in packed]
 
         def put(item: tuple[str, str]) -> int:
             digest, rel = item
             self.store.upload(digest, self.local.path(rel))
             return current[rel]["size"]
 
-        for size in _parallel(put, uploads.items()):
-            report.files += 1
+        def put_pack(item: tuple[str, str]) -> int:
+            digest, path = item
+            try:
+                self.store.upload(digest, path)
+                return os.path.getsize(path)
+            finally:
+                os.remove(path)
+
+        pack_files = {entry["pack"]: entry["_file"] for entry in packed.values()}
+        for size in _parallel(put, loose) + _parallel(put_pack, pack_files.items()):
             report.bytes += size
-        new = Manifest(current, self.manifest.generation + 1)
-        new.token = self.store.write_manifest(new.dump(run_id), self.manifest.token)
-        gone = sorted(old_hashes - new.hashes())
+        report.files = len(fresh)
+        where = {**known, **{d: {k: v for k, v in e.items() if k != "_file"} for d, e in packed.items()}}
+        files = {rel: {**where.get(e["sha256"], {}), **e} for rel, e in current.items()}
+        new = Manifest(files, old.generation + 1)
+        new.token = self.store.write_manifest(new.dump(run_id), old.token)
+        gone = sorted(old.objects() - new.objects())
         if gone:
             self.store.delete(gone)
             report.deleted = len(gone)
         if new.generation % FULL_SWEEP_EVERY == 0:
-            keep = new.hashes()
+            keep = new.objects()
             orphans = [d for d in self.store.list_objects() if d not in keep]
             if orphans:
                 self.store.delete(orphans)
         self.manifest = new
         self.local.save_index()
         return report
+
+    def _write_packs(self, digests: list[str], fresh: dict[str, str],
+                     current: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        """Write small contents into pack files (up to PACK_MAX each); content hash → its pack entry."""
+        entries: dict[str, dict[str, Any]] = {}
+        batch: list[str] = []
+        size = 0
+        for digest in sorted(digests) + [None]:  # type: ignore[list-item]
+            if digest is not None and size + current[fresh[digest]]["size"] <= PACK_MAX:
+                batch.append(digest)
+                size += current[fresh[digest]]["size"]
+                continue
+            if batch:
+                path = os.path.join(os.path.dirname(self.local.root), f".botship-pack-{uuid.uuid4().hex}")
+                pack_hash = hashlib.sha256()
+                offsets: dict[str, int] = {}
+                with open(path, "wb") as out:
+                    for member in batch:
+                        offsets[member] = out.tell()
+                        with open(self.local.path(fresh[member]), "rb") as fh:
+                            data = fh.read()
+                        pack_hash.update(data)
+                        out.write(data)
+                name = f"pack-{pack_hash.hexdigest()}"
+                for member in batch:
+                    entries[member] = {"pack": name, "offset": offsets[member], "_file": path}
+            if digest is not None:
+                batch, size = [digest], current[fresh[digest]]["size"]
+        return entries

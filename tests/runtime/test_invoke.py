@@ -225,9 +225,9 @@ from botship.runtime.state import StateSync
 from botship.runtime.stores import open_store
 sync = StateSync(open_store(sys.argv[1], "paper"), sys.argv[2])
 sync.load()
-for i in range(100):
+for i in range(100):  # 70 KB each: too large to be packed, so each is its own upload
     with open(os.path.join(sys.argv[2], f"f{i}.txt"), "w") as fh:
-        fh.write(f"second version {i}")
+        fh.write(f"second version {i}" * 5000)
 sync.save("crashing-run")
 """
 
@@ -239,7 +239,7 @@ def test_a_process_killed_mid_save_leaves_the_previous_state_intact(aws, tmp_pat
     sync = StateSync(open_store(url, "paper"), str(first))
     sync.load()
     for i in range(100):
-        (first / f"f{i}.txt").write_text(f"first version {i}")
+        (first / f"f{i}.txt").write_text(f"first version {i}" * 5000)
     sync.save("good-run")
 
     crashed = subprocess.run([sys.executable, "-c", CRASH_HARNESS, url, str(tmp_path / "crashing")],
@@ -250,7 +250,8 @@ def test_a_process_killed_mid_save_leaves_the_previous_state_intact(aws, tmp_pat
     assert 100 < bucket["KeyCount"] < 120
 
     folder = cold_tree(url, tmp_path)
-    assert {p.name: p.read_text() for p in folder.iterdir()} == {f"f{i}.txt": f"first version {i}" for i in range(100)}
+    assert {p.name: p.read_text() for p in folder.iterdir()} == {
+        f"f{i}.txt": f"first version {i}" * 5000 for i in range(100)}
 
 
 @pytest.mark.parametrize("state_url", ["folder", "s3"], indirect=True)

@@ -92,21 +92,46 @@ def test_one_changed_file_uploads_one_object_and_deletes_the_old_one(store, tmp_
 
 
 @ALL_STORES
-def test_thousands_of_files_and_a_local_deletion_that_propagates(store, tmp_path):
+def test_thousands_of_files_and_local_deletions_that_propagate(store, tmp_path):
     folder = tmp_path / "state"
     sync = StateSync(store, str(folder))
     sync.load()
     write(folder, {f"d{i % 7}/file-{i}.txt": f"content {i}".encode() for i in range(1500)})
-    assert sync.save("run-1").files == 1500
-    assert len(set(store.list_objects())) == 1500
+    write(folder, {"big.bin": os.urandom(200_000)})
+    assert sync.save("run-1").files == 1501
+    # The small files travel as one pack; the large one as its own object.
+    assert len(set(store.list_objects())) == 2
 
     os.remove(folder / "d3" / "file-3.txt")
-    assert sync.save("run-2").deleted == 1
-    assert len(set(store.list_objects())) == 1499
+    os.remove(folder / "big.bin")
+    report = sync.save("run-2")
+    assert report.deleted == 1  # big.bin's object; the pack still holds 1,499 live files
+    assert len(set(store.list_objects())) == 1
 
     cold = tmp_path / "cold"
-    assert StateSync(store, str(cold)).load().files == 1499
-    assert not (cold / "d3" / "file-3.txt").exists()
+    loaded = StateSync(store, str(cold)).load()
+    assert loaded.files == 1499
+    assert not (cold / "d3" / "file-3.txt").exists() and not (cold / "big.bin").exists()
+    assert (cold / "d5" / "file-5.txt").read_bytes() == b"content 5"
+
+
+@ALL_STORES
+def test_a_cold_load_of_many_small_files_is_a_few_requests(store, tmp_path):
+    folder = tmp_path / "state"
+    sync = StateSync(store, str(folder))
+    sync.load()
+    write(folder, {f"f{i}.json": b"{}" * (i + 1) for i in range(300)})
+    sync.save("run-1")
+    write(folder, {"f7.json": b"changed"})
+    assert sync.save("run-2").files == 1  # a single change goes up on its own, not as a new pack
+
+    fetched: list[str] = []
+    original = store.download
+    store.download = lambda digest, path: (fetched.append(digest), original(digest, path))[1]
+    cold = tmp_path / "cold"
+    assert StateSync(store, str(cold)).load().files == 300
+    assert len(fetched) == 2  # the pack and the one changed file
+    assert tree(cold) == tree(folder)
 
 
 @ALL_STORES
