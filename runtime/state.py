@@ -17,6 +17,8 @@ import json
 import os
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from .stores import Store
@@ -199,28 +201,20 @@ class StateSync:
         self.local.save_index()
         return report
 
-    def _placing(self, rel: str, entry: dict[str, Any]):
+    @contextmanager
+    def _placing(self, rel: str, entry: dict[str, Any]) -> Iterator[str]:
         """A temporary file that becomes `rel` only once its content matches the manifest's hash."""
-        sync = self
-
-        class Placing:
-            def __enter__(self) -> str:
-                target = sync.local.path(rel)
-                os.makedirs(os.path.dirname(target), exist_ok=True)
-                self.target, self.tmp = target, f"{target}.botship-{uuid.uuid4().hex}.part"
-                return self.tmp
-
-            def __exit__(self, kind, value, tb) -> None:
-                try:
-                    if kind is None:
-                        if sha256_file(self.tmp) != entry["sha256"]:
-                            raise OSError(f"state object for {rel} does not match its hash")
-                        os.replace(self.tmp, self.target)
-                finally:
-                    if os.path.exists(self.tmp):
-                        os.remove(self.tmp)
-
-        return Placing()
+        target = self.local.path(rel)
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        tmp = f"{target}.botship-{uuid.uuid4().hex}.part"
+        try:
+            yield tmp
+            if sha256_file(tmp) != entry["sha256"]:
+                raise OSError(f"state object for {rel} does not match its hash")
+            os.replace(tmp, target)
+        finally:
+            if os.path.exists(tmp):
+                os.remove(tmp)
 
     def save(self, run_id: str) -> SyncReport:
         """Upload new content, then write the manifest (conditionally), then drop what nothing refers to."""
