@@ -24,6 +24,12 @@ def load_entry(spec: str) -> Any:
     return _loaded[spec]
 
 
+def saves_state_on_error(spec: str) -> bool:
+    """Whether the bot's module opted in to keeping a failed run's state (`BOTSHIP_SAVE_ON_ERROR = True`)."""
+    module = importlib.import_module(spec.partition(":")[0])
+    return getattr(module, "BOTSHIP_SAVE_ON_ERROR", False) is True
+
+
 def call_entry(target: Any, event: Any, context: Any, state_dir: str) -> Any:
     """Run the bot once. Apps (anything with .run that is not a plain function) run one iteration."""
     run = getattr(target, "run", None)

@@ -10,7 +10,7 @@ import uuid
 from typing import Any
 
 from . import logs
-from .entry import call_entry, load_entry, prepare_environment
+from .entry import call_entry, load_entry, prepare_environment, saves_state_on_error
 from .secrets import resolve_secrets
 from .state import StateSync
 from .stores import Conflict, open_store
@@ -31,7 +31,6 @@ class Settings:
         self.state_url = env["BOTSHIP_STATE_URL"]
         self.state_dir = env.get("BOTSHIP_STATE_DIR") or os.path.join("/tmp", "botship-state", self.mode)
         self.lock_wait_s = float(env.get("BOTSHIP_LOCK_WAIT_S", min(60.0, self.timeout_s / 4)))
-        self.save_on_error = env.get("BOTSHIP_SAVE_ON_ERROR", "").lower() in ("1", "true", "yes")
 
 
 def _response(status: int, body: dict[str, Any]) -> dict[str, Any]:
@@ -87,7 +86,7 @@ def invoke(event: Any, context: Any, remaining_s: float | None = None) -> dict[s
             logs.error("bot raised", error=f"{type(exc).__name__}: {exc}", traceback=traceback.format_exc(), **base)
         phase("run")
         saved = None
-        if failure is None or settings.save_on_error:
+        if failure is None or (not isinstance(failure, ImportError) and saves_state_on_error(settings.entry)):
             saved = sync.save(run_id)
         phase("save")
         body = {**base, "timings": timings,

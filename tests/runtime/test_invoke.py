@@ -311,3 +311,16 @@ def test_a_misconfigured_function_names_the_missing_variable(restored_environ, m
     response = runtime_invoke.invoke({}, None, 10)
     assert response["statusCode"] == 500
     assert json.loads(response["body"])["error"]["message"] == "environment variable BOTSHIP_ENTRY is not set"
+
+
+def test_a_bot_may_opt_in_to_keeping_a_failed_runs_state(tmp_path, monkeypatch, dependency_cache):
+    monkeypatch.setenv("BOTSHIP_CACHE_DIR", str(dependency_cache))
+    project = tmp_path / "counter"
+    shutil.copytree(BOTS / "counter", project)
+    spec = build_spec({"platform": "sandbox", "bot_name": "keeper", "entry": "keeps_state:handler",
+                       "python": f"{sys.version_info.major}.{sys.version_info.minor}"}, project)
+    url = f"file://{tmp_path / 'remote'}"
+    result = run_local(spec, build_artifact(spec, project, Report()), project=project, profile="k",
+                       secrets=SecretValues(), state_url=url, event={}, on_line=lambda line: None)
+    assert result.status_code == 500 and result.body["files"]["state_saved"] is True
+    assert (cold_tree(url, tmp_path) / "attempted.txt").read_text() == "tried"
