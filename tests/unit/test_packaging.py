@@ -32,7 +32,10 @@ def test_wheel_maps_every_folder_into_the_botship_namespace(wheel):
     names = zipfile.ZipFile(wheel).namelist()
     for expected in ("botship/__init__.py", "botship/cli.py", "botship/spec.py", "botship/tui/__init__.py",
                      "botship/providers/__init__.py", "botship/providers/engine.py",
-                     "botship/runtime/__init__.py", "botship/templates/__init__.py"):
+                     "botship/runtime/__init__.py", "botship/runtime/aws_handler.py", "botship/runtime/state.py",
+                     "botship/templates/__init__.py", "botship/templates/azure/function_app.py",
+                     "botship/templates/azure/host.json", "botship/templates/image/Dockerfile",
+                     "botship/providers/artifact/build.py"):
         assert expected in names
     tops = {n.split("/")[0] for n in names}
     assert tops == {"botship", wheel.name.split("-py3")[0] + ".dist-info"}
