@@ -1,0 +1,117 @@
+"""AWS clients for one profile and region — retries and timeouts set so nothing hangs — and errors in plain words."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+from botship.errors import BadInput, BotshipError
+
+CREDENTIALS_FIX = ("sign in again: `aws sso login` (SSO) or `aws configure` (access keys), "
+                   "or choose another AWS profile in the botship profile's [aws] table")
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Who the credentials belong to; `principal` is what IAM policy simulation needs."""
+
+    account: str
+    arn: str
+    principal: str
+    kind: str  # "user" | "role" | "root" | "other"
+
+
+class AwsSession:
+    """One boto3 session (profile + region) handing out configured clients, each made once."""
+
+    def __init__(self, region: str, profile: str | None = None) -> None:
+        import boto3
+        from botocore.exceptions import ProfileNotFound
+
+        self.region = region
+        try:
+            self.session = boto3.Session(profile_name=profile, region_name=region)
+        except ProfileNotFound:
+            available = ", ".join(boto3.Session().available_profiles) or "none"
+            raise BadInput(f"AWS profile '{profile}' is not in your AWS config",
+                           f"profiles there: {available}",
+                           "set aws.profile to one of them, or leave it out to use the default credentials") from None
+        self._clients: dict[str, Any] = {}
+
+    @cached_property
+    def config(self):
+        from botocore.config import Config
+
+        return Config(retries={"mode": "adaptive", "max_attempts": 10}, connect_timeout=10, read_timeout=60,
+                      user_agent_extra="botship")
+
+    def client(self, service: str):
+        if service not in self._clients:
+            self._clients[service] = self.session.client(service, config=self.config)
+        return self._clients[service]
+
+    def identity(self) -> Identity:
+        """Who we are; an assumed-role session resolves to its role's ARN (with the role's path where readable)."""
+        try:
+            caller = self.client("sts").get_caller_identity()
+        except Exception as exc:  # noqa: BLE001 - translated into what the user can do
+            raise translate(exc, "checking your AWS credentials") from None
+        arn, account = caller["Arn"], caller["Account"]
+        if arn.endswith(":root"):
+            return Identity(account, arn, arn, "root")
+        assumed = re.match(r"^arn:(aws[\w-]*):sts::(\d+):assumed-role/([^/]+)/", arn)
+        if assumed:
+            partition, _, role = assumed.groups()
+            principal = f"arn:{partition}:iam::{account}:role/{role}"
+            try:
+                principal = self.client("iam").get_role(RoleName=role)["Role"]["Arn"]
+            except Exception:  # noqa: BLE001 - without iam:GetRole the path-less ARN is the best we have
+                pass
+            return Identity(account, arn, principal, "role")
+        return Identity(account, arn, arn, "user" if ":user/" in arn else "other")
+
+
+def error_code(exc: BaseException) -> str:
+    return str(getattr(exc, "response", {}).get("Error", {}).get("Code", ""))
+
+
+def translate(exc: BaseException, doing: str) -> BotshipError:
+    """An AWS SDK error as a message that says what to do."""
+    from botocore.exceptions import (
+        ClientError,
+        EndpointConnectionError,
+        NoCredentialsError,
+        NoRegionError,
+        PartialCredentialsError,
+        TokenRetrievalError,
+    )
+
+    if isinstance(exc, BotshipError):
+        return exc
+    if isinstance(exc, NoCredentialsError | PartialCredentialsError):
+        return BotshipError(f"no AWS credentials found while {doing}", "", CREDENTIALS_FIX)
+    if isinstance(exc, TokenRetrievalError):
+        return BotshipError(f"your AWS sign-in has expired ({doing})", str(exc), CREDENTIALS_FIX)
+    if isinstance(exc, NoRegionError):
+        return BadInput(f"no AWS region set ({doing})", fix="set aws.region in the profile, e.g. \"eu-west-1\"")
+    if isinstance(exc, EndpointConnectionError):
+        return BotshipError(f"cannot reach AWS while {doing}", str(exc),
+                            "check the region name and your network connection")
+    if isinstance(exc, ClientError):
+        code = error_code(exc)
+        message = exc.response.get("Error", {}).get("Message", "")
+        if code in ("ExpiredToken", "ExpiredTokenException", "RequestExpired"):
+            return BotshipError(f"your AWS credentials have expired ({doing})", message, CREDENTIALS_FIX)
+        if code in ("InvalidClientTokenId", "UnrecognizedClientException", "SignatureDoesNotMatch",
+                    "InvalidSignatureException", "AuthFailure"):
+            return BotshipError(f"AWS rejected your credentials ({doing})", message, CREDENTIALS_FIX)
+        if code in ("AccessDenied", "AccessDeniedException", "UnauthorizedOperation"):
+            return BotshipError(f"not allowed while {doing}", message,
+                                "run `botship doctor` to list the missing permissions and the policy that grants them")
+        if code in ("Throttling", "ThrottlingException", "TooManyRequestsException"):
+            return BotshipError(f"AWS kept throttling while {doing}", message, "wait a minute and re-run; it is safe")
+        return BotshipError(f"AWS refused while {doing}: {code}", message,
+                            "re-running is safe; if it keeps failing, the message above says why")
+    return BotshipError(f"{doing} failed: {type(exc).__name__}", str(exc), "re-running is safe")
