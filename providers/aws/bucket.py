@@ -1,0 +1,116 @@
+"""The bot's state bucket: versioned, encrypted, private, TLS-only, tagged — read first, then made so."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from botship.errors import BotshipError
+
+from ..plan import Action, Step
+from .names import AwsNames
+from .policies import bucket_policy
+from .session import AwsSession, error_code, translate
+
+PUBLIC_ACCESS_BLOCK = {"BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True,
+                       "RestrictPublicBuckets": True}
+ENCRYPTION = {"Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}, "BucketKeyEnabled": True}]}
+
+
+class StateBucket:
+    """Reads and converges the bucket's settings; each setting is compared and written on its own."""
+
+    def __init__(self, session: AwsSession, names: AwsNames, tags: dict[str, str]) -> None:
+        self.s3 = session.client("s3")
+        self.names = names
+        self.tags = tags
+
+    def desired(self) -> dict[str, Any]:
+        return {"versioning": "Enabled", "public_access_block": PUBLIC_ACCESS_BLOCK,
+                "encryption": "AES256", "policy": bucket_policy(self.names.bucket), "tags": self.tags}
+
+    def read(self) -> dict[str, Any] | None:
+        """The bucket's current settings, or None when it does not exist (in any account we can see)."""
+        bucket = self.names.bucket
+        try:
+            self.s3.head_bucket(Bucket=bucket)
+        except Exception as exc:  # noqa: BLE001 - sorted by code below
+            code = error_code(exc)
+            if code in ("404", "NoSuchBucket", "NotFound"):
+                return None
+            if code in ("403", "AccessDenied"):
+                raise BotshipError(
+                    f"the bucket name {bucket} is taken by another AWS account (or you may not read it)",
+                    "S3 bucket names are global; botship derives this one from the bot name, account and region",
+                    "choose another bot_name, or check that your credentials may call s3:ListBucket") from None
+            raise translate(exc, f"reading bucket {bucket}") from None
+        current: dict[str, Any] = {"versioning": self.s3.get_bucket_versioning(Bucket=bucket).get("Status")}
+        current["public_access_block"] = self._optional(
+            lambda: self.s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"])
+        rules = self._optional(lambda: self.s3.get_bucket_encryption(Bucket=bucket)[
+            "ServerSideEncryptionConfiguration"]["Rules"]) or []
+        current["encryption"] = next((r["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] for r in rules), None)
+        policy = self._optional(lambda: self.s3.get_bucket_policy(Bucket=bucket)["Policy"])
+        current["policy"] = json.loads(policy) if policy else None
+        tag_set = self._optional(lambda: self.s3.get_bucket_tagging(Bucket=bucket)["TagSet"]) or []
+        current["tags"] = {t["Key"]: t["Value"] for t in tag_set}
+        return current
+
+    def _optional(self, call):
+        try:
+            return call()
+        except Exception as exc:  # noqa: BLE001 - "not configured" answers differ per setting; all mean absent
+            if error_code(exc) in ("NoSuchPublicAccessBlockConfiguration", "ServerSideEncryptionConfigurationNotFoundError",
+                                   "NoSuchBucketPolicy", "NoSuchTagSet", "NoSuchTagSetError"):
+                return None
+            raise translate(exc, f"reading bucket {self.names.bucket}") from None
+
+    def differences(self, current: dict[str, Any] | None) -> list[str]:
+        want = self.desired()
+        if current is None:
+            return list(want)
+        return [key for key, value in want.items() if current.get(key) != value]
+
+    def step(self) -> Step:
+        missing = self.differences(self.read())
+        action = (Action.CREATE if missing == list(self.desired()) and "versioning" in missing
+                  else Action.UPDATE if missing else Action.NO_CHANGE)
+        detail = "" if action is not Action.UPDATE else "fix: " + ", ".join(missing)
+        return Step("bucket", "State bucket", self.names.bucket, action, self.apply, detail=detail,
+                    outputs={"bucket": self.names.bucket})
+
+    def apply(self, ctx) -> dict[str, Any]:
+        bucket = self.names.bucket
+        current = self.read()
+        try:
+            if current is None:
+                config = {} if self.names.region == "us-east-1" else {
+                    "CreateBucketConfiguration": {"LocationConstraint": self.names.region}}
+                self.s3.create_bucket(Bucket=bucket, **config)
+                ctx.log(f"created bucket {bucket}")
+            for setting in self.differences(current):
+                ctx.check_cancelled()
+                self._put(setting)
+                ctx.log(f"set {setting.replace('_', ' ')}")
+        except BotshipError:
+            raise
+        except Exception as exc:  # noqa: BLE001
+            if error_code(exc) == "BucketAlreadyExists":
+                raise BotshipError(f"the bucket name {bucket} was just taken by another AWS account",
+                                   fix="choose another bot_name") from None
+            raise translate(exc, f"setting up bucket {bucket}") from None
+        return {"bucket": bucket}
+
+    def _put(self, setting: str) -> None:
+        bucket = self.names.bucket
+        if setting == "versioning":
+            self.s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+        elif setting == "public_access_block":
+            self.s3.put_public_access_block(Bucket=bucket, PublicAccessBlockConfiguration=PUBLIC_ACCESS_BLOCK)
+        elif setting == "encryption":
+            self.s3.put_bucket_encryption(Bucket=bucket, ServerSideEncryptionConfiguration=ENCRYPTION)
+        elif setting == "policy":
+            self.s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(bucket_policy(bucket)))
+        elif setting == "tags":
+            self.s3.put_bucket_tagging(Bucket=bucket, Tagging={
+                "TagSet": [{"Key": k, "Value": v} for k, v in sorted(self.tags.items())]})

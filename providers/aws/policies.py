@@ -1,0 +1,51 @@
+"""IAM and bucket policy documents for one bot: each grant scoped to that bot's own resources."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .names import AwsNames
+
+
+def _doc(*statements: dict[str, Any]) -> dict[str, Any]:
+    return {"Version": "2012-10-17", "Statement": list(statements)}
+
+
+def trust(service: str) -> dict[str, Any]:
+    return _doc({"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"})
+
+
+def arn(names: AwsNames, service: str, resource: str, partition: str = "aws") -> str:
+    region = "" if service in ("iam", "s3") else names.region
+    account = "" if service == "s3" else names.account
+    return f"arn:{partition}:{service}:{region}:{account}:{resource}"
+
+
+def execution_policy(names: AwsNames, secret_arn: str | None) -> dict[str, Any]:
+    """What the function may do: write its own logs, use its own bucket, read its own secret."""
+    log_group = arn(names, "logs", f"log-group:{names.log_group}")
+    bucket = arn(names, "s3", names.bucket)
+    statements: list[dict[str, Any]] = [
+        {"Sid": "OwnLogs", "Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+         "Resource": [f"{log_group}:*"]},
+        {"Sid": "OwnStateBucket", "Effect": "Allow", "Action": ["s3:ListBucket"], "Resource": [bucket]},
+        {"Sid": "OwnStateObjects", "Effect": "Allow",
+         "Action": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"], "Resource": [f"{bucket}/*"]},
+    ]
+    if secret_arn:
+        statements.append({"Sid": "OwnSecret", "Effect": "Allow", "Action": ["secretsmanager:GetSecretValue"],
+                           "Resource": [secret_arn]})
+    return _doc(*statements)
+
+
+def scheduler_policy(function_arn: str) -> dict[str, Any]:
+    """The scheduler may invoke this one function and nothing else."""
+    return _doc({"Sid": "InvokeOwnFunction", "Effect": "Allow", "Action": ["lambda:InvokeFunction"],
+                 "Resource": [function_arn, f"{function_arn}:*"]})
+
+
+def bucket_policy(bucket: str) -> dict[str, Any]:
+    """Refuse any request to the state bucket that is not over TLS."""
+    resource = f"arn:aws:s3:::{bucket}"
+    return _doc({"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+                 "Resource": [resource, f"{resource}/*"], "Condition": {"Bool": {"aws:SecureTransport": "false"}}})
