@@ -27,6 +27,9 @@ CHUNK = 1024 * 1024
 PARALLEL = 8
 # Objects orphaned by a save that died before its manifest are swept this often.
 FULL_SWEEP_EVERY = 50
+# A file modified this close to when its hash was recorded may have changed again within the same
+# timestamp tick (coarse clocks); such entries are hashed again rather than trusted (git does the same).
+RACY_NS = 2_000_000_000
 # Packing: files up to PACK_FILE_MAX bytes, when at least PACK_MIN_FILES are new, in packs up to PACK_MAX.
 PACK_FILE_MAX = 64 * 1024
 PACK_MIN_FILES = 16
@@ -56,29 +59,43 @@ class Manifest:
     """Path → {sha256, size}, with the generation count and the store's version token it was read at."""
 
     def __init__(self, files: dict[str, dict[str, Any]] | None = None, generation: int = 0,
-                 token: str | None = None) -> None:
+                 token: str | None = None, packs: dict[str, int] | None = None) -> None:
         self.files = files or {}
         self.generation = generation
         self.token = token
+        self.packs = packs or {}  # pack name → its size in bytes
 
     @classmethod
     def parse(cls, data: bytes | None, token: str | None) -> Manifest:
         if data is None:
             return cls(token=None)
         doc = json.loads(data)
-        return cls(doc.get("files", {}), int(doc.get("generation", 0)), token)
+        return cls(doc.get("files", {}), int(doc.get("generation", 0)), token, doc.get("packs", {}))
 
     def objects(self) -> set[str]:
         """The store objects this manifest needs: loose contents and packs."""
         return {entry.get("pack") or entry["sha256"] for entry in self.files.values()}
 
-    def contents(self) -> dict[str, dict[str, Any]]:
-        """Content hash → the entry saying where that content is stored."""
-        return {entry["sha256"]: entry for entry in self.files.values()}
+    def contents(self, still_used: set[str]) -> dict[str, dict[str, Any]]:
+        """Content hash → where it is stored, for the contents in `still_used`, leaving out packs mostly dead.
+
+        A pack less than half of whose bytes will still be used is not reused: its live members
+        are packed again (or sent loose), and the old pack is deleted with the manifest that drops it.
+        """
+        stored = {entry["sha256"]: entry for entry in self.files.values()}
+        live: dict[str, int] = {}
+        for digest in still_used & set(stored):
+            entry = stored[digest]
+            if "pack" in entry:
+                live[entry["pack"]] = live.get(entry["pack"], 0) + entry["size"]
+        sparse = {name for name, size in self.packs.items() if live.get(name, 0) * 2 < size}
+        return {digest: entry for digest, entry in stored.items() if entry.get("pack") not in sparse}
 
     def dump(self, run_id: str) -> bytes:
+        used = {entry["pack"] for entry in self.files.values() if "pack" in entry}
         doc = {"format": 1, "generation": self.generation, "run_id": run_id,
-               "saved_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "files": self.files}
+               "saved_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "files": self.files,
+               "packs": {name: size for name, size in self.packs.items() if name in used}}
         return json.dumps(doc, sort_keys=True, separators=(",", ":")).encode()
 
 
@@ -101,8 +118,8 @@ class LocalFolder:
         os.makedirs(self.root, exist_ok=True)
         try:
             with open(self.index_path, encoding="utf-8") as fh:
-                self.index: dict[str, list] = json.load(fh)
-        except (FileNotFoundError, ValueError):
+                self.index: dict[str, list] = {k: v for k, v in json.load(fh).items() if len(v) == 4}
+        except (FileNotFoundError, ValueError, AttributeError):
             self.index = {}
 
     def scan(self) -> dict[str, dict[str, Any]]:
@@ -117,11 +134,12 @@ class LocalFolder:
                 rel = os.path.relpath(full, self.root).replace(os.sep, "/")
                 st = os.stat(full)
                 known = self.index.get(rel)
-                if known and known[0] == st.st_size and known[1] == st.st_mtime_ns:
+                if (known and known[0] == st.st_size and known[1] == st.st_mtime_ns
+                        and known[3] - st.st_mtime_ns > RACY_NS):
                     digest = known[2]
                 else:
                     digest = sha256_file(full)
-                    self.index[rel] = [st.st_size, st.st_mtime_ns, digest]
+                    self.index[rel] = [st.st_size, st.st_mtime_ns, digest, time.time_ns()]
                 found[rel] = {"sha256": digest, "size": st.st_size}
         for rel in list(self.index):
             if rel not in found:
@@ -130,7 +148,7 @@ class LocalFolder:
 
     def remember(self, rel: str, digest: str) -> None:
         st = os.stat(self.path(rel))
-        self.index[rel] = [st.st_size, st.st_mtime_ns, digest]
+        self.index[rel] = [st.st_size, st.st_mtime_ns, digest, time.time_ns()]
 
     def path(self, rel: str) -> str:
         return os.path.join(self.root, *rel.split("/"))
@@ -190,14 +208,15 @@ class StateSync:
                     os.remove(pack_file)
             return sum(entry["size"] for _, entry in members)
 
+        # Extras go first, so a path that turned from a file into a folder (or back) can be placed.
+        for rel in sorted(set(local) - set(self.manifest.files)):
+            self.local.remove(rel)
+            report.deleted += 1
         for size in _parallel(fetch_loose, loose) + _parallel(fetch_pack, packs.items()):
             report.bytes += size
         report.files = len(wanted)
         for rel, entry in wanted.items():
             self.local.remember(rel, entry["sha256"])
-        for rel in sorted(set(local) - set(self.manifest.files)):
-            self.local.remove(rel)
-            report.deleted += 1
         self.local.save_index()
         return report
 
@@ -206,6 +225,10 @@ class StateSync:
         """A temporary file that becomes `rel` only once its content matches the manifest's hash."""
         target = self.local.path(rel)
         os.makedirs(os.path.dirname(target), exist_ok=True)
+        if os.path.isdir(target):  # a folder of untracked leftovers where the state now has a file
+            import shutil
+
+            shutil.rmtree(target)
         tmp = f"{target}.botship-{uuid.uuid4().hex}.part"
         try:
             yield tmp
@@ -225,7 +248,7 @@ class StateSync:
             report.skipped = True
             self.local.save_index()
             return report
-        known = old.contents()
+        known = old.contents({entry["sha256"] for entry in current.values()})
         fresh: dict[str, str] = {}  # content hash → a path holding it, for content the store lacks
         for rel, entry in current.items():
             if entry["sha256"] not in known:
@@ -241,19 +264,22 @@ class StateSync:
 
         def put_pack(item: tuple[str, str]) -> int:
             digest, path = item
-            try:
-                self.store.upload(digest, path)
-                return os.path.getsize(path)
-            finally:
-                os.remove(path)
+            self.store.upload(digest, path)
+            return os.path.getsize(path)
 
         pack_files = {entry["pack"]: entry["_file"] for entry in packed.values()}
-        for size in _parallel(put, loose) + _parallel(put_pack, pack_files.items()):
-            report.bytes += size
+        pack_sizes = {name: os.path.getsize(path) for name, path in pack_files.items()}
+        try:
+            for size in _parallel(put, loose) + _parallel(put_pack, pack_files.items()):
+                report.bytes += size
+        finally:
+            for path in pack_files.values():
+                if os.path.exists(path):
+                    os.remove(path)
         report.files = len(fresh)
         where = {**known, **{d: {k: v for k, v in e.items() if k != "_file"} for d, e in packed.items()}}
         files = {rel: {**where.get(e["sha256"], {}), **e} for rel, e in current.items()}
-        new = Manifest(files, old.generation + 1)
+        new = Manifest(files, old.generation + 1, packs={**old.packs, **pack_sizes})
         new.token = self.store.write_manifest(new.dump(run_id), old.token)
         gone = sorted(old.objects() - new.objects())
         if gone:

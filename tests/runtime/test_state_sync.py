@@ -176,3 +176,78 @@ def test_paper_and_live_never_share_state(state_url, tmp_path):
     live = StateSync(open_store(state_url, "live"), str(tmp_path / "live"))
     assert live.load().files == 0
     assert tree(tmp_path / "live") == {}
+
+
+@ALL_STORES
+def test_a_same_size_rewrite_within_one_clock_tick_is_still_saved(store, tmp_path):
+    folder = tmp_path / "state"
+    sync = StateSync(store, str(folder))
+    sync.load()
+    write(folder, {"position.json": b'{"qty":1}'})
+    sync.save("run-1")
+    stamp = (folder / "position.json").stat().st_mtime_ns
+    write(folder, {"position.json": b'{"qty":0}'})
+    os.utime(folder / "position.json", ns=(stamp, stamp))  # a coarse clock: same size, same mtime
+    assert sync.save("run-2").files == 1
+    assert tree(cold_folder(store, tmp_path)) == {"position.json": b'{"qty":0}'}
+
+
+@ALL_STORES
+def test_a_file_that_became_a_folder_elsewhere_loads_in_a_warm_container(store, tmp_path):
+    warm, other = tmp_path / "warm", tmp_path / "other"
+    first = StateSync(store, str(warm))
+    first.load()
+    write(warm, {"cache": b"flat"})
+    first.save("run-1")
+    second = StateSync(store, str(other))
+    second.load()
+    os.remove(other / "cache")
+    write(other, {"cache/prices.csv": b"1,2"})
+    second.save("run-2")
+
+    first.load()
+    assert tree(warm) == {"cache/prices.csv": b"1,2"}
+    os.remove(other / "cache" / "prices.csv")
+    os.rmdir(other / "cache")
+    write(other, {"cache": b"flat again"})
+    second.save("run-3")
+    first.load()
+    assert tree(warm) == {"cache": b"flat again"}
+
+
+@ALL_STORES
+def test_a_mostly_dead_pack_is_repacked_and_removed(store, tmp_path):
+    folder = tmp_path / "state"
+    sync = StateSync(store, str(folder))
+    sync.load()
+    write(folder, {f"f{i}.txt": f"data {i} ".encode() * 50 for i in range(300)})
+    sync.save("run-1")
+    (first_pack,) = set(store.list_objects())
+    for i in range(250):
+        os.remove(folder / f"f{i}.txt")
+    sync.save("run-2")
+
+    objects = set(store.list_objects())
+    assert first_pack not in objects and len(objects) == 1  # the 50 live files, in a new pack
+    cold = cold_folder(store, tmp_path)
+    assert tree(cold) == tree(folder)
+
+
+def test_pack_files_never_outlive_a_failed_save(aws, tmp_path):
+    import boto3
+
+    boto3.client("s3").create_bucket(Bucket="gone", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+    folder = tmp_path / "state"
+    sync = StateSync(open_store("s3://gone", "paper"), str(folder))
+    sync.load()
+    boto3.client("s3").delete_bucket(Bucket="gone")
+    write(folder, {f"f{i}.txt": b"x" * (i + 1) for i in range(40)})
+    with pytest.raises(Exception):
+        sync.save("run-1")
+    assert not list(tmp_path.glob(".botship-pack-*"))
+
+
+def cold_folder(store, tmp_path: Path) -> Path:
+    folder = tmp_path / f"cold-{os.urandom(4).hex()}"
+    StateSync(store, str(folder)).load()
+    return folder
