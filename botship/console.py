@@ -43,7 +43,7 @@ class Console:
             self._clear_pending()
             click.echo(text, file=self.out)
 
-    def record(self, kind: str, **fields: Any) -> None:
+    def record(self, kind: str, /, **fields: Any) -> None:
         """A JSON Lines record (JSON mode only)."""
         if self.as_json:
             click.echo(json.dumps({"type": kind, **fields}, default=str), file=self.out)

@@ -52,22 +52,23 @@ def run_package(project: Path, profile: str | None, console: Console, output: Pa
 
 
 def _show_log_line(console: Console, masker, line: str) -> None:
-    line = masker.mask(line)
+    # Decode first, then mask: inside JSON a secret may be escaped and would slip past a text mask.
     try:
-        record: dict[str, Any] = json.loads(line)
+        record: Any = masker.mask_data(json.loads(line))
     except ValueError:
-        record = {}
+        record = None
+    if not isinstance(record, dict):
+        record = None
     if console.as_json:
-        console.record("function_log", **(record if isinstance(record, dict) and record else {"line": line}))
+        console.record("function_log", record=record if record is not None else {"line": masker.mask(line)})
         return
-    if isinstance(record, dict) and record.get("logger") == "botship":
+    if record is not None and record.get("logger") == "botship":
         extra = {k: v for k, v in record.items() if k not in ("time", "level", "logger", "message", "traceback")}
         console.line(f"  │ {record.get('message')}  {json.dumps(extra, default=str) if extra else ''}".rstrip())
-        if record.get("traceback"):
-            for tb_line in str(record["traceback"]).rstrip().splitlines():
-                console.line(f"  │   {tb_line}")
+        for tb_line in str(record.get("traceback") or "").rstrip().splitlines():
+            console.line(f"  │   {tb_line}")
     else:
-        console.line(f"  │ {line}")
+        console.line(f"  │ {masker.mask(line)}")
 
 
 def run_invoke_local(project: Path, profile: str | None, console: Console, *, event: str | None, cold: bool,

@@ -92,7 +92,7 @@ class ProfileStore:
         """Write the spec as profile `name`, keeping every other line, comment and profile as it was."""
         check_profile_name(name)
         data = to_profile(spec)
-        if secrets and secrets.contains_secret(tomlkit.dumps(data)):
+        if secrets and any(secrets.contains_secret(text) for text in _strings(data)):
             raise BadInput(f"refusing to save profile '{name}': it would contain a secret value",
                            f"{PROFILE_FILE} is meant to be committed; secret values never go in it",
                            "list the variable under secrets and keep its value in .env, the environment or the keyring")
@@ -142,6 +142,19 @@ def _merge(table: Table | InlineTable, data: dict[str, Any]) -> None:
             table[key] = fresh
         elif current is None or _plain(current) != value:
             table[key] = value
+
+
+def _strings(data: Any):
+    """Every key and string value in nested data, as the plain text TOML would escape."""
+    if isinstance(data, str):
+        yield data
+    elif isinstance(data, dict):
+        for key, value in data.items():
+            yield str(key)
+            yield from _strings(value)
+    elif isinstance(data, list | tuple):
+        for value in data:
+            yield from _strings(value)
 
 
 def _plain(item: Any) -> Any:

@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,8 +22,8 @@ from botship.spec import DeploySpec
 
 from .artifact.build import AZURE_SITE, Artifact, lend_lambda_modules
 
-# Seconds beyond the bot's timeout before a local run is stopped.
-KILL_MARGIN_S = 30
+# Seconds beyond the bot's timeout before a local run is stopped (the cloud stops it at the timeout).
+KILL_MARGIN_S = 5
 
 
 @dataclass
@@ -80,19 +81,24 @@ def run_local(spec: DeploySpec, artifact: Artifact, *, project: Path, profile: s
         command = [sys.executable, "-S", "-m", "botship_runtime.local", str(result_file), json.dumps(event)]
         process = subprocess.Popen(command, cwd=paths[0], env=env, stdout=subprocess.PIPE,
                                    stderr=subprocess.STDOUT, text=True)
+        # Reading the output blocks until the process ends, so the time limit is a timer that kills it.
+        timed_out = threading.Event()
+        timer = threading.Timer(spec.timeout_s + KILL_MARGIN_S, lambda: (timed_out.set(), process.kill()))
+        timer.start()
         try:
             assert process.stdout is not None
             for line in process.stdout:
                 on_line(line.rstrip("\n"))
-            process.wait(timeout=spec.timeout_s + KILL_MARGIN_S)
-        except subprocess.TimeoutExpired:
+            process.wait()
+        except BaseException:
             process.kill()
-            raise BotshipError(f"the local run took longer than {spec.timeout_s} s and was stopped",
-                               fix="raise timeout_s in the profile, or make the bot's run shorter") from None
-        except KeyboardInterrupt:
-            process.terminate()
-            process.wait(10)
+            process.wait()
             raise
+        finally:
+            timer.cancel()
+        if timed_out.is_set():
+            raise BotshipError(f"the local run took longer than {spec.timeout_s} s and was stopped",
+                               fix="raise timeout_s in the profile, or make the bot's run shorter")
         if not result_file.is_file():
             raise BotshipError(f"the handler process exited with code {process.returncode} without a result",
                                "the runtime itself could not start", "see the output above")

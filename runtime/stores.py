@@ -260,11 +260,15 @@ class AzureStore(Store):
         return True
 
     def _renew(self) -> None:
-        while not self._stop_renewing.wait(self.LEASE_S / 3):
+        # Renew every 20 s; after a failure, retry every 2 s until the run ends. If the lease was lost
+        # anyway, the manifest's conditional write still stops a second writer from overwriting state.
+        delay = self.LEASE_S / 3
+        while not self._stop_renewing.wait(delay):
             try:
                 self._lease.renew()
-            except Exception:  # noqa: BLE001 - a lost lease shows up as a manifest conflict at save time
-                return
+                delay = self.LEASE_S / 3
+            except Exception:  # noqa: BLE001 - transient errors are retried; see above
+                delay = 2.0
 
     def unlock(self, owner: str) -> None:
         self._stop_renewing.set()
@@ -337,21 +341,40 @@ class FolderStore(Store):
 
     def try_lock(self, owner: str, ttl_s: float) -> bool:
         lock = self._path("lock.json")
-        try:
-            fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
-        except FileExistsError:
-            try:
-                with open(lock, "rb") as fh:
-                    if not _expired(fh.read()):
-                        return False
-                # Only one taker can move the stale lock aside; the others see it gone.
-                os.rename(lock, f"{lock}.stale.{uuid.uuid4().hex}")
-            except FileNotFoundError:
-                return False
-            return self.try_lock(owner, ttl_s)
-        with os.fdopen(fd, "wb") as fh:
+        # Written whole, then linked into place: nobody ever sees a half-written lock.
+        tmp = f"{lock}.{uuid.uuid4().hex}.tmp"
+        with open(tmp, "wb") as fh:
             fh.write(_lock_body(owner, ttl_s))
-        return True
+        try:
+            os.link(tmp, lock)
+            return True
+        except FileExistsError:
+            pass
+        finally:
+            os.remove(tmp)
+        try:
+            with open(lock, "rb") as fh:
+                seen = fh.read()
+        except FileNotFoundError:
+            return False
+        if not _expired(seen):
+            return False
+        aside = f"{lock}.stale.{uuid.uuid4().hex}"
+        try:
+            os.rename(lock, aside)
+        except FileNotFoundError:
+            return False  # another run moved the stale lock first
+        with open(aside, "rb") as fh:
+            moved = fh.read()
+        if moved != seen:  # what we moved was a fresh lock taken meanwhile: put it back
+            try:
+                os.link(aside, lock)
+            except FileExistsError:
+                pass
+            os.remove(aside)
+            return False
+        os.remove(aside)
+        return self.try_lock(owner, ttl_s)
 
     def unlock(self, owner: str) -> None:
         lock = self._path("lock.json")

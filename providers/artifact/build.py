@@ -154,6 +154,13 @@ def build_artifact(spec: DeploySpec, project: Path, report, out_dir: Path | None
     target = "azure" if layout == "azure-zip" else "aws"
     deps = install_dependencies(project, target, spec.python, report)
     entries = _code_entries(spec, project, layout)
+    if layout != "azure-zip":
+        shadowing = sorted(name for name in entries if (deps.site / name).exists())
+        if shadowing:
+            raise BotshipError(
+                f"the project's {', '.join(shadowing[:3])} would collide with files of its dependencies",
+                "the code and the installed requirements share the package root, so one copy would hide the other",
+                "rename the project's file, or drop the requirement that ships the same name")
     code_hash, code_size = _digest(entries)
     content_hash = hashlib.sha256(f"{layout}\n{deps.digest}\n{code_hash}".encode()).hexdigest()
     size = deps.size + code_size
@@ -171,11 +178,14 @@ def build_artifact(spec: DeploySpec, project: Path, report, out_dir: Path | None
         artifact.reused = True
         report.log(f"nothing changed since the last build ({content_hash[:12]})")
         return artifact
+    # The check runs on the same files before anything is written, and the old record goes first:
+    # a failed build can never leave an artifact that a later build takes for a good one.
+    sidecar.unlink(missing_ok=True)
+    artifact.notes = import_check(entries, deps, layout, spec, report)
     if layout == "image":
         _write_image_tree(path, deps, entries, spec)
     else:
         _write_zip(path, deps, entries, AZURE_SITE if layout == "azure-zip" else "", report)
-    artifact.notes = import_check(entries, deps, layout, spec, report)
     sidecar.write_text(json.dumps(artifact.as_dict(), indent=2))
     return artifact
 

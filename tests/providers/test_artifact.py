@@ -160,3 +160,24 @@ def test_image_layout_is_a_two_layer_build_context(project):
     dockerfile = (artifact.path / "Dockerfile").read_text()
     assert "ARG BASE_IMAGE=public.ecr.aws/lambda/python:3.12" in dockerfile
     assert 'CMD ["botship_runtime.aws_handler.handler"]' in dockerfile
+
+
+def test_a_failed_build_is_never_reused_after_a_revert(project, tmp_path):
+    spec = spec_for(project)
+    good = build_artifact(spec, project, Report(), tmp_path / "out")
+    original = (project / "app.py").read_text()
+    (project / "app.py").write_text("import not_a_real_package_xyz\n" + original)
+    with pytest.raises(BotshipError):
+        build_artifact(spec, project, Report(), tmp_path / "out")
+    (project / "app.py").write_text(original)
+    again = build_artifact(spec, project, Report(), tmp_path / "out")
+    assert again.content_hash == good.content_hash
+    assert zipfile.ZipFile(again.path).read("app.py").decode() == original
+
+
+def test_a_project_file_that_shadows_a_dependency_is_refused(project):
+    (project / "requirements.txt").write_text("six==1.16.0\n")
+    (project / "six.py").write_text("# my own six\n")
+    with pytest.raises(BotshipError) as info:
+        build_artifact(spec_for(project), project, Report())
+    assert "six.py would collide" in info.value.what

@@ -21,7 +21,7 @@ entry = "app:handler"
 python = "{sys.version_info.major}.{sys.version_info.minor}"
 secrets = ["EXCHANGE_API_KEY"]
 """
-SECRET = "local-secret-abc123"
+SECRET = 'local"secret\\abc123'  # a quote and a backslash: JSON escapes both
 
 
 @pytest.fixture
@@ -29,7 +29,7 @@ def project(tmp_path, dependency_cache):
     folder = tmp_path / "counter"
     shutil.copytree(BOTS / "counter", folder)
     (folder / "botship.toml").write_text(PROFILE)
-    (folder / ".env").write_text(f"EXCHANGE_API_KEY={SECRET}\n")
+    (folder / ".env").write_text(f"EXCHANGE_API_KEY='{SECRET}'\n")
     return folder
 
 
@@ -63,7 +63,10 @@ def test_three_local_invocations_keep_state_and_never_show_the_secret(project, d
     assert (project / ".botship" / "local-state" / "dev" / "paper" / "manifest.json").is_file()
 
     cold = botship(project, "invoke", "--local", "--cold", "--json", cache=dependency_cache)
-    result = next(json.loads(line) for line in cold.stdout.splitlines() if '"type": "result"' in line)
+    records = [json.loads(line) for line in cold.stdout.splitlines()]
+    result = next(r for r in records if r["type"] == "result")
+    # The bot's own JSON line (it has "kind" and "type" keys) arrives whole, nested under "record".
+    assert any(r["type"] == "function_log" and r["record"].get("bot") == "saw" for r in records)
     assert result["body"]["result"]["before"] == 3 and result["body"]["files"]["downloaded"] == 2
 
 
@@ -80,3 +83,20 @@ def test_bad_event_and_live_profiles_are_bad_input(project, dependency_cache):
     (project / "botship.toml").write_text(PROFILE + 'mode = "live"\n')
     live = botship(project, "invoke", "--local", cache=dependency_cache)
     assert live.returncode == 2 and "--confirm-live" in live.stderr
+
+
+def test_a_bot_that_prints_its_secret_still_shows_it_masked(project, dependency_cache):
+    text = botship(project, "invoke", "--local", "--event", '{"leak": true}', cache=dependency_cache)
+    as_json = botship(project, "invoke", "--local", "--json", "--event", '{"leak": true}', cache=dependency_cache)
+    for result in (text, as_json):
+        assert result.returncode == 1
+        output = result.stdout + result.stderr
+        assert "exchange rejected key ***" in output
+        assert SECRET not in output and json.dumps(SECRET)[1:-1] not in output
+    assert "using key ***" in text.stdout
+
+
+def test_a_run_past_its_timeout_is_stopped(project, dependency_cache):
+    (project / "botship.toml").write_text(PROFILE + "timeout_s = 1\n")
+    result = botship(project, "invoke", "--local", "--event", '{"sleep": 60}', cache=dependency_cache)
+    assert result.returncode == 1 and "took longer than 1 s and was stopped" in result.stderr

@@ -251,3 +251,27 @@ def cold_folder(store, tmp_path: Path) -> Path:
     folder = tmp_path / f"cold-{os.urandom(4).hex()}"
     StateSync(store, str(folder)).load()
     return folder
+
+
+@pytest.mark.parametrize("stale", [False, True])
+def test_only_one_of_many_racing_runs_gets_the_folder_lock(tmp_path, stale):
+    import threading
+
+    store = open_store(f"file://{tmp_path / 'remote'}", "paper")
+    if stale:
+        assert store.try_lock("crashed", 0.01)
+        threading.Event().wait(0.05)
+    start = threading.Barrier(12)
+    winners: list[str] = []
+
+    def race(owner: str) -> None:
+        start.wait()
+        if store.try_lock(owner, 60):
+            winners.append(owner)
+
+    threads = [threading.Thread(target=race, args=(f"run-{i}",)) for i in range(12)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    assert len(winners) == 1

@@ -74,13 +74,14 @@ def test_a_profile_file_is_created_when_missing(make_project):
     assert ProfileStore(project).spec("try") == spec
 
 
-def test_secret_values_are_refused(make_project):
+@pytest.mark.parametrize("secret", ["hunter2-the-key", 'abc"defgh', "C:\\keys\\prod", "tab\tinside", "ünïcode-key"])
+def test_secret_values_are_refused_however_toml_would_escape_them(make_project, secret):
     project = make_project(PROFILES)
     store = ProfileStore(project)
-    spec = store.spec("prod").model_copy(update={"env": {"MARKET": "hunter2-the-key"}})
+    spec = store.spec("prod").model_copy(update={"env": {"MARKET": f"x-{secret}-y"}})
     before = (project / "botship.toml").read_text()
     with pytest.raises(BadInput, match="would contain a secret value"):
-        store.save("prod", spec, Masker(["hunter2-the-key"]))
+        store.save("prod", spec, Masker([secret]))
     assert (project / "botship.toml").read_text() == before
 
 

@@ -10,7 +10,7 @@ def handler(event, context):
     state = os.environ["BOTSHIP_STATE_DIR"]
     counter = os.path.join(state, "runs.txt")
     before = int(open(counter).read()) if os.path.exists(counter) else 0
-    print(json.dumps({"bot": "saw", "before": before, "mode": os.environ.get("BOTSHIP_MODE")}))
+    print(json.dumps({"bot": "saw", "before": before, "mode": os.environ.get("BOTSHIP_MODE"), "kind": "x", "type": "y"}))
     time.sleep(float(event.get("sleep", 0)))
     os.makedirs(os.path.join(state, "databases"), exist_ok=True)
     db = sqlite3.connect(os.path.join(state, "databases", "bot.sqlite3"))
@@ -22,4 +22,8 @@ def handler(event, context):
         fh.write(str(before + 1))
     if event.get("fail"):
         raise RuntimeError("exchange said no")
+    if event.get("leak"):  # a careless bot: botship must still keep the value off the screen
+        key = os.environ.get("EXCHANGE_API_KEY", "")
+        print(f"using key {key}")
+        raise RuntimeError(f"exchange rejected key {key}")
     return {"before": before, "runs": before + 1, "has_secret": bool(os.environ.get("EXCHANGE_API_KEY"))}
