@@ -14,6 +14,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 # Below this an object goes up in one request; above it, in parts (S3 needs parts past 5 GB anyway).
@@ -303,10 +304,7 @@ class FolderStore(Store):
         return data, hashlib.sha256(data).hexdigest()
 
     def write_manifest(self, data: bytes, token: str | None) -> str:
-        import fcntl
-
-        with open(self._path(".manifest.lock"), "w") as guard:
-            fcntl.flock(guard, fcntl.LOCK_EX)
+        with self._guard(".manifest.guard"):
             if self.read_manifest()[1] != token:
                 raise Conflict("manifest.json changed since it was read")
             tmp = self._path(f".manifest.{uuid.uuid4().hex}.tmp")
@@ -339,51 +337,39 @@ class FolderStore(Store):
     def list_objects(self) -> Iterator[str]:
         return (n for n in os.listdir(self._path("objects")) if not n.startswith("."))
 
+    @contextmanager
+    def _guard(self, name: str) -> Iterator[None]:
+        """An exclusive flock on a guard file: one check-then-write at a time, across processes."""
+        import fcntl
+
+        with open(self._path(name), "w") as guard:
+            fcntl.flock(guard, fcntl.LOCK_EX)
+            yield
+
     def try_lock(self, owner: str, ttl_s: float) -> bool:
         lock = self._path("lock.json")
-        # Written whole, then linked into place: nobody ever sees a half-written lock.
-        tmp = f"{lock}.{uuid.uuid4().hex}.tmp"
-        with open(tmp, "wb") as fh:
-            fh.write(_lock_body(owner, ttl_s))
-        try:
-            os.link(tmp, lock)
-            return True
-        except FileExistsError:
-            pass
-        finally:
-            os.remove(tmp)
-        try:
-            with open(lock, "rb") as fh:
-                seen = fh.read()
-        except FileNotFoundError:
-            return False
-        if not _expired(seen):
-            return False
-        aside = f"{lock}.stale.{uuid.uuid4().hex}"
-        try:
-            os.rename(lock, aside)
-        except FileNotFoundError:
-            return False  # another run moved the stale lock first
-        with open(aside, "rb") as fh:
-            moved = fh.read()
-        if moved != seen:  # what we moved was a fresh lock taken meanwhile: put it back
+        with self._guard(".lock.guard"):
             try:
-                os.link(aside, lock)
-            except FileExistsError:
+                with open(lock, "rb") as fh:
+                    if not _expired(fh.read()):
+                        return False
+            except FileNotFoundError:
                 pass
-            os.remove(aside)
-            return False
-        os.remove(aside)
-        return self.try_lock(owner, ttl_s)
+            tmp = f"{lock}.{uuid.uuid4().hex}.tmp"
+            with open(tmp, "wb") as fh:
+                fh.write(_lock_body(owner, ttl_s))
+            os.replace(tmp, lock)
+            return True
 
     def unlock(self, owner: str) -> None:
         lock = self._path("lock.json")
-        try:
-            with open(lock, "rb") as fh:
-                if json.loads(fh.read()).get("owner") == owner:
-                    os.remove(lock)
-        except (FileNotFoundError, ValueError):
-            pass
+        with self._guard(".lock.guard"):
+            try:
+                with open(lock, "rb") as fh:
+                    if json.loads(fh.read()).get("owner") == owner:
+                        os.remove(lock)
+            except (FileNotFoundError, ValueError):
+                pass
 
 
 def open_store(url: str, mode: str) -> Store:
