@@ -21,7 +21,16 @@ def arn(names: AwsNames, service: str, resource: str, partition: str = "aws") ->
     return f"arn:{partition}:{service}:{region}:{account}:{resource}"
 
 
-def execution_policy(names: AwsNames, secret_arn: str | None) -> dict[str, Any]:
+def secret_arn_pattern(names: AwsNames) -> str:
+    # Secrets Manager appends six random characters to a secret's ARN; `??????` matches exactly those.
+    return arn(names, "secretsmanager", f"secret:{names.secret}-??????")
+
+
+def function_arn(names: AwsNames) -> str:
+    return arn(names, "lambda", f"function:{names.function}")
+
+
+def execution_policy(names: AwsNames, with_secret: bool) -> dict[str, Any]:
     """What the function may do: write its own logs, use its own bucket, read its own secret."""
     log_group = arn(names, "logs", f"log-group:{names.log_group}")
     bucket = arn(names, "s3", names.bucket)
@@ -32,16 +41,17 @@ def execution_policy(names: AwsNames, secret_arn: str | None) -> dict[str, Any]:
         {"Sid": "OwnStateObjects", "Effect": "Allow",
          "Action": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"], "Resource": [f"{bucket}/*"]},
     ]
-    if secret_arn:
+    if with_secret:
         statements.append({"Sid": "OwnSecret", "Effect": "Allow", "Action": ["secretsmanager:GetSecretValue"],
-                           "Resource": [secret_arn]})
+                           "Resource": [secret_arn_pattern(names)]})
     return _doc(*statements)
 
 
-def scheduler_policy(function_arn: str) -> dict[str, Any]:
+def scheduler_policy(names: AwsNames) -> dict[str, Any]:
     """The scheduler may invoke this one function and nothing else."""
+    function = function_arn(names)
     return _doc({"Sid": "InvokeOwnFunction", "Effect": "Allow", "Action": ["lambda:InvokeFunction"],
-                 "Resource": [function_arn, f"{function_arn}:*"]})
+                 "Resource": [function, f"{function}:*"]})
 
 
 def bucket_policy(bucket: str) -> dict[str, Any]:

@@ -1,0 +1,134 @@
+"""The bot's secret and IAM roles: one Secrets Manager secret, an execution role and a scheduler role, each scoped."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import unquote
+
+from botship.secret_values import SecretValues
+
+from ..plan import Action, Step
+from .names import AwsNames
+from .policies import execution_policy, scheduler_policy, trust
+from .session import AwsSession, error_code, translate
+
+POLICY_NAME = "botship"
+
+
+def _tags(tags: dict[str, str]) -> list[dict[str, str]]:
+    return [{"Key": k, "Value": v} for k, v in sorted(tags.items())]
+
+
+class BotSecret:
+    """All the spec's secret values as one JSON secret; written only when a value changed."""
+
+    def __init__(self, session: AwsSession, names: AwsNames, values: SecretValues, tags: dict[str, str]) -> None:
+        self.client = session.client("secretsmanager")
+        self.names = names
+        self.values = values
+        self.tags = tags
+
+    def _current(self) -> tuple[str | None, dict[str, str] | None]:
+        """(ARN, stored values) — (None, None) when there is no secret yet."""
+        try:
+            arn = self.client.describe_secret(SecretId=self.names.secret)["ARN"]
+            stored = self.client.get_secret_value(SecretId=self.names.secret)["SecretString"]
+        except Exception as exc:  # noqa: BLE001
+            if error_code(exc) == "ResourceNotFoundException":
+                return None, None
+            raise translate(exc, f"reading secret {self.names.secret}") from None
+        return arn, json.loads(stored)
+
+    def step(self) -> Step | None:
+        if not self.values:
+            return None
+        arn, stored = self._current()
+        action = Action.CREATE if arn is None else Action.NO_CHANGE if stored == dict(self.values) else Action.UPDATE
+        return Step("secret", "Secret values", self.names.secret, action, self.apply,
+                    detail=", ".join(self.values), outputs={"secret_arn": arn} if arn else {})
+
+    def apply(self, ctx) -> dict[str, Any]:
+        arn, stored = self._current()
+        body = json.dumps(dict(self.values), sort_keys=True)
+        try:
+            if arn is None:
+                arn = self.client.create_secret(Name=self.names.secret, SecretString=body,
+                                                Description="Secret values of a botship bot", Tags=_tags(self.tags))["ARN"]
+                ctx.log(f"created secret with {len(self.values)} value(s): {', '.join(self.values)}")
+            elif stored != dict(self.values):
+                self.client.put_secret_value(SecretId=arn, SecretString=body)
+                changed = sorted(k for k in self.values if (stored or {}).get(k) != self.values[k])
+                ctx.log(f"updated value(s): {', '.join(changed) or 'removed some'}")
+        except Exception as exc:  # noqa: BLE001
+            raise translate(exc, f"writing secret {self.names.secret}") from None
+        return {"secret_arn": arn}
+
+
+class BotRole:
+    """An IAM role trusted by one service, with one inline policy; trust and policy are read and compared."""
+
+    def __init__(self, session: AwsSession, name: str, service: str, policy: dict[str, Any], title: str,
+                 step_id: str, tags: dict[str, str]) -> None:
+        self.iam = session.client("iam")
+        self.name, self.service, self.policy = name, service, policy
+        self.title, self.step_id, self.tags = title, step_id, tags
+
+    def _current(self) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+        try:
+            role = self.iam.get_role(RoleName=self.name)["Role"]
+        except Exception as exc:  # noqa: BLE001
+            if error_code(exc) == "NoSuchEntity":
+                return None, None
+            raise translate(exc, f"reading role {self.name}") from None
+        try:
+            document = self.iam.get_role_policy(RoleName=self.name, PolicyName=POLICY_NAME)["PolicyDocument"]
+        except Exception as exc:  # noqa: BLE001
+            if error_code(exc) != "NoSuchEntity":
+                raise translate(exc, f"reading role {self.name}") from None
+            document = None
+        return role, _as_dict(document)
+
+    def _trusted(self, role: dict[str, Any]) -> bool:
+        return _as_dict(role["AssumeRolePolicyDocument"]) == trust(self.service)
+
+    def step(self) -> Step:
+        role, current = self._current()
+        action = (Action.CREATE if role is None
+                  else Action.NO_CHANGE if current == self.policy and self._trusted(role) else Action.UPDATE)
+        return Step(self.step_id, self.title, self.name, action, self.apply,
+                    outputs={"role_arn": role["Arn"]} if role else {})
+
+    def apply(self, ctx) -> dict[str, Any]:
+        role, current = self._current()
+        try:
+            if role is None:
+                role = self.iam.create_role(RoleName=self.name, AssumeRolePolicyDocument=json.dumps(trust(self.service)),
+                                            Description=f"botship: {self.title.lower()}", Tags=_tags(self.tags))["Role"]
+                ctx.log(f"created role {self.name}")
+            elif not self._trusted(role):
+                self.iam.update_assume_role_policy(RoleName=self.name, PolicyDocument=json.dumps(trust(self.service)))
+                ctx.log("trust policy repaired")
+            if current != self.policy:
+                self.iam.put_role_policy(RoleName=self.name, PolicyName=POLICY_NAME, PolicyDocument=json.dumps(self.policy))
+                ctx.log("permissions: " + ", ".join(s["Sid"] for s in self.policy["Statement"]))
+        except Exception as exc:  # noqa: BLE001
+            raise translate(exc, f"setting up role {self.name}") from None
+        return {"role_arn": role["Arn"]}
+
+
+def _as_dict(document: Any) -> dict[str, Any] | None:
+    """IAM returns policy documents URL-encoded (or already decoded, depending on the SDK and the emulator)."""
+    if document is None or isinstance(document, dict):
+        return document
+    return json.loads(unquote(document))
+
+
+def execution_role(session: AwsSession, names: AwsNames, tags: dict[str, str], with_secret: bool) -> BotRole:
+    return BotRole(session, names.execution_role, "lambda.amazonaws.com", execution_policy(names, with_secret),
+                   "Execution role", "execution-role", tags)
+
+
+def scheduler_role(session: AwsSession, names: AwsNames, tags: dict[str, str]) -> BotRole:
+    return BotRole(session, names.scheduler_role, "scheduler.amazonaws.com", scheduler_policy(names),
+                   "Scheduler role", "scheduler-role", tags)
