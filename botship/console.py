@@ -154,3 +154,18 @@ class Console:
         if self._pending and self._live:
             self.out.write("\r\033[K")
         self._pending = ""
+
+
+class ConsoleReport:
+    """Local work reported before a plan exists (building the artifact), as dim lines."""
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+
+    def log(self, message: str, level: str = "info") -> None:
+        self.console.line(click.style(f"  · {message}", dim=level != "warning", fg="yellow" if level == "warning" else None))
+
+    def progress(self, done: int, total: int | None = None, unit: str = "") -> None:
+        if self.console._live:
+            share = f"{done * 100 // total}%" if total else str(done)
+            self.console._show_pending(f"  · {share} {unit}")

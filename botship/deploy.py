@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from pathlib import Path
 
-from .console import Console
+from .console import Console, ConsoleReport
 from .errors import BadInput, Cancelled
 from .profiles import ProfileStore
 from .record import DeployRecord, save_record
@@ -49,7 +49,7 @@ def run_deploy(project: Path, profile: str | None, console: Console, *, yes: boo
     secrets = resolve_secrets(spec.secrets, project=project, bot_name=spec.bot_name, interactive=interactive)
     masker = secrets.masker()
     console.line(f"Reading {spec.where} to plan…")
-    plan = provider.plan(DeployContext(project, name, secrets))
+    plan = provider.plan(DeployContext(project, name, secrets, report=ConsoleReport(console)))
     console.plan(plan)
     if dry_run:
         console.line("Dry run: nothing was changed.")

@@ -29,13 +29,27 @@ class Check:
     fix: str = ""
 
 
+class SilentReport:
+    """Where planning reports its local work (building the artifact) when nobody is watching."""
+
+    def log(self, message: str, level: str = "info") -> None:
+        pass
+
+    def progress(self, done: int, total: int | None = None, unit: str = "") -> None:
+        pass
+
+
 @dataclass
 class DeployContext:
-    """What a deploy knows besides the spec: the project folder, the profile, and the secret values."""
+    """What a deploy knows besides the spec: the project folder, the profile, and the secret values.
+
+    `report` receives what planning does locally before the plan exists (e.g. building the artifact).
+    """
 
     project: Path
     profile: str
     secrets: SecretValues = field(default_factory=SecretValues)
+    report: Any = field(default_factory=SilentReport)
 
     @property
     def masker(self) -> Masker:

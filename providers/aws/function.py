@@ -1,0 +1,243 @@
+"""The bot's log group, Lambda function (code, configuration, reserved concurrency, tags) and schedule."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from typing import Any
+
+from botship.errors import BotshipError
+from botship.spec import DeploySpec
+
+from ..artifact import Artifact
+from ..plan import Action, Step
+from .names import AwsNames
+from .policies import arn
+from .session import AwsSession, error_code, translate
+
+HANDLER = "botship_runtime.aws_handler.handler"
+LOG_RETENTION_DAYS = 30
+DIRECT_UPLOAD_LIMIT = 50 * 1024 * 1024
+ROLE_PROPAGATION_S = 150
+
+
+def _wait(client, waiter: str, name: str, ctx) -> None:
+    """A waiter that checks for cancellation between polls."""
+    deadline = time.monotonic() + 300
+    while True:
+        ctx.check_cancelled()
+        try:
+            client.get_waiter(waiter).wait(FunctionName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 5})
+            return
+        except Exception as exc:  # noqa: BLE001 - a waiter timeout just means "not yet"
+            if "Max attempts exceeded" not in str(exc) or time.monotonic() > deadline:
+                raise translate(exc, f"waiting for function {name}") from None
+
+
+class LogGroup:
+    def __init__(self, session: AwsSession, names: AwsNames, tags: dict[str, str]) -> None:
+        self.logs = session.client("logs")
+        self.names, self.tags = names, tags
+
+    def _current(self) -> dict[str, Any] | None:
+        groups = self.logs.describe_log_groups(logGroupNamePrefix=self.names.log_group)["logGroups"]
+        return next((g for g in groups if g["logGroupName"] == self.names.log_group), None)
+
+    def step(self) -> Step:
+        group = self._current()
+        action = (Action.CREATE if group is None
+                  else Action.NO_CHANGE if group.get("retentionInDays") == LOG_RETENTION_DAYS else Action.UPDATE)
+        return Step("log-group", "Log group", self.names.log_group, action, self.apply,
+                    detail=f"kept {LOG_RETENTION_DAYS} days")
+
+    def apply(self, ctx) -> dict[str, Any]:
+        try:
+            if self._current() is None:
+                self.logs.create_log_group(logGroupName=self.names.log_group, tags=self.tags)
+            self.logs.put_retention_policy(logGroupName=self.names.log_group, retentionInDays=LOG_RETENTION_DAYS)
+        except Exception as exc:  # noqa: BLE001
+            raise translate(exc, f"setting up log group {self.names.log_group}") from None
+        return {"log_group": self.names.log_group}
+
+
+class BotFunction:
+    """The function: created or updated so its code, configuration, concurrency and tags match the spec."""
+
+    def __init__(self, session: AwsSession, names: AwsNames, spec: DeploySpec, artifact: Artifact,
+                 tags: dict[str, str], with_secret: bool) -> None:
+        self.client = session.client("lambda")
+        self.s3 = session.client("s3")
+        self.names, self.spec, self.artifact, self.tags, self.with_secret = names, spec, artifact, tags, with_secret
+
+    def configuration(self, secret_arn: str | None) -> dict[str, Any]:
+        spec, names = self.spec, self.names
+        variables = {**spec.env, "BOTSHIP_ENTRY": spec.entry, "BOTSHIP_MODE": spec.mode,
+                     "BOTSHIP_BOT_NAME": spec.bot_name, "BOTSHIP_STATE_URL": f"s3://{names.bucket}"}
+        if secret_arn:
+            variables["BOTSHIP_SECRET_ARN"] = secret_arn
+        return {"Runtime": f"python{spec.python}", "Handler": HANDLER, "MemorySize": spec.memory_mb,
+                "Timeout": spec.timeout_s, "EphemeralStorage": {"Size": spec.ephemeral_mb},
+                "Role": arn(names, "iam", f"role/{names.execution_role}"),
+                "Environment": {"Variables": variables}}
+
+    @staticmethod
+    def fingerprint(config: dict[str, Any]) -> str:
+        return hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()[:16]
+
+    def _current(self) -> dict[str, Any] | None:
+        try:
+            found = self.client.get_function(FunctionName=self.names.function)
+        except Exception as exc:  # noqa: BLE001
+            if error_code(exc) == "ResourceNotFoundException":
+                return None
+            raise translate(exc, f"reading function {self.names.function}") from None
+        concurrency = self.client.get_function_concurrency(FunctionName=self.names.function)
+        return {"tags": found.get("Tags", {}), "arn": found["Configuration"]["FunctionArn"],
+                "concurrency": concurrency.get("ReservedConcurrentExecutions")}
+
+    def _wanted_tags(self, config: dict[str, Any]) -> dict[str, str]:
+        return {**self.tags, "botship:code": self.artifact.content_hash[:16], "botship:config": self.fingerprint(config)}
+
+    def step(self, secret_arn: str | None) -> Step:
+        current = self._current()
+        if current is None:
+            action, detail = Action.CREATE, ""
+        else:
+            stale = []
+            if secret_arn is None and self.with_secret:
+                stale.append("secret")
+            wanted = self._wanted_tags(self.configuration(secret_arn))
+            stale += [key.split(":")[1] for key in ("botship:code", "botship:config")
+                      if current["tags"].get(key) != wanted[key]]
+            if current["concurrency"] != 1:
+                stale.append("concurrency")
+            action = Action.UPDATE if stale else Action.NO_CHANGE
+            detail = ("update: " + ", ".join(stale)) if stale else ""
+        outputs = {"function_arn": current["arn"]} if current else {}
+        return Step("function", "Function", self.names.function, action, self.apply, detail=detail, outputs=outputs)
+
+    def apply(self, ctx) -> dict[str, Any]:
+        secret_arn = ctx.outputs.get("secret", {}).get("secret_arn")
+        config = self.configuration(secret_arn)
+        tags = self._wanted_tags(config)
+        name = self.names.function
+        current = self._current()
+        try:
+            if current is None:
+                function_arn = self._create(ctx, config, tags)
+            else:
+                function_arn = current["arn"]
+                if current["tags"].get("botship:code") != tags["botship:code"]:
+                    self.client.update_function_code(FunctionName=name, **self._code(ctx))
+                    _wait(self.client, "function_updated_v2", name, ctx)
+                    ctx.log(f"code updated ({self.artifact.content_hash[:12]})")
+                if current["tags"].get("botship:config") != tags["botship:config"]:
+                    self.client.update_function_configuration(FunctionName=name, **config)
+                    _wait(self.client, "function_updated_v2", name, ctx)
+                    ctx.log("configuration updated")
+                self.client.tag_resource(Resource=function_arn, Tags=tags)
+            if (current or {}).get("concurrency") != 1:
+                # One run at a time: two runs of a bot never race on its state.
+                self.client.put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=1)
+        except BotshipError:
+            raise
+        except Exception as exc:  # noqa: BLE001
+            if error_code(exc) == "InvalidParameterValueException" and "MemorySize" in str(exc):
+                raise BotshipError(f"memory_mb = {self.spec.memory_mb} is above what this account allows",
+                                   str(exc), "lower memory_mb, or ask AWS for a higher Lambda memory quota") from None
+            raise translate(exc, f"deploying function {name}") from None
+        return {"function_arn": function_arn, "code": tags["botship:code"]}
+
+    def _code(self, ctx) -> dict[str, Any]:
+        path = self.artifact.path
+        if path.stat().st_size <= DIRECT_UPLOAD_LIMIT:
+            return {"ZipFile": path.read_bytes()}
+        key = f"deploy/{self.artifact.content_hash}.zip"
+        ctx.log(f"package is {path.stat().st_size / 1e6:.0f} MB zipped: uploading through the state bucket")
+        self.s3.upload_file(str(path), self.names.bucket, key)
+        return {"S3Bucket": self.names.bucket, "S3Key": key}
+
+    def _create(self, ctx, config: dict[str, Any], tags: dict[str, str]) -> str:
+        """Create the function, retrying while IAM has not yet let Lambda assume a new role."""
+        deadline = time.monotonic() + ROLE_PROPAGATION_S
+        code = self._code(ctx)
+        while True:
+            try:
+                created = self.client.create_function(FunctionName=self.names.function, Code=code, Tags=tags,
+                                                      Description=f"botship bot {self.spec.bot_name}", **config)
+                break
+            except Exception as exc:  # noqa: BLE001
+                waiting = error_code(exc) == "InvalidParameterValueException" and "cannot be assumed" in str(exc)
+                if not waiting or time.monotonic() > deadline:
+                    raise
+                left = int(deadline - time.monotonic())
+                ctx.log(f"the new role cannot be assumed yet — retrying for up to {left} s more")
+                ctx.wait(5)
+        _wait(self.client, "function_active_v2", self.names.function, ctx)
+        ctx.log(f"created function {self.names.function}")
+        return created["FunctionArn"]
+
+
+class BotSchedule:
+    """An EventBridge Scheduler schedule that invokes the function; removed when the spec has none."""
+
+    def __init__(self, session: AwsSession, names: AwsNames, spec: DeploySpec) -> None:
+        self.client = session.client("scheduler")
+        self.names, self.spec = names, spec
+
+    def _current(self) -> dict[str, Any] | None:
+        try:
+            return self.client.get_schedule(Name=self.names.schedule)
+        except Exception as exc:  # noqa: BLE001
+            if error_code(exc) == "ResourceNotFoundException":
+                return None
+            raise translate(exc, f"reading schedule {self.names.schedule}") from None
+
+    def desired(self) -> dict[str, Any]:
+        names = self.names
+        return {"ScheduleExpression": self.spec.schedule, "ScheduleExpressionTimezone": self.spec.timezone,
+                "FlexibleTimeWindow": {"Mode": "OFF"}, "State": "ENABLED",
+                "Target": {"Arn": arn(names, "lambda", f"function:{names.function}"),
+                           "RoleArn": arn(names, "iam", f"role/{names.scheduler_role}"),
+                           "Input": json.dumps({"source": "schedule"}),
+                           "RetryPolicy": {"MaximumRetryAttempts": 0}},
+                "Description": f"botship: runs {self.spec.bot_name}"}
+
+    def _matches(self, current: dict[str, Any]) -> bool:
+        want = self.desired()
+        target = current.get("Target", {})
+        return (current.get("ScheduleExpression") == want["ScheduleExpression"]
+                and current.get("ScheduleExpressionTimezone") == want["ScheduleExpressionTimezone"]
+                and target.get("Arn") == want["Target"]["Arn"] and target.get("RoleArn") == want["Target"]["RoleArn"])
+
+    def step(self) -> Step | None:
+        current = self._current()
+        if self.spec.schedule is None:
+            if current is None:
+                return None
+            return Step("schedule", "Schedule", self.names.schedule, Action.DELETE, self.delete,
+                        detail="the profile has no schedule")
+        action = Action.CREATE if current is None else Action.NO_CHANGE if self._matches(current) else Action.UPDATE
+        return Step("schedule", "Schedule", self.names.schedule, action, self.apply,
+                    detail=f"{self.spec.schedule} ({self.spec.timezone})")
+
+    def apply(self, ctx) -> dict[str, Any]:
+        current = self._current()
+        try:
+            if current is None:
+                self.client.create_schedule(Name=self.names.schedule, **self.desired())
+            else:
+                # A paused bot stays paused: only `resume` turns it back on.
+                self.client.update_schedule(Name=self.names.schedule, **{**self.desired(), "State": current["State"]})
+        except Exception as exc:  # noqa: BLE001
+            raise translate(exc, f"setting schedule {self.names.schedule}") from None
+        return {"schedule": self.names.schedule}
+
+    def delete(self, ctx) -> dict[str, Any]:
+        try:
+            self.client.delete_schedule(Name=self.names.schedule)
+        except Exception as exc:  # noqa: BLE001
+            if error_code(exc) != "ResourceNotFoundException":
+                raise translate(exc, f"removing schedule {self.names.schedule}") from None
+        return {}

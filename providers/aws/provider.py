@@ -1,0 +1,106 @@
+"""The AWS Lambda provider: plans a bot's resources from what exists, in dependency order."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from importlib.metadata import version
+
+from botship.errors import BadInput
+
+from ..artifact import build_artifact
+from ..base import BotStatus, BotSummary, Check, DeployContext, Provider
+from ..plan import Plan
+from .bucket import StateBucket
+from .function import BotFunction, BotSchedule, LogGroup
+from .identity_steps import BotSecret, execution_role, scheduler_role
+from .names import AwsNames
+from .session import AwsSession, translate
+
+
+class AwsProvider(Provider):
+    name = "aws"
+    title = "AWS Lambda"
+
+    def __init__(self, spec, session: AwsSession | None = None) -> None:
+        super().__init__(spec)
+        if spec.aws is None:
+            raise BadInput("the profile has no [aws] table", fix="add aws.region to the profile")
+        self._session = session
+
+    @cached_property
+    def session(self) -> AwsSession:
+        return self._session or AwsSession(self.spec.aws.region, self.spec.aws.profile)
+
+    @cached_property
+    def names(self) -> AwsNames:
+        return AwsNames(self.spec.bot_name, self.session.identity().account, self.spec.aws.region)
+
+    def tags(self, profile: str) -> dict[str, str]:
+        """On every resource, so bots are found from any machine by tag."""
+        return {**self.spec.tags, "botship:bot": self.spec.bot_name, "botship:profile": profile,
+                "botship:mode": self.spec.mode, "botship:version": version("botship")}
+
+    def check_credentials(self) -> list[Check]:
+        identity = self.session.identity()
+        return [Check("identity", True, f"{identity.arn} (account {identity.account})")]
+
+    def plan(self, context: DeployContext) -> Plan:
+        spec = self.spec
+        if spec.packaging == "image":
+            raise BadInput("container images are not supported by this botship version yet",
+                           fix='use packaging = "zip" for now')
+        names = self.names
+        tags = self.tags(context.profile)
+        artifact = build_artifact(spec, context.project, context.report)
+        with_secret = bool(spec.secrets)
+        secret = BotSecret(self.session, names, context.secrets, tags).step()
+        secret_arn = (secret.outputs.get("secret_arn") if secret else None)
+        steps = [StateBucket(self.session, names, tags).step()]
+        if secret:
+            steps.append(secret)
+        steps.append(execution_role(self.session, names, tags, with_secret).step())
+        if spec.schedule:
+            steps.append(scheduler_role(self.session, names, tags).step())
+        steps += [LogGroup(self.session, names, tags).step(),
+                  BotFunction(self.session, names, spec, artifact, tags, with_secret).step(secret_arn)]
+        schedule = BotSchedule(self.session, names, spec).step()
+        if schedule:
+            steps.append(schedule)
+        summary = spec.describe() + [("account", names.account),
+                                     ("package", f"{artifact.unzipped_size / 1e6:.1f} MB unzipped, "
+                                                 f"{artifact.content_hash[:12]}")]
+        return Plan(f"Deploy {spec.bot_name} to AWS Lambda ({names.region})", spec.mode, summary, steps)
+
+    def plan_destroy(self, *, purge_state: bool = False) -> Plan:
+        raise BadInput("destroy is not available in this botship version yet",
+                       fix="delete the function, schedule, roles and secret named botship-<bot> in the AWS console")
+
+    def list_bots(self) -> list[BotSummary]:
+        tagging = self.session.client("resourcegroupstaggingapi")
+        try:
+            pages = tagging.get_paginator("get_resources").paginate(
+                TagFilters=[{"Key": "botship:bot"}], ResourceTypeFilters=["lambda:function"])
+            found = [item for page in pages for item in page["ResourceTagMappingList"]]
+        except Exception as exc:  # noqa: BLE001
+            raise translate(exc, "looking for bots") from None
+        bots = []
+        for item in found:
+            tags = {t["Key"]: t["Value"] for t in item["Tags"]}
+            bots.append(BotSummary(tags["botship:bot"], "aws", self.spec.aws.region, tags.get("botship:mode", "paper"),
+                                   "active", profile=tags.get("botship:profile"), extra={"arn": item["ResourceARN"]}))
+        return sorted(bots, key=lambda b: b.bot_name)
+
+    def bot_status(self) -> BotStatus:
+        names = self.names
+        client = self.session.client("lambda")
+        try:
+            function = client.get_function(FunctionName=names.function)
+        except Exception as exc:  # noqa: BLE001
+            raise translate(exc, f"reading {names.function}") from None
+        tags = function.get("Tags", {})
+        schedule = BotSchedule(self.session, names, self.spec)._current()
+        state = "paused" if schedule and schedule["State"] == "DISABLED" else "active"
+        return BotStatus(self.spec.bot_name, "aws", names.region, tags.get("botship:mode", "paper"), state,
+                         schedule=schedule["ScheduleExpression"] if schedule else None,
+                         profile=tags.get("botship:profile"),
+                         shipped={"code": tags.get("botship:code", ""), "config": tags.get("botship:config", "")})

@@ -1,0 +1,163 @@
+"""A whole deploy of a small bot (zip) against moto's server: resources read back, re-runs change nothing."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+import boto3
+import pytest
+
+from botship.providers.aws.provider import AwsProvider
+from botship.providers.aws.session import AwsSession
+from botship.providers.base import DeployContext
+from botship.providers.engine import start_run
+from botship.providers.plan import Action
+from botship.secret_values import SecretValue, SecretValues
+from botship.spec import build_spec
+
+BOTS = Path(__file__).resolve().parents[1] / "bots"
+READS = ("Get", "List", "Describe", "Head")
+
+
+@pytest.fixture
+def project(tmp_path, monkeypatch, dependency_cache):
+    monkeypatch.setenv("BOTSHIP_CACHE_DIR", str(dependency_cache))
+    folder = tmp_path / "counter"
+    shutil.copytree(BOTS / "counter", folder)
+    return folder
+
+
+def spec_for(project: Path, **changes):
+    data = {"platform": "aws", "bot_name": "sma-bot", "entry": "app:handler",
+            "python": f"{sys.version_info.major}.{sys.version_info.minor}", "schedule": "rate(15 minutes)",
+            "timezone": "Europe/Amsterdam", "memory_mb": 256, "env": {"MARKET": "bitvavo"},
+            "secrets": ["EXCHANGE_API_KEY"], "aws": {"region": "eu-west-1"}, "tags": {"team": "quant"}, **changes}
+    return build_spec(data, project)
+
+
+def deploy(project: Path, spec, secret="key-1234"):
+    """Plan and run a deploy; returns (plan, result, names of the mutating calls made while running)."""
+    session = AwsSession("eu-west-1")
+    calls: list[str] = []
+    # Registered before any client exists, so every call of every client is seen.
+    session.session.events.register("before-call", lambda model, **kw: calls.append(model.name))
+    provider = AwsProvider(spec, session)
+    context = DeployContext(project, "prod", SecretValues([SecretValue("EXCHANGE_API_KEY", secret, "environment")]))
+    plan = provider.plan(context)
+    planning = [c for c in calls if not c.startswith(READS)]
+    assert planning == [] and calls, "planning only reads"
+    result = start_run(plan, lambda event: None, context.masker).wait(120)
+    return plan, result, [c for c in calls if not c.startswith(READS)]
+
+
+def test_first_deploy_creates_every_resource_with_the_right_settings(aws, project):
+    plan, result, _ = deploy(project, spec_for(project))
+    assert result.ok, result.failure
+    assert [s.id for s in plan.steps] == ["bucket", "secret", "execution-role", "scheduler-role", "log-group",
+                                          "function", "schedule"]
+    assert all(s.action is Action.CREATE for s in plan.steps)
+
+    fn = boto3.client("lambda").get_function(FunctionName="botship-sma-bot")
+    config = fn["Configuration"]
+    assert (config["Runtime"], config["Handler"], config["MemorySize"]) == (
+        f"python{sys.version_info.major}.{sys.version_info.minor}", "botship_runtime.aws_handler.handler", 256)
+    assert config["Role"].endswith(":role/botship-sma-bot-run")
+    variables = config["Environment"]["Variables"]
+    assert variables["MARKET"] == "bitvavo" and variables["BOTSHIP_MODE"] == "paper"
+    assert variables["BOTSHIP_SECRET_ARN"].startswith("arn:aws:secretsmanager:")
+    assert "key-1234" not in str(variables)
+    assert fn["Tags"]["botship:bot"] == "sma-bot" and fn["Tags"]["team"] == "quant"
+    assert boto3.client("lambda").get_function_concurrency(FunctionName="botship-sma-bot")[
+        "ReservedConcurrentExecutions"] == 1
+    schedule = boto3.client("scheduler").get_schedule(Name="botship-sma-bot")
+    assert (schedule["ScheduleExpression"], schedule["ScheduleExpressionTimezone"]) == (
+        "rate(15 minutes)", "Europe/Amsterdam")
+    assert schedule["Target"]["Arn"] == config["FunctionArn"]
+    assert schedule["Target"]["RoleArn"].endswith(":role/botship-sma-bot-schedule")
+    group = boto3.client("logs").describe_log_groups(logGroupNamePrefix="/aws/lambda/botship-sma-bot")["logGroups"][0]
+    assert group["retentionInDays"] == 30
+
+
+def test_an_unchanged_redeploy_plans_no_change_and_makes_no_mutating_call(aws, project):
+    deploy(project, spec_for(project))
+    plan, result, mutating = deploy(project, spec_for(project))
+    assert result.ok
+    assert {s.id: s.action for s in plan.steps} == {s.id: Action.NO_CHANGE for s in plan.steps}
+    assert mutating == []
+
+
+@pytest.mark.parametrize("change, expected", [
+    ({"env": {"MARKET": "kraken"}}, {"function": "update: config"}),
+    ({"memory_mb": 512}, {"function": "update: config"}),
+    ({"schedule": "rate(1 hour)"}, {"schedule": "rate(1 hour) (Europe/Amsterdam)"}),
+])
+def test_one_change_runs_exactly_the_affected_steps(aws, project, change, expected):
+    deploy(project, spec_for(project))
+    plan, result, mutating = deploy(project, spec_for(project, **change))
+    assert result.ok and mutating
+    assert {s.id: s.detail for s in plan.steps if s.action is not Action.NO_CHANGE} == expected
+
+
+def test_a_code_change_updates_only_the_function_code(aws, project):
+    deploy(project, spec_for(project))
+    (project / "app.py").write_text((project / "app.py").read_text() + "\n# tuned\n")
+    plan, result, mutating = deploy(project, spec_for(project))
+    assert [(s.id, s.detail) for s in plan.changes] == [("function", "update: code")]
+    assert "UpdateFunctionCode" in mutating and "UpdateFunctionConfiguration" not in mutating
+
+
+def test_a_changed_secret_value_updates_only_the_secret(aws, project):
+    deploy(project, spec_for(project))
+    plan, result, mutating = deploy(project, spec_for(project), secret="key-9999")
+    assert [s.id for s in plan.changes] == ["secret"]
+    assert mutating == ["PutSecretValue"]
+
+
+def test_removing_the_schedule_deletes_it(aws, project):
+    deploy(project, spec_for(project))
+    plan, result, _ = deploy(project, spec_for(project, schedule=None))
+    assert result.ok
+    assert [(s.id, s.action) for s in plan.changes] == [("schedule", Action.DELETE)]
+    assert boto3.client("scheduler").list_schedules()["Schedules"] == []
+
+
+def test_bots_are_found_by_tag(aws, project):
+    deploy(project, spec_for(project))
+    provider = AwsProvider(spec_for(project), AwsSession("eu-west-1"))
+    (bot,) = provider.list_bots()
+    assert (bot.bot_name, bot.profile, bot.mode) == ("sma-bot", "prod", "paper")
+    status = provider.bot_status()
+    assert status.schedule == "rate(15 minutes)" and status.state == "active" and status.shipped["code"]
+
+
+def test_the_cli_deploys_to_aws_and_a_second_run_is_up_to_date(aws, project, dependency_cache):
+    import os
+    import subprocess
+
+    (project / "botship.toml").write_text(f"""\
+[profiles.prod]
+platform = "aws"
+bot_name = "cli-bot"
+entry = "app:handler"
+python = "{sys.version_info.major}.{sys.version_info.minor}"
+schedule = "rate(1 hour)"
+secrets = ["EXCHANGE_API_KEY"]
+[profiles.prod.aws]
+region = "eu-west-1"
+""")
+    env = {**os.environ, "EXCHANGE_API_KEY": "cli-secret-4321", "BOTSHIP_CACHE_DIR": str(dependency_cache),
+           "NO_COLOR": "1"}
+
+    def run(*args):
+        return subprocess.run([sys.executable, "-m", "botship", "deploy", "--project", str(project), *args],
+                              capture_output=True, text=True, env=env, timeout=300)
+
+    first = run("--yes")
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert "Deploy cli-bot to AWS Lambda (eu-west-1)" in first.stdout and first.stdout.count("✓") == 7
+    assert "cli-secret-4321" not in first.stdout + first.stderr
+    second = run("--yes")
+    assert second.returncode == 0 and "Everything is up to date" in second.stdout
+    assert "Plan: 7 no change" in second.stdout
