@@ -116,6 +116,26 @@ def deploy(profile: str | None, project: Path, yes: bool, dry_run: bool, confirm
 @cli.command()
 @profile_option
 @project_option
+@click.option("--yes", "-y", is_flag=True, help="Destroy without asking (for CI).")
+@click.option("--dry-run", is_flag=True, help="Show what would be deleted and change nothing.")
+@click.option("--purge-state", is_flag=True, help="Also delete the state bucket with every version of the bot's state.")
+@json_option
+def destroy(profile: str | None, project: Path, yes: bool, dry_run: bool, purge_state: bool, as_json: bool) -> int:
+    """Remove a deployed bot: schedule, function, roles and secret. Its state is kept unless --purge-state.
+
+    The plan is shown first; only what exists is deleted, so a re-run after a failure finishes
+    the job. Interactive runs ask you to type the bot's name.
+    """
+    from .deploy import run_destroy
+
+    console = _use_console(as_json)
+    return run_destroy(_project(project), profile, console, yes=yes, dry_run=dry_run, purge_state=purge_state,
+                       interactive=_interactive(console))
+
+
+@cli.command()
+@profile_option
+@project_option
 @click.option("--output", "-o", type=click.Path(path_type=Path), help="Also copy the artifact here.")
 @json_option
 def package(profile: str | None, project: Path, output: Path | None, as_json: bool) -> int:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from .console import Console, ConsoleReport
 from .errors import BadInput, Cancelled
+from .masking import Masker
 from .profiles import ProfileStore
 from .record import DeployRecord, save_record
 from .secret_values import resolve_secrets
@@ -37,8 +38,6 @@ def run_deploy(project: Path, profile: str | None, console: Console, *, yes: boo
                confirm_live: bool, interactive: bool) -> int:
     from botship.providers import provider_class
     from botship.providers.base import DeployContext
-    from botship.providers.engine import fan_out, start_run
-    from botship.providers.journal import Journal
 
     store = ProfileStore(project)
     name = store.pick(profile)
@@ -64,15 +63,51 @@ def run_deploy(project: Path, profile: str | None, console: Console, *, yes: boo
 
         if not questionary.confirm("Deploy this plan?", default=True).unsafe_ask():
             raise Cancelled("deploy not confirmed", "nothing was changed")
-    journal = Journal.for_run(project, name, masker)
-    journal.write({"type": "plan", "profile": name, **plan.as_dict()})
-    handle = start_run(plan, fan_out(console.event, journal), masker)
-    result = wait_for_run(handle, console)
+    result, journal = execute(project, name, plan, console, masker)
     if result.ok:
         save_record(project, DeployRecord(
             profile=name, platform=spec.platform, bot_name=spec.bot_name, mode=spec.mode, where=spec.where,
             status=result.status, finished_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            journal=str(journal.path.relative_to(project)), outputs=masker.mask_data(result.outputs)))
+            journal=journal, outputs=masker.mask_data(result.outputs)))
+    return EXIT_CODES[result.status]
+
+
+def execute(project: Path, name: str, plan, console: Console, masker: Masker):
+    """Run a plan with the console and a journal watching; Ctrl-C cancels cleanly. Returns (result, journal)."""
+    from botship.providers.engine import fan_out, start_run
+    from botship.providers.journal import Journal
+
+    journal = Journal.for_run(project, name, masker)
+    journal.write({"type": "plan", "profile": name, **plan.as_dict()})
+    result = wait_for_run(start_run(plan, fan_out(console.event, journal), masker), console)
+    return result, str(journal.path.relative_to(project))
+
+
+def run_destroy(project: Path, profile: str | None, console: Console, *, yes: bool, dry_run: bool,
+                purge_state: bool, interactive: bool) -> int:
+    from botship.providers import provider_class
+
+    store = ProfileStore(project)
+    name = store.pick(profile)
+    spec = store.spec(name)
+    console.line(f"Reading {spec.where} to plan…")
+    plan = provider_class(spec.platform)(spec).plan_destroy(purge_state=purge_state)
+    console.plan(plan)
+    if plan.is_noop:
+        console.line("Nothing of this bot is deployed.")
+        return 0
+    if dry_run:
+        console.line("Dry run: nothing was changed.")
+        return 0
+    if not yes:
+        if not interactive:
+            raise BadInput("destroying a bot needs confirmation", fix="pass --yes, or --dry-run to only look")
+        import questionary
+
+        typed = questionary.text(f"Type the bot's name ({spec.bot_name}) to destroy it:").unsafe_ask()
+        if (typed or "").strip() != spec.bot_name:
+            raise Cancelled("destroy not confirmed", "nothing was changed")
+    result, _ = execute(project, name, plan, console, Masker())
     return EXIT_CODES[result.status]
 
 

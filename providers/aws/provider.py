@@ -11,6 +11,7 @@ from ..artifact import build_artifact
 from ..base import BotStatus, BotSummary, Check, DeployContext, Provider
 from ..plan import Plan
 from .bucket import StateBucket
+from .destroy import destroy_steps
 from .function import BotFunction, BotSchedule, LogGroup
 from .identity_steps import BotSecret, execution_role, scheduler_role
 from .names import AwsNames
@@ -72,8 +73,12 @@ class AwsProvider(Provider):
         return Plan(f"Deploy {spec.bot_name} to AWS Lambda ({names.region})", spec.mode, summary, steps)
 
     def plan_destroy(self, *, purge_state: bool = False) -> Plan:
-        raise BadInput("destroy is not available in this botship version yet",
-                       fix="delete the function, schedule, roles and secret named botship-<bot> in the AWS console")
+        names = self.names
+        kept = "deleted too (--purge-state)" if purge_state else f"kept: {names.bucket} (add --purge-state to delete it)"
+        summary = [("mode", self.spec.mode.upper()), ("bot", self.spec.bot_name), ("platform", self.spec.where),
+                   ("state", kept), ("logs", f"{names.log_group} kept until its retention ends")]
+        return Plan(f"Destroy {self.spec.bot_name} on AWS Lambda ({names.region})", self.spec.mode, summary,
+                    destroy_steps(self.session, names, purge_state))
 
     def list_bots(self) -> list[BotSummary]:
         tagging = self.session.client("resourcegroupstaggingapi")

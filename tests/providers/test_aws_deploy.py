@@ -161,3 +161,28 @@ region = "eu-west-1"
     second = run("--yes")
     assert second.returncode == 0 and "Everything is up to date" in second.stdout
     assert "Plan: 7 no change" in second.stdout
+
+
+@pytest.mark.parametrize("purge", [False, True])
+def test_destroy_leaves_only_the_state_bucket_unless_purged(aws, project, purge):
+    plan, result, _ = deploy(project, spec_for(project))
+    bucket = plan.steps[0].resource
+    s3 = boto3.client("s3")
+    # The bucket refuses plain HTTP, and moto is reached over HTTP: lift that rule to write test state.
+    s3.delete_bucket_policy(Bucket=bucket)
+    s3.put_object(Bucket=bucket, Key="paper/manifest.json", Body=b"{}")
+    s3.put_object(Bucket=bucket, Key="paper/manifest.json", Body=b"{}")  # a second version
+
+    provider = AwsProvider(spec_for(project), AwsSession("eu-west-1"))
+    destroy = provider.plan_destroy(purge_state=purge)
+    assert all(s.action is Action.DELETE for s in destroy.steps)
+    assert start_run(destroy, lambda event: None).wait(60).ok
+
+    assert boto3.client("lambda").list_functions()["Functions"] == []
+    assert boto3.client("scheduler").list_schedules()["Schedules"] == []
+    assert [r["RoleName"] for r in boto3.client("iam").list_roles()["Roles"] if "botship" in r["RoleName"]] == []
+    assert boto3.client("secretsmanager").list_secrets()["SecretList"] == []
+    buckets = [b["Name"] for b in s3.list_buckets()["Buckets"]]
+    assert buckets == ([] if purge else [bucket])
+    again = AwsProvider(spec_for(project), AwsSession("eu-west-1")).plan_destroy(purge_state=purge)
+    assert again.is_noop

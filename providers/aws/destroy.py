@@ -1,0 +1,89 @@
+"""Removing a bot from AWS: each step reads first and deletes only what is there; state stays unless purged."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..plan import Action, Step
+from .identity_steps import POLICY_NAME
+from .names import AwsNames
+from .session import AwsSession, error_code, translate
+
+GONE = ("ResourceNotFoundException", "NoSuchEntity", "NoSuchBucket", "404")
+
+
+def _exists(call) -> bool:
+    try:
+        call()
+        return True
+    except Exception as exc:  # noqa: BLE001
+        if error_code(exc) in GONE:
+            return False
+        raise translate(exc, "reading what is deployed") from None
+
+
+def _ignoring_gone(call, doing: str) -> None:
+    try:
+        call()
+    except Exception as exc:  # noqa: BLE001
+        if error_code(exc) not in GONE:
+            raise translate(exc, doing) from None
+
+
+def _delete(call, doing: str):
+    def run(ctx) -> dict[str, Any]:
+        _ignoring_gone(call, doing)
+        return {}
+    return run
+
+
+def destroy_steps(session: AwsSession, names: AwsNames, purge_state: bool) -> list[Step]:
+    """What is there to delete, in reverse order of creation."""
+    lam, scheduler, iam = session.client("lambda"), session.client("scheduler"), session.client("iam")
+    secrets, s3 = session.client("secretsmanager"), session.client("s3")
+    steps: list[Step] = []
+
+    if _exists(lambda: scheduler.get_schedule(Name=names.schedule)):
+        steps.append(Step("schedule", "Schedule", names.schedule, Action.DELETE, _delete(
+            lambda: scheduler.delete_schedule(Name=names.schedule), "removing the schedule")))
+    if _exists(lambda: lam.get_function(FunctionName=names.function)):
+        steps.append(Step("function", "Function", names.function, Action.DELETE, _delete(
+            lambda: lam.delete_function(FunctionName=names.function), "removing the function")))
+    for role, step_id, title in ((names.scheduler_role, "scheduler-role", "Scheduler role"),
+                                 (names.execution_role, "execution-role", "Execution role")):
+        if _exists(lambda role=role: iam.get_role(RoleName=role)):
+            steps.append(Step(step_id, title, role, Action.DELETE, lambda ctx, role=role: _delete_role(iam, role)))
+    if _exists(lambda: secrets.describe_secret(SecretId=names.secret)):
+        steps.append(Step("secret", "Secret values", names.secret, Action.DELETE, _delete(
+            lambda: secrets.delete_secret(SecretId=names.secret, ForceDeleteWithoutRecovery=True),
+            "removing the secret")))
+    if purge_state and _exists(lambda: s3.head_bucket(Bucket=names.bucket)):
+        steps.append(Step("bucket", "State bucket (purge)", names.bucket, Action.DELETE,
+                          lambda ctx: _purge_bucket(s3, names.bucket, ctx), detail="every version of every state file"))
+    return steps
+
+
+def _delete_role(iam, role: str) -> dict[str, Any]:
+    _ignoring_gone(lambda: iam.delete_role_policy(RoleName=role, PolicyName=POLICY_NAME), f"removing role {role}")
+    _ignoring_gone(lambda: iam.delete_role(RoleName=role), f"removing role {role}")
+    return {}
+
+
+def _purge_bucket(s3, bucket: str, ctx) -> dict[str, Any]:
+    """Every object version and delete marker (the bucket is versioned), then the bucket itself."""
+    removed = 0
+    try:
+        for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket):
+            ctx.check_cancelled()
+            batch = [{"Key": v["Key"], "VersionId": v["VersionId"]}
+                     for v in page.get("Versions", []) + page.get("DeleteMarkers", [])]
+            for start in range(0, len(batch), 1000):
+                s3.delete_objects(Bucket=bucket, Delete={"Objects": batch[start:start + 1000], "Quiet": True})
+            removed += len(batch)
+            ctx.progress(removed, None, "versions deleted")
+        s3.delete_bucket(Bucket=bucket)
+    except Exception as exc:  # noqa: BLE001
+        if error_code(exc) not in GONE:
+            raise translate(exc, f"emptying bucket {bucket}") from None
+    ctx.log(f"deleted {removed} object version(s) and the bucket")
+    return {}
