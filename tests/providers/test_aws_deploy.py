@@ -186,3 +186,63 @@ def test_destroy_leaves_only_the_state_bucket_unless_purged(aws, project, purge)
     assert buckets == ([] if purge else [bucket])
     again = AwsProvider(spec_for(project), AwsSession("eu-west-1")).plan_destroy(purge_state=purge)
     assert again.is_noop
+
+
+@pytest.mark.parametrize("stop_after", range(7))
+def test_a_deploy_interrupted_after_any_step_converges_on_rerun(aws, project, stop_after):
+    spec = spec_for(project)
+    session = AwsSession("eu-west-1")
+    context = DeployContext(project, "prod", SecretValues([SecretValue("EXCHANGE_API_KEY", "key-1", "environment")]))
+    plan = AwsProvider(spec, session).plan(context)
+    finished: list[str] = []
+    handle = None
+
+    def sink(event):
+        if event.kind == "step_finished":
+            finished.append(event.step)
+            if len(finished) == stop_after + 1:
+                handle.cancel()
+
+    handle = start_run(plan, sink, context.masker)
+    assert handle.wait(60).status == "cancelled" or stop_after == len(plan.steps) - 1
+    assert len(finished) == stop_after + 1
+
+    rerun_plan, result, _ = deploy(project, spec, secret="key-1")
+    assert result.ok
+    assert [s.id for s in rerun_plan.steps if s.action is Action.NO_CHANGE] == finished
+    final_plan, _, mutating = deploy(project, spec, secret="key-1")
+    assert final_plan.is_noop and mutating == []
+    assert len(boto3.client("lambda").list_functions()["Functions"]) == 1
+    assert len(boto3.client("scheduler").list_schedules()["Schedules"]) == 1
+    assert len(boto3.client("secretsmanager").list_secrets()["SecretList"]) == 1
+    assert len([r for r in boto3.client("iam").list_roles()["Roles"] if r["RoleName"].startswith("botship-")]) == 2
+
+
+def test_the_cli_destroys_with_confirmation_rules(aws, project, dependency_cache):
+    import os
+    import subprocess
+
+    (project / "botship.toml").write_text(f"""\
+[profiles.prod]
+platform = "aws"
+bot_name = "gone-bot"
+entry = "app:handler"
+python = "{sys.version_info.major}.{sys.version_info.minor}"
+[profiles.prod.aws]
+region = "eu-west-1"
+""")
+    env = {**os.environ, "BOTSHIP_CACHE_DIR": str(dependency_cache), "NO_COLOR": "1"}
+
+    def run(*args):
+        return subprocess.run([sys.executable, "-m", "botship", *args, "--project", str(project)],
+                              capture_output=True, text=True, env=env, timeout=300)
+
+    assert run("deploy", "--yes").returncode == 0
+    unconfirmed = run("destroy")
+    assert unconfirmed.returncode == 2 and "pass --yes" in unconfirmed.stderr
+    dry = run("destroy", "--dry-run")
+    assert dry.returncode == 0 and "- delete" in dry.stdout and "kept: botship-gone-bot-" in dry.stdout
+    done = run("destroy", "--yes")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert boto3.client("lambda").list_functions()["Functions"] == []
+    assert "Nothing of this bot is deployed" in run("destroy", "--yes").stdout
