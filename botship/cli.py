@@ -116,6 +116,22 @@ def deploy(profile: str | None, project: Path, yes: bool, dry_run: bool, confirm
 @cli.command()
 @profile_option
 @project_option
+@json_option
+def doctor(profile: str | None, project: Path, as_json: bool) -> int:
+    """Run every pre-flight check for a profile and change nothing.
+
+    The profile and .env, secret values, credentials and each permission a deploy needs,
+    quotas, the bucket name and the package size — each ✓ or ✗ with what to do, or ! when it
+    could not be checked. Exit 1 when something must be fixed first.
+    """
+    from .doctor import run_doctor
+
+    return run_doctor(_project(project), profile, _use_console(as_json))
+
+
+@cli.command()
+@profile_option
+@project_option
 @click.option("--yes", "-y", is_flag=True, help="Destroy without asking (for CI).")
 @click.option("--dry-run", is_flag=True, help="Show what would be deleted and change nothing.")
 @click.option("--purge-state", is_flag=True, help="Also delete the state bucket with every version of the bot's state.")

@@ -93,6 +93,10 @@ class Provider(ABC):
     def check_credentials(self) -> list[Check]:
         """Who we are and whether every call a deploy makes is allowed; changes nothing."""
 
+    def preflight(self, context: DeployContext) -> list[Check]:
+        """Every check `botship doctor` shows for this cloud, changing nothing; by default the credential checks."""
+        return self.check_credentials()
+
     @abstractmethod
     def plan(self, context: DeployContext) -> Plan:
         """Read the cloud and return the steps that bring the bot to the spec."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import cached_property
 from importlib.metadata import version
 
-from botship.errors import BadInput
+from botship.errors import BadInput, BotshipError
 
 from ..artifact import build_artifact
 from ..base import BotStatus, BotSummary, Check, DeployContext, Provider
@@ -15,6 +15,7 @@ from .destroy import destroy_steps
 from .function import BotFunction, BotSchedule, LogGroup
 from .identity_steps import BotSecret, execution_role, scheduler_role
 from .names import AwsNames
+from .preflight import check_bucket_name, check_permissions, check_quota
 from .session import AwsSession, translate
 
 
@@ -43,7 +44,20 @@ class AwsProvider(Provider):
 
     def check_credentials(self) -> list[Check]:
         identity = self.session.identity()
-        return [Check("identity", True, f"{identity.arn} (account {identity.account})")]
+        return [Check("identity", True, f"{identity.arn} (account {identity.account})"),
+                check_permissions(self.session, identity)]
+
+    def preflight(self, context: DeployContext) -> list[Check]:
+        checks = self.check_credentials()
+        checks += [check_quota(self.session, self.spec.memory_mb), check_bucket_name(self.session, self.names)]
+        if self.spec.packaging == "zip":
+            try:
+                artifact = build_artifact(self.spec, context.project, context.report)
+                checks.append(Check("package", True, f"{artifact.unzipped_size / 1e6:.1f} MB unzipped "
+                                                     f"(Lambda allows 262 MB)"))
+            except BotshipError as exc:
+                checks.append(Check("package", False, exc.what, exc.fix))
+        return checks
 
     def plan(self, context: DeployContext) -> Plan:
         spec = self.spec

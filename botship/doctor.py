@@ -1,0 +1,59 @@
+"""`botship doctor`: every pre-flight check for a profile, each ✓ / ✗ / ! with what to do — nothing is changed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from .console import Console, ConsoleReport
+from .envfile import ENV_FILE, read_env_file
+from .errors import BadInput, BotshipError, SpecInvalid
+from .profiles import ProfileStore
+from .secret_values import SecretValues, resolve_secrets
+
+MARKS = {True: ("✓", "green"), False: ("✗", "red"), None: ("!", "yellow")}
+
+
+def run_doctor(project: Path, profile: str | None, console: Console) -> int:
+    from botship.providers import provider_class
+    from botship.providers.base import Check, DeployContext
+
+    store = ProfileStore(project)
+    name = store.pick(profile)
+    checks: list[Check] = []
+    try:
+        spec = store.spec(name)
+        checks.append(Check("profile", True, f"'{name}' is valid ({spec.mode.upper()}, {spec.where})"))
+    except SpecInvalid as exc:
+        checks.append(Check("profile", False, "; ".join(map(str, exc.problems)), "fix them: `botship validate`"))
+        return _show(console, checks)
+    env_problems = read_env_file(project / ENV_FILE).problems
+    if env_problems:
+        checks.append(Check(ENV_FILE, False, "; ".join(map(str, env_problems)), f"fix those lines of {ENV_FILE}"))
+    secrets = SecretValues()
+    try:
+        secrets = resolve_secrets(spec.secrets, project=project, bot_name=spec.bot_name, interactive=False)
+        if spec.secrets:
+            found = ", ".join(f"{n} ({secrets.source(n)})" for n in secrets)
+            checks.append(Check("secret values", True, found))
+    except BadInput as exc:
+        checks.append(Check("secret values", False, exc.what, exc.fix))
+    try:
+        provider = provider_class(spec.platform)(spec)
+        checks += provider.preflight(DeployContext(project, name, secrets, report=ConsoleReport(console)))
+    except BotshipError as exc:
+        checks.append(Check(spec.platform_title, False, exc.what, exc.fix))
+    return _show(console, checks)
+
+
+def _show(console: Console, checks) -> int:
+    for check in checks:
+        mark, colour = MARKS[check.ok]
+        console.record("check", name=check.name, ok=check.ok, detail=check.detail, fix=check.fix)
+        console.line(f"{click.style(mark, fg=colour, bold=True)} {click.style(check.name, bold=True)}: {check.detail}")
+        if check.fix and check.ok is not True:
+            console.line(f"    → {check.fix}")
+    failed = sum(1 for c in checks if c.ok is False)
+    console.line(f"\n{failed} problem(s) to fix." if failed else "\nReady to deploy.")
+    return 1 if failed else 0

@@ -1,0 +1,83 @@
+"""Pre-flight checks for AWS: identity, every permission a deploy needs, quotas, the bucket name — changing nothing."""
+
+from __future__ import annotations
+
+import json
+
+from ..base import Check
+from .names import AwsNames
+from .session import AwsSession, Identity, error_code
+
+# Every action a deploy, a status or a destroy calls, iam:PassRole included.
+REQUIRED_ACTIONS = sorted({
+    "sts:GetCallerIdentity", "iam:GetRole", "iam:CreateRole", "iam:UpdateAssumeRolePolicy", "iam:GetRolePolicy",
+    "iam:PutRolePolicy", "iam:DeleteRolePolicy", "iam:DeleteRole", "iam:PassRole", "iam:TagRole",
+    "s3:CreateBucket", "s3:ListBucket", "s3:GetBucketVersioning", "s3:PutBucketVersioning",
+    "s3:GetBucketPublicAccessBlock", "s3:PutBucketPublicAccessBlock", "s3:GetEncryptionConfiguration",
+    "s3:PutEncryptionConfiguration", "s3:GetBucketPolicy", "s3:PutBucketPolicy", "s3:GetBucketTagging",
+    "s3:PutBucketTagging", "s3:PutObject", "s3:GetObject", "s3:DeleteObject",
+    "secretsmanager:CreateSecret", "secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue",
+    "secretsmanager:PutSecretValue", "secretsmanager:DeleteSecret", "secretsmanager:TagResource",
+    "lambda:CreateFunction", "lambda:GetFunction", "lambda:UpdateFunctionCode", "lambda:UpdateFunctionConfiguration",
+    "lambda:PutFunctionConcurrency", "lambda:GetFunctionConcurrency", "lambda:DeleteFunction", "lambda:TagResource",
+    "lambda:GetAccountSettings", "lambda:InvokeFunction",
+    "logs:CreateLogGroup", "logs:DescribeLogGroups", "logs:PutRetentionPolicy", "logs:TagResource",
+    "logs:FilterLogEvents",
+    "scheduler:CreateSchedule", "scheduler:GetSchedule", "scheduler:UpdateSchedule", "scheduler:DeleteSchedule",
+    "scheduler:ListSchedules", "tag:GetResources",
+})
+
+
+def granting_statement(actions: list[str]) -> str:
+    """The IAM statement that would grant `actions` (botship's resources are all named botship-*)."""
+    return json.dumps({"Effect": "Allow", "Action": actions, "Resource": "*"}, indent=None)
+
+
+def check_permissions(session: AwsSession, identity: Identity) -> Check:
+    if identity.kind == "root":
+        return Check("permissions", True, "the account's root user may do everything",
+                     "prefer an IAM user or role for deploying")
+    iam = session.client("iam")
+    denied: list[str] = []
+    try:
+        pages = iam.get_paginator("simulate_principal_policy").paginate(
+            PolicySourceArn=identity.principal, ActionNames=REQUIRED_ACTIONS)
+        for page in pages:
+            denied += [r["EvalActionName"] for r in page["EvaluationResults"] if r["EvalDecision"] != "allowed"]
+    except Exception as exc:  # noqa: BLE001 - not being able to check is reported, and the deploy goes on
+        code = error_code(exc)
+        why = ("your identity may not call iam:SimulatePrincipalPolicy" if code in ("AccessDenied", "AccessDeniedException")
+               else f"the permission simulator answered {code or type(exc).__name__}")
+        return Check("permissions", None, f"not checked: {why}",
+                     "a missing permission will show up as a failed step, with its name")
+    if denied:
+        return Check("permissions", False, f"{len(denied)} missing: {', '.join(denied)}",
+                     f"attach this statement to {identity.principal}: {granting_statement(denied)}")
+    return Check("permissions", True, f"all {len(REQUIRED_ACTIONS)} actions a deploy uses are allowed")
+
+
+def check_quota(session: AwsSession, memory_mb: int) -> Check:
+    try:
+        limits = session.client("lambda").get_account_settings()["AccountLimit"]
+    except Exception as exc:  # noqa: BLE001
+        return Check("quotas", None, f"not checked: Lambda answered {error_code(exc) or type(exc).__name__}")
+    unreserved = limits.get("UnreservedConcurrentExecutions", 0)
+    if unreserved <= 10:
+        return Check("quotas", False, f"the account has {unreserved} unreserved concurrent executions",
+                     "Lambda keeps 10 unreserved, so reserving 1 for the bot fails: ask AWS for a higher "
+                     "concurrency quota (new accounts start low)")
+    return Check("quotas", True, f"{unreserved} unreserved concurrent executions")
+
+
+def check_bucket_name(session: AwsSession, names: AwsNames) -> Check:
+    try:
+        session.client("s3").head_bucket(Bucket=names.bucket)
+        return Check("bucket name", True, f"{names.bucket} exists and is yours")
+    except Exception as exc:  # noqa: BLE001
+        code = error_code(exc)
+        if code in ("404", "NoSuchBucket", "NotFound"):
+            return Check("bucket name", True, f"{names.bucket} is free")
+        if code in ("403", "AccessDenied"):
+            return Check("bucket name", False, f"{names.bucket} belongs to another account (or is not readable)",
+                         "choose another bot_name")
+        return Check("bucket name", None, f"not checked: {code or type(exc).__name__}")

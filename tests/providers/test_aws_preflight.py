@@ -1,0 +1,91 @@
+"""Pre-flight checks: `botship doctor` against moto, and the permission simulator as a strict fake.
+
+moto's server does not implement iam:SimulatePrincipalPolicy, so the answers of that one API come
+from botocore's Stubber, which checks every request against the IAM service model.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from botocore.stub import Stubber
+
+from botship.providers.aws.preflight import REQUIRED_ACTIONS, check_permissions
+from botship.providers.aws.session import AwsSession, Identity
+
+BOTS = Path(__file__).resolve().parents[1] / "bots"
+ROLE = Identity("123456789012", "arn:aws:sts::123456789012:assumed-role/Deployer/me",
+                "arn:aws:iam::123456789012:role/Deployer", "role")
+
+
+def simulated(decisions: dict[str, str]) -> Stubber:
+    session = AwsSession("eu-west-1")
+    stubber = Stubber(session.client("iam"))
+    results = [{"EvalActionName": a, "EvalResourceName": "*", "EvalDecision": decisions.get(a, "allowed")}
+               for a in REQUIRED_ACTIONS]
+    stubber.add_response("simulate_principal_policy", {"EvaluationResults": results, "IsTruncated": False},
+                         {"PolicySourceArn": ROLE.principal, "ActionNames": REQUIRED_ACTIONS})
+    return session, stubber
+
+
+def test_missing_permissions_are_named_with_the_statement_that_grants_them(aws):
+    session, stubber = simulated({"iam:PassRole": "implicitDeny", "lambda:PutFunctionConcurrency": "explicitDeny"})
+    with stubber:
+        check = check_permissions(session, ROLE)
+    assert check.ok is False
+    assert check.detail == "2 missing: iam:PassRole, lambda:PutFunctionConcurrency"
+    assert check.fix.startswith("attach this statement to arn:aws:iam::123456789012:role/Deployer")
+    assert '"Action": ["iam:PassRole", "lambda:PutFunctionConcurrency"]' in check.fix
+
+
+def test_all_permissions_allowed(aws):
+    session, stubber = simulated({})
+    with stubber:
+        assert check_permissions(session, ROLE).ok is True
+
+
+def test_an_identity_that_may_not_simulate_is_told_so_and_goes_on(aws):
+    session = AwsSession("eu-west-1")
+    stubber = Stubber(session.client("iam"))
+    stubber.add_client_error("simulate_principal_policy", "AccessDenied", "not allowed")
+    with stubber:
+        check = check_permissions(session, ROLE)
+    assert check.ok is None and "may not call iam:SimulatePrincipalPolicy" in check.detail
+
+
+def doctor(project: Path, cache: Path, **env: str) -> subprocess.CompletedProcess:
+    environment = {**os.environ, "BOTSHIP_CACHE_DIR": str(cache), "NO_COLOR": "1", **env}
+    return subprocess.run([sys.executable, "-m", "botship", "doctor", "--project", str(project)],
+                          capture_output=True, text=True, env=environment, timeout=300)
+
+
+def test_doctor_runs_every_check_against_moto(aws, tmp_path, dependency_cache):
+    project = tmp_path / "counter"
+    shutil.copytree(BOTS / "counter", project)
+    (project / "botship.toml").write_text(f"""\
+[profiles.prod]
+platform = "aws"
+bot_name = "doc-bot"
+entry = "app:handler"
+python = "{sys.version_info.major}.{sys.version_info.minor}"
+secrets = ["EXCHANGE_API_KEY"]
+[profiles.prod.aws]
+region = "eu-west-1"
+""")
+    ready = doctor(project, dependency_cache, EXCHANGE_API_KEY="doctor-secret-1")
+    assert ready.returncode == 0, ready.stdout + ready.stderr
+    lines = ready.stdout
+    assert "✓ profile: 'prod' is valid (PAPER, AWS Lambda (eu-west-1))" in lines
+    assert "✓ secret values: EXCHANGE_API_KEY (environment)" in lines
+    assert "✓ identity: arn:aws:sts::123456789012:user/moto" in lines
+    assert "! permissions: not checked" in lines and "! quotas: not checked" in lines
+    assert "✓ bucket name: botship-doc-bot-" in lines and "✓ package:" in lines
+    assert "Ready to deploy." in lines and "doctor-secret-1" not in lines
+
+    missing = doctor(project, dependency_cache)
+    assert missing.returncode == 1
+    assert "✗ secret values: no value for secret EXCHANGE_API_KEY" in missing.stdout
