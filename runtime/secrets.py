@@ -6,6 +6,7 @@ import json
 import os
 
 _resolved: dict[str, str] | None = None
+_resolved_for: tuple[str, str] | None = None
 
 
 def resolve_secrets() -> list[str]:
@@ -14,14 +15,17 @@ def resolve_secrets() -> list[str]:
     On Azure, Key Vault references in app settings are resolved by the platform itself, so
     there is nothing to do there.
     """
-    global _resolved
+    global _resolved, _resolved_for
     arn = os.environ.get("BOTSHIP_SECRET_ARN")
     if not arn:
         return []
-    if _resolved is None:
+    version = os.environ.get("BOTSHIP_SECRET_VERSION", "")
+    if _resolved is None or _resolved_for != (arn, version):
         import boto3
 
-        value = boto3.client("secretsmanager").get_secret_value(SecretId=arn)["SecretString"]
+        request = {"SecretId": arn, **({"VersionId": version} if version else {})}
+        value = boto3.client("secretsmanager").get_secret_value(**request)["SecretString"]
         _resolved = {str(k): str(v) for k, v in json.loads(value).items()}
+        _resolved_for = (arn, version)
     os.environ.update(_resolved)
     return sorted(_resolved)

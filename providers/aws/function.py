@@ -70,12 +70,16 @@ class BotFunction:
         self.s3 = session.client("s3")
         self.names, self.spec, self.artifact, self.tags, self.with_secret = names, spec, artifact, tags, with_secret
 
-    def configuration(self, secret_arn: str | None) -> dict[str, Any]:
+    def configuration(self, secret: dict[str, Any]) -> dict[str, Any]:
+        """The function's configuration; `secret` is the secret step's outputs (ARN and version), if any."""
         spec, names = self.spec, self.names
         variables = {**spec.env, "BOTSHIP_ENTRY": spec.entry, "BOTSHIP_MODE": spec.mode,
                      "BOTSHIP_BOT_NAME": spec.bot_name, "BOTSHIP_STATE_URL": f"s3://{names.bucket}"}
-        if secret_arn:
-            variables["BOTSHIP_SECRET_ARN"] = secret_arn
+        if secret.get("secret_arn"):
+            # The version changes with every new value: a changed value means a configuration update,
+            # so no warm container keeps serving the old one from its cache.
+            variables["BOTSHIP_SECRET_ARN"] = secret["secret_arn"]
+            variables["BOTSHIP_SECRET_VERSION"] = secret["secret_version"]
         return {"Runtime": f"python{spec.python}", "Handler": HANDLER, "MemorySize": spec.memory_mb,
                 "Timeout": spec.timeout_s, "EphemeralStorage": {"Size": spec.ephemeral_mb},
                 "Role": arn(names, "iam", f"role/{names.execution_role}"),
@@ -99,17 +103,18 @@ class BotFunction:
     def _wanted_tags(self, config: dict[str, Any]) -> dict[str, str]:
         return {**self.tags, "botship:code": self.artifact.content_hash[:16], "botship:config": self.fingerprint(config)}
 
-    def step(self, secret_arn: str | None) -> Step:
+    def step(self, secret: dict[str, Any]) -> Step:
+        """`secret`: the secret step's plan-time outputs — empty when the secret is about to change."""
         current = self._current()
         if current is None:
             action, detail = Action.CREATE, ""
         else:
-            stale = []
-            if secret_arn is None and self.with_secret:
-                stale.append("secret")
-            wanted = self._wanted_tags(self.configuration(secret_arn))
+            # A secret about to change brings a new version, and so a new configuration: say "secret".
+            secret_changes = self.with_secret and not secret
+            wanted = self._wanted_tags(self.configuration(secret))
+            stale = ["secret"] if secret_changes else []
             stale += [key.split(":")[1] for key in ("botship:code", "botship:config")
-                      if current["tags"].get(key) != wanted[key]]
+                      if current["tags"].get(key) != wanted[key] and not (secret_changes and key == "botship:config")]
             if current["concurrency"] != 1:
                 stale.append("concurrency")
             action = Action.UPDATE if stale else Action.NO_CHANGE
@@ -118,8 +123,7 @@ class BotFunction:
         return Step("function", "Function", self.names.function, action, self.apply, detail=detail, outputs=outputs)
 
     def apply(self, ctx) -> dict[str, Any]:
-        secret_arn = ctx.outputs.get("secret", {}).get("secret_arn")
-        config = self.configuration(secret_arn)
+        config = self.configuration(ctx.outputs.get("secret", {}))
         tags = self._wanted_tags(config)
         name = self.names.function
         current = self._current()

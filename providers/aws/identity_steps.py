@@ -29,40 +29,43 @@ class BotSecret:
         self.values = values
         self.tags = tags
 
-    def _current(self) -> tuple[str | None, dict[str, str] | None]:
-        """(ARN, stored values) — (None, None) when there is no secret yet."""
+    def _current(self) -> tuple[str | None, dict[str, str] | None, str | None]:
+        """(ARN, stored values, current version id) — all None when there is no secret yet."""
         try:
             arn = self.client.describe_secret(SecretId=self.names.secret)["ARN"]
-            stored = self.client.get_secret_value(SecretId=self.names.secret)["SecretString"]
+            stored = self.client.get_secret_value(SecretId=self.names.secret)
         except Exception as exc:  # noqa: BLE001
             if error_code(exc) == "ResourceNotFoundException":
-                return None, None
+                return None, None, None
             raise translate(exc, f"reading secret {self.names.secret}") from None
-        return arn, json.loads(stored)
+        return arn, json.loads(stored["SecretString"]), stored["VersionId"]
 
     def step(self) -> Step | None:
         if not self.values:
             return None
-        arn, stored = self._current()
+        arn, stored, version = self._current()
         action = Action.CREATE if arn is None else Action.NO_CHANGE if stored == dict(self.values) else Action.UPDATE
+        outputs = {"secret_arn": arn, "secret_version": version} if action is Action.NO_CHANGE else {}
         return Step("secret", "Secret values", self.names.secret, action, self.apply,
-                    detail=", ".join(self.values), outputs={"secret_arn": arn} if arn else {})
+                    detail=", ".join(self.values), outputs=outputs)
 
     def apply(self, ctx) -> dict[str, Any]:
-        arn, stored = self._current()
+        arn, stored, version = self._current()
         body = json.dumps(dict(self.values), sort_keys=True)
         try:
             if arn is None:
-                arn = self.client.create_secret(Name=self.names.secret, SecretString=body,
-                                                Description="Secret values of a botship bot", Tags=_tags(self.tags))["ARN"]
+                created = self.client.create_secret(Name=self.names.secret, SecretString=body, Tags=_tags(self.tags),
+                                                    Description="Secret values of a botship bot")
+                arn, version = created["ARN"], created["VersionId"]
                 ctx.log(f"created secret with {len(self.values)} value(s): {', '.join(self.values)}")
             elif stored != dict(self.values):
-                self.client.put_secret_value(SecretId=arn, SecretString=body)
+                version = self.client.put_secret_value(SecretId=arn, SecretString=body)["VersionId"]
                 changed = sorted(k for k in self.values if (stored or {}).get(k) != self.values[k])
                 ctx.log(f"updated value(s): {', '.join(changed) or 'removed some'}")
         except Exception as exc:  # noqa: BLE001
             raise translate(exc, f"writing secret {self.names.secret}") from None
-        return {"secret_arn": arn}
+        # The version goes into the function's configuration, so new values reach fresh containers.
+        return {"secret_arn": arn, "secret_version": version}
 
 
 class BotRole:

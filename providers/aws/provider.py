@@ -69,7 +69,7 @@ class AwsProvider(Provider):
         artifact = build_artifact(spec, context.project, context.report)
         with_secret = bool(spec.secrets)
         secret = BotSecret(self.session, names, context.secrets, tags).step()
-        secret_arn = (secret.outputs.get("secret_arn") if secret else None)
+        secret_outputs = secret.outputs if secret else {}
         steps = [StateBucket(self.session, names, tags).step()]
         if secret:
             steps.append(secret)
@@ -77,7 +77,7 @@ class AwsProvider(Provider):
         if spec.schedule:
             steps.append(scheduler_role(self.session, names, tags).step())
         steps += [LogGroup(self.session, names, tags).step(),
-                  BotFunction(self.session, names, spec, artifact, tags, with_secret).step(secret_arn)]
+                  BotFunction(self.session, names, spec, artifact, tags, with_secret).step(secret_outputs)]
         schedule = BotSchedule(self.session, names, spec).step()
         if schedule:
             steps.append(schedule)

@@ -108,11 +108,18 @@ def test_a_code_change_updates_only_the_function_code(aws, project):
     assert "UpdateFunctionCode" in mutating and "UpdateFunctionConfiguration" not in mutating
 
 
-def test_a_changed_secret_value_updates_only_the_secret(aws, project):
+def test_a_changed_secret_value_reaches_the_function_as_a_new_version(aws, project):
     deploy(project, spec_for(project))
+    before = boto3.client("lambda").get_function_configuration(FunctionName="botship-sma-bot")
     plan, result, mutating = deploy(project, spec_for(project), secret="key-9999")
-    assert [s.id for s in plan.changes] == ["secret"]
-    assert mutating == ["PutSecretValue"]
+    assert [(s.id, s.detail) for s in plan.changes] == [("secret", "EXCHANGE_API_KEY"), ("function", "update: secret")]
+    assert mutating == ["PutSecretValue", "UpdateFunctionConfiguration", "TagResource"]
+    after = boto3.client("lambda").get_function_configuration(FunctionName="botship-sma-bot")
+    old, new = (c["Environment"]["Variables"]["BOTSHIP_SECRET_VERSION"] for c in (before, after))
+    assert old != new
+    value = boto3.client("secretsmanager").get_secret_value(SecretId="botship/sma-bot", VersionId=new)["SecretString"]
+    assert "key-9999" in value
+    assert deploy(project, spec_for(project), secret="key-9999")[0].is_noop
 
 
 def test_removing_the_schedule_deletes_it(aws, project):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sqlite3
 import subprocess
@@ -199,8 +200,17 @@ def test_secrets_come_from_secrets_manager_and_never_reach_a_log(aws, tmp_path, 
     assert json.loads(first["body"])["result"]["has_secret"] is True
     assert json.loads(second["body"])["result"]["runs"] == 2
     assert calls.count("GetSecretValue") == 1  # cached for the warm container
+
+    # A new value arrives as a new version in the configuration: fetched once more, then cached again.
+    version = boto3.client("secretsmanager").put_secret_value(
+        SecretId=arn, SecretString=json.dumps({"EXCHANGE_API_KEY": "rotated-value-888"}))["VersionId"]
+    monkeypatch.setenv("BOTSHIP_SECRET_VERSION", version)
+    runtime_invoke.invoke({}, None, 30)
+    runtime_invoke.invoke({}, None, 30)
+    assert calls.count("GetSecretValue") == 2
+    assert os.environ["EXCHANGE_API_KEY"] == "rotated-value-888"
     out = capsys.readouterr().out
-    assert "EXCHANGE_API_KEY" in out and value not in out
+    assert "EXCHANGE_API_KEY" in out and value not in out and "rotated-value-888" not in out
     assert value not in first["body"]
 
 
