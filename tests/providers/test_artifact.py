@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import shutil
 import sys
 import zipfile
 from pathlib import Path
@@ -14,7 +13,6 @@ from botship.errors import BotshipError
 from botship.providers.artifact import build_artifact
 from botship.spec import build_spec
 
-BOTS = Path(__file__).resolve().parents[1] / "bots"
 HOST_PYTHON = f"{sys.version_info.major}.{sys.version_info.minor}"
 AZURE = {"subscription_id": "00000000-0000-0000-0000-000000000000", "resource_group": "bots", "location": "westeurope"}
 
@@ -29,14 +27,6 @@ class Report:
 
     def progress(self, done, total=None, unit=""):
         self.progress_seen.append((done, total, unit))
-
-
-@pytest.fixture
-def project(tmp_path, monkeypatch, dependency_cache):
-    monkeypatch.setenv("BOTSHIP_CACHE_DIR", str(dependency_cache))
-    folder = tmp_path / "bot"
-    shutil.copytree(BOTS / "counter", folder)
-    return folder
 
 
 def spec_for(project: Path, **overrides):

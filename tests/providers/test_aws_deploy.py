@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import sys
 from pathlib import Path
 
@@ -16,17 +15,9 @@ from botship.providers.engine import start_run
 from botship.providers.plan import Action
 from botship.secret_values import SecretValue, SecretValues
 from botship.spec import build_spec
+from helpers import run_botship, write_aws_profile
 
-BOTS = Path(__file__).resolve().parents[1] / "bots"
 READS = ("Get", "List", "Describe", "Head")
-
-
-@pytest.fixture
-def project(tmp_path, monkeypatch, dependency_cache):
-    monkeypatch.setenv("BOTSHIP_CACHE_DIR", str(dependency_cache))
-    folder = tmp_path / "counter"
-    shutil.copytree(BOTS / "counter", folder)
-    return folder
 
 
 def spec_for(project: Path, **changes):
@@ -140,26 +131,11 @@ def test_bots_are_found_by_tag(aws, project):
 
 
 def test_the_cli_deploys_to_aws_and_a_second_run_is_up_to_date(aws, project, dependency_cache):
-    import os
-    import subprocess
-
-    (project / "botship.toml").write_text(f"""\
-[profiles.prod]
-platform = "aws"
-bot_name = "cli-bot"
-entry = "app:handler"
-python = "{sys.version_info.major}.{sys.version_info.minor}"
-schedule = "rate(1 hour)"
-secrets = ["EXCHANGE_API_KEY"]
-[profiles.prod.aws]
-region = "eu-west-1"
-""")
-    env = {**os.environ, "EXCHANGE_API_KEY": "cli-secret-4321", "BOTSHIP_CACHE_DIR": str(dependency_cache),
-           "NO_COLOR": "1"}
+    write_aws_profile(project, "cli-bot", 'schedule = "rate(1 hour)"', 'secrets = ["EXCHANGE_API_KEY"]')
 
     def run(*args):
-        return subprocess.run([sys.executable, "-m", "botship", "deploy", "--project", str(project), *args],
-                              capture_output=True, text=True, env=env, timeout=300)
+        return run_botship("deploy", *args, project=project, cache=dependency_cache,
+                           EXCHANGE_API_KEY="cli-secret-4321")
 
     first = run("--yes")
     assert first.returncode == 0, first.stdout + first.stderr
@@ -226,23 +202,10 @@ def test_a_deploy_interrupted_after_any_step_converges_on_rerun(aws, project, st
 
 
 def test_the_cli_destroys_with_confirmation_rules(aws, project, dependency_cache):
-    import os
-    import subprocess
-
-    (project / "botship.toml").write_text(f"""\
-[profiles.prod]
-platform = "aws"
-bot_name = "gone-bot"
-entry = "app:handler"
-python = "{sys.version_info.major}.{sys.version_info.minor}"
-[profiles.prod.aws]
-region = "eu-west-1"
-""")
-    env = {**os.environ, "BOTSHIP_CACHE_DIR": str(dependency_cache), "NO_COLOR": "1"}
+    write_aws_profile(project, "gone-bot")
 
     def run(*args):
-        return subprocess.run([sys.executable, "-m", "botship", *args, "--project", str(project)],
-                              capture_output=True, text=True, env=env, timeout=300)
+        return run_botship(*args, project=project, cache=dependency_cache)
 
     assert run("deploy", "--yes").returncode == 0
     unconfirmed = run("destroy")

@@ -6,16 +6,14 @@ from botocore's Stubber, which checks every request against the IAM service mode
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 from botocore.stub import Stubber
 
 from botship.providers.aws.preflight import REQUIRED_ACTIONS, check_permissions
 from botship.providers.aws.session import AwsSession, Identity
+from helpers import run_botship, write_aws_profile
 
 BOTS = Path(__file__).resolve().parents[1] / "bots"
 ROLE = Identity("123456789012", "arn:aws:sts::123456789012:assumed-role/Deployer/me",
@@ -57,26 +55,11 @@ def test_an_identity_that_may_not_simulate_is_told_so_and_goes_on(aws):
     assert check.ok is None and "may not call iam:SimulatePrincipalPolicy" in check.detail
 
 
-def doctor(project: Path, cache: Path, **env: str) -> subprocess.CompletedProcess:
-    environment = {**os.environ, "BOTSHIP_CACHE_DIR": str(cache), "NO_COLOR": "1", **env}
-    return subprocess.run([sys.executable, "-m", "botship", "doctor", "--project", str(project)],
-                          capture_output=True, text=True, env=environment, timeout=300)
-
-
 def test_doctor_runs_every_check_against_moto(aws, tmp_path, dependency_cache):
     project = tmp_path / "counter"
     shutil.copytree(BOTS / "counter", project)
-    (project / "botship.toml").write_text(f"""\
-[profiles.prod]
-platform = "aws"
-bot_name = "doc-bot"
-entry = "app:handler"
-python = "{sys.version_info.major}.{sys.version_info.minor}"
-secrets = ["EXCHANGE_API_KEY"]
-[profiles.prod.aws]
-region = "eu-west-1"
-""")
-    ready = doctor(project, dependency_cache, EXCHANGE_API_KEY="doctor-secret-1")
+    write_aws_profile(project, "doc-bot", 'secrets = ["EXCHANGE_API_KEY"]')
+    ready = run_botship("doctor", project=project, cache=dependency_cache, EXCHANGE_API_KEY="doctor-secret-1")
     assert ready.returncode == 0, ready.stdout + ready.stderr
     lines = ready.stdout
     assert "✓ profile: 'prod' is valid (PAPER, AWS Lambda (eu-west-1))" in lines
@@ -86,6 +69,6 @@ region = "eu-west-1"
     assert "✓ bucket name: botship-doc-bot-" in lines and "✓ package:" in lines
     assert "Ready to deploy." in lines and "doctor-secret-1" not in lines
 
-    missing = doctor(project, dependency_cache)
+    missing = run_botship("doctor", project=project, cache=dependency_cache)
     assert missing.returncode == 1
     assert "✗ secret values: no value for secret EXCHANGE_API_KEY" in missing.stdout
