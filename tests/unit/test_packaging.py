@@ -35,7 +35,7 @@ def test_wheel_maps_every_folder_into_the_botship_namespace(wheel):
                      "botship/runtime/__init__.py", "botship/runtime/aws_handler.py", "botship/runtime/state.py",
                      "botship/templates/__init__.py", "botship/templates/azure/function_app.py",
                      "botship/templates/azure/host.json", "botship/templates/image/Dockerfile",
-                     "botship/providers/artifact/build.py"):
+                     "botship/providers/artifact/build.py", "botship/providers/aws/provider.py"):
         assert expected in names
     tops = {n.split("/")[0] for n in names}
     assert tops == {"botship", wheel.name.split("-py3")[0] + ".dist-info"}
