@@ -190,7 +190,8 @@ Secrets = Annotated[list[SecretName], AfterValidator(_check_unique)]
 TagKey = Annotated[str, AfterValidator(_check_tag_key)]
 TagValue = Annotated[str, BeforeValidator(_stringify), AfterValidator(_check_tag_value)]
 Tags = Annotated[dict[TagKey, TagValue], Field(max_length=40)]
-Region = Annotated[str, _pattern(r"[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d{1,2}", "an AWS region name like 'eu-west-1'")]
+Region = Annotated[str, _pattern(r"(?!us-gov-|us-iso|cn-)[a-z]{2}-[a-z]+-\d{1,2}",
+                                 "a commercial AWS region name like 'eu-west-1' (GovCloud, ISO and China regions are not supported)")]
 SubscriptionId = Annotated[
     str, _pattern(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}",
                   "a subscription id (a GUID like 00000000-0000-0000-0000-000000000000)")

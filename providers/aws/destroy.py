@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from botship.errors import BotshipError
+
 from ..plan import Action, Step
 from .identity_steps import POLICY_NAME
 from .names import AwsNames
@@ -78,10 +80,17 @@ def _purge_bucket(s3, bucket: str, ctx) -> dict[str, Any]:
             batch = [{"Key": v["Key"], "VersionId": v["VersionId"]}
                      for v in page.get("Versions", []) + page.get("DeleteMarkers", [])]
             for start in range(0, len(batch), 1000):
-                s3.delete_objects(Bucket=bucket, Delete={"Objects": batch[start:start + 1000], "Quiet": True})
+                answer = s3.delete_objects(Bucket=bucket, Delete={"Objects": batch[start:start + 1000], "Quiet": True})
+                if answer.get("Errors"):
+                    first = answer["Errors"][0]
+                    raise BotshipError(f"{len(answer['Errors'])} state file version(s) could not be deleted",
+                                       f"e.g. {first['Key']}: {first.get('Code')} {first.get('Message', '')}",
+                                       "check s3:DeleteObjectVersion on the bucket (and any object lock), then re-run")
             removed += len(batch)
             ctx.progress(removed, None, "versions deleted")
         s3.delete_bucket(Bucket=bucket)
+    except BotshipError:
+        raise
     except Exception as exc:  # noqa: BLE001
         if error_code(exc) not in GONE:
             raise translate(exc, f"emptying bucket {bucket}") from None

@@ -96,9 +96,14 @@ class BotFunction:
             if error_code(exc) == "ResourceNotFoundException":
                 return None
             raise translate(exc, f"reading function {self.names.function}") from None
-        concurrency = self.client.get_function_concurrency(FunctionName=self.names.function)
-        return {"tags": found.get("Tags", {}), "arn": found["Configuration"]["FunctionArn"],
-                "concurrency": concurrency.get("ReservedConcurrentExecutions")}
+        function_arn = found["Configuration"]["FunctionArn"]
+        try:
+            # GetFunction includes tags only for callers allowed lambda:ListTags; ask for them directly.
+            tags = self.client.list_tags(Resource=function_arn).get("Tags", {})
+            concurrency = self.client.get_function_concurrency(FunctionName=self.names.function)
+        except Exception as exc:  # noqa: BLE001
+            raise translate(exc, f"reading function {self.names.function} (needs lambda:ListTags)") from None
+        return {"tags": tags, "arn": function_arn, "concurrency": concurrency.get("ReservedConcurrentExecutions")}
 
     def _wanted_tags(self, config: dict[str, Any]) -> dict[str, str]:
         return {**self.tags, "botship:code": self.artifact.content_hash[:16], "botship:config": self.fingerprint(config)}
@@ -132,6 +137,7 @@ class BotFunction:
                 function_arn = self._create(ctx, config, tags)
             else:
                 function_arn = current["arn"]
+                _wait(self.client, "function_updated_v2", name, ctx)  # an earlier, interrupted update may still run
                 if current["tags"].get("botship:code") != tags["botship:code"]:
                     self.client.update_function_code(FunctionName=name, **self._code(ctx))
                     _wait(self.client, "function_updated_v2", name, ctx)
@@ -147,6 +153,10 @@ class BotFunction:
         except BotshipError:
             raise
         except Exception as exc:  # noqa: BLE001
+            if "UnreservedConcurrentExecution" in str(exc):
+                raise BotshipError("the account has too little Lambda concurrency to reserve 1 for the bot",
+                                   str(exc), "ask AWS for a higher Lambda concurrency quota (new accounts start at 10); "
+                                   "re-run once it is granted") from None
             if error_code(exc) == "InvalidParameterValueException" and "MemorySize" in str(exc):
                 raise BotshipError(f"memory_mb = {self.spec.memory_mb} is above what this account allows",
                                    str(exc), "lower memory_mb, or ask AWS for a higher Lambda memory quota") from None
@@ -227,16 +237,25 @@ class BotSchedule:
                     detail=f"{self.spec.schedule} ({self.spec.timezone})")
 
     def apply(self, ctx) -> dict[str, Any]:
-        current = self._current()
-        try:
-            if current is None:
-                self.client.create_schedule(Name=self.names.schedule, **self.desired())
-            else:
-                # A paused bot stays paused: only `resume` turns it back on.
-                self.client.update_schedule(Name=self.names.schedule, **{**self.desired(), "State": current["State"]})
-        except Exception as exc:  # noqa: BLE001
-            raise translate(exc, f"setting schedule {self.names.schedule}") from None
-        return {"schedule": self.names.schedule}
+        deadline = time.monotonic() + ROLE_PROPAGATION_S
+        while True:
+            current = self._current()
+            try:
+                if current is None:
+                    self.client.create_schedule(Name=self.names.schedule, **self.desired())
+                else:
+                    # A paused bot stays paused: only `resume` turns it back on.
+                    self.client.update_schedule(Name=self.names.schedule,
+                                                **{**self.desired(), "State": current["State"]})
+                return {"schedule": self.names.schedule}
+            except Exception as exc:  # noqa: BLE001
+                # A new scheduler role takes a while before EventBridge Scheduler may assume it.
+                propagating = error_code(exc) == "ValidationException" and "assume" in str(exc)
+                if not propagating or time.monotonic() > deadline:
+                    raise translate(exc, f"setting schedule {self.names.schedule}") from None
+                ctx.log(f"the scheduler role cannot be assumed yet — retrying for up to "
+                        f"{int(deadline - time.monotonic())} s more")
+                ctx.wait(5)
 
     def delete(self, ctx) -> dict[str, Any]:
         try:

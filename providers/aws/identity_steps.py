@@ -71,10 +71,10 @@ class BotSecret:
 class BotRole:
     """An IAM role trusted by one service, with one inline policy; trust and policy are read and compared."""
 
-    def __init__(self, session: AwsSession, name: str, service: str, policy: dict[str, Any], title: str,
-                 step_id: str, tags: dict[str, str]) -> None:
+    def __init__(self, session: AwsSession, name: str, trust_policy: dict[str, Any], policy: dict[str, Any],
+                 title: str, step_id: str, tags: dict[str, str]) -> None:
         self.iam = session.client("iam")
-        self.name, self.service, self.policy = name, service, policy
+        self.name, self.trust_policy, self.policy = name, trust_policy, policy
         self.title, self.step_id, self.tags = title, step_id, tags
 
     def _current(self) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
@@ -93,7 +93,7 @@ class BotRole:
         return role, _as_dict(document)
 
     def _trusted(self, role: dict[str, Any]) -> bool:
-        return _as_dict(role["AssumeRolePolicyDocument"]) == trust(self.service)
+        return _as_dict(role["AssumeRolePolicyDocument"]) == self.trust_policy
 
     def step(self) -> Step:
         role, current = self._current()
@@ -106,11 +106,11 @@ class BotRole:
         role, current = self._current()
         try:
             if role is None:
-                role = self.iam.create_role(RoleName=self.name, AssumeRolePolicyDocument=json.dumps(trust(self.service)),
+                role = self.iam.create_role(RoleName=self.name, AssumeRolePolicyDocument=json.dumps(self.trust_policy),
                                             Description=f"botship: {self.title.lower()}", Tags=_tags(self.tags))["Role"]
                 ctx.log(f"created role {self.name}")
             elif not self._trusted(role):
-                self.iam.update_assume_role_policy(RoleName=self.name, PolicyDocument=json.dumps(trust(self.service)))
+                self.iam.update_assume_role_policy(RoleName=self.name, PolicyDocument=json.dumps(self.trust_policy))
                 ctx.log("trust policy repaired")
             if current != self.policy:
                 self.iam.put_role_policy(RoleName=self.name, PolicyName=POLICY_NAME, PolicyDocument=json.dumps(self.policy))
@@ -128,10 +128,10 @@ def _as_dict(document: Any) -> dict[str, Any] | None:
 
 
 def execution_role(session: AwsSession, names: AwsNames, tags: dict[str, str], with_secret: bool) -> BotRole:
-    return BotRole(session, names.execution_role, "lambda.amazonaws.com", execution_policy(names, with_secret),
+    return BotRole(session, names.execution_role, trust("lambda.amazonaws.com"), execution_policy(names, with_secret),
                    "Execution role", "execution-role", tags)
 
 
 def scheduler_role(session: AwsSession, names: AwsNames, tags: dict[str, str]) -> BotRole:
-    return BotRole(session, names.scheduler_role, "scheduler.amazonaws.com", scheduler_policy(names),
-                   "Scheduler role", "scheduler-role", tags)
+    return BotRole(session, names.scheduler_role, trust("scheduler.amazonaws.com", names.account),
+                   scheduler_policy(names), "Scheduler role", "scheduler-role", tags)

@@ -11,8 +11,12 @@ def _doc(*statements: dict[str, Any]) -> dict[str, Any]:
     return {"Version": "2012-10-17", "Statement": list(statements)}
 
 
-def trust(service: str) -> dict[str, Any]:
-    return _doc({"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"})
+def trust(service: str, account: str | None = None) -> dict[str, Any]:
+    """Trust for a service; with `account`, only on behalf of that account (no confused deputy)."""
+    statement: dict[str, Any] = {"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}
+    if account:
+        statement["Condition"] = {"StringEquals": {"aws:SourceAccount": account}}
+    return _doc(statement)
 
 
 def arn(names: AwsNames, service: str, resource: str, partition: str = "aws") -> str:

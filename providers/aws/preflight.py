@@ -20,7 +20,8 @@ REQUIRED_ACTIONS = sorted({
     "secretsmanager:PutSecretValue", "secretsmanager:DeleteSecret", "secretsmanager:TagResource",
     "lambda:CreateFunction", "lambda:GetFunction", "lambda:UpdateFunctionCode", "lambda:UpdateFunctionConfiguration",
     "lambda:PutFunctionConcurrency", "lambda:GetFunctionConcurrency", "lambda:DeleteFunction", "lambda:TagResource",
-    "lambda:GetAccountSettings", "lambda:InvokeFunction",
+    "lambda:GetAccountSettings", "lambda:InvokeFunction", "lambda:ListTags",
+    "s3:ListBucketVersions", "s3:DeleteObjectVersion", "s3:DeleteBucket",
     "logs:CreateLogGroup", "logs:DescribeLogGroups", "logs:PutRetentionPolicy", "logs:TagResource",
     "logs:FilterLogEvents",
     "scheduler:CreateSchedule", "scheduler:GetSchedule", "scheduler:UpdateSchedule", "scheduler:DeleteSchedule",
@@ -62,10 +63,12 @@ def check_quota(session: AwsSession, memory_mb: int) -> Check:
     except Exception as exc:  # noqa: BLE001
         return Check("quotas", None, f"not checked: Lambda answered {error_code(exc) or type(exc).__name__}")
     unreserved = limits.get("UnreservedConcurrentExecutions", 0)
-    if unreserved <= 10:
+    # Lambda keeps at least min(100, the account's limit) unreserved: reserving 1 must leave that much.
+    floor = min(100, limits.get("ConcurrentExecutions", 100))
+    if unreserved - 1 < floor:
         return Check("quotas", False, f"the account has {unreserved} unreserved concurrent executions",
-                     "Lambda keeps 10 unreserved, so reserving 1 for the bot fails: ask AWS for a higher "
-                     "concurrency quota (new accounts start low)")
+                     f"Lambda keeps {floor} unreserved, so reserving 1 for the bot would fail: ask AWS for a "
+                     "higher Lambda concurrency quota (new accounts start at 10)")
     return Check("quotas", True, f"{unreserved} unreserved concurrent executions")
 
 

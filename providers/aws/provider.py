@@ -60,6 +60,14 @@ class AwsProvider(Provider):
         return checks
 
     def plan(self, context: DeployContext) -> Plan:
+        try:
+            return self._plan(context)
+        except BotshipError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - any SDK error while reading becomes a message with a fix
+            raise translate(exc, "reading what is deployed") from None
+
+    def _plan(self, context: DeployContext) -> Plan:
         spec = self.spec
         if spec.packaging == "image":
             raise BadInput("container images are not supported by this botship version yet",

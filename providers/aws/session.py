@@ -81,10 +81,12 @@ def translate(exc: BaseException, doing: str) -> BotshipError:
     """An AWS SDK error as a message that says what to do."""
     from botocore.exceptions import (
         ClientError,
+        CredentialRetrievalError,
         EndpointConnectionError,
         NoCredentialsError,
         NoRegionError,
         PartialCredentialsError,
+        SSOError,
         TokenRetrievalError,
     )
 
@@ -92,8 +94,10 @@ def translate(exc: BaseException, doing: str) -> BotshipError:
         return exc
     if isinstance(exc, NoCredentialsError | PartialCredentialsError):
         return BotshipError(f"no AWS credentials found while {doing}", "", CREDENTIALS_FIX)
-    if isinstance(exc, TokenRetrievalError):
-        return BotshipError(f"your AWS sign-in has expired ({doing})", str(exc), CREDENTIALS_FIX)
+    if isinstance(exc, TokenRetrievalError | SSOError):
+        return BotshipError(f"your AWS sign-in has expired or was never made ({doing})", str(exc), CREDENTIALS_FIX)
+    if isinstance(exc, CredentialRetrievalError):
+        return BotshipError(f"your AWS credentials could not be loaded ({doing})", str(exc), CREDENTIALS_FIX)
     if isinstance(exc, NoRegionError):
         return BadInput(f"no AWS region set ({doing})", fix="set aws.region in the profile, e.g. \"eu-west-1\"")
     if isinstance(exc, EndpointConnectionError):

@@ -84,6 +84,8 @@ def test_scheduler_role_may_only_invoke_the_function(aws):
     policy = iam.get_role_policy(RoleName=NAMES.scheduler_role, PolicyName="botship")["PolicyDocument"]
     (statement,) = policy["Statement"]
     assert statement["Action"] == ["lambda:InvokeFunction"]
+    trust_doc = iam.get_role(RoleName=NAMES.scheduler_role)["Role"]["AssumeRolePolicyDocument"]
+    assert trust_doc["Statement"][0]["Condition"] == {"StringEquals": {"aws:SourceAccount": "123456789012"}}
     assert statement["Resource"][0] == "arn:aws:lambda:eu-west-1:123456789012:function:botship-sma-bot"
 
     iam.update_assume_role_policy(RoleName=NAMES.scheduler_role, PolicyDocument=json.dumps(

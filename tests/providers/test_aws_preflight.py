@@ -7,6 +7,8 @@ from botocore's Stubber, which checks every request against the IAM service mode
 from __future__ import annotations
 
 import shutil
+
+import pytest
 from pathlib import Path
 
 from botocore.stub import Stubber
@@ -72,3 +74,50 @@ def test_doctor_runs_every_check_against_moto(aws, tmp_path, dependency_cache):
     missing = run_botship("doctor", project=project, cache=dependency_cache)
     assert missing.returncode == 1
     assert "✗ secret values: no value for secret EXCHANGE_API_KEY" in missing.stdout
+
+
+def account_settings(total: int, unreserved: int) -> tuple[AwsSession, Stubber]:
+    session = AwsSession("eu-west-1")
+    stubber = Stubber(session.client("lambda"))
+    stubber.add_response("get_account_settings", {"AccountLimit": {
+        "ConcurrentExecutions": total, "UnreservedConcurrentExecutions": unreserved}}, {})
+    return session, stubber
+
+
+def test_a_new_accounts_concurrency_quota_is_caught_before_deploying(aws):
+    from botship.providers.aws.preflight import check_quota
+
+    session, stubber = account_settings(10, 10)
+    with stubber:
+        check = check_quota(session, 512)
+    assert check.ok is False and "higher Lambda concurrency quota" in check.fix
+    session, stubber = account_settings(1000, 1000)
+    with stubber:
+        assert check_quota(session, 512).ok is True
+
+
+def test_a_denied_read_while_planning_is_a_message_not_a_crash(aws, project):
+    from botship.errors import BotshipError
+    from botship.providers.aws.provider import AwsProvider
+    from botship.providers.base import DeployContext
+    from botship.spec import build_spec
+    from helpers import HOST_PYTHON
+
+    session = AwsSession("eu-west-1")
+    stubber = Stubber(session.client("logs"))
+    stubber.add_client_error("describe_log_groups", "AccessDeniedException", "no logs for you")
+    spec = build_spec({"platform": "aws", "bot_name": "denied-bot", "entry": "app:handler", "python": HOST_PYTHON,
+                       "aws": {"region": "eu-west-1"}}, project)
+    with stubber, pytest.raises(BotshipError) as info:
+        AwsProvider(spec, session).plan(DeployContext(project, "prod"))
+    assert info.value.what == "not allowed while reading what is deployed"
+    assert "botship doctor" in info.value.fix
+
+
+def test_sso_sign_in_problems_say_how_to_sign_in():
+    from botocore.exceptions import SSOTokenLoadError
+
+    from botship.providers.aws.session import translate
+
+    error = translate(SSOTokenLoadError(error_msg="token expired"), "checking your AWS credentials")
+    assert "sign-in has expired or was never made" in error.what and "aws sso login" in error.fix

@@ -118,6 +118,11 @@ def test_platform_settings_are_required_where_they_apply():
     assert build_spec({k: v for k, v in BASE.items() if k != "aws"} | {"platform": "sandbox"}).where.startswith("Sandbox")
 
 
+def test_regions_outside_the_commercial_partition_are_refused():
+    assert "GovCloud" in problems({**BASE, "aws": {"region": "us-gov-west-1"}})["aws.region"]
+    assert build_spec({**BASE, "aws": {"region": "ap-southeast-3"}}).aws.region == "ap-southeast-3"
+
+
 def test_unknown_keys_suggest_the_intended_one():
     assert "did you mean 'memory_mb'" in problems({**BASE, "memory": 1024})["memory"]
     assert "did you mean 'region'" in problems({**BASE, "aws": {"regoin": "eu-west-1"}})["aws.regoin"]
