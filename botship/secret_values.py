@@ -45,6 +45,10 @@ class SecretValues(Mapping[str, str]):
     def __repr__(self) -> str:
         return f"SecretValues({', '.join(self._items)})"
 
+    def only(self, names: list[str]) -> SecretValues:
+        """The values of `names` alone (a deploy ships exactly the secrets its spec lists)."""
+        return SecretValues([self._items[n] for n in names if n in self._items])
+
     def source(self, name: str) -> str:
         return self._items[name].source
 

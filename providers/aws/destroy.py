@@ -41,8 +41,7 @@ def _delete(call, doing: str):
 
 def destroy_steps(session: AwsSession, names: AwsNames, purge_state: bool) -> list[Step]:
     """What is there to delete, in reverse order of creation."""
-    lam, scheduler, iam = session.client("lambda"), session.client("scheduler"), session.client("iam")
-    secrets, s3 = session.client("secretsmanager"), session.client("s3")
+    lam, scheduler, s3 = session.client("lambda"), session.client("scheduler"), session.client("s3")
     steps: list[Step] = []
 
     if _exists(lambda: scheduler.get_schedule(Name=names.schedule)):
@@ -53,16 +52,32 @@ def destroy_steps(session: AwsSession, names: AwsNames, purge_state: bool) -> li
             lambda: lam.delete_function(FunctionName=names.function), "removing the function")))
     for role, step_id, title in ((names.scheduler_role, "scheduler-role", "Scheduler role"),
                                  (names.execution_role, "execution-role", "Execution role")):
-        if _exists(lambda role=role: iam.get_role(RoleName=role)):
-            steps.append(Step(step_id, title, role, Action.DELETE, lambda ctx, role=role: _delete_role(iam, role)))
-    if _exists(lambda: secrets.describe_secret(SecretId=names.secret)):
-        steps.append(Step("secret", "Secret values", names.secret, Action.DELETE, _delete(
-            lambda: secrets.delete_secret(SecretId=names.secret, ForceDeleteWithoutRecovery=True),
-            "removing the secret")))
+        if step := role_removal(session, role, step_id, title):
+            steps.append(step)
+    if step := secret_removal(session, names):
+        steps.append(step)
     if purge_state and _exists(lambda: s3.head_bucket(Bucket=names.bucket)):
         steps.append(Step("bucket", "State bucket (purge)", names.bucket, Action.DELETE,
                           lambda ctx: _purge_bucket(s3, names.bucket, ctx), detail="every version of every state file"))
     return steps
+
+
+def role_removal(session: AwsSession, role: str, step_id: str, title: str, detail: str = "") -> Step | None:
+    """A step deleting `role` (inline policy first), or None when there is no such role."""
+    iam = session.client("iam")
+    if not _exists(lambda: iam.get_role(RoleName=role)):
+        return None
+    return Step(step_id, title, role, Action.DELETE, lambda ctx: _delete_role(iam, role), detail=detail)
+
+
+def secret_removal(session: AwsSession, names: AwsNames, detail: str = "") -> Step | None:
+    """A step deleting the bot's secret at once (no recovery window), or None when there is none."""
+    secrets = session.client("secretsmanager")
+    if not _exists(lambda: secrets.describe_secret(SecretId=names.secret)):
+        return None
+    return Step("secret", "Secret values", names.secret, Action.DELETE, _delete(
+        lambda: secrets.delete_secret(SecretId=names.secret, ForceDeleteWithoutRecovery=True),
+        "removing the secret"), detail=detail)
 
 
 def _delete_role(iam, role: str) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from ..artifact import build_artifact
 from ..base import BotStatus, BotSummary, Check, DeployContext, Provider
 from ..plan import Plan
 from .bucket import StateBucket
-from .destroy import destroy_steps
+from .destroy import destroy_steps, role_removal, secret_removal
 from .function import BotFunction, BotSchedule, LogGroup
 from .identity_steps import BotSecret, execution_role, scheduler_role
 from .names import AwsNames
@@ -76,7 +76,7 @@ class AwsProvider(Provider):
         tags = self.tags(context.profile)
         artifact = build_artifact(spec, context.project, context.report)
         with_secret = bool(spec.secrets)
-        secret = BotSecret(self.session, names, context.secrets, tags).step()
+        secret = BotSecret(self.session, names, context.secrets.only(spec.secrets), tags).step()
         secret_outputs = secret.outputs if secret else {}
         steps = [StateBucket(self.session, names, tags).step()]
         if secret:
@@ -89,6 +89,12 @@ class AwsProvider(Provider):
         schedule = BotSchedule(self.session, names, spec).step()
         if schedule:
             steps.append(schedule)
+        # What the spec no longer needs goes, after the function stopped using it.
+        if not spec.schedule and (role := role_removal(self.session, names.scheduler_role, "scheduler-role",
+                                                       "Scheduler role", "the profile has no schedule")):
+            steps.append(role)
+        if not spec.secrets and (old := secret_removal(self.session, names, "the profile has no secrets")):
+            steps.append(old)
         summary = spec.describe() + [("account", names.account),
                                      ("package", f"{artifact.unzipped_size / 1e6:.1f} MB unzipped, "
                                                  f"{artifact.content_hash[:12]}")]

@@ -113,12 +113,26 @@ def test_a_changed_secret_value_reaches_the_function_as_a_new_version(aws, proje
     assert deploy(project, spec_for(project), secret="key-9999")[0].is_noop
 
 
-def test_removing_the_schedule_deletes_it(aws, project):
+def test_removing_the_schedule_deletes_it_and_its_role(aws, project):
     deploy(project, spec_for(project))
     plan, result, _ = deploy(project, spec_for(project, schedule=None))
     assert result.ok
-    assert [(s.id, s.action) for s in plan.changes] == [("schedule", Action.DELETE)]
+    assert [(s.id, s.action) for s in plan.changes] == [("schedule", Action.DELETE), ("scheduler-role", Action.DELETE)]
     assert boto3.client("scheduler").list_schedules()["Schedules"] == []
+    assert [r["RoleName"] for r in boto3.client("iam").list_roles()["Roles"]] == ["botship-sma-bot-run"]
+    assert deploy(project, spec_for(project, schedule=None))[0].is_noop
+
+
+def test_removing_every_secret_deletes_the_secret(aws, project):
+    deploy(project, spec_for(project))
+    plan, result, _ = deploy(project, spec_for(project, secrets=[]))
+    assert result.ok
+    assert [(s.id, s.action) for s in plan.changes] == [
+        ("execution-role", Action.UPDATE), ("function", Action.UPDATE), ("secret", Action.DELETE)]
+    assert boto3.client("secretsmanager").list_secrets()["SecretList"] == []
+    variables = boto3.client("lambda").get_function_configuration(FunctionName="botship-sma-bot")[
+        "Environment"]["Variables"]
+    assert "BOTSHIP_SECRET_ARN" not in variables
 
 
 def test_bots_are_found_by_tag(aws, project):
