@@ -44,18 +44,27 @@ class LogGroup:
         groups = self.logs.describe_log_groups(logGroupNamePrefix=self.names.log_group)["logGroups"]
         return next((g for g in groups if g["logGroupName"] == self.names.log_group), None)
 
+    def _tags_match(self) -> bool:
+        current = self.logs.list_tags_log_group(logGroupName=self.names.log_group).get("tags", {})
+        return all(current.get(k) == v for k, v in self.tags.items())
+
     def step(self) -> Step:
         group = self._current()
         action = (Action.CREATE if group is None
-                  else Action.NO_CHANGE if group.get("retentionInDays") == LOG_RETENTION_DAYS else Action.UPDATE)
+                  else Action.NO_CHANGE if group.get("retentionInDays") == LOG_RETENTION_DAYS and self._tags_match()
+                  else Action.UPDATE)
         return Step("log-group", "Log group", self.names.log_group, action, self.apply,
                     detail=f"kept {LOG_RETENTION_DAYS} days")
 
     def apply(self, ctx) -> dict[str, Any]:
         try:
-            if self._current() is None:
+            group = self._current()
+            if group is None:
                 self.logs.create_log_group(logGroupName=self.names.log_group, tags=self.tags)
-            self.logs.put_retention_policy(logGroupName=self.names.log_group, retentionInDays=LOG_RETENTION_DAYS)
+            elif not self._tags_match():
+                self.logs.tag_log_group(logGroupName=self.names.log_group, tags=self.tags)
+            if (group or {}).get("retentionInDays") != LOG_RETENTION_DAYS:
+                self.logs.put_retention_policy(logGroupName=self.names.log_group, retentionInDays=LOG_RETENTION_DAYS)
         except Exception as exc:  # noqa: BLE001
             raise translate(exc, f"setting up log group {self.names.log_group}") from None
         return {"log_group": self.names.log_group}
@@ -122,6 +131,8 @@ class BotFunction:
                       if current["tags"].get(key) != wanted[key] and not (secret_changes and key == "botship:config")]
             if current["concurrency"] != 1:
                 stale.append("concurrency")
+            if any(current["tags"].get(k) != v for k, v in self.tags.items()):
+                stale.append("tags")
             action = Action.UPDATE if stale else Action.NO_CHANGE
             detail = ("update: " + ", ".join(stale)) if stale else ""
         outputs = {"function_arn": current["arn"]} if current else {}

@@ -29,39 +29,50 @@ class BotSecret:
         self.values = values
         self.tags = tags
 
-    def _current(self) -> tuple[str | None, dict[str, str] | None, str | None]:
-        """(ARN, stored values, current version id) — all None when there is no secret yet."""
+    def _current(self) -> dict[str, Any] | None:
+        """The secret as stored: ARN, values, version and tags — None when there is no secret yet."""
         try:
-            arn = self.client.describe_secret(SecretId=self.names.secret)["ARN"]
+            described = self.client.describe_secret(SecretId=self.names.secret)
             stored = self.client.get_secret_value(SecretId=self.names.secret)
         except Exception as exc:  # noqa: BLE001
             if error_code(exc) == "ResourceNotFoundException":
-                return None, None, None
+                return None
             raise translate(exc, f"reading secret {self.names.secret}") from None
-        return arn, json.loads(stored["SecretString"]), stored["VersionId"]
+        return {"arn": described["ARN"], "values": json.loads(stored["SecretString"]), "version": stored["VersionId"],
+                "tags": {t["Key"]: t["Value"] for t in described.get("Tags", [])}}
+
+    def _tagged(self, current: dict[str, Any]) -> bool:
+        return all(current["tags"].get(k) == v for k, v in self.tags.items())
 
     def step(self) -> Step | None:
         if not self.values:
             return None
-        arn, stored, version = self._current()
-        action = Action.CREATE if arn is None else Action.NO_CHANGE if stored == dict(self.values) else Action.UPDATE
-        outputs = {"secret_arn": arn, "secret_version": version} if action is Action.NO_CHANGE else {}
+        current = self._current()
+        same_values = current is not None and current["values"] == dict(self.values)
+        action = (Action.CREATE if current is None
+                  else Action.NO_CHANGE if same_values and self._tagged(current) else Action.UPDATE)
+        # Outputs are known now only if the values stay; otherwise the function waits for the new version.
+        outputs = {"secret_arn": current["arn"], "secret_version": current["version"]} if same_values else {}
         return Step("secret", "Secret values", self.names.secret, action, self.apply,
                     detail=", ".join(self.values), outputs=outputs)
 
     def apply(self, ctx) -> dict[str, Any]:
-        arn, stored, version = self._current()
+        current = self._current()
         body = json.dumps(dict(self.values), sort_keys=True)
         try:
-            if arn is None:
+            if current is None:
                 created = self.client.create_secret(Name=self.names.secret, SecretString=body, Tags=_tags(self.tags),
                                                     Description="Secret values of a botship bot")
                 arn, version = created["ARN"], created["VersionId"]
                 ctx.log(f"created secret with {len(self.values)} value(s): {', '.join(self.values)}")
-            elif stored != dict(self.values):
-                version = self.client.put_secret_value(SecretId=arn, SecretString=body)["VersionId"]
-                changed = sorted(k for k in self.values if (stored or {}).get(k) != self.values[k])
-                ctx.log(f"updated value(s): {', '.join(changed) or 'removed some'}")
+            else:
+                arn, version = current["arn"], current["version"]
+                if current["values"] != dict(self.values):
+                    version = self.client.put_secret_value(SecretId=arn, SecretString=body)["VersionId"]
+                    changed = sorted(k for k in self.values if current["values"].get(k) != self.values[k])
+                    ctx.log(f"updated value(s): {', '.join(changed) or 'removed some'}")
+                if not self._tagged(current):
+                    self.client.tag_resource(SecretId=arn, Tags=_tags(self.tags))
         except Exception as exc:  # noqa: BLE001
             raise translate(exc, f"writing secret {self.names.secret}") from None
         # The version goes into the function's configuration, so new values reach fresh containers.
@@ -95,10 +106,14 @@ class BotRole:
     def _trusted(self, role: dict[str, Any]) -> bool:
         return _as_dict(role["AssumeRolePolicyDocument"]) == self.trust_policy
 
+    def _tagged(self, role: dict[str, Any]) -> bool:
+        stored = {t["Key"]: t["Value"] for t in role.get("Tags", [])}
+        return all(stored.get(k) == v for k, v in self.tags.items())
+
     def step(self) -> Step:
         role, current = self._current()
-        action = (Action.CREATE if role is None
-                  else Action.NO_CHANGE if current == self.policy and self._trusted(role) else Action.UPDATE)
+        action = (Action.CREATE if role is None else Action.NO_CHANGE
+                  if current == self.policy and self._trusted(role) and self._tagged(role) else Action.UPDATE)
         return Step(self.step_id, self.title, self.name, action, self.apply,
                     outputs={"role_arn": role["Arn"]} if role else {})
 
@@ -112,6 +127,8 @@ class BotRole:
             elif not self._trusted(role):
                 self.iam.update_assume_role_policy(RoleName=self.name, PolicyDocument=json.dumps(self.trust_policy))
                 ctx.log("trust policy repaired")
+            if not self._tagged(role):
+                self.iam.tag_role(RoleName=self.name, Tags=_tags(self.tags))
             if current != self.policy:
                 self.iam.put_role_policy(RoleName=self.name, PolicyName=POLICY_NAME, PolicyDocument=json.dumps(self.policy))
                 ctx.log("permissions: " + ", ".join(s["Sid"] for s in self.policy["Statement"]))

@@ -230,3 +230,17 @@ def test_the_cli_destroys_with_confirmation_rules(aws, project, dependency_cache
     assert done.returncode == 0, done.stdout + done.stderr
     assert boto3.client("lambda").list_functions()["Functions"] == []
     assert "Nothing of this bot is deployed" in run("destroy", "--yes").stdout
+
+
+def test_changed_tags_reach_every_resource(aws, project):
+    deploy(project, spec_for(project))
+    plan, result, mutating = deploy(project, spec_for(project, tags={"team": "research"}))
+    assert result.ok
+    assert {s.id for s in plan.changes} == {"bucket", "secret", "execution-role", "scheduler-role", "log-group",
+                                            "function"}
+    assert "UpdateFunctionCode" not in mutating and "PutSecretValue" not in mutating
+    fn = boto3.client("lambda").get_function(FunctionName="botship-sma-bot")
+    assert fn["Tags"]["team"] == "research"
+    role_tags = boto3.client("iam").list_role_tags(RoleName="botship-sma-bot-run")["Tags"]
+    assert {"Key": "team", "Value": "research"} in role_tags
+    assert deploy(project, spec_for(project, tags={"team": "research"}))[0].is_noop
