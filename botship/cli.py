@@ -116,16 +116,20 @@ def deploy(profile: str | None, project: Path, yes: bool, dry_run: bool, confirm
 @cli.command()
 @profile_option
 @project_option
+@click.option("--policy", "print_policy", is_flag=True,
+              help="Print the least-privilege permissions policy a deploying identity needs, and stop.")
 @json_option
-def doctor(profile: str | None, project: Path, as_json: bool) -> int:
+def doctor(profile: str | None, project: Path, print_policy: bool, as_json: bool) -> int:
     """Run every pre-flight check for a profile and change nothing.
 
     The profile and .env, secret values, credentials and each permission a deploy needs,
     quotas, the bucket name and the package size — each ✓ or ✗ with what to do, or ! when it
     could not be checked. Exit 1 when something must be fixed first.
     """
-    from .doctor import run_doctor
+    from .doctor import print_permissions_policy, run_doctor
 
+    if print_policy:
+        return print_permissions_policy(_project(project), profile)
     return run_doctor(_project(project), profile, _use_console(as_json))
 
 

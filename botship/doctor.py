@@ -57,3 +57,19 @@ def _show(console: Console, checks) -> int:
     failed = sum(1 for c in checks if c.ok is False)
     console.line(f"\n{failed} problem(s) to fix." if failed else "\nReady to deploy.")
     return 1 if failed else 0
+
+
+def print_permissions_policy(project: Path, profile: str | None) -> int:
+    """The deploy policy as JSON on stdout, ready to attach to the deploying user or role."""
+    import json
+
+    from botship.providers import provider_class
+
+    store = ProfileStore(project)
+    spec = store.spec(store.pick(profile))
+    policy = provider_class(spec.platform)(spec).permissions_policy()
+    if policy is None:
+        raise BadInput(f"{spec.platform_title} has no permissions policy document",
+                       fix="see the README for the roles it needs")
+    click.echo(json.dumps(policy, indent=2))
+    return 0

@@ -93,6 +93,10 @@ class Provider(ABC):
     def check_credentials(self) -> list[Check]:
         """Who we are and whether every call a deploy makes is allowed; changes nothing."""
 
+    def permissions_policy(self) -> dict[str, Any] | None:
+        """The policy a deploying identity needs, where the cloud has such a document (None elsewhere)."""
+        return None
+
     def preflight(self, context: DeployContext) -> list[Check]:
         """Every check `botship doctor` shows for this cloud, changing nothing; by default the credential checks."""
         return self.check_credentials()

@@ -29,9 +29,40 @@ REQUIRED_ACTIONS = sorted({
 })
 
 
-def granting_statement(actions: list[str]) -> str:
-    """The IAM statement that would grant `actions` (botship's resources are all named botship-*)."""
-    return json.dumps({"Effect": "Allow", "Action": actions, "Resource": "*"}, indent=None)
+# Where each service's actions may act: botship names everything botship-* (secrets botship/*).
+_SCOPES = {
+    "iam": ["arn:aws:iam::{account}:role/botship-*"],
+    "s3": ["arn:aws:s3:::botship-*", "arn:aws:s3:::botship-*/*"],
+    "secretsmanager": ["arn:aws:secretsmanager:*:{account}:secret:botship/*"],
+    "lambda": ["arn:aws:lambda:*:{account}:function:botship-*"],
+    "logs": ["arn:aws:logs:*:{account}:log-group:/aws/lambda/botship-*"],
+    "scheduler": ["arn:aws:scheduler:*:{account}:schedule/default/botship-*"],
+}
+# Actions AWS does not scope to a resource.
+_UNSCOPED = {"sts:GetCallerIdentity", "tag:GetResources", "lambda:GetAccountSettings", "logs:DescribeLogGroups",
+             "scheduler:ListSchedules"}
+
+
+def deploy_policy(account: str, actions: list[str] = REQUIRED_ACTIONS) -> dict:
+    """A least-privilege policy granting `actions` on botship's own resources only.
+
+    iam:PassRole gets its own statement: only botship's roles, only to Lambda and EventBridge Scheduler.
+    """
+    statements: list[dict] = []
+    unscoped = sorted(a for a in actions if a in _UNSCOPED)
+    if unscoped:
+        statements.append({"Sid": "ReadAccountWide", "Effect": "Allow", "Action": unscoped, "Resource": "*"})
+    for service, resources in _SCOPES.items():
+        granted = sorted(a for a in actions if a.startswith(f"{service}:") and a not in _UNSCOPED and a != "iam:PassRole")
+        if granted:
+            statements.append({"Sid": f"Botship{service.capitalize()}", "Effect": "Allow", "Action": granted,
+                               "Resource": [r.format(account=account) for r in resources]})
+    if "iam:PassRole" in actions:
+        statements.append({"Sid": "PassBotshipRoles", "Effect": "Allow", "Action": "iam:PassRole",
+                           "Resource": f"arn:aws:iam::{account}:role/botship-*",
+                           "Condition": {"StringEquals": {"iam:PassedToService": [
+                               "lambda.amazonaws.com", "scheduler.amazonaws.com"]}}})
+    return {"Version": "2012-10-17", "Statement": statements}
 
 
 def check_permissions(session: AwsSession, identity: Identity) -> Check:
@@ -53,7 +84,8 @@ def check_permissions(session: AwsSession, identity: Identity) -> Check:
                      "a missing permission will show up as a failed step, with its name")
     if denied:
         return Check("permissions", False, f"{len(denied)} missing: {', '.join(denied)}",
-                     f"attach this statement to {identity.principal}: {granting_statement(denied)}")
+                     f"attach this policy to {identity.principal}: "
+                     f"{json.dumps(deploy_policy(identity.account, denied), separators=(',', ':'))}")
     return Check("permissions", True, f"all {len(REQUIRED_ACTIONS)} actions a deploy uses are allowed")
 
 

@@ -15,7 +15,7 @@ from .destroy import destroy_steps, role_removal, secret_removal
 from .function import BotFunction, BotSchedule, LogGroup
 from .identity_steps import BotSecret, execution_role, scheduler_role
 from .names import AwsNames
-from .preflight import check_bucket_name, check_permissions, check_quota
+from .preflight import check_bucket_name, check_permissions, check_quota, deploy_policy
 from .session import AwsSession, translate
 
 
@@ -46,6 +46,10 @@ class AwsProvider(Provider):
         identity = self.session.identity()
         return [Check("identity", True, f"{identity.arn} (account {identity.account})"),
                 check_permissions(self.session, identity)]
+
+    def permissions_policy(self) -> dict:
+        """The least-privilege IAM policy a deploying identity needs, for this account."""
+        return deploy_policy(self.session.identity().account)
 
     def preflight(self, context: DeployContext) -> list[Check]:
         checks = self.check_credentials()

@@ -6,6 +6,7 @@ from botocore's Stubber, which checks every request against the IAM service mode
 
 from __future__ import annotations
 
+import json
 import shutil
 
 import pytest
@@ -38,8 +39,14 @@ def test_missing_permissions_are_named_with_the_statement_that_grants_them(aws):
         check = check_permissions(session, ROLE)
     assert check.ok is False
     assert check.detail == "2 missing: iam:PassRole, lambda:PutFunctionConcurrency"
-    assert check.fix.startswith("attach this statement to arn:aws:iam::123456789012:role/Deployer")
-    assert '"Action": ["iam:PassRole", "lambda:PutFunctionConcurrency"]' in check.fix
+    assert check.fix.startswith("attach this policy to arn:aws:iam::123456789012:role/Deployer: ")
+    policy = json.loads(check.fix.split(": ", 1)[1])
+    statements = {st["Sid"]: st for st in policy["Statement"]}
+    assert statements["BotshipLambda"] == {"Sid": "BotshipLambda", "Effect": "Allow",
+                                           "Action": ["lambda:PutFunctionConcurrency"],
+                                           "Resource": ["arn:aws:lambda:*:123456789012:function:botship-*"]}
+    assert statements["PassBotshipRoles"]["Condition"]["StringEquals"]["iam:PassedToService"] == [
+        "lambda.amazonaws.com", "scheduler.amazonaws.com"]
 
 
 def test_all_permissions_allowed(aws):
@@ -70,6 +77,10 @@ def test_doctor_runs_every_check_against_moto(aws, tmp_path, dependency_cache):
     assert "! permissions: not checked" in lines and "! quotas: not checked" in lines
     assert "✓ bucket name: botship-doc-bot-" in lines and "✓ package:" in lines
     assert "Ready to deploy." in lines and "doctor-secret-1" not in lines
+
+    policy = json.loads(run_botship("doctor", "--policy", project=project, cache=dependency_cache).stdout)
+    assert policy["Statement"][0]["Sid"] == "ReadAccountWide"
+    assert "arn:aws:iam::123456789012:role/botship-*" in json.dumps(policy)
 
     missing = run_botship("doctor", project=project, cache=dependency_cache)
     assert missing.returncode == 1
@@ -121,3 +132,16 @@ def test_sso_sign_in_problems_say_how_to_sign_in():
 
     error = translate(SSOTokenLoadError(error_msg="token expired"), "checking your AWS credentials")
     assert "sign-in has expired or was never made" in error.what and "aws sso login" in error.fix
+
+
+def test_the_full_deploy_policy_grants_every_action_and_scopes_all_it_can():
+    from botship.providers.aws.preflight import deploy_policy
+
+    policy = deploy_policy("123456789012")
+    granted = []
+    for statement in policy["Statement"]:
+        actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        granted += actions
+        if statement["Resource"] == "*":
+            assert statement["Sid"] == "ReadAccountWide"
+    assert sorted(granted) == REQUIRED_ACTIONS
