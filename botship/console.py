@@ -31,7 +31,7 @@ class Console:
         self.as_json = as_json
         self.out = out or sys.stdout
         self.err = err or sys.stderr
-        self._live = not as_json and self.out.isatty()
+        self.live = not as_json and self.out.isatty()
         self._pending = ""
         self._step_title, self._step_header_shown = "", False
         self._mode = "paper"
@@ -94,7 +94,7 @@ class Console:
 
     def _on_step_started(self, e: Any) -> None:
         self._step_title, self._step_header_shown = e.title, False
-        self._show_pending(f"  … {e.title}")
+        self.show_pending(f"  … {e.title}")
 
     def _on_log(self, e: Any) -> None:
         # A step's log lines go under a header of their own, so they never read as the previous step's.
@@ -104,14 +104,14 @@ class Console:
             self._step_header_shown = True
         self.line(click.style(f"      {e.message}", fg="red" if e.level == "error" else None, dim=e.level != "error"))
         if pending:
-            self._show_pending(pending)
+            self.show_pending(pending)
 
     def _on_progress(self, e: Any) -> None:
-        if not self._live:
+        if not self.live:
             return
         base = self._pending.split("  [")[0] or f"  … {e.step}"
         share = f"{e.done * 100 // e.total}%" if e.total else f"{e.done}"
-        self._show_pending(f"{base}  [{share}{' ' + e.unit if e.unit and not e.total else ''}]")
+        self.show_pending(f"{base}  [{share}{' ' + e.unit if e.unit and not e.total else ''}]")
 
     def _on_step_finished(self, e: Any) -> None:
         if not e.ran:
@@ -144,14 +144,15 @@ class Console:
 
     # ---- the one line that updates in place on a terminal ---------------------------
 
-    def _show_pending(self, text: str) -> None:
+    def show_pending(self, text: str) -> None:
+        """A status line that the next line replaces (shown on a terminal only)."""
         self._pending = text
-        if self._live:
+        if self.live:
             self.out.write("\r\033[K" + text)
             self.out.flush()
 
     def _clear_pending(self) -> None:
-        if self._pending and self._live:
+        if self._pending and self.live:
             self.out.write("\r\033[K")
         self._pending = ""
 
@@ -166,6 +167,6 @@ class ConsoleReport:
         self.console.line(click.style(f"  · {message}", dim=level != "warning", fg="yellow" if level == "warning" else None))
 
     def progress(self, done: int, total: int | None = None, unit: str = "") -> None:
-        if self.console._live:
+        if self.console.live:
             share = f"{done * 100 // total}%" if total else str(done)
-            self.console._show_pending(f"  · {share} {unit}")
+            self.console.show_pending(f"  · {share} {unit}")

@@ -28,6 +28,7 @@ from botship.spec import DeploySpec
 
 from ..plan import Action, Step
 from .deps import DependencyLayer, install_dependencies
+from .digest import content_digest
 from .files import project_files
 
 RUNTIME_PACKAGE = "botship_runtime"
@@ -103,22 +104,6 @@ def _code_entries(spec: DeploySpec, project: Path, layout: str) -> dict[str, Pat
     return {**entries, **ours}
 
 
-def _digest(entries: dict[str, Path | bytes]) -> tuple[str, int]:
-    digest = hashlib.sha256()
-    size = 0
-    for name in sorted(entries):
-        source = entries[name]
-        if isinstance(source, bytes):
-            data_hash, length = hashlib.sha256(source).hexdigest(), len(source)
-        else:
-            with source.open("rb") as fh:
-                data_hash = hashlib.file_digest(fh, "sha256").hexdigest()
-            length = source.stat().st_size
-        digest.update(f"{name}\0{data_hash}\n".encode())
-        size += length
-    return digest.hexdigest(), size
-
-
 def _zip_add(archive: zipfile.ZipFile, arcname: str, source: Path | bytes) -> None:
     info = zipfile.ZipInfo(arcname, ZIP_EPOCH)
     info.compress_type = zipfile.ZIP_DEFLATED
@@ -161,7 +146,7 @@ def build_artifact(spec: DeploySpec, project: Path, report, out_dir: Path | None
                 f"the project's {', '.join(shadowing[:3])} would collide with files of its dependencies",
                 "the code and the installed requirements share the package root, so one copy would hide the other",
                 "rename the project's file, or drop the requirement that ships the same name")
-    code_hash, code_size = _digest(entries)
+    code_hash, code_size = content_digest(entries)
     content_hash = hashlib.sha256(f"{layout}\n{deps.digest}\n{code_hash}".encode()).hexdigest()
     size = deps.size + code_size
     if layout == "lambda-zip" and size > LAMBDA_UNZIPPED_LIMIT:

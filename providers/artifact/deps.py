@@ -14,6 +14,8 @@ from pathlib import Path
 
 from botship.errors import BotshipError
 
+from .digest import content_digest, folder_entries
+
 # The newest glibc each target runtime has (manylinux_2_N runs where glibc >= 2.N).
 # Lambda python3.11 is Amazon Linux 2 (glibc 2.26); python3.12/3.13 are Amazon Linux 2023 (2.34).
 # Azure Functions' Python images are Debian-based; 2.31 (bullseye) is the oldest still in use.
@@ -76,7 +78,9 @@ def install_dependencies(project: Path, target: str, python: str, report) -> Dep
     site.mkdir(parents=True)
     if requirements:
         _pip(requirements, site, python, tags, report)
-    digest, size, files = _digest(site)
+    files_in_site = folder_entries(site)
+    digest, size = content_digest(files_in_site)
+    files = len(files_in_site)
     (staging / "layer.json").write_text(json.dumps({"digest": digest, "size": size, "files": files,
                                                      "requirements": requirements, "tags": tags}))
     shutil.rmtree(home, ignore_errors=True)
@@ -123,15 +127,3 @@ def _pip_error(output: list[str], python: str) -> BotshipError:
     last = [line for line in output if line.startswith("ERROR")][-3:] or output[-5:]
     return BotshipError("installing the requirements failed", "\n".join(last),
                         "check requirements.txt; run `pip install -r requirements.txt` locally to see the details")
-
-
-def _digest(site: Path) -> tuple[str, int, int]:
-    digest = hashlib.sha256()
-    size = files = 0
-    for path in sorted(p for p in site.rglob("*") if p.is_file()):
-        with path.open("rb") as fh:
-            data_hash = hashlib.file_digest(fh, "sha256").hexdigest()
-        digest.update(f"{path.relative_to(site).as_posix()}\0{data_hash}\n".encode())
-        size += path.stat().st_size
-        files += 1
-    return digest.hexdigest(), size, files

@@ -39,6 +39,7 @@ class AwsSession:
                            f"profiles there: {available}",
                            "set aws.profile to one of them, or leave it out to use the default credentials") from None
         self._clients: dict[str, Any] = {}
+        self._identity: Identity | None = None
 
     @cached_property
     def config(self):
@@ -53,7 +54,12 @@ class AwsSession:
         return self._clients[service]
 
     def identity(self) -> Identity:
-        """Who we are; an assumed-role session resolves to its role's ARN (with the role's path where readable)."""
+        """Who we are (asked once per session); an assumed role resolves to its role's ARN, with its path."""
+        if self._identity is None:
+            self._identity = self._ask_identity()
+        return self._identity
+
+    def _ask_identity(self) -> Identity:
         try:
             caller = self.client("sts").get_caller_identity()
         except Exception as exc:  # noqa: BLE001 - translated into what the user can do
