@@ -200,6 +200,11 @@ ResourceGroup = Annotated[
     str, _pattern(r"[-\w.()]{0,89}[-\w()]", "a resource group name (1–90 letters, digits, - _ . ( ), not ending in '.')")
 ]
 Location = Annotated[str, _pattern(r"[a-z][a-z0-9]{2,29}", "an Azure location like 'westeurope'")]
+ImageReference = Annotated[
+    str, _pattern(r"(?:[a-zA-Z0-9.-]+(?::\d+)?/)?[a-z0-9]+(?:[._-]+[a-z0-9]+)*(?:/[a-z0-9]+(?:[._-]+[a-z0-9]+)*)*"
+                  r"(?::[\w][\w.-]{0,127})?(?:@sha256:[0-9a-f]{64})?",
+                  "an image reference like 'public.ecr.aws/lambda/python:3.12' (lower-case repository, optional :tag)")
+]
 
 
 class _Strict(BaseModel):
@@ -211,6 +216,9 @@ class AwsSettings(_Strict):
 
     region: Region = Field(description="AWS region to deploy to, e.g. eu-west-1")
     profile: str | None = Field(None, description="profile from your AWS config; empty uses the standard credential chain")
+    base_image: ImageReference | None = Field(
+        None, description="base of the container image (packaging = \"image\"); empty uses the official Lambda "
+                          "Python image for `python`")
 
 
 class AzureSettings(_Strict):
@@ -344,6 +352,10 @@ def _cross_field_problems(values: dict[str, Any], given: set[str]) -> list[tuple
                 problems.append(((name,), f"{msg} on {where} (got {values[name]})"))
         if platform == "azure" and values.get("packaging") == "image":
             problems.append((("packaging",), "Azure Functions deploys zip packages only; use packaging = \"zip\""))
+        aws = values.get("aws")
+        if aws is not None and aws.base_image and values.get("packaging") != "image":
+            problems.append((("aws", "base_image"), "applies to container images only: set packaging = \"image\" "
+                                                    "or remove it"))
         if platform in ("aws", "azure") and platform in values and values[platform] is None:
             keys = "region" if platform == "aws" else "subscription_id, resource_group and location"
             problems.append(((platform,), f"required for platform '{platform}': add a [profiles.NAME.{platform}] table with {keys}"))

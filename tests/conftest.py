@@ -7,6 +7,7 @@ import socket
 import subprocess
 import textwrap
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -151,3 +152,118 @@ def aws(moto_server: str, monkeypatch) -> str:
     request = urllib.request.Request(f"{moto_server}/moto-api/reset", method="POST")
     urllib.request.urlopen(request, timeout=10).close()
     return moto_server
+
+
+from aws_flow import MOTO_ECR_PASSWORD  # noqa: E402
+
+
+def _wait_for(check, process: subprocess.Popen, what: str, log: Path, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            raise RuntimeError(f"{what} did not start: {log.read_text()[-2000:]}")
+        time.sleep(0.2)
+
+
+def _stop(process: subprocess.Popen) -> None:
+    process.terminate()
+    try:
+        process.wait(20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+@pytest.fixture(scope="session")
+def docker_engine(tmp_path_factory) -> Iterator[str]:
+    """A Docker engine of the tests' own (Debian's dockerd: vfs, no iptables, no bridge) — yields DOCKER_HOST.
+
+    Builds need no network: the images build FROM a base made locally (see `registry`).
+    """
+    import shutil
+
+    binary = shutil.which("dockerd")
+    assert binary, "dockerd is missing: run ./scripts/test, which installs Debian's docker.io"
+    root = tmp_path_factory.mktemp("docker")
+    sock, log = root / "docker.sock", root / "dockerd.log"
+    process = subprocess.Popen(
+        [binary, "--host", f"unix://{sock}", "--data-root", str(root / "data"), "--exec-root", str(root / "exec"),
+         "--pidfile", str(root / "dockerd.pid"), "--storage-driver", "vfs", "--iptables=false", "--ip6tables=false",
+         "--bridge=none", "--ip-forward=false", "--ip-masq=false", "--userland-proxy=false"],
+        stdout=log.open("w"), stderr=subprocess.STDOUT)
+
+    def answers() -> bool:
+        try:
+            with socket.socket(socket.AF_UNIX) as client:
+                client.connect(str(sock))
+                client.sendall(b"GET /_ping HTTP/1.0\r\n\r\n")
+                return b"200 OK" in client.recv(200)
+        except OSError:
+            return False
+
+    _wait_for(answers, process, "dockerd", log)
+    yield f"unix://{sock}"
+    _stop(process)
+
+
+@pytest.fixture(scope="session")
+def registry(docker_engine, tmp_path_factory) -> Iterator[dict[str, str]]:
+    """Debian's docker-registry on 127.0.0.1, accepting only moto's ECR token, and a local base image.
+
+    Yields {"host": "127.0.0.1:PORT", "docker_host": ..., "base_image": ...}.
+    """
+    import io
+    import shutil
+    import tarfile
+
+    import bcrypt
+    import docker
+
+    binary = shutil.which("docker-registry")
+    assert binary, "docker-registry is missing: run ./scripts/test, which installs Debian's docker-registry"
+    root = tmp_path_factory.mktemp("registry")
+    port = free_port()
+    hashed = bcrypt.hashpw(MOTO_ECR_PASSWORD.encode(), bcrypt.gensalt(rounds=4)).decode()
+    (root / "htpasswd").write_text(f"AWS:{hashed}\n")
+    (root / "config.yml").write_text(textwrap.dedent(f"""\
+        version: 0.1
+        log:
+          level: warn
+        storage:
+          filesystem:
+            rootdirectory: {root / "data"}
+        http:
+          addr: 127.0.0.1:{port}
+        auth:
+          htpasswd:
+            realm: botship-tests
+            path: {root / "htpasswd"}
+        """))
+    log = root / "registry.log"
+    process = subprocess.Popen([binary, "serve", str(root / "config.yml")], stdout=log.open("w"),
+                               stderr=subprocess.STDOUT)
+
+    def answers() -> bool:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/v2/", timeout=1)
+        except urllib.error.HTTPError as exc:
+            return exc.code == 401
+        except OSError:
+            return False
+        return False
+
+    _wait_for(answers, process, "docker-registry", log)
+    # A tiny stand-in for the Lambda base image, made here: no network needed to build FROM it.
+    rootfs = io.BytesIO()
+    with tarfile.open(fileobj=rootfs, mode="w") as tar:
+        for name, data in (("etc/os-release", b"NAME=botship-test-base\n"), ("var/task/.keep", b"")):
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    client = docker.DockerClient(base_url=docker_engine)
+    client.api.import_image_from_data(rootfs.getvalue(), repository="botship-tests/lambda-base", tag="1",
+                                      changes=["ENV LAMBDA_TASK_ROOT=/var/task", "WORKDIR /var/task"])
+    client.close()
+    yield {"host": f"127.0.0.1:{port}", "docker_host": docker_engine, "base_image": "botship-tests/lambda-base:1"}
+    _stop(process)

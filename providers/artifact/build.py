@@ -35,6 +35,7 @@ RUNTIME_PACKAGE = "botship_runtime"
 LAMBDA_UNZIPPED_LIMIT = 262_144_000
 ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 AZURE_SITE = ".python_packages/lib/site-packages/"
+DEPS_MARKER = ".botship-deps"
 LAMBDA_BASE_IMAGE = "public.ecr.aws/lambda/python:{python}"
 # Lambda provides these to every Python function; the import check lends them from this machine.
 LAMBDA_PROVIDED = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six")
@@ -57,6 +58,11 @@ class Artifact:
         return {"layout": self.layout, "path": str(self.path), "content_hash": self.content_hash,
                 "unzipped_size": self.unzipped_size, "files": self.files, "reused": self.reused,
                 "deps_key": self.deps.key}
+
+
+def base_image_for(spec: DeploySpec) -> str:
+    """The container image's base: the profile's, or the official Lambda image for its Python."""
+    return (spec.aws and spec.aws.base_image) or LAMBDA_BASE_IMAGE.format(python=spec.python)
 
 
 def layout_for(spec: DeploySpec) -> str:
@@ -100,7 +106,7 @@ def _code_entries(spec: DeploySpec, project: Path, layout: str) -> dict[str, Pat
     if clash:
         raise BotshipError(f"the project has files botship needs to add: {', '.join(clash[:3])}",
                            "these names are reserved for botship's runtime and the platform's entry files",
-                           f"rename them, or list them in .botshipignore if they should not ship")
+                           "rename them, or list them in .botshipignore if they should not ship")
     return {**entries, **ours}
 
 
@@ -147,7 +153,8 @@ def build_artifact(spec: DeploySpec, project: Path, report, out_dir: Path | None
                 "the code and the installed requirements share the package root, so one copy would hide the other",
                 "rename the project's file, or drop the requirement that ships the same name")
     code_hash, code_size = content_digest(entries)
-    content_hash = hashlib.sha256(f"{layout}\n{deps.digest}\n{code_hash}".encode()).hexdigest()
+    identity = f"{layout}\n{deps.digest}\n{code_hash}" + (f"\n{base_image_for(spec)}" if layout == "image" else "")
+    content_hash = hashlib.sha256(identity.encode()).hexdigest()
     size = deps.size + code_size
     if layout == "lambda-zip" and size > LAMBDA_UNZIPPED_LIMIT:
         raise BotshipError(
@@ -202,15 +209,15 @@ def _write_zip(path: Path, deps: DependencyLayer, entries: dict[str, Path | byte
 
 def _write_image_tree(path: Path, deps: DependencyLayer, entries: dict[str, Path | bytes], spec: DeploySpec) -> None:
     """`deps/` and `code/` folders plus a Dockerfile: the build context of a two-layer image."""
-    marker = path / "deps.key"
+    marker = path / "deps" / DEPS_MARKER
     if not marker.is_file() or marker.read_text() != deps.key:
         shutil.rmtree(path / "deps", ignore_errors=True)
         shutil.copytree(deps.site, path / "deps")
+        # Never an empty layer (a bot without requirements): the classic builder loses those on some drivers.
         marker.write_text(deps.key)
     shutil.rmtree(path / "code", ignore_errors=True)
     _materialise(path / "code", entries)
-    base = LAMBDA_BASE_IMAGE.format(python=spec.python)
-    (path / "Dockerfile").write_text(render(_template("image/Dockerfile"), {"base_image": base}))
+    (path / "Dockerfile").write_text(render(_template("image/Dockerfile"), {"base_image": base_image_for(spec)}))
 
 
 def _materialise(folder: Path, entries: dict[str, Path | bytes]) -> None:

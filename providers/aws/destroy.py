@@ -11,7 +11,7 @@ from .identity_steps import POLICY_NAME
 from .names import AwsNames
 from .session import AwsSession, error_code, translate
 
-GONE = ("ResourceNotFoundException", "NoSuchEntity", "NoSuchBucket", "404")
+GONE = ("ResourceNotFoundException", "NoSuchEntity", "NoSuchBucket", "404", "RepositoryNotFoundException")
 
 
 def _exists(call) -> bool:
@@ -39,7 +39,7 @@ def _delete(call, doing: str):
     return run
 
 
-def destroy_steps(session: AwsSession, names: AwsNames, purge_state: bool) -> list[Step]:
+def destroy_steps(session: AwsSession, names: AwsNames, purge_state: bool, image: bool = False) -> list[Step]:
     """What is there to delete, in reverse order of creation."""
     lam, scheduler, s3 = session.client("lambda"), session.client("scheduler"), session.client("s3")
     steps: list[Step] = []
@@ -50,6 +50,8 @@ def destroy_steps(session: AwsSession, names: AwsNames, purge_state: bool) -> li
     if _exists(lambda: lam.get_function(FunctionName=names.function)):
         steps.append(Step("function", "Function", names.function, Action.DELETE, _delete(
             lambda: lam.delete_function(FunctionName=names.function), "removing the function")))
+    if step := repository_removal(session, names, image):
+        steps.append(step)
     for role, step_id, title in ((names.scheduler_role, "scheduler-role", "Scheduler role"),
                                  (names.execution_role, "execution-role", "Execution role")):
         if step := role_removal(session, role, step_id, title):
@@ -68,6 +70,24 @@ def role_removal(session: AwsSession, role: str, step_id: str, title: str, detai
     if not _exists(lambda: iam.get_role(RoleName=role)):
         return None
     return Step(step_id, title, role, Action.DELETE, lambda ctx: _delete_role(iam, role), detail=detail)
+
+
+def repository_removal(session: AwsSession, names: AwsNames, image: bool) -> Step | None:
+    """A step deleting the bot's image repository with its images, or None when there is none.
+
+    A zip bot's deployer may hold no ECR permissions at all: for it, an unreadable ECR means none to delete.
+    """
+    ecr = session.client("ecr")
+    try:
+        if not _exists(lambda: ecr.describe_repositories(repositoryNames=[names.repository])):
+            return None
+    except BotshipError:
+        if image:
+            raise
+        return None
+    return Step("repository", "Image repository", names.repository, Action.DELETE, _delete(
+        lambda: ecr.delete_repository(repositoryName=names.repository, force=True), "removing the repository"),
+        detail="with every image in it")
 
 
 def secret_removal(session: AwsSession, names: AwsNames, detail: str = "") -> Step | None:

@@ -78,6 +78,8 @@ class BotFunction:
         self.client = session.client("lambda")
         self.s3 = session.client("s3")
         self.names, self.spec, self.artifact, self.tags, self.with_secret = names, spec, artifact, tags, with_secret
+        self.image = spec.packaging == "image"
+        self.package_type = "Image" if self.image else "Zip"
 
     def configuration(self, secret: dict[str, Any]) -> dict[str, Any]:
         """The function's configuration; `secret` is the secret step's outputs (ARN and version), if any."""
@@ -89,10 +91,11 @@ class BotFunction:
             # so no warm container keeps serving the old one from its cache.
             variables["BOTSHIP_SECRET_ARN"] = secret["secret_arn"]
             variables["BOTSHIP_SECRET_VERSION"] = secret["secret_version"]
-        return {"Runtime": f"python{spec.python}", "Handler": HANDLER, "MemorySize": spec.memory_mb,
-                "Timeout": spec.timeout_s, "EphemeralStorage": {"Size": spec.ephemeral_mb},
-                "Role": arn(names, "iam", f"role/{names.execution_role}"),
-                "Environment": {"Variables": variables}}
+        config = {"MemorySize": spec.memory_mb, "Timeout": spec.timeout_s,
+                  "EphemeralStorage": {"Size": spec.ephemeral_mb},
+                  "Role": arn(names, "iam", f"role/{names.execution_role}"), "Environment": {"Variables": variables}}
+        # An image carries its runtime and handler (the Dockerfile's CMD).
+        return config if self.image else {"Runtime": f"python{spec.python}", "Handler": HANDLER, **config}
 
     @staticmethod
     def fingerprint(config: dict[str, Any]) -> str:
@@ -112,7 +115,8 @@ class BotFunction:
             concurrency = self.client.get_function_concurrency(FunctionName=self.names.function)
         except Exception as exc:  # noqa: BLE001
             raise translate(exc, f"reading function {self.names.function} (needs lambda:ListTags)") from None
-        return {"tags": tags, "arn": function_arn, "concurrency": concurrency.get("ReservedConcurrentExecutions")}
+        return {"tags": tags, "arn": function_arn, "concurrency": concurrency.get("ReservedConcurrentExecutions"),
+                "package_type": found["Configuration"].get("PackageType", "Zip")}
 
     def _wanted_tags(self, config: dict[str, Any]) -> dict[str, str]:
         return {**self.tags, "botship:code": self.artifact.content_hash[:16], "botship:config": self.fingerprint(config)}
@@ -122,6 +126,9 @@ class BotFunction:
         current = self._current()
         if current is None:
             action, detail = Action.CREATE, ""
+        elif current["package_type"] != self.package_type:
+            # Lambda cannot change a function's package type: it is deleted and created again.
+            action, detail = Action.UPDATE, f"replace: {current['package_type'].lower()} → {self.package_type.lower()}"
         else:
             # A secret about to change brings a new version, and so a new configuration: say "secret".
             secret_changes = self.with_secret and not secret
@@ -144,6 +151,9 @@ class BotFunction:
         name = self.names.function
         current = self._current()
         try:
+            if current is not None and current["package_type"] != self.package_type:
+                self._delete_for_replace(ctx)
+                current = None
             if current is None:
                 function_arn = self._create(ctx, config, tags)
             else:
@@ -174,7 +184,21 @@ class BotFunction:
             raise translate(exc, f"deploying function {name}") from None
         return {"function_arn": function_arn, "code": tags["botship:code"]}
 
+    def _delete_for_replace(self, ctx) -> None:
+        name = self.names.function
+        ctx.log(f"packaging changed to {self.package_type.lower()}: replacing function {name}")
+        self.client.delete_function(FunctionName=name)
+        for _ in range(60):
+            ctx.check_cancelled()
+            if self._current() is None:
+                return
+            ctx.wait(1)
+        raise BotshipError(f"function {name} is still being deleted", "Lambda did not finish within a minute",
+                           "re-run in a minute; it is safe")
+
     def _code(self, ctx) -> dict[str, Any]:
+        if self.image:
+            return {"ImageUri": ctx.outputs["image"]["image_uri"]}
         path = self.artifact.path
         if path.stat().st_size <= DIRECT_UPLOAD_LIMIT:
             return {"ZipFile": path.read_bytes()}
@@ -190,6 +214,7 @@ class BotFunction:
         while True:
             try:
                 created = self.client.create_function(FunctionName=self.names.function, Code=code, Tags=tags,
+                                                      PackageType=self.package_type, Architectures=["x86_64"],
                                                       Description=f"botship bot {self.spec.bot_name}", **config)
                 break
             except Exception as exc:  # noqa: BLE001

@@ -27,6 +27,18 @@ REQUIRED_ACTIONS = sorted({
     "scheduler:CreateSchedule", "scheduler:GetSchedule", "scheduler:UpdateSchedule", "scheduler:DeleteSchedule",
     "scheduler:ListSchedules", "tag:GetResources",
 })
+# What an image deploy adds: its repository, and pushing (Lambda sets the repository policy it pulls with).
+IMAGE_ACTIONS = sorted({
+    "ecr:GetAuthorizationToken", "ecr:CreateRepository", "ecr:DescribeRepositories", "ecr:DeleteRepository",
+    "ecr:PutImageScanningConfiguration", "ecr:TagResource", "ecr:ListTagsForResource", "ecr:PutLifecyclePolicy",
+    "ecr:GetLifecyclePolicy", "ecr:BatchCheckLayerAvailability", "ecr:InitiateLayerUpload", "ecr:UploadLayerPart",
+    "ecr:CompleteLayerUpload", "ecr:PutImage", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer",
+    "ecr:SetRepositoryPolicy", "ecr:GetRepositoryPolicy",
+})
+
+
+def required_actions(packaging: str = "zip") -> list[str]:
+    return sorted({*REQUIRED_ACTIONS, *IMAGE_ACTIONS}) if packaging == "image" else REQUIRED_ACTIONS
 
 
 # Where each service's actions may act: botship names everything botship-* (secrets botship/*).
@@ -37,10 +49,11 @@ _SCOPES = {
     "lambda": ["arn:aws:lambda:*:{account}:function:botship-*"],
     "logs": ["arn:aws:logs:*:{account}:log-group:/aws/lambda/botship-*"],
     "scheduler": ["arn:aws:scheduler:*:{account}:schedule/default/botship-*"],
+    "ecr": ["arn:aws:ecr:*:{account}:repository/botship/*"],
 }
 # Actions AWS does not scope to a resource.
 _UNSCOPED = {"sts:GetCallerIdentity", "tag:GetResources", "lambda:GetAccountSettings", "logs:DescribeLogGroups",
-             "scheduler:ListSchedules"}
+             "scheduler:ListSchedules", "ecr:GetAuthorizationToken"}
 
 
 def deploy_policy(account: str, actions: list[str] = REQUIRED_ACTIONS) -> dict:
@@ -65,7 +78,7 @@ def deploy_policy(account: str, actions: list[str] = REQUIRED_ACTIONS) -> dict:
     return {"Version": "2012-10-17", "Statement": statements}
 
 
-def check_permissions(session: AwsSession, identity: Identity) -> Check:
+def check_permissions(session: AwsSession, identity: Identity, actions: list[str] = REQUIRED_ACTIONS) -> Check:
     if identity.kind == "root":
         return Check("permissions", True, "the account's root user may do everything",
                      "prefer an IAM user or role for deploying")
@@ -73,7 +86,7 @@ def check_permissions(session: AwsSession, identity: Identity) -> Check:
     denied: list[str] = []
     try:
         pages = iam.get_paginator("simulate_principal_policy").paginate(
-            PolicySourceArn=identity.principal, ActionNames=REQUIRED_ACTIONS)
+            PolicySourceArn=identity.principal, ActionNames=actions)
         for page in pages:
             denied += [r["EvalActionName"] for r in page["EvaluationResults"] if r["EvalDecision"] != "allowed"]
     except Exception as exc:  # noqa: BLE001 - not being able to check is reported, and the deploy goes on
@@ -86,7 +99,7 @@ def check_permissions(session: AwsSession, identity: Identity) -> Check:
         return Check("permissions", False, f"{len(denied)} missing: {', '.join(denied)}",
                      f"attach this policy to {identity.principal}: "
                      f"{json.dumps(deploy_policy(identity.account, denied), separators=(',', ':'))}")
-    return Check("permissions", True, f"all {len(REQUIRED_ACTIONS)} actions a deploy uses are allowed")
+    return Check("permissions", True, f"all {len(actions)} actions a deploy uses are allowed")
 
 
 def check_quota(session: AwsSession, memory_mb: int) -> Check:

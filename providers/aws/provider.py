@@ -7,15 +7,22 @@ from importlib.metadata import version
 
 from botship.errors import BadInput, BotshipError
 
-from ..artifact import build_artifact
+from ..artifact import base_image_for, build_artifact
 from ..base import BotStatus, BotSummary, Check, DeployContext, Provider
 from ..plan import Plan
 from .bucket import StateBucket
 from .destroy import destroy_steps, role_removal, secret_removal
 from .function import BotFunction, BotSchedule, LogGroup
 from .identity_steps import BotSecret, execution_role, scheduler_role
+from .image import BotImage, Registry, Repository, docker_client
 from .names import AwsNames
-from .preflight import check_bucket_name, check_permissions, check_quota, deploy_policy
+from .preflight import (
+    check_bucket_name,
+    check_permissions,
+    check_quota,
+    deploy_policy,
+    required_actions,
+)
 from .session import AwsSession, translate
 
 
@@ -45,22 +52,29 @@ class AwsProvider(Provider):
     def check_credentials(self) -> list[Check]:
         identity = self.session.identity()
         return [Check("identity", True, f"{identity.arn} (account {identity.account})"),
-                check_permissions(self.session, identity)]
+                check_permissions(self.session, identity, required_actions(self.spec.packaging))]
 
     def permissions_policy(self) -> dict:
         """The least-privilege IAM policy a deploying identity needs, for this account."""
-        return deploy_policy(self.session.identity().account)
+        return deploy_policy(self.session.identity().account, required_actions(self.spec.packaging))
 
     def preflight(self, context: DeployContext) -> list[Check]:
         checks = self.check_credentials()
         checks += [check_quota(self.session, self.spec.memory_mb), check_bucket_name(self.session, self.names)]
-        if self.spec.packaging == "zip":
+        image = self.spec.packaging == "image"
+        if image:
             try:
-                artifact = build_artifact(self.spec, context.project, context.report)
-                checks.append(Check("package", True, f"{artifact.unzipped_size / 1e6:.1f} MB unzipped "
-                                                     f"(Lambda allows 262 MB)"))
+                version = docker_client().version().get("Version", "?")
+                checks.append(Check("docker", True, f"Docker {version} is running"))
             except BotshipError as exc:
-                checks.append(Check("package", False, exc.what, exc.fix))
+                checks.append(Check("docker", False, exc.what, exc.fix))
+        try:
+            artifact = build_artifact(self.spec, context.project, context.report)
+            size = artifact.unzipped_size / 1e6
+            checks.append(Check("package", True, f"image content {size:.1f} MB (Lambda allows 10 GB)" if image
+                                else f"{size:.1f} MB unzipped (Lambda allows 262 MB)"))
+        except BotshipError as exc:
+            checks.append(Check("package", False, exc.what, exc.fix))
         return checks
 
     def plan(self, context: DeployContext) -> Plan:
@@ -73,9 +87,6 @@ class AwsProvider(Provider):
 
     def _plan(self, context: DeployContext) -> Plan:
         spec = self.spec
-        if spec.packaging == "image":
-            raise BadInput("container images are not supported by this botship version yet",
-                           fix='use packaging = "zip" for now')
         names = self.names
         tags = self.tags(context.profile)
         artifact = build_artifact(spec, context.project, context.report)
@@ -88,8 +99,12 @@ class AwsProvider(Provider):
         steps.append(execution_role(self.session, names, tags, with_secret).step())
         if spec.schedule:
             steps.append(scheduler_role(self.session, names, tags).step())
-        steps += [LogGroup(self.session, names, tags).step(),
-                  BotFunction(self.session, names, spec, artifact, tags, with_secret).step(secret_outputs)]
+        steps.append(LogGroup(self.session, names, tags).step())
+        if spec.packaging == "image":
+            repository = Repository(self.session, names, tags).step()
+            steps += [repository, BotImage(self.session, names, spec, artifact, Registry(self.session))
+                      .step(repository.outputs.get("repository_uri"))]
+        steps.append(BotFunction(self.session, names, spec, artifact, tags, with_secret).step(secret_outputs))
         schedule = BotSchedule(self.session, names, spec).step()
         if schedule:
             steps.append(schedule)
@@ -99,9 +114,10 @@ class AwsProvider(Provider):
             steps.append(role)
         if not spec.secrets and (old := secret_removal(self.session, names, "the profile has no secrets")):
             steps.append(old)
+        package = (f"container image, {artifact.unzipped_size / 1e6:.1f} MB on {base_image_for(spec)}"
+                   if spec.packaging == "image" else f"{artifact.unzipped_size / 1e6:.1f} MB unzipped")
         summary = spec.describe() + [("account", names.account),
-                                     ("package", f"{artifact.unzipped_size / 1e6:.1f} MB unzipped, "
-                                                 f"{artifact.content_hash[:12]}")]
+                                     ("package", f"{package}, {artifact.content_hash[:12]}")]
         return Plan(f"Deploy {spec.bot_name} to AWS Lambda ({names.region})", spec.mode, summary, steps)
 
     def plan_destroy(self, *, purge_state: bool = False) -> Plan:
@@ -110,7 +126,7 @@ class AwsProvider(Provider):
         summary = [("mode", self.spec.mode.upper()), ("bot", self.spec.bot_name), ("platform", self.spec.where),
                    ("state", kept), ("logs", f"{names.log_group} kept until its retention ends")]
         return Plan(f"Destroy {self.spec.bot_name} on AWS Lambda ({names.region})", self.spec.mode, summary,
-                    destroy_steps(self.session, names, purge_state))
+                    destroy_steps(self.session, names, purge_state, self.spec.packaging == "image"))
 
     def list_bots(self) -> list[BotSummary]:
         tagging = self.session.client("resourcegroupstaggingapi")
