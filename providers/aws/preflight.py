@@ -102,9 +102,13 @@ def check_permissions(session: AwsSession, identity: Identity, actions: list[str
     return Check("permissions", True, f"all {len(actions)} actions a deploy uses are allowed")
 
 
+NEW_ACCOUNT_MEMORY_MB = 3008
+
+
 def check_quota(session: AwsSession, memory_mb: int) -> Check:
     try:
-        limits = session.client("lambda").get_account_settings()["AccountLimit"]
+        settings = session.client("lambda").get_account_settings()
+        limits = settings["AccountLimit"]
     except Exception as exc:  # noqa: BLE001
         return Check("quotas", None, f"not checked: Lambda answered {error_code(exc) or type(exc).__name__}")
     unreserved = limits.get("UnreservedConcurrentExecutions", 0)
@@ -114,6 +118,18 @@ def check_quota(session: AwsSession, memory_mb: int) -> Check:
         return Check("quotas", False, f"the account has {unreserved} unreserved concurrent executions",
                      f"Lambda keeps {floor} unreserved, so reserving 1 for the bot would fail: ask AWS for a "
                      "higher Lambda concurrency quota (new accounts start at 10)")
+    usage = settings.get("AccountUsage", {}).get("TotalCodeSize", 0)
+    storage = limits.get("TotalCodeSize")
+    if storage and usage >= storage * 0.95:
+        return Check("quotas", False, f"Lambda code storage is {usage / storage:.0%} full ({usage / 1e9:.1f} of "
+                                      f"{storage / 1e9:.0f} GB)",
+                     "delete old function versions or unused functions, or ask AWS for more code storage")
+    if memory_mb > NEW_ACCOUNT_MEMORY_MB:
+        # No API tells an account's memory ceiling; new accounts often start at 3008 MB.
+        return Check("quotas", True, f"{unreserved} unreserved concurrent executions; memory_mb = {memory_mb} "
+                                     f"is above the {NEW_ACCOUNT_MEMORY_MB} MB some new accounts are held to",
+                     f"if the function step fails on MemorySize, lower memory_mb to {NEW_ACCOUNT_MEMORY_MB} or ask "
+                     "AWS to raise the account's Lambda memory limit")
     return Check("quotas", True, f"{unreserved} unreserved concurrent executions")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import re
 from dataclasses import dataclass
 from functools import cached_property
@@ -40,6 +41,18 @@ class AwsSession:
                            "set aws.profile to one of them, or leave it out to use the default credentials") from None
         self._clients: dict[str, Any] = {}
         self._identity: Identity | None = None
+        self._check_region()
+
+    def _check_region(self) -> None:
+        """A region Lambda does not run in (usually a typo) is caught before any call would hang on DNS."""
+        known = self.session.get_available_regions("lambda")
+        if not known or self.region in known:
+            return
+        close = difflib.get_close_matches(self.region, known, n=1)
+        raise BadInput(f"'{self.region}' is not a region AWS Lambda runs in",
+                       f"regions this boto3 knows: {', '.join(known)}",
+                       (f"did you mean '{close[0]}'? " if close else "") +
+                       "set aws.region to one of them (for a region newer than your boto3, upgrade boto3)")
 
     @cached_property
     def config(self):
@@ -63,7 +76,11 @@ class AwsSession:
         try:
             caller = self.client("sts").get_caller_identity()
         except Exception as exc:  # noqa: BLE001 - translated into what the user can do
-            raise translate(exc, "checking your AWS credentials") from None
+            error = translate(exc, "checking your AWS credentials")
+            if error.what.startswith("AWS rejected your credentials"):
+                error.fix += (f"; if they work in other regions, {self.region} may be an opt-in region not yet "
+                              "enabled for your account (AWS console → Account → AWS Regions)")
+            raise error from None
         arn, account = caller["Arn"], caller["Account"]
         if arn.endswith(":root"):
             return Identity(account, arn, arn, "root")

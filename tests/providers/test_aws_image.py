@@ -179,3 +179,31 @@ def test_docker_sdk_sees_the_pushed_image_locally_tagged_by_content_hash(images,
     tags = [t for image in client.images.list() for t in image.tags if t.startswith(images["host"])]
     client.close()
     assert any(t.startswith(f"{images['host']}/botship/sma-bot:") and len(t.rsplit(":", 1)[1]) == 32 for t in tags)
+
+
+@pytest.mark.parametrize("stop_after", ["repository", "image"])
+def test_an_image_deploy_interrupted_after_its_image_steps_converges_on_rerun(images, project, stop_after):
+    from botship.providers.base import DeployContext
+    from botship.providers.engine import start_run
+    from botship.secret_values import SecretValue, SecretValues
+
+    spec = image_spec(project, images)
+    context = DeployContext(project, "prod", SecretValues([SecretValue("EXCHANGE_API_KEY", "key-1234", "env")]))
+    plan = AwsProvider(spec, AwsSession("eu-west-1")).plan(context)
+    handle = None
+
+    def sink(event):
+        if event.kind == "step_finished" and event.step == stop_after:
+            handle.cancel()
+
+    handle = start_run(plan, sink, context.masker)
+    assert handle.wait(120).status == "cancelled"
+    rerun, result, _ = deploy(project, spec)
+    assert result.ok, result.failure
+    done = {"repository"} if stop_after == "repository" else {"repository", "image"}
+    assert done <= {s.id for s in rerun.steps if s.action is Action.NO_CHANGE}
+    final, _, mutating = deploy(project, spec)
+    assert final.is_noop and mutating == []
+    assert len(boto3.client("ecr").describe_repositories()["repositories"]) == 1
+    assert boto3.client("lambda").get_function(FunctionName="botship-sma-bot")["Code"]["ImageUri"].endswith(
+        result.outputs["image"]["digest"])

@@ -87,12 +87,60 @@ def test_doctor_runs_every_check_against_moto(aws, tmp_path, dependency_cache):
     assert "✗ secret values: no value for secret EXCHANGE_API_KEY" in missing.stdout
 
 
-def account_settings(total: int, unreserved: int) -> tuple[AwsSession, Stubber]:
+def account_settings(total: int, unreserved: int, code_used: int = 0) -> tuple[AwsSession, Stubber]:
     session = AwsSession("eu-west-1")
     stubber = Stubber(session.client("lambda"))
-    stubber.add_response("get_account_settings", {"AccountLimit": {
-        "ConcurrentExecutions": total, "UnreservedConcurrentExecutions": unreserved}}, {})
+    stubber.add_response("get_account_settings", {
+        "AccountLimit": {"ConcurrentExecutions": total, "UnreservedConcurrentExecutions": unreserved,
+                         "TotalCodeSize": 80_530_636_800},
+        "AccountUsage": {"TotalCodeSize": code_used, "FunctionCount": 3}}, {})
     return session, stubber
+
+
+def test_memory_above_what_new_accounts_get_is_flagged_with_a_way_out(aws):
+    from botship.providers.aws.preflight import check_quota
+
+    session, stubber = account_settings(1000, 1000)
+    with stubber:
+        check = check_quota(session, 4096)
+    assert check.ok is True and "3008 MB" in check.detail and "lower memory_mb to 3008" in check.fix
+    session, stubber = account_settings(1000, 1000)
+    with stubber:
+        assert "3008" not in check_quota(session, 1024).detail
+
+
+def test_full_code_storage_is_caught_before_deploying(aws):
+    from botship.providers.aws.preflight import check_quota
+
+    session, stubber = account_settings(1000, 1000, code_used=80_000_000_000)
+    with stubber:
+        check = check_quota(session, 512)
+    assert check.ok is False and "code storage is 99% full" in check.detail
+    assert "delete old function versions" in check.fix
+
+
+def test_memory_the_account_refuses_fails_the_function_step_with_what_to_do(aws, project):
+    from aws_flow import spec_for
+
+    from botship.providers.aws.provider import AwsProvider
+    from botship.providers.base import DeployContext
+    from botship.providers.engine import start_run
+    from botship.secret_values import SecretValues
+
+    session = AwsSession("eu-west-1")
+    spec = spec_for(project, memory_mb=4096, schedule=None, secrets=[])
+    context = DeployContext(project, "prod", SecretValues([]))
+    plan = AwsProvider(spec, session).plan(context)
+    stubber = Stubber(session.client("lambda"))
+    stubber.add_client_error("get_function", "ResourceNotFoundException", "no function", 404)
+    stubber.add_client_error("create_function", "InvalidParameterValueException",
+                             "'MemorySize' value failed to satisfy constraint: Member must have value less than "
+                             "or equal to 3008")
+    with stubber:
+        result = start_run(plan, lambda event: None, context.masker).wait(60)
+    assert not result.ok and result.failure.step == "function"
+    assert "memory_mb = 4096 is above what this account allows" in result.failure.what
+    assert "lower memory_mb" in result.failure.fix
 
 
 def test_a_new_accounts_concurrency_quota_is_caught_before_deploying(aws):

@@ -73,3 +73,78 @@ def test_derived_names_fit_every_aws_rule():
     assert len(names.bucket) <= 63 and names.bucket == names.bucket.lower()
     assert len(names.function) <= 64 and len(names.execution_role) <= 64 and len(names.scheduler_role) <= 64
     assert AwsNames("bot", "1", "eu-west-1").bucket != AwsNames("bot", "1", "us-east-1").bucket
+
+
+def test_a_region_typo_is_caught_before_any_call(aws):
+    with pytest.raises(BadInput) as info:
+        AwsSession("eu-wset-1")
+    assert "'eu-wset-1' is not a region AWS Lambda runs in" in info.value.what
+    assert "did you mean 'eu-west-1'?" in info.value.fix
+
+
+def test_rejected_credentials_mention_regions_that_need_enabling(aws, monkeypatch):
+    from botocore.stub import Stubber
+
+    session = AwsSession("me-south-1")
+    stubber = Stubber(session.client("sts"))
+    stubber.add_client_error("get_caller_identity", "InvalidClientTokenId",
+                             "The security token included in the request is invalid.", 403)
+    with stubber, pytest.raises(Exception) as info:
+        session.identity()
+    assert info.value.what.startswith("AWS rejected your credentials")
+    assert "me-south-1 may be an opt-in region" in info.value.fix
+
+
+class Throttling:
+    """An STS endpoint over HTTP that throttles the first `throttle` requests, then answers."""
+
+    def __init__(self, throttle: int) -> None:
+        import http.server
+        import threading
+
+        self.requests = 0
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *args):  # keep test output clean
+                pass
+
+            def do_POST(self):
+                self.rfile.read(int(self.headers["Content-Length"]))
+                outer.requests += 1
+                if outer.requests <= throttle:
+                    status, body = 400, (b"<ErrorResponse><Error><Type>Sender</Type><Code>Throttling</Code>"
+                                         b"<Message>Rate exceeded</Message></Error><RequestId>1</RequestId>"
+                                         b"</ErrorResponse>")
+                else:
+                    status, body = 200, (b'<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/'
+                                         b'2011-06-15/"><GetCallerIdentityResult><Arn>arn:aws:iam::123456789012:'
+                                         b"user/alice</Arn><UserId>AIDA</UserId><Account>123456789012</Account>"
+                                         b"</GetCallerIdentityResult><ResponseMetadata><RequestId>2</RequestId>"
+                                         b"</ResponseMetadata></GetCallerIdentityResponse>")
+                self.send_response(status)
+                self.send_header("Content-Type", "text/xml")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_throttling_is_retried_with_backoff_until_aws_answers(aws, monkeypatch):
+    server = Throttling(throttle=2)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", server.url)
+    try:
+        session = AwsSession("eu-west-1")
+        assert session.identity().arn == "arn:aws:iam::123456789012:user/alice"
+    finally:
+        server.close()
+    assert server.requests == 3
+    config = session.client("sts").meta.config
+    assert config.retries["mode"] == "adaptive" and (config.connect_timeout, config.read_timeout) == (10, 60)
