@@ -18,7 +18,7 @@ from botship.providers.artifact import build_artifact
 from botship.providers.local import run_local
 from botship.runtime.state import StateSync
 from botship.runtime.stores import open_store
-from botship.secret_values import SecretValue, SecretValues
+from botship.secret_values import SecretValues
 from botship.spec import build_spec
 from conftest import ALL_STORES
 
