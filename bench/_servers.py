@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -17,10 +18,8 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_azurite(binary: Path, folder: Path, port: int) -> subprocess.Popen:
-    """Azurite's blob service on 127.0.0.1:port, once it accepts connections (waits at most 30 s)."""
-    command = [str(binary), "--blobHost", "127.0.0.1", "--blobPort", str(port), "--location", str(folder),
-               "--skipApiVersionCheck", "--disableTelemetry", "--silent"]
+def _started(command: list[str], port: int, what: str) -> subprocess.Popen:
+    """`command` running, once it accepts connections on 127.0.0.1:port (waits at most 30 s)."""
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:  # bounded wait for the port
@@ -32,7 +31,18 @@ def start_azurite(binary: Path, folder: Path, port: int) -> subprocess.Popen:
                 break
             time.sleep(0.2)
     stop(process)
-    raise RuntimeError("azurite did not start within 30 s")
+    raise RuntimeError(f"{what} did not start within 30 s")
+
+
+def start_azurite(binary: Path, folder: Path, port: int) -> subprocess.Popen:
+    """Azurite's blob service on 127.0.0.1:port."""
+    return _started([str(binary), "--blobHost", "127.0.0.1", "--blobPort", str(port), "--location", str(folder),
+                     "--skipApiVersionCheck", "--disableTelemetry", "--silent"], port, "azurite")
+
+
+def start_moto(port: int) -> subprocess.Popen:
+    """moto's server in a process of its own on 127.0.0.1:port (in-process it would share our GIL)."""
+    return _started([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)], port, "moto")
 
 
 def stop(process: subprocess.Popen) -> None:

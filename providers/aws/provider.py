@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from functools import cached_property
 from importlib.metadata import version
 
@@ -86,34 +87,37 @@ class AwsProvider(Provider):
             raise translate(exc, "reading what is deployed") from None
 
     def _plan(self, context: DeployContext) -> Plan:
-        spec = self.spec
+        spec, session = self.spec, self.session
         names = self.names
         tags = self.tags(context.profile)
         artifact = build_artifact(spec, context.project, context.report)
-        with_secret = bool(spec.secrets)
-        secret = BotSecret(self.session, names, context.secrets.only(spec.secrets), tags).step()
-        secret_outputs = secret.outputs if secret else {}
-        steps = [StateBucket(self.session, names, tags).step()]
-        if secret:
-            steps.append(secret)
-        steps.append(execution_role(self.session, names, tags, with_secret).step())
-        if spec.schedule:
-            steps.append(scheduler_role(self.session, names, tags).step())
-        steps.append(LogGroup(self.session, names, tags).step())
-        if spec.packaging == "image":
-            repository = Repository(self.session, names, tags).step()
-            steps += [repository, BotImage(self.session, names, spec, artifact, Registry(self.session))
-                      .step(repository.outputs.get("repository_uri"))]
-        steps.append(BotFunction(self.session, names, spec, artifact, tags, with_secret).step(secret_outputs))
-        schedule = BotSchedule(self.session, names, spec).step()
-        if schedule:
-            steps.append(schedule)
-        # What the spec no longer needs goes, after the function stopped using it.
-        if not spec.schedule and (role := role_removal(self.session, names.scheduler_role, "scheduler-role",
-                                                       "Scheduler role", "the profile has no schedule")):
-            steps.append(role)
-        if not spec.secrets and (old := secret_removal(self.session, names, "the profile has no secrets")):
-            steps.append(old)
+        with_secret, image = bool(spec.secrets), spec.packaging == "image"
+        secret = BotSecret(session, names, context.secrets.only(spec.secrets), tags)
+        function = BotFunction(session, names, spec, artifact, tags, with_secret)
+        # Each step reads what exists; the reads are independent (but for the two that need an earlier
+        # step's plan-time outputs), so they run side by side: on real AWS that is most of a re-run's time.
+        with ThreadPoolExecutor(max_workers=8, thread_name_prefix="botship-plan") as pool:
+            secret_step = pool.submit(secret.step)
+            planned = [pool.submit(StateBucket(session, names, tags).step), secret_step,
+                       pool.submit(execution_role(session, names, tags, with_secret).step)]
+            if spec.schedule:
+                planned.append(pool.submit(scheduler_role(session, names, tags).step))
+            planned.append(pool.submit(LogGroup(session, names, tags).step))
+            if image:
+                repository = pool.submit(Repository(session, names, tags).step)
+                bot_image = BotImage(session, names, spec, artifact, Registry(session))
+                planned += [repository, pool.submit(
+                    lambda: bot_image.step(repository.result().outputs.get("repository_uri")))]
+            planned.append(pool.submit(lambda: function.step(secret_step.result().outputs
+                                                             if secret_step.result() else {})))
+            planned.append(pool.submit(BotSchedule(session, names, spec).step))
+            # What the spec no longer needs goes, after the function stopped using it.
+            if not spec.schedule:
+                planned.append(pool.submit(role_removal, session, names.scheduler_role, "scheduler-role",
+                                           "Scheduler role", "the profile has no schedule"))
+            if not spec.secrets:
+                planned.append(pool.submit(secret_removal, session, names, "the profile has no secrets"))
+            steps = [step for future in planned if (step := future.result()) is not None]
         package = (f"container image, {artifact.unzipped_size / 1e6:.1f} MB on {base_image_for(spec)}"
                    if spec.packaging == "image" else f"{artifact.unzipped_size / 1e6:.1f} MB unzipped")
         summary = spec.describe() + [("account", names.account),

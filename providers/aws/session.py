@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import threading
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -40,6 +41,7 @@ class AwsSession:
                            f"profiles there: {available}",
                            "set aws.profile to one of them, or leave it out to use the default credentials") from None
         self._clients: dict[str, Any] = {}
+        self._lock = threading.RLock()
         self._identity: Identity | None = None
         self._check_region()
 
@@ -62,9 +64,11 @@ class AwsSession:
                       user_agent_extra="botship")
 
     def client(self, service: str):
-        if service not in self._clients:
-            self._clients[service] = self.session.client(service, config=self.config)
-        return self._clients[service]
+        # Clients are thread-safe once made; making them is not (planning reads in parallel).
+        with self._lock:
+            if service not in self._clients:
+                self._clients[service] = self.session.client(service, config=self.config)
+            return self._clients[service]
 
     def identity(self) -> Identity:
         """Who we are (asked once per session); an assumed role resolves to its role's ARN, with its path."""
