@@ -75,9 +75,10 @@ def _project(path: Path) -> Path:
 def cli(ctx: click.Context) -> None:
     """Ship a trading bot to a scheduled AWS Lambda or Azure Functions bot, state kept safe between runs.
 
-    Answers are saved as profiles in your bot project's botship.toml; the commands below
-    re-run them without questions. (The interactive wizard comes in a later version; until
-    then `botship` alone prints this help.)
+    Run `botship` alone in your bot's folder for the wizard: platform, credentials, variables
+    and secrets, size and schedule, the plan with a cost estimate, a live deploy, and a saved
+    profile. Profiles live in the project's botship.toml; the commands below re-run them
+    without questions.
 
     \b
     Examples:
@@ -89,7 +90,12 @@ def cli(ctx: click.Context) -> None:
     Exit codes: 0 ok, 1 failed, 2 bad input, 130 cancelled.
     """
     if ctx.invoked_subcommand is None:
-        click.echo(ctx.get_help())
+        if not (sys.stdin.isatty() and sys.stdout.isatty()):
+            click.echo(ctx.get_help())
+            return
+        from botship.tui.app import run_app
+
+        run_app(Path.cwd())
 
 
 @cli.command()

@@ -65,20 +65,32 @@ def run_deploy(project: Path, profile: str | None, console: Console, *, yes: boo
             raise Cancelled("deploy not confirmed", "nothing was changed")
     result, journal = execute(project, name, plan, console, masker)
     if result.ok:
-        save_record(project, DeployRecord(
-            profile=name, platform=spec.platform, bot_name=spec.bot_name, mode=spec.mode, where=spec.where,
-            status=result.status, finished_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            journal=journal, outputs=masker.mask_data(result.outputs)))
+        record_deploy(project, name, spec, result, journal, masker)
     return EXIT_CODES[result.status]
+
+
+def open_journal(project: Path, name: str, plan, masker: Masker):
+    """The run's journal, opened with its plan as the first line."""
+    from botship.providers.journal import Journal
+
+    journal = Journal.for_run(project, name, masker)
+    journal.write({"type": "plan", "profile": name, **plan.as_dict()})
+    return journal
+
+
+def record_deploy(project: Path, name: str, spec: DeploySpec, result, journal: str, masker: Masker) -> None:
+    """Keep what a successful deploy shipped, for re-runs and the home screen."""
+    save_record(project, DeployRecord(
+        profile=name, platform=spec.platform, bot_name=spec.bot_name, mode=spec.mode, where=spec.where,
+        status=result.status, finished_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        journal=journal, outputs=masker.mask_data(result.outputs)))
 
 
 def execute(project: Path, name: str, plan, console: Console, masker: Masker):
     """Run a plan with the console and a journal watching; Ctrl-C cancels cleanly. Returns (result, journal)."""
     from botship.providers.engine import fan_out, start_run
-    from botship.providers.journal import Journal
 
-    journal = Journal.for_run(project, name, masker)
-    journal.write({"type": "plan", "profile": name, **plan.as_dict()})
+    journal = open_journal(project, name, plan, masker)
     result = wait_for_run(start_run(plan, fan_out(console.event, journal), masker), console)
     return result, str(journal.path.relative_to(project))
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
+from botship.errors import BotshipError
 from botship.masking import Masker
 from botship.secret_values import SecretValues
 from botship.spec import DeploySpec
@@ -88,6 +89,25 @@ class Provider(ABC):
 
     def __init__(self, spec: DeploySpec) -> None:
         self.spec = spec
+
+    @classmethod
+    def sign_in_options(cls) -> list[str]:
+        """Named sign-ins this machine has for the cloud (e.g. AWS profiles), for the wizard to offer."""
+        return []
+
+    @classmethod
+    def location_suggestions(cls) -> list[str]:
+        """Regions or locations to offer as completions (any valid one may still be typed)."""
+        return []
+
+    @classmethod
+    def default_location(cls, sign_in: str | None) -> str | None:
+        """Where a sign-in deploys by default (its region), if it says."""
+        return None
+
+    def invoke(self, event: dict[str, Any]) -> dict[str, Any]:
+        """Run the deployed bot once now and return its result; clouds without it say so."""
+        raise BotshipError(f"invoking a bot on {self.title} is not supported yet")
 
     @abstractmethod
     def check_credentials(self) -> list[Check]:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from concurrent.futures import ThreadPoolExecutor
 from functools import cached_property
 from importlib.metadata import version
+from typing import Any
 
 from botship.errors import BadInput, BotshipError
 
@@ -12,6 +14,7 @@ from ..artifact import base_image_for, build_artifact
 from ..base import BotStatus, BotSummary, Check, DeployContext, Provider
 from ..plan import Plan
 from .bucket import StateBucket
+from .config import COMMON_REGIONS, aws_profiles, profile_region
 from .destroy import destroy_steps, role_removal, secret_removal
 from .function import BotFunction, BotSchedule, LogGroup
 from .identity_steps import BotSecret, execution_role, scheduler_role
@@ -36,6 +39,32 @@ class AwsProvider(Provider):
         if spec.aws is None:
             raise BadInput("the profile has no [aws] table", fix="add aws.region to the profile")
         self._session = session
+
+    @classmethod
+    def sign_in_options(cls) -> list[str]:
+        return aws_profiles()
+
+    @classmethod
+    def location_suggestions(cls) -> list[str]:
+        return list(COMMON_REGIONS)
+
+    @classmethod
+    def default_location(cls, sign_in: str | None) -> str | None:
+        return profile_region(sign_in)
+
+    def invoke(self, event: dict[str, Any]) -> dict[str, Any]:
+        """Invoke the function once, synchronously; its JSON result, or the error it raised."""
+        client = self.session.client("lambda")
+        try:
+            answer = client.invoke(FunctionName=self.names.function, Payload=json.dumps(event).encode())
+        except Exception as exc:  # noqa: BLE001
+            raise translate(exc, f"invoking {self.names.function}") from None
+        payload = answer["Payload"].read().decode(errors="replace")
+        try:
+            result = json.loads(payload) if payload else None
+        except ValueError:
+            result = payload
+        return {"status": answer.get("StatusCode"), "error": answer.get("FunctionError"), "result": result}
 
     @cached_property
     def session(self) -> AwsSession:

@@ -1,0 +1,165 @@
+"""Modal dialogs: confirm, one environment variable, missing secret values, and a profile name."""
+
+from __future__ import annotations
+
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Checkbox, Input, Label, Static
+
+from botship.profiles import check_profile_name
+from botship.spec import check_field, looks_secret
+
+from .state import EnvRow
+
+
+class ConfirmDialog(ModalScreen[bool]):
+    """A yes/no question; Escape answers no."""
+
+    BINDINGS = [("escape", "no", "No"), ("y", "yes", "Yes")]
+
+    def __init__(self, question: str, yes: str = "Yes", no: str = "No", danger: bool = False) -> None:
+        super().__init__(classes="dialog")
+        self.question, self.yes, self.no, self.danger = question, yes, no, danger
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog-box"):
+            yield Static(self.question, classes="dialog-question")
+            with Horizontal(classes="row"):
+                yield Button(self.yes, id="yes", variant="error" if self.danger else "primary")
+                yield Button(self.no, id="no")
+
+    def on_mount(self) -> None:
+        self.query_one("#no" if self.danger else "#yes", Button).focus()
+
+    @on(Button.Pressed, "#yes")
+    def action_yes(self) -> None:
+        self.dismiss(True)
+
+    @on(Button.Pressed, "#no")
+    def action_no(self) -> None:
+        self.dismiss(False)
+
+
+class EnvVarDialog(ModalScreen[EnvRow | None]):
+    """Add or edit one variable; a secret's value is typed masked."""
+
+    BINDINGS = [("escape", "cancel", "Cancel")]
+
+    def __init__(self, row: EnvRow | None, taken: list[str]) -> None:
+        super().__init__(classes="dialog")
+        self.row, self.taken = row, taken
+
+    def compose(self) -> ComposeResult:
+        row = self.row
+        with Vertical(classes="dialog-box"):
+            yield Static("Edit variable" if row else "Add variable", classes="dialog-question")
+            yield Label("Name")
+            yield Input(row.name if row else "", id="name", placeholder="EXCHANGE_API_KEY")
+            yield Static("", id="name-error", classes="field-error")
+            yield Label("Value")
+            yield Input(row.value if row else "", id="value", password=bool(row and row.secret))
+            yield Checkbox("Secret (masked, kept in the cloud's secret store, never in a file)", id="secret",
+                           value=bool(row and row.secret))
+            yield Checkbox("Remember the value in this computer's keyring", id="remember",
+                           value=bool(row and row.remember))
+            with Horizontal(classes="row"):
+                yield Button("Save", id="save", variant="primary")
+                yield Button("Cancel", id="cancel")
+
+    def on_mount(self) -> None:
+        self.query_one("#remember").display = self.query_one("#secret", Checkbox).value
+        self._check()
+
+    @on(Input.Changed, "#name")
+    def named(self, event: Input.Changed) -> None:
+        secret = self.query_one("#secret", Checkbox)
+        if self.row is None and looks_secret(event.value) and not secret.value:
+            secret.value = True  # proposed from the name; the user may turn it off
+        self._check()
+
+    @on(Checkbox.Changed, "#secret")
+    def secret_toggled(self, event: Checkbox.Changed) -> None:
+        self.query_one("#value", Input).password = event.value
+        self.query_one("#remember").display = event.value
+        self._check()
+
+    def _problem(self) -> str:
+        name = self.query_one("#name", Input).value.strip()
+        if not name:
+            return "enter a name"
+        if name in self.taken:
+            return f"{name} is already in the table"
+        secret = self.query_one("#secret", Checkbox).value
+        if secret:
+            problems = check_field("secrets", [name], {})
+        else:
+            problems = check_field("env", {name: self.query_one("#value", Input).value}, {})
+        return problems[0].message if problems else ""
+
+    def _check(self) -> None:
+        problem = self._problem()
+        self.query_one("#name-error", Static).update(problem)
+        self.query_one("#save", Button).disabled = bool(problem)
+
+    @on(Input.Submitted)
+    @on(Button.Pressed, "#save")
+    def save(self) -> None:
+        if self._problem():
+            return
+        secret = self.query_one("#secret", Checkbox).value
+        self.dismiss(EnvRow(self.query_one("#name", Input).value.strip(), self.query_one("#value", Input).value,
+                            secret, secret and self.query_one("#remember", Checkbox).value))
+
+    @on(Button.Pressed, "#cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class ProfileNameDialog(ModalScreen[str | None]):
+    """The name to save the answers under; saving over an existing profile is said out loud."""
+
+    BINDINGS = [("escape", "cancel", "Cancel")]
+
+    def __init__(self, suggested: str, existing: list[str]) -> None:
+        super().__init__(classes="dialog")
+        self.suggested, self.existing = suggested, existing
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog-box"):
+            yield Static("Save these answers as a profile in botship.toml", classes="dialog-question")
+            yield Input(self.suggested, id="profile-name")
+            yield Static("", id="profile-note", classes="field-help")
+            with Horizontal(classes="row"):
+                yield Button("Save", id="save", variant="primary")
+                yield Button("Cancel", id="cancel")
+
+    def on_mount(self) -> None:
+        self._check(self.suggested)
+
+    @on(Input.Changed, "#profile-name")
+    def typed(self, event: Input.Changed) -> None:
+        self._check(event.value)
+
+    def _check(self, name: str) -> None:
+        note = self.query_one("#profile-note", Static)
+        try:
+            check_profile_name(name.strip())
+        except Exception as exc:  # noqa: BLE001 - the name's problem, shown under it
+            note.update(f"[red]{getattr(exc, 'what', str(exc))}[/]")
+            self.query_one("#save", Button).disabled = True
+            return
+        self.query_one("#save", Button).disabled = False
+        note.update(f"replaces profile '{name.strip()}' (its comments are kept)" if name.strip() in self.existing
+                    else "a new profile; comments elsewhere in botship.toml are kept")
+
+    @on(Input.Submitted, "#profile-name")
+    @on(Button.Pressed, "#save")
+    def save(self) -> None:
+        if not self.query_one("#save", Button).disabled:
+            self.dismiss(self.query_one("#profile-name", Input).value.strip())
+
+    @on(Button.Pressed, "#cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(None)

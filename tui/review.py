@@ -1,0 +1,155 @@
+"""The review section: the plan read from the cloud — every resource with its action — and a monthly cost."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.markup import escape
+from textual import work
+from textual.app import ComposeResult
+from textual.message import Message
+from textual.widgets import DataTable, Static
+
+from botship import providers
+from botship.cost import estimate_monthly
+from botship.errors import BotshipError, SpecInvalid
+from botship.schedule import parse_schedule, runs_per_month
+from botship.spec import DeploySpec
+
+from .sections import Section
+
+TYPICAL_RUN_S = 10.0  # what a bot's run usually takes; the worst case (every run hits the timeout) is shown too
+
+
+class PlanningReport:
+    """Planning's local work (building the package) as messages to the section; safe from any thread."""
+
+    def __init__(self, section: ReviewSection) -> None:
+        self.section = section
+
+    def log(self, message: str, level: str = "info") -> None:
+        self.section.post_message(ReviewSection.Progress(message))
+
+    def progress(self, done: int, total: int | None = None, unit: str = "") -> None:
+        share = f"{done * 100 // total}%" if total else str(done)
+        self.section.post_message(ReviewSection.Progress(f"{share} {unit}"))
+
+
+class ReviewSection(Section):
+    key, title = "review", "Review"
+
+    class Progress(Message):
+        def __init__(self, text: str) -> None:
+            super().__init__()
+            self.text = text
+
+        def can_replace(self, message: Message) -> bool:
+            return isinstance(message, ReviewSection.Progress)
+
+    class Planned(Message):
+        def __init__(self, spec: DeploySpec, plan: Any, provider: Any) -> None:
+            super().__init__()
+            self.spec, self.plan, self.provider = spec, plan, provider
+
+    class Failed(Message):
+        def __init__(self, lines: list[str]) -> None:
+            super().__init__()
+            self.lines = lines
+
+    def __init__(self, state) -> None:
+        super().__init__(state)
+        self.plan = None
+        self.spec: DeploySpec | None = None
+        self.provider = None
+
+    def compose(self) -> ComposeResult:
+        yield Static("The plan — nothing changes until you deploy", classes="section-title")
+        yield Static("", id="review-status")
+        yield Static("", id="review-summary")
+        yield DataTable(id="plan", cursor_type="row", zebra_stripes=True)
+        yield Static("", id="cost")
+
+    def on_mount(self) -> None:
+        self.query_one("#plan", DataTable).add_columns("", "Step", "Resource", "Action", "Detail")
+
+    def shown(self) -> None:
+        self.plan = None
+        self.query_one("#plan", DataTable).clear()
+        self.query_one("#review-summary", Static).update("")
+        self.query_one("#cost", Static).update("")
+        try:
+            spec = self.state.spec()
+        except SpecInvalid as exc:
+            self._show_problems(["The answers have problems — go back to fix them:"] +
+                                [f"  • {p.field}: {p.message}" for p in exc.problems])
+            return
+        missing = self.state.missing_secrets()
+        if missing:
+            self._show_problems([f"No value yet for secret {', '.join(missing)}: enter it on the Environment step."])
+            return
+        self.query_one("#review-status", Static).update(f"Reading {escape(spec.where)} to plan…")
+        self.changed()
+        self.make_plan(spec)
+
+    def _show_problems(self, lines: list[str]) -> None:
+        self.query_one("#review-status", Static).update("[red]" + "\n".join(escape(line) for line in lines) + "[/]")
+        self.changed()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="plan")
+    def make_plan(self, spec: DeploySpec) -> None:
+        from botship.providers.base import DeployContext
+
+        try:
+            provider = providers.provider_class(spec.platform)(spec)
+            context = DeployContext(self.state.project, self.state.profile or "wizard", self.state.secret_values(),
+                                    report=PlanningReport(self))
+            self.post_message(self.Planned(spec, provider.plan(context), provider))
+        except BotshipError as exc:
+            self.post_message(self.Failed(exc.lines()))
+
+    def on_review_section_progress(self, message: Progress) -> None:
+        if self.plan is None:
+            self.query_one("#review-status", Static).update(f"Building the package… {escape(message.text)}")
+
+    def on_review_section_failed(self, message: Failed) -> None:
+        self._show_problems(message.lines)
+
+    def on_review_section_planned(self, message: Planned) -> None:
+        self.spec, self.plan, self.provider = message.spec, message.plan, message.provider
+        plan = message.plan
+        table = self.query_one("#plan", DataTable)
+        table.clear()
+        for step in plan.steps:
+            table.add_row(step.action.mark, step.title, escape(step.resource), step.action.value, escape(step.detail))
+        counts = {}
+        for step in plan.steps:
+            counts[step.action.value] = counts.get(step.action.value, 0) + 1
+        status = ("Everything is up to date: deploying changes nothing." if plan.is_noop else
+                  ", ".join(f"{n} to {action}" if action != "no change" else f"{n} unchanged"
+                            for action, n in counts.items()))
+        self.query_one("#review-status", Static).update(escape(status))
+        self.query_one("#review-summary", Static).update("\n".join(
+            f"[b]{escape(key):<10}[/b] {escape(value)}" for key, value in plan.summary))
+        self.query_one("#cost", Static).update(cost_text(message.spec))
+        self.changed()
+
+    def ready(self) -> bool:
+        return self.plan is not None
+
+
+def cost_text(spec: DeploySpec) -> str:
+    """The monthly estimate for a typical run and for the worst case, with the free tier noted."""
+    if not spec.schedule:
+        return "[b]Cost[/b]: runs only when invoked — nothing while idle, besides stored state."
+    runs = runs_per_month(parse_schedule(spec.schedule), spec.timezone)
+    plan = spec.azure.plan if spec.azure else "flex"
+    typical = estimate_monthly(spec.platform, spec.memory_mb, runs, TYPICAL_RUN_S, plan, len(spec.secrets))
+    worst = estimate_monthly(spec.platform, spec.memory_mb, runs, float(spec.timeout_s), plan, len(spec.secrets))
+    lines = [f"[b]Cost per month[/b] (estimate, {runs:,.0f} runs): about [b]${typical.total_usd:,.2f}[/b] at "
+             f"{TYPICAL_RUN_S:.0f} s per run; at most ${worst.total_usd:,.2f} if every run takes the "
+             f"{spec.timeout_s} s timeout."]
+    lines += [f"  {escape(line.item)}: ${line.usd:,.2f}" + (f" — {escape(line.note)}" if line.note else "")
+              for line in typical.lines]
+    if typical.free_tier_note:
+        lines.append(f"  {escape(typical.free_tier_note)}")
+    return "\n".join(lines)

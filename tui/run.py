@@ -1,0 +1,309 @@
+"""The run screen: each step's state, the live log and progress, then the outcome and what to do next."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from rich.markup import escape
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Button, DataTable, Footer, ProgressBar, RichLog, Static
+
+from botship.deploy import open_journal, record_deploy
+from botship.errors import BotshipError
+from botship.profiles import ProfileStore
+from botship.secret_values import keyring_remember
+from botship.spec import DeploySpec
+
+from .dialogs import ConfirmDialog, ProfileNameDialog
+from .state import WizardState
+from .widgets import TopBar
+
+SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
+OUTPUT_NAMES = {"function_arn": "function", "bucket": "state bucket", "schedule": "schedule", "secret_arn": "secret",
+                "role_arn": "role", "image_uri": "image", "log_group": "logs", "repository_uri": "repository"}
+
+
+class RunEvent(Message):
+    """One engine event, posted from the worker thread."""
+
+    def __init__(self, event: Any) -> None:
+        super().__init__()
+        self.event = event
+
+    def can_replace(self, message: Message) -> bool:
+        # A newer progress report of the same step supersedes an older one still queued.
+        return (isinstance(message, RunEvent) and self.event.kind == message.event.kind == "progress"
+                and self.event.step == message.event.step)
+
+
+class RunDone(Message):
+    def __init__(self, result: Any, journal: str) -> None:
+        super().__init__()
+        self.result, self.journal = result, journal
+
+
+class RunScreen(Screen):
+    BINDINGS = [Binding("escape", "cancel_or_back", "Cancel / Back"), Binding("r", "retry", "Retry", show=False),
+                Binding("i", "invoke", "Invoke now", show=False), Binding("s", "save", "Save profile", show=False),
+                Binding("h", "home", "Home", show=False)]
+
+    def __init__(self, state: WizardState, spec: DeploySpec, plan: Any, provider: Any) -> None:
+        super().__init__()
+        self.state, self.spec, self.plan, self.provider = state, spec, plan, provider
+        self.handle = None
+        self.running: str | None = None
+        self.started: dict[str, float] = {}
+        self.result = None
+        self.frame = 0
+
+    def compose(self) -> ComposeResult:
+        yield TopBar(f"Deploying {self.spec.bot_name} to {self.spec.where}", self.spec.mode)
+        with Horizontal(id="run"):
+            yield DataTable(id="run-steps", cursor_type="none")
+            with Vertical(id="run-side"):
+                yield RichLog(id="run-log", wrap=True, markup=True)
+                yield ProgressBar(id="run-progress", show_eta=False)
+                yield Static("", id="run-progress-label")
+        yield Static("", id="run-outcome")
+        with Horizontal(id="run-buttons", classes="row"):
+            yield Button("Cancel", id="cancel", variant="warning")
+            yield Button("Retry", id="retry", variant="primary")
+            yield Button("Back to edit", id="back")
+            yield Button("Invoke now", id="invoke", variant="primary")
+            yield Button("Save profile", id="save", variant="success")
+            yield Button("Home", id="home")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one("#run-steps", DataTable)
+        table.add_column("State", key="state", width=14)
+        table.add_column("Step", key="step")
+        table.add_column("Action", key="action")
+        self._fill_steps()
+        self.set_interval(0.1, self._spin)
+        self._buttons()
+        self.start(self.plan)
+
+    def _fill_steps(self) -> None:
+        table = self.query_one("#run-steps", DataTable)
+        table.clear()
+        for step in self.plan.steps:
+            table.add_row("waiting", step.title, step.action.value, key=step.id)
+
+    def _set_state(self, step: str, text: str) -> None:
+        table = self.query_one("#run-steps", DataTable)
+        try:
+            table.update_cell(step, "state", text)
+        except Exception:  # noqa: BLE001 - a step the table does not list (none should exist)
+            pass
+
+    def _spin(self) -> None:
+        if self.running:
+            self.frame = (self.frame + 1) % len(SPINNER)
+            self._set_state(self.running, f"{SPINNER[self.frame]} running")
+
+    def _buttons(self) -> None:
+        finished = self.result is not None
+        ok = finished and self.result.ok
+        shown = {"cancel": not finished, "retry": finished and not ok, "back": finished and not ok,
+                 "invoke": ok, "save": ok, "home": finished}
+        for name, visible in shown.items():
+            self.query_one(f"#{name}", Button).display = visible
+
+    # ---- running ----------------------------------------------------------------------------------
+
+    def start(self, plan: Any) -> None:
+        self.plan, self.result = plan, None
+        self.query_one("#run-outcome", Static).update("")
+        self._buttons()
+        self.run_plan(plan)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="run")
+    def run_plan(self, plan: Any) -> None:
+        from botship.providers.engine import fan_out, start_run
+
+        masker = self.state.secret_values().masker()
+        journal = open_journal(self.state.project, self.state.profile or "wizard", plan, masker)
+        self.handle = start_run(plan, fan_out(journal, lambda event: self.post_message(RunEvent(event))), masker)
+        result = self.handle.wait()
+        if result.ok:
+            record_deploy(self.state.project, self.state.profile or "wizard", self.spec, result,
+                          str(journal.path.relative_to(self.state.project)), masker)
+        self.post_message(RunDone(result, str(journal.path.relative_to(self.state.project))))
+
+    def on_run_event(self, message: RunEvent) -> None:
+        event = message.event
+        log = self.query_one("#run-log", RichLog)
+        kind = event.kind
+        if kind == "step_started":
+            self.running = event.step
+            log.write(f"[b]▸ {escape(event.title)}[/b]  [dim]{event.action}[/dim]")
+            self.query_one("#run-progress", ProgressBar).update(total=None, progress=0)
+            self.query_one("#run-progress-label", Static).update("")
+        elif kind == "log":
+            style = "red" if event.level == "error" else "yellow" if event.level == "warning" else "dim"
+            log.write(f"    [{style}]{escape(event.message)}[/{style}]")
+        elif kind == "progress":
+            bar = self.query_one("#run-progress", ProgressBar)
+            bar.update(total=event.total, progress=event.done)
+            amount = f"{event.done:,}" + (f" of {event.total:,}" if event.total else "")
+            self.query_one("#run-progress-label", Static).update(f"{amount} {escape(event.unit)}")
+        elif kind == "step_finished":
+            self.running = None if self.running == event.step else self.running
+            self._set_state(event.step, f"✓ {event.duration_s:.1f}s" if event.ran else "= no change")
+        elif kind == "step_failed":
+            self.running = None
+            self._set_state(event.step, "✗ failed")
+            log.write(f"[red]✗ {escape(event.what)}[/red]")
+        elif kind == "step_cancelled":
+            self.running = None
+            self._set_state(event.step, "– cancelled")
+
+    def on_run_done(self, message: RunDone) -> None:
+        self.result = message.result
+        self.running = None
+        for step in self.plan.steps:
+            if self.query_one("#run-steps", DataTable).get_cell(step.id, "state") == "waiting":
+                self._set_state(step.id, "skipped")
+        outcome = self.query_one("#run-outcome", Static)
+        result = message.result
+        if result.ok:
+            self._remember_secrets()
+            outcome.update(self._success_text(result, message.journal))
+            outcome.set_classes("ok")
+        elif result.status == "cancelled":
+            outcome.update("[b]Cancelled[/b] between cloud calls: what finished stays, nothing was left half-done.\n"
+                           "Retry continues where it stopped (finished steps plan as no change).")
+            outcome.set_classes("warn")
+        else:
+            failure = result.failure
+            lines = [f"[b red]✗ {escape(failure.title)} failed:[/] {escape(failure.what)}"]
+            if failure.why:
+                lines.append(f"  {escape(failure.why[:500])}")
+            if failure.fix:
+                lines.append(f"  → {escape(failure.fix)}")
+            lines.append("Retry resumes (finished steps plan as no change); Back to edit changes the answers.")
+            outcome.update("\n".join(lines))
+            outcome.set_classes("failed")
+        self._buttons()
+        self.query_one("#invoke" if result.ok else "#retry" if result.status != "ok" else "#home", Button).focus()
+
+    def _success_text(self, result: Any, journal: str) -> str:
+        lines = [f"[b green]✓ Deployed {escape(self.spec.bot_name)}[/] to {escape(self.spec.where)} in "
+                 f"{result.duration_s:.1f} s — mode [b]{self.spec.mode.upper()}[/b]"]
+        seen = set()
+        for outputs in result.outputs.values():
+            for key, value in outputs.items():
+                if key in OUTPUT_NAMES and value and value not in seen:
+                    seen.add(value)
+                    lines.append(f"  {OUTPUT_NAMES[key]:<13} {escape(str(value))}")
+        schedule = f"{self.spec.schedule} ({self.spec.timezone})" if self.spec.schedule else "only when invoked"
+        lines.append(f"  {'runs':<13} {escape(schedule)}")
+        lines.append(f"  {'journal':<13} {escape(journal)}")
+        return "\n".join(lines)
+
+    def _remember_secrets(self) -> None:
+        for row in self.state.env:
+            if row.secret and row.remember and row.value:
+                keyring_remember(self.spec.bot_name, row.name, row.value)
+
+    # ---- actions ----------------------------------------------------------------------------------
+
+    def action_cancel_or_back(self) -> None:
+        if self.result is None:
+            self.app.push_screen(ConfirmDialog("Stop the deploy after the current cloud call?\n"
+                                               "Finished steps stay; a re-run continues from there.",
+                                               yes="Stop", no="Keep going", danger=True), self._cancel)
+        elif not self.result.ok:
+            self.app.pop_screen()
+        else:
+            self.action_home()
+
+    def _cancel(self, stop: bool | None) -> None:
+        if stop and self.handle is not None and self.result is None:
+            self.handle.cancel()
+            self.query_one("#run-log", RichLog).write("[yellow]cancelling after the current cloud call…[/]")
+
+    def action_retry(self) -> None:
+        if self.result is None or self.result.ok:
+            return
+        self.query_one("#run-outcome", Static).update("Reading the cloud again to plan the retry…")
+        self.replan()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="run")
+    def replan(self) -> None:
+        from botship.providers.base import DeployContext
+
+        try:
+            plan = self.provider.plan(DeployContext(self.state.project, self.state.profile or "wizard",
+                                                    self.state.secret_values()))
+        except BotshipError as exc:
+            self.app.call_from_thread(self.query_one("#run-outcome", Static).update,
+                                      "[red]" + escape("\n".join(exc.lines())) + "[/]")
+            return
+        self.app.call_from_thread(self._restart, plan)
+
+    def _restart(self, plan: Any) -> None:
+        self.plan = plan
+        self._fill_steps()
+        self.query_one("#run-log", RichLog).write("[b]— retry —[/b]")
+        self.start(plan)
+
+    def action_invoke(self) -> None:
+        if self.result is None or not self.result.ok:
+            return
+        self.query_one("#run-log", RichLog).write(f"[b]▸ Invoking {escape(self.spec.bot_name)}…[/b]")
+        self.invoke()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="invoke")
+    def invoke(self) -> None:
+        try:
+            answer = self.provider.invoke({"source": "botship", "reason": "invoke now"})
+            text = json.dumps(answer, indent=2, default=str)
+            text = self.state.secret_values().masker().mask(text)
+        except BotshipError as exc:
+            text = "\n".join(exc.lines())
+        self.app.call_from_thread(self.query_one("#run-log", RichLog).write, escape(text))
+
+    def action_save(self) -> None:
+        if self.result is None or not self.result.ok:
+            return
+        store = ProfileStore(self.state.project)
+        try:
+            existing = store.names()
+        except BotshipError:
+            existing = []
+        suggested = self.state.profile or ("live" if self.spec.mode == "live" else "paper")
+        self.app.push_screen(ProfileNameDialog(suggested, existing), self._save)
+
+    def _save(self, name: str | None) -> None:
+        if not name:
+            return
+        try:
+            ProfileStore(self.state.project).save(name, self.spec, self.state.secret_values().masker())
+        except BotshipError as exc:
+            self.notify(exc.what, title="Not saved", severity="error")
+            return
+        self.state.profile = name
+        path = Path("botship.toml")
+        self.notify(f"Saved profile '{name}' in {path}. Re-run it with: botship deploy --profile {name}",
+                    title="Profile saved")
+
+    def action_home(self) -> None:
+        if self.result is not None:
+            self.app.action_home()
+
+    @on(Button.Pressed)
+    def pressed(self, event: Button.Pressed) -> None:
+        actions = {"cancel": self.action_cancel_or_back, "retry": self.action_retry,
+                   "back": lambda: self.app.pop_screen(), "invoke": self.action_invoke, "save": self.action_save,
+                   "home": self.action_home}
+        if event.button.id in actions:
+            actions[event.button.id]()

@@ -1,0 +1,128 @@
+"""The new-deployment wizard: one section per step, Back always works, nothing typed is lost."""
+
+from __future__ import annotations
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Button, ContentSwitcher, Footer, OptionList
+from textual.widgets.option_list import Option
+
+from .review import ReviewSection
+from .sections import SECTIONS, Section
+from .state import WizardState
+from .widgets import TopBar
+
+
+class WizardScreen(Screen):
+    BINDINGS = [
+        Binding("escape", "back", "Back"),
+        Binding("ctrl+n", "next", "Next", priority=True),
+        Binding("ctrl+d", "deploy", "Deploy", show=False, priority=True),
+    ]
+
+    def __init__(self, state: WizardState, start: str = "platform") -> None:
+        super().__init__()
+        self.state = state
+        self.sections: list[Section] = [cls(state) for cls in SECTIONS] + [ReviewSection(state)]
+        self.index = next(i for i, s in enumerate(self.sections) if s.key == start)
+        self.visited = self.index
+
+    def compose(self) -> ComposeResult:
+        title = f"Re-run profile {self.state.profile}" if self.state.profile else "New deployment"
+        yield TopBar(title, self.state.mode)
+        with Horizontal(id="wizard"):
+            yield OptionList(*[Option(self._nav_label(i), id=s.key) for i, s in enumerate(self.sections)],
+                             id="steps")
+            with Vertical(id="wizard-body"):
+                with ContentSwitcher(initial=self.sections[self.index].id, id="pages"):
+                    yield from self.sections
+                with Horizontal(id="wizard-buttons", classes="row"):
+                    yield Button("Back", id="back")
+                    yield Button("Next", id="next", variant="primary")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.call_after_refresh(self._enter)
+
+    @property
+    def section(self) -> Section:
+        return self.sections[self.index]
+
+    def _nav_label(self, index: int) -> str:
+        mark = "▸" if index == self.index else "✓" if index < self.visited or index < self.index else " "
+        return f"{mark} {index + 1}. {self.sections[index].title}"
+
+    def _enter(self) -> None:
+        self.query_one("#pages", ContentSwitcher).current = self.section.id
+        self.section.shown()
+        self._refresh()
+        focusable = [w for w in self.section.query("*") if w.focusable and w.display]
+        if focusable:
+            focusable[0].focus()
+
+    def _refresh(self) -> None:
+        steps = self.query_one("#steps", OptionList)
+        for i in range(len(self.sections)):
+            steps.replace_option_prompt_at_index(i, self._nav_label(i))
+        steps.highlighted = self.index
+        last = self.index == len(self.sections) - 1
+        live = self.state.mode == "live"
+        button = self.query_one("#next", Button)
+        button.label = ("Deploy LIVE" if live else "Deploy") if last else "Next"
+        button.variant = "error" if last and live else "primary"
+        button.disabled = not self.section.ready()
+        self.query_one(TopBar).mode = self.state.mode if self.index >= 3 or self.state.profile else None
+
+    @on(Section.Changed)
+    def section_changed(self) -> None:
+        self._refresh()
+
+    def go(self, index: int) -> None:
+        self.index = max(0, min(index, len(self.sections) - 1))
+        self.visited = max(self.visited, self.index)
+        self._enter()
+
+    def action_back(self) -> None:
+        if self.index == 0:
+            self.app.pop_screen()  # back to the home screen
+            return
+        self.go(self.index - 1)
+
+    def action_next(self) -> None:
+        if not self.section.ready():
+            self.app.bell()
+            return
+        if self.section.key == "review":
+            self.action_deploy()
+            return
+        self.go(self.index + 1)
+
+    def action_deploy(self) -> None:
+        review = self.sections[-1]
+        if self.section is not review or review.plan is None:
+            return
+        from .run import RunScreen
+
+        self.app.push_screen(RunScreen(self.state, review.spec, review.plan, review.provider))
+
+    @on(Button.Pressed, "#back")
+    def back_pressed(self) -> None:
+        self.action_back()
+
+    @on(Button.Pressed, "#next")
+    def next_pressed(self) -> None:
+        self.action_next()
+
+    @on(OptionList.OptionSelected, "#steps")
+    def jump(self, event: OptionList.OptionSelected) -> None:
+        target = event.option_index
+        # Forward only through steps already passed, each still ready; back to any.
+        if target <= self.index or all(s.ready() for s in self.sections[self.index:target]):
+            if target <= self.visited:
+                self.go(target)
+                return
+        self.app.bell()
+        self._refresh()
