@@ -69,11 +69,11 @@ def run_deploy(project: Path, profile: str | None, console: Console, *, yes: boo
     return EXIT_CODES[result.status]
 
 
-def open_journal(project: Path, name: str, plan, masker: Masker):
+def open_journal(project: Path, name: str, plan, masker: Masker, now: datetime | None = None):
     """The run's journal, opened with its plan as the first line."""
     from botship.providers.journal import Journal
 
-    journal = Journal.for_run(project, name, masker)
+    journal = Journal.for_run(project, name, masker, now)
     journal.write({"type": "plan", "profile": name, **plan.as_dict()})
     return journal
 

@@ -49,7 +49,7 @@ class HomeScreen(Screen):
 
     def refresh_scan(self) -> None:
         scan = scan_project(self.app.project)
-        self.query_one("#found-text", Static).update(found_text(scan, str(self.app.project)))
+        self.query_one("#found-text", Static).update(found_text(scan, self.app.project.name))
         table = self.query_one("#profiles-table", DataTable)
         table.clear()
         for p in scan.profiles:

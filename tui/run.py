@@ -61,6 +61,7 @@ class RunScreen(Screen):
         self.running: str | None = None
         self.started: dict[str, float] = {}
         self.result = None
+        self.journal = ""
         self.frame = 0
 
     def compose(self) -> ComposeResult:
@@ -87,6 +88,7 @@ class RunScreen(Screen):
         table.add_column("Step", key="step")
         table.add_column("Action", key="action")
         self._fill_steps()
+        self._progress_shown(False)
         self.set_interval(0.1, self._spin)
         self._buttons()
         self.start(self.plan)
@@ -130,13 +132,14 @@ class RunScreen(Screen):
         from botship.providers.engine import fan_out, start_run
 
         masker = self.state.secret_values().masker()
-        journal = open_journal(self.state.project, self.state.profile or "wizard", plan, masker)
+        journal = open_journal(self.state.project, self.state.profile or "wizard", plan, masker, self.app.clock())
         self.handle = start_run(plan, fan_out(journal, lambda event: self.post_message(RunEvent(event))), masker)
         result = self.handle.wait()
-        if result.ok:
-            record_deploy(self.state.project, self.state.profile or "wizard", self.spec, result,
-                          str(journal.path.relative_to(self.state.project)), masker)
-        self.post_message(RunDone(result, str(journal.path.relative_to(self.state.project))))
+        self.journal = str(journal.path.relative_to(self.state.project))
+        if result.ok and self.state.profile:
+            # A new deployment is recorded once its answers are saved under a profile name.
+            record_deploy(self.state.project, self.state.profile, self.spec, result, self.journal, masker)
+        self.post_message(RunDone(result, self.journal))
 
     def on_run_event(self, message: RunEvent) -> None:
         event = message.event
@@ -145,19 +148,19 @@ class RunScreen(Screen):
         if kind == "step_started":
             self.running = event.step
             log.write(f"[b]▸ {escape(event.title)}[/b]  [dim]{event.action}[/dim]")
-            self.query_one("#run-progress", ProgressBar).update(total=None, progress=0)
-            self.query_one("#run-progress-label", Static).update("")
+            self._progress_shown(False)
         elif kind == "log":
             style = "red" if event.level == "error" else "yellow" if event.level == "warning" else "dim"
             log.write(f"    [{style}]{escape(event.message)}[/{style}]")
         elif kind == "progress":
             bar = self.query_one("#run-progress", ProgressBar)
+            self._progress_shown(True)
             bar.update(total=event.total, progress=event.done)
             amount = f"{event.done:,}" + (f" of {event.total:,}" if event.total else "")
             self.query_one("#run-progress-label", Static).update(f"{amount} {escape(event.unit)}")
         elif kind == "step_finished":
             self.running = None if self.running == event.step else self.running
-            self._set_state(event.step, f"✓ {event.duration_s:.1f}s" if event.ran else "= no change")
+            self._set_state(event.step, f"✓ {_duration(event.duration_s)}" if event.ran else "= no change")
         elif kind == "step_failed":
             self.running = None
             self._set_state(event.step, "✗ failed")
@@ -166,7 +169,16 @@ class RunScreen(Screen):
             self.running = None
             self._set_state(event.step, "– cancelled")
 
+    def _progress_shown(self, shown: bool) -> None:
+        bar = self.query_one("#run-progress", ProgressBar)
+        if not shown:
+            bar.update(total=None, progress=0)
+            self.query_one("#run-progress-label", Static).update("")
+        bar.display = shown
+        self.query_one("#run-progress-label", Static).display = shown
+
     def on_run_done(self, message: RunDone) -> None:
+        self._progress_shown(False)
         self.result = message.result
         self.running = None
         for step in self.plan.steps:
@@ -197,7 +209,7 @@ class RunScreen(Screen):
 
     def _success_text(self, result: Any, journal: str) -> str:
         lines = [f"[b green]✓ Deployed {escape(self.spec.bot_name)}[/] to {escape(self.spec.where)} in "
-                 f"{result.duration_s:.1f} s — mode [b]{self.spec.mode.upper()}[/b]"]
+                 f"{_duration(result.duration_s)} — mode [b]{self.spec.mode.upper()}[/b]"]
         seen = set()
         for outputs in result.outputs.values():
             for key, value in outputs.items():
@@ -291,6 +303,9 @@ class RunScreen(Screen):
         except BotshipError as exc:
             self.notify(exc.what, title="Not saved", severity="error")
             return
+        if self.state.profile != name:
+            record_deploy(self.state.project, name, self.spec, self.result, self.journal,
+                          self.state.secret_values().masker())
         self.state.profile = name
         path = Path("botship.toml")
         self.notify(f"Saved profile '{name}' in {path}. Re-run it with: botship deploy --profile {name}",
@@ -307,3 +322,7 @@ class RunScreen(Screen):
                    "home": self.action_home}
         if event.button.id in actions:
             actions[event.button.id]()
+
+
+def _duration(seconds: float) -> str:
+    return "under 1 s" if seconds < 1 else f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.1f} min"

@@ -8,7 +8,6 @@ going back finds everything as it was left.
 from __future__ import annotations
 
 import copy
-from datetime import datetime
 from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
@@ -57,7 +56,15 @@ class Section(VerticalScroll):
         return self.state.answers
 
     def ready(self) -> bool:
-        return all(field.valid for field in self.query(Field))
+        return all(field.valid for field in self.query(Field) if self._displayed(field))
+
+    def _displayed(self, widget) -> bool:
+        """Shown within this section: neither it nor a container up to the section is hidden."""
+        while widget is not None and widget is not self:
+            if not widget.display:
+                return False
+            widget = widget.parent
+        return True
 
     def shown(self) -> None:
         """Called each time the section comes into view."""
@@ -562,7 +569,7 @@ class SizeSection(Section):
             return
         try:
             schedule = parse_schedule(expr)
-            runs = next_runs(schedule, zone, 5, datetime.now(ZoneInfo(zone)) if zone else datetime.now())
+            runs = next_runs(schedule, zone, 5, self.app.clock().astimezone(ZoneInfo(zone)))
         except (ValueError, KeyError, LookupError) as exc:
             preview.update(f"[red]{_escape(str(exc) if expr != 'invalid' else 'write the time as HH:MM, e.g. 09:00')}[/]")
             return
@@ -570,8 +577,7 @@ class SizeSection(Section):
         preview.update(f"[b]{describe_schedule(schedule)}[/b] ({expr}) — the next runs:\n{times}")
 
     def ready(self) -> bool:
-        visible = [f for f in self.query(Field) if f.display]
-        return all(f.valid for f in visible) and self.answers.get("schedule") != "invalid"
+        return super().ready() and self.answers.get("schedule") != "invalid"
 
 
 def _daily_parts(expr: str) -> tuple[int, int] | None:

@@ -31,11 +31,13 @@ class TopBar(Horizontal):
         yield Static("", id="badge")
 
     def on_mount(self) -> None:
-        self.watch_mode(self.mode)
+        self._show(self.mode)
 
     def watch_mode(self, mode: str | None) -> None:
-        if not self.is_mounted:
-            return
+        if self.is_mounted:
+            self._show(mode)
+
+    def _show(self, mode: str | None) -> None:
         badge = self.query_one("#badge", Static)
         badge.update(f" {mode.upper()} " if mode else "")
         badge.set_class(mode == "live", "live")

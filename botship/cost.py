@@ -1,0 +1,94 @@
+"""A bot's monthly cloud bill, estimated from list prices, its size, how often and how long it runs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# 2026 list prices, us-east-1 / East US, in USD. Free amounts are per month, per account or subscription.
+PRICES: dict[str, dict[str, float]] = {
+    "aws": {"gb_s": 0.0000166667, "per_million": 0.20, "free_gb_s": 400_000, "free_runs": 1_000_000},
+    "azure/flex": {"gb_s": 0.000026, "per_million": 0.40, "free_gb_s": 100_000, "free_runs": 250_000},
+    "azure/consumption": {"gb_s": 0.000016, "per_million": 0.20, "free_gb_s": 400_000, "free_runs": 1_000_000},
+    "scheduler": {"per_million": 1.00, "free_runs": 14_000_000},
+    "secrets": {"per_secret": 0.40, "per_10k_calls": 0.05},
+}
+# The runtime reads the secret once per container, so one run in ten (a cold start) is assumed to read it.
+COLD_START_SHARE = 0.1
+_TITLES = {"aws": "Lambda", "azure/flex": "Functions Flex Consumption", "azure/consumption": "Functions Consumption"}
+
+
+@dataclass(frozen=True)
+class CostLine:
+    """One billed item and its monthly cost."""
+
+    item: str
+    usd: float
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class CostEstimate:
+    """The monthly cost of one bot, line by line, with the assumptions it rests on."""
+
+    lines: list[CostLine]
+    runs_per_month: float
+    run_seconds: float
+    free_tier_note: str
+
+    @property
+    def total_usd(self) -> float:
+        return sum(line.usd for line in self.lines)
+
+
+def estimate_monthly(platform: str, memory_mb: int, runs_per_month: float, run_seconds: float,
+                     azure_plan: str = "flex", secrets: int = 0) -> CostEstimate:
+    """The monthly cost of running a bot of `memory_mb` `runs_per_month` times for `run_seconds` each.
+
+    The free tier is subtracted as if this bot were the account's only function; `secrets` is how many
+    secret values the bot has (on AWS botship keeps them all in one secret).
+    """
+    if platform == "sandbox":
+        return CostEstimate([CostLine("Sandbox", 0.0, "runs on this machine")], runs_per_month, run_seconds, "")
+    if platform not in ("aws", "azure"):
+        raise ValueError(f"unknown platform '{platform}'; use aws, azure or sandbox")
+    if platform == "azure" and azure_plan not in ("flex", "consumption"):
+        raise ValueError(f"unknown Azure plan '{azure_plan}'; use flex or consumption")
+    offer = "aws" if platform == "aws" else f"azure/{azure_plan}"
+    prices = PRICES[offer]
+    gb_s = memory_mb / 1024 * run_seconds * runs_per_month
+    lines = [
+        CostLine(f"{_TITLES[offer]} compute", _billed(gb_s, prices["free_gb_s"]) * prices["gb_s"],
+                 f"{gb_s:,.0f} GB-s; first {prices['free_gb_s']:,.0f} free"),
+        CostLine(f"{_TITLES[offer]} {'requests' if platform == 'aws' else 'executions'}",
+                 _billed(runs_per_month, prices["free_runs"]) / 1e6 * prices["per_million"],
+                 f"{runs_per_month:,.0f} runs; first {prices['free_runs']:,.0f} free"),
+    ]
+    if platform == "aws":
+        lines += _aws_extras(runs_per_month, secrets)
+        note = ("AWS always-free tier subtracted: 400,000 GB-s and 1M Lambda requests, 14M scheduler "
+                "invocations a month, shared by every function in the account")
+    else:
+        note = (f"Azure free grant subtracted: {prices['free_gb_s']:,.0f} GB-s and {prices['free_runs']:,.0f} "
+                "executions a month, shared by every function app in the subscription")
+    return CostEstimate(lines, runs_per_month, run_seconds, note)
+
+
+def _aws_extras(runs_per_month: float, secrets: int) -> list[CostLine]:
+    """The scheduler that triggers the bot and the secret that holds its secret values."""
+    extras = []
+    if runs_per_month > 0:
+        scheduler = PRICES["scheduler"]
+        extras.append(CostLine("EventBridge Scheduler",
+                               _billed(runs_per_month, scheduler["free_runs"]) / 1e6 * scheduler["per_million"],
+                               f"first {scheduler['free_runs'] / 1e6:,.0f}M invocations free"))
+    if secrets > 0:
+        calls = runs_per_month * COLD_START_SHARE
+        price = PRICES["secrets"]
+        extras.append(CostLine("Secrets Manager", price["per_secret"] + calls / 10_000 * price["per_10k_calls"],
+                               f"one secret holding {secrets} value{'s' if secrets != 1 else ''}; "
+                               f"~{calls:,.0f} reads, one per cold start"))
+    return extras
+
+
+def _billed(used: float, free: float) -> float:
+    return max(used - free, 0.0)

@@ -1,0 +1,129 @@
+"""What botship finds in a project folder: entry points, requirements, .env names and profiles."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+from botship.project import EntryCandidate, ProfileSummary, scan_project
+from botship.record import DeployRecord, save_record
+
+
+def write(root: Path, files: dict[str, str]) -> Path:
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text))
+    return root
+
+
+def test_entries_are_found_by_reading_source_apps_first_then_handlers(tmp_path):
+    root = write(tmp_path, {
+        "app.py": """\
+            import sys
+            sys.exit("importing this file would be a mistake")
+
+            def helper(x):
+                return x
+
+            def run(event, context):
+                pass
+
+            def handler(event, context):
+                pass
+
+            def _private(a, b):
+                pass
+
+            def needs_more(a, b, *, c):
+                pass
+
+            class Bot:
+                def handler(self, event):
+                    pass
+
+            bot = Bot()
+            """,
+        "strategy.py": """\
+            from trading import TradingApp
+            engine = TradingApp(name="x")
+            config = dict(a=1)
+            def lambda_handler(evt, ctx=None):
+                pass
+            """,
+        "pkg/__init__.py": "application = object()\n",
+        "pkg/jobs.py": "def handler(event, context):\n    pass\n",
+        "broken.py": "def handler(event, context:\n",
+        "tests/test_app.py": "def handler(event, context):\n    pass\n",
+        "test_local.py": "def test_it(tmp_path, capsys):\n    pass\n",
+        "scripts/tool.py": "def handler(event, context):\n    pass\n",
+        ".venv/lib.py": "app = App()\n",
+        "venv/pkg/__init__.py": "app = App()\n",
+    })
+    scan = scan_project(root)
+    assert scan.entries == [
+        EntryCandidate("app:bot", "app", "app.py"),
+        EntryCandidate("strategy:engine", "app", "strategy.py"),
+        EntryCandidate("pkg:application", "app", "pkg/__init__.py"),
+        EntryCandidate("app:handler", "handler", "app.py"),
+        EntryCandidate("pkg.jobs:handler", "handler", "pkg/jobs.py"),
+        EntryCandidate("app:run", "handler", "app.py"),
+        EntryCandidate("strategy:lambda_handler", "handler", "strategy.py"),
+    ]
+
+
+def test_requirements_env_names_and_an_empty_folder(tmp_path):
+    assert scan_project(tmp_path).empty
+    root = write(tmp_path, {
+        "requirements.txt": "# pinned\nccxt==4.3.0\n\n  pandas>=2  # for indicators\n-r extra.txt\n",
+        ".env": "EXCHANGE_API_KEY=abc\nthis line is wrong\nSYMBOL='BTC/EUR'\n",
+        "notes.txt": "not python",
+    })
+    scan = scan_project(root)
+    assert scan.requirements == ["ccxt==4.3.0", "pandas>=2", "-r extra.txt"]
+    assert scan.env_names == ["EXCHANGE_API_KEY", "SYMBOL"]
+    assert scan.has_env_file and not scan.has_profiles_file
+    assert scan.empty and scan.entries == [] and scan.profiles == []
+    (root / "bot.py").write_text("x = 1\n")
+    assert not scan_project(root).empty
+
+
+def test_profiles_are_summarised_with_their_last_deploy_even_when_invalid(tmp_path):
+    root = write(tmp_path, {"botship.toml": """\
+        [profiles.prod]
+        platform = "aws"
+        bot_name = "sma-bot"
+        entry = "app:handler"
+        mode = "live"
+        [profiles.prod.aws]
+        region = "eu-west-1"
+
+        [profiles.draft]
+        platform = "azure"
+        memory_mb = "lots"
+
+        [profiles.odd]
+        bot_name = ""
+        """})
+    save_record(root, DeployRecord(profile="prod", platform="aws", bot_name="sma-bot", mode="live",
+                                   where="AWS Lambda (eu-west-1)", status="ok", finished_at="2026-03-01T09:00:00+00:00"))
+    save_record(root, DeployRecord(profile="gone", platform="aws", bot_name="old", mode="paper",
+                                   where="AWS Lambda (eu-west-1)", status="ok", finished_at="2025-01-01T00:00:00+00:00"))
+    scan = scan_project(root)
+    assert scan.has_profiles_file and not scan.empty
+    assert scan.profiles == [
+        ProfileSummary("draft", "azure", "?", "paper", None, None),
+        ProfileSummary("odd", "?", "?", "paper", None, None),
+        ProfileSummary("prod", "aws", "sma-bot", "live", "2026-03-01T09:00:00+00:00", "AWS Lambda (eu-west-1)"),
+    ]
+
+
+def test_a_broken_profile_file_gives_no_profiles_instead_of_an_error(tmp_path):
+    root = write(tmp_path, {"botship.toml": "[profiles.prod\nplatform = 'aws'\n"})
+    scan = scan_project(root)
+    assert scan.has_profiles_file and scan.profiles == []
+    assert not scan.empty
+    write(root, {"botship.toml": "profiles = 3\n"})
+    assert scan_project(root).profiles == []
+    write(root, {"botship.toml": "[profiles]\nprod = 3\n"})
+    assert scan_project(root).profiles == [ProfileSummary("prod", "?", "?", "paper", None, None)]
