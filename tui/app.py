@@ -16,7 +16,7 @@ from .state import Clock, utc_now
 class BotshipApp(App[None]):
     CSS_PATH = "botship.tcss"
     TITLE = "botship"
-    BINDINGS = [Binding("ctrl+q", "quit", "Quit", priority=True), Binding("f1", "help", "Help", show=False)]
+    BINDINGS = [Binding("ctrl+q", "quit", "Quit", show=False, priority=True)]
 
     def __init__(self, project: Path, *, clock: Clock = utc_now) -> None:
         super().__init__()

@@ -142,6 +142,8 @@ def cost_text(spec: DeploySpec) -> str:
     if not spec.schedule:
         return "[b]Cost[/b]: runs only when invoked — nothing while idle, besides stored state."
     runs = runs_per_month(parse_schedule(spec.schedule), spec.timezone)
+    if spec.platform == "sandbox":
+        return f"[b]Cost[/b]: nothing — the sandbox runs on this machine ({runs:,.0f} runs a month on this schedule)."
     plan = spec.azure.plan if spec.azure else "flex"
     typical = estimate_monthly(spec.platform, spec.memory_mb, runs, TYPICAL_RUN_S, plan, len(spec.secrets))
     worst = estimate_monthly(spec.platform, spec.memory_mb, runs, float(spec.timeout_s), plan, len(spec.secrets))

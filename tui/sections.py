@@ -16,7 +16,9 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.suggester import SuggestFromList
-from textual.widgets import Button, Checkbox, DataTable, Input, RadioButton, RadioSet, Select, Static
+from rich.text import Text
+from textual.widgets import Button, Checkbox, DataTable, Input, OptionList, RadioButton, RadioSet, Select, Static
+from textual.widgets.option_list import Option
 
 from botship import providers
 from botship.errors import BotshipError
@@ -78,19 +80,29 @@ class PlatformSection(Section):
 
     def compose(self) -> ComposeResult:
         yield Static("Where should the bot run?", classes="section-title")
-        with RadioSet(id="platform"):
-            for name, title in PLATFORMS.items():
-                available = name in providers.available()
-                label = f"{title} — needs {PLATFORM_NEEDS[name]}" + ("" if available else "  (coming in a later release)")
-                yield RadioButton(label, value=self.answers.get("platform") == name, id=f"platform-{name}",
-                                  disabled=not available)
+        options = []
+        for name, title in PLATFORMS.items():
+            available = name in providers.available()
+            prompt = Text.assemble((title, "bold"), ("" if available else "  — coming in a later release", "italic"),
+                                   "\n", (f"needs {PLATFORM_NEEDS[name]}", "dim"))
+            options.append(Option(prompt, id=name, disabled=not available))
+        yield OptionList(*options, id="platform")
+
+    def on_mount(self) -> None:
+        chosen = self.answers.get("platform")
+        platforms = self.query_one("#platform", OptionList)
+        if chosen in providers.available():
+            platforms.highlighted = platforms.get_option_index(chosen)
 
     def ready(self) -> bool:
         return self.answers.get("platform") in providers.available()
 
-    @on(RadioSet.Changed, "#platform")
-    def picked(self, event: RadioSet.Changed) -> None:
-        name = (event.pressed.id or "").removeprefix("platform-")
+    @on(OptionList.OptionHighlighted, "#platform")
+    @on(OptionList.OptionSelected, "#platform")
+    def picked(self, event: OptionList.OptionHighlighted | OptionList.OptionSelected) -> None:
+        name = event.option.id or ""
+        if event.option.disabled:
+            return
         if name != self.answers.get("platform"):
             self.answers["platform"] = name
             self.state.credentials_ok = False
@@ -98,6 +110,8 @@ class PlatformSection(Section):
                 self.answers.pop("aws", None)
                 self.answers["packaging"] = "zip"
         self.changed()
+        if isinstance(event, OptionList.OptionSelected):
+            self.screen.action_next()
 
 
 class CredentialsSection(Section):
@@ -474,12 +488,9 @@ class SizeSection(Section):
                                          validators=[SpecCheck(name, lambda: self.answers, convert=int)]),
                             "", id=f"field-{name}")
         yield Static("", id="limits", classes="field-help")
-        yield Static("Schedule", classes="field-label")
-        with RadioSet(id="schedule-preset"):
-            current = self._preset()
-            for key, label, _ in SCHEDULE_PRESETS:
-                yield RadioButton(label, id=f"preset-{key}", value=key == current)
         with Horizontal(classes="row"):
+            yield Field("Schedule", Select([(label, key) for key, label, _ in SCHEDULE_PRESETS], id="schedule-preset",
+                                           allow_blank=False, value=self._preset()))
             yield Field("Daily at (HH:MM)", Input(self._daily_time(), id="daily-at", placeholder="09:00"),
                         id="field-daily")
             yield Field("Custom expression", Input(self.answers.get("schedule") or "", id="custom-schedule",
@@ -532,9 +543,9 @@ class SizeSection(Section):
             self.answers.pop(name, None)
         self.changed()
 
-    @on(RadioSet.Changed, "#schedule-preset")
-    def preset_picked(self, event: RadioSet.Changed) -> None:
-        key = (event.pressed.id or "preset-none").removeprefix("preset-")
+    @on(Select.Changed, "#schedule-preset")
+    def preset_picked(self, event: Select.Changed) -> None:
+        key = str(event.value)
         self._show_preset(key)
         self._apply_schedule(key)
 
@@ -542,8 +553,7 @@ class SizeSection(Section):
     def schedule_typed(self, event: Input.Changed) -> None:
         if event.input.id == "timezone":
             self.answers["timezone"] = event.value.strip()
-        pressed = self.query_one("#schedule-preset", RadioSet).pressed_button
-        self._apply_schedule((pressed.id or "preset-none").removeprefix("preset-") if pressed else "none")
+        self._apply_schedule(str(self.query_one("#schedule-preset", Select).value))
 
     def _apply_schedule(self, key: str) -> None:
         expr = dict((k, e) for k, _, e in SCHEDULE_PRESETS).get(key)

@@ -40,7 +40,8 @@ async def to_step(pilot, key: str) -> None:
 async def start(pilot, platform: str) -> None:
     await pilot.press("n")
     await pilot.pause()
-    await pilot.click(f"#platform-{platform}")
+    platforms = pilot.app.screen.query_one("#platform")
+    platforms.highlighted = platforms.get_option_index(platform)
     await pilot.pause()
 
 
@@ -148,7 +149,7 @@ async def test_a_custom_schedule_previews_the_next_runs(project, fake_cloud):
         await start(pilot, "sandbox")
         screen = pilot.app.screen
         await to_step(pilot, "size")
-        await pilot.click("#preset-custom")
+        pilot.app.screen.query_one("#schedule-preset").value = "custom"
         await pilot.pause()
         screen.query_one("#custom-schedule", Input).value = "cron(0 9 ? * MON-FRI *)"
         screen.query_one("#timezone", Input).value = "Europe/Amsterdam"
