@@ -45,7 +45,7 @@ class WizardScreen(Screen):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.call_after_refresh(self._enter)
+        self._enter()
 
     @property
     def section(self) -> Section:
