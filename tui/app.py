@@ -14,7 +14,7 @@ from .state import Clock, utc_now
 
 
 class BotshipApp(App[None]):
-    CSS_PATH = "botship.tcss"
+    CSS_PATH = Path(__file__).parent / "botship.tcss"
     TITLE = "botship"
     BINDINGS = [Binding("ctrl+q", "quit", "Quit", show=False, priority=True)]
 

@@ -8,6 +8,7 @@ going back finds everything as it was left.
 from __future__ import annotations
 
 import copy
+import functools
 from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
@@ -24,7 +25,7 @@ from botship import providers
 from botship.errors import BotshipError
 from botship.project import scan_project
 from botship.schedule import describe_schedule, next_runs, parse_schedule
-from botship.spec import PLATFORMS, DeploySpec, build_spec, limits_for
+from botship.spec import PLATFORMS, DeploySpec, FieldDoc, build_spec, field_docs, limits_for
 
 from .dialogs import EnvVarDialog
 from .state import WizardState
@@ -122,12 +123,12 @@ class CredentialsSection(Section):
         with Vertical(id="aws-sign-in"):
             yield Field("AWS profile", Select([], prompt="default credentials (environment, SSO, instance role)",
                                               id="aws-profile", allow_blank=True),
-                        "from your AWS config; the default uses the standard credential chain")
+                        describe("aws.profile"))
             yield Field("Region", Input(placeholder="eu-west-1", id="aws-region",
                                         suggester=SuggestFromList(_regions(), case_sensitive=False),
                                         validators=[SpecCheck("aws", lambda: self.answers,
                                                               wrap=self._aws_with_region)]),
-                        "the AWS region to deploy to")
+                        describe("aws.region"))
         yield Static("", id="no-account")
         with Horizontal(classes="row"):
             yield Button("Check again", id="check", variant="primary")
@@ -257,16 +258,16 @@ class BotSection(Section):
         yield Static("Which bot?", classes="section-title")
         yield Field("Bot name", Input(self.answers.get("bot_name") or _suggest_name(self.state.project.name),
                                       id="bot-name", validators=[SpecCheck("bot_name", lambda: self.answers)]),
-                    "2–32 lower-case letters, digits and hyphens; cloud resource names derive from it")
+                    describe("bot_name"))
         options = [(f"{c.entry}  ({c.kind} in {c.file})", c.entry) for c in scan.entries]
         yield Field("Entry point", Select(options + [("Other… (type it below)", "")], id="entry-choice",
                                           allow_blank=False, value=self._entry_choice()),
                     "found by reading the project's files (never importing them)")
         yield Field("", Input(self.answers.get("entry", ""), placeholder="module:attribute", id="entry",
                               validators=[SpecCheck("entry", lambda: self.answers, project=self.state.project)]),
-                    "a (event, context) function, or an app with .run()", id="entry-field")
-        yield Field("Python", Select([(v, v) for v in ("3.11", "3.12", "3.13")], id="python", allow_blank=False,
-                                     value=str(self.answers.get("python", "3.12"))), "the cloud runtime's Python")
+                    describe("entry"), id="entry-field")
+        yield Field("Python", Select([(v, v) for v in choices("python")], id="python", allow_blank=False,
+                                     value=str(self.answers.get("python", "3.12"))), describe("python"))
         with RadioSet(id="packaging"):
             yield RadioButton("zip package (up to 262 MB unzipped)", id="packaging-zip",
                               value=self.answers.get("packaging", "zip") == "zip")
@@ -588,6 +589,20 @@ class SizeSection(Section):
 
     def ready(self) -> bool:
         return super().ready() and self.answers.get("schedule") != "invalid"
+
+
+@functools.cache
+def _docs() -> dict[str, FieldDoc]:
+    return {doc.key: doc for doc in field_docs()}
+
+
+def describe(key: str) -> str:
+    """A field's help, from its one declaration in the spec."""
+    return _docs()[key].help
+
+
+def choices(key: str) -> tuple[str, ...]:
+    return _docs()[key].choices
 
 
 def _daily_parts(expr: str) -> tuple[int, int] | None:

@@ -90,3 +90,18 @@ def test_runtime_source_uses_only_stdlib_cloud_sdks_and_relative_imports():
             else:
                 continue
             assert set(tops) <= allowed, f"{path.relative_to(ROOT)} imports {tops}"
+
+
+def test_the_wizard_starts_without_cloud_sdks():
+    # boto3, azure and docker load only when a step needs them: the first screen must not wait for them.
+    result = python("import sys, botship.tui.app, botship.tui.wizard, botship.tui.run, botship.tui.review\n"
+                    "print(sorted({m.split('.')[0] for m in sys.modules} & {'boto3', 'botocore', 'azure', 'docker'}))")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
+
+
+def test_tui_reaches_the_clouds_only_through_providers():
+    for path in (ROOT / "tui").rglob("*.py"):
+        source = path.read_text()
+        for sdk in ("boto3", "botocore", "azure.", "docker"):
+            assert f"import {sdk}" not in source and f"from {sdk}" not in source, (path.name, sdk)
