@@ -163,3 +163,73 @@ class ProfileNameDialog(ModalScreen[str | None]):
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+
+class SecretValuesDialog(ModalScreen[dict[str, tuple[str, bool]] | None]):
+    """Values for secrets found nowhere (environment, .env, keyring), typed masked; kept in memory only."""
+
+    BINDINGS = [("escape", "cancel", "Cancel")]
+
+    def __init__(self, names: list[str]) -> None:
+        super().__init__(classes="dialog")
+        self.names = names
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog-box"):
+            yield Static("These secrets have no value in the environment, .env or the keyring. Their values "
+                         "go to the cloud's secret store only.", classes="dialog-question")
+            for name in self.names:
+                yield Label(name)
+                yield Input(id=f"secret-{name}", password=True)
+            yield Checkbox("Remember them in this computer's keyring", id="remember")
+            with Horizontal(classes="row"):
+                yield Button("Use these values", id="save", variant="primary", disabled=True)
+                yield Button("Cancel", id="cancel")
+
+    @on(Input.Changed)
+    def typed(self) -> None:
+        self.query_one("#save", Button).disabled = not all(i.value for i in self.query(Input))
+
+    @on(Input.Submitted)
+    @on(Button.Pressed, "#save")
+    def save(self) -> None:
+        if self.query_one("#save", Button).disabled:
+            return
+        remember = self.query_one("#remember", Checkbox).value
+        self.dismiss({name: (self.query_one(f"#secret-{name}", Input).value, remember) for name in self.names})
+
+    @on(Button.Pressed, "#cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class TypeToConfirmDialog(ModalScreen[bool]):
+    """A LIVE deploy goes ahead only when the bot's name is typed."""
+
+    BINDINGS = [("escape", "cancel", "Cancel")]
+
+    def __init__(self, question: str, expected: str) -> None:
+        super().__init__(classes="dialog")
+        self.question, self.expected = question, expected
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog-box live"):
+            yield Static(self.question, classes="dialog-question")
+            yield Input(id="typed", placeholder=self.expected)
+            with Horizontal(classes="row"):
+                yield Button("Deploy LIVE", id="yes", variant="error", disabled=True)
+                yield Button("Cancel", id="cancel")
+
+    @on(Input.Changed, "#typed")
+    def typed(self, event: Input.Changed) -> None:
+        self.query_one("#yes", Button).disabled = event.value.strip() != self.expected
+
+    @on(Input.Submitted, "#typed")
+    @on(Button.Pressed, "#yes")
+    def confirm(self) -> None:
+        if not self.query_one("#yes", Button).disabled:
+            self.dismiss(True)
+
+    @on(Button.Pressed, "#cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(False)

@@ -16,6 +16,7 @@ from botship.errors import BotshipError, SpecInvalid
 from botship.schedule import parse_schedule, runs_per_month
 from botship.spec import DeploySpec
 
+from .dialogs import SecretValuesDialog
 from .sections import Section
 
 TYPICAL_RUN_S = 10.0  # what a bot's run usually takes; the worst case (every run hits the timeout) is shown too
@@ -85,11 +86,20 @@ class ReviewSection(Section):
             return
         missing = self.state.missing_secrets()
         if missing:
-            self._show_problems([f"No value yet for secret {', '.join(missing)}: enter it on the Environment step."])
+            self._show_problems([f"No value yet for secret {', '.join(missing)}."])
+            self.app.push_screen(SecretValuesDialog(missing), self._secrets_given)
             return
         self.query_one("#review-status", Static).update(f"Reading {escape(spec.where)} to plan…")
         self.changed()
         self.make_plan(spec)
+
+    def _secrets_given(self, values: dict[str, tuple[str, bool]] | None) -> None:
+        if not values:
+            return
+        for row in self.state.env:
+            if row.name in values:
+                row.value, row.remember = values[row.name]
+        self.shown()
 
     def _show_problems(self, lines: list[str]) -> None:
         self.query_one("#review-status", Static).update("[red]" + "\n".join(escape(line) for line in lines) + "[/]")

@@ -364,8 +364,10 @@ class ModeSection(Section):
         self.changed()
 
     def ready(self) -> bool:
-        if self.state.mode != "live":
-            return True
+        return self.state.mode != "live" or self.ready_confirmed()
+
+    def ready_confirmed(self) -> bool:
+        """The bot's name was typed on this step (a live deploy's confirmation)."""
         return self.query_one("#live-name", Input).value.strip() == self.answers.get("bot_name")
 
 

@@ -10,6 +10,7 @@ from textual.screen import Screen
 from textual.widgets import Button, ContentSwitcher, Footer, OptionList
 from textual.widgets.option_list import Option
 
+from .dialogs import TypeToConfirmDialog
 from .review import ReviewSection
 from .sections import SECTIONS, Section
 from .state import WizardState
@@ -106,7 +107,18 @@ class WizardScreen(Screen):
             return
         from .run import RunScreen
 
-        self.app.push_screen(RunScreen(self.state, review.spec, review.plan, review.provider))
+        def deploy(confirmed: bool | None = True) -> None:
+            if confirmed:
+                self.app.push_screen(RunScreen(self.state, review.spec, review.plan, review.provider))
+
+        mode_step = next(s for s in self.sections if s.key == "mode")
+        if review.spec.mode == "live" and not mode_step.ready_confirmed():
+            # A saved live profile re-run straight from the review: the typed confirmation happens here.
+            self.app.push_screen(TypeToConfirmDialog(
+                f"LIVE: {review.spec.bot_name} will trade real money on {review.spec.where}.\n"
+                "Type the bot's name to deploy it live.", review.spec.bot_name), deploy)
+            return
+        deploy()
 
     @on(Button.Pressed, "#back")
     def back_pressed(self) -> None:

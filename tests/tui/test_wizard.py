@@ -257,3 +257,33 @@ async def test_rerunning_an_unchanged_profile_plans_no_change(project, fake_clou
         await settle(pilot)
         assert "Everything is up to date" in text(pilot.app.screen, "#review-status")
         assert (project / "botship.toml").read_text().startswith("# my bot")
+
+
+async def test_a_live_profile_rerun_asks_for_missing_secrets_masked_and_the_bots_name(project, fake_cloud):
+    (project / "botship.toml").write_text('[profiles.live]\nplatform = "sandbox"\nbot_name = "counter"\n'
+                                          'entry = "app:handler"\nmode = "live"\nsecrets = ["EXCHANGE_API_KEY"]\n')
+    async with make_app(project).run_test(size=(100, 30)) as pilot:
+        await pilot.press("r")
+        await settle(pilot)
+        dialog = pilot.app.screen
+        field = dialog.query_one("#secret-EXCHANGE_API_KEY", Input)
+        assert field.password is True
+        field.value = "typed-in-secret"
+        await pilot.pause()
+        await pilot.press("enter")
+        await settle(pilot)
+        wizard = pilot.app.screen
+        assert "to create" in text(wizard, "#review-status")
+        assert str(wizard.query_one("#badge", Static).render()).strip() == "LIVE"
+        assert str(wizard.query_one("#next", Button).label) == "Deploy LIVE"
+        await pilot.press("ctrl+n")
+        await pilot.pause()
+        confirm = pilot.app.screen
+        confirm.query_one("#typed", Input).value = "counter"
+        await pilot.pause()
+        await pilot.press("enter")
+        await settle(pilot)
+        assert "Deployed counter" in text(pilot.app.screen, "#run-outcome")
+        assert fake_cloud.resources["counter-state"]["mode"] == "live"
+    assert "typed-in-secret" not in (project / "botship.toml").read_text()
+    assert all("typed-in-secret" not in f.read_text() for f in (project / ".botship").rglob("*") if f.is_file())
