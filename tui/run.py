@@ -84,7 +84,7 @@ class RunScreen(Screen):
 
     def on_mount(self) -> None:
         table = self.query_one("#run-steps", DataTable)
-        table.add_column("State", key="state", width=14)
+        table.add_column("State", key="state", width=11)
         table.add_column("Step", key="step")
         table.add_column("Action", key="action")
         self._fill_steps()
