@@ -104,17 +104,36 @@ def cli(ctx: click.Context) -> None:
 @click.option("--yes", "-y", is_flag=True, help="Deploy without asking to confirm the plan (for CI).")
 @click.option("--dry-run", is_flag=True, help="Show the plan and change nothing.")
 @click.option("--confirm-live", is_flag=True, help="Confirm deploying a profile whose mode is live (real money).")
+@click.option("--guided", is_flag=True,
+              help="Ask the wizard's questions as line prompts (for SSH sessions and screen readers), "
+                   "then deploy and save a profile.")
 @json_option
-def deploy(profile: str | None, project: Path, yes: bool, dry_run: bool, confirm_live: bool, as_json: bool) -> int:
+def deploy(profile: str | None, project: Path, yes: bool, dry_run: bool, confirm_live: bool, guided: bool,
+           as_json: bool) -> int:
     """Deploy a saved profile: show the plan, confirm, then run it step by step.
 
     Each step reads the cloud before it writes, so re-running after a failure or Ctrl-C
     continues where it stopped, and an unchanged re-run changes nothing. Secret values
     come from the environment, the project's .env, the OS keyring, or a masked prompt.
+
+    With --guided, the wizard's questions are asked one line at a time instead of on a
+    full screen (platform, credentials, bot, mode, variables and secrets, size, schedule),
+    each checked as you type; then the plan is shown, confirmed and run, and the answers
+    are saved as a profile. With --profile too, the answers start from that profile.
     """
+    console = _use_console(as_json)
+    if guided:
+        if not _interactive(console):
+            raise BadInput("--guided asks its questions on an interactive terminal, and this is not one",
+                           "--json output is for programs" if as_json else "standard input or output is not a terminal",
+                           "run `botship deploy --guided` in a terminal, or deploy a saved profile without "
+                           "questions: `botship deploy --profile NAME --yes`")
+        from .guided import run_guided
+
+        return run_guided(_project(project), console, yes=yes, profile=profile, dry_run=dry_run)
+
     from .deploy import run_deploy
 
-    console = _use_console(as_json)
     return run_deploy(_project(project), profile, console, yes=yes, dry_run=dry_run,
                       confirm_live=confirm_live, interactive=_interactive(console))
 

@@ -53,6 +53,13 @@ def run_deploy(project: Path, profile: str | None, console: Console, *, yes: boo
     if dry_run:
         console.line("Dry run: nothing was changed.")
         return 0
+    result = confirm_and_execute(project, name, spec, plan, console, masker, yes=yes, interactive=interactive)
+    return EXIT_CODES[result.status]
+
+
+def confirm_and_execute(project: Path, name: str, spec: DeploySpec, plan, console: Console, masker: Masker, *,
+                        yes: bool, interactive: bool):
+    """Confirm the plan (unless `yes` or nothing changes), run it, and record it when it succeeded; the result."""
     if plan.is_noop:
         console.line("Everything is up to date.")
     elif not yes:
@@ -66,7 +73,7 @@ def run_deploy(project: Path, profile: str | None, console: Console, *, yes: boo
     result, journal = execute(project, name, plan, console, masker)
     if result.ok:
         record_deploy(project, name, spec, result, journal, masker)
-    return EXIT_CODES[result.status]
+    return result
 
 
 def open_journal(project: Path, name: str, plan, masker: Masker, now: datetime | None = None):

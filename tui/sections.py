@@ -22,6 +22,17 @@ from textual.widgets import Button, Checkbox, DataTable, Input, OptionList, Radi
 from textual.widgets.option_list import Option
 
 from botship import providers
+from botship.answers import (
+    DEFAULT_SIGN_IN,
+    MODE_TITLES,
+    PACKAGING_TITLES,
+    SCHEDULE_PRESETS,
+    SIZE_LABELS,
+    daily_expr,
+    daily_parts,
+    preset_of,
+    suggest_name,
+)
 from botship.errors import BotshipError
 from botship.project import scan_project
 from botship.schedule import describe_schedule, next_runs, parse_schedule
@@ -36,10 +47,6 @@ PLATFORM_NEEDS = {
     "azure": "an Azure subscription, and az login on this machine",
     "sandbox": "nothing: an AWS emulator runs inside botship, on this machine",
 }
-SCHEDULE_PRESETS = [("none", "Only when invoked", None), ("5m", "Every 5 minutes", "rate(5 minutes)"),
-                    ("15m", "Every 15 minutes", "rate(15 minutes)"), ("1h", "Every hour", "rate(1 hour)"),
-                    ("daily", "Daily at a time", None), ("custom", "Custom expression", None)]
-
 
 class Section(VerticalScroll):
     """One step of the wizard."""
@@ -121,7 +128,7 @@ class CredentialsSection(Section):
     def compose(self) -> ComposeResult:
         yield Static("Which account, and where?", classes="section-title")
         with Vertical(id="aws-sign-in"):
-            yield Field("AWS profile", Select([], prompt="default credentials (environment, SSO, instance role)",
+            yield Field("AWS profile", Select([], prompt=DEFAULT_SIGN_IN,
                                               id="aws-profile", allow_blank=True),
                         describe("aws.profile"))
             yield Field("Region", Input(placeholder="eu-west-1", id="aws-region",
@@ -256,7 +263,7 @@ class BotSection(Section):
         scan = scan_project(self.state.project)
         self.candidates = [c.entry for c in scan.entries]
         yield Static("Which bot?", classes="section-title")
-        yield Field("Bot name", Input(self.answers.get("bot_name") or _suggest_name(self.state.project.name),
+        yield Field("Bot name", Input(self.answers.get("bot_name") or suggest_name(self.state.project.name),
                                       id="bot-name", validators=[SpecCheck("bot_name", lambda: self.answers)]),
                     describe("bot_name"))
         options = [(f"{c.entry}  ({c.kind} in {c.file})", c.entry) for c in scan.entries]
@@ -269,9 +276,9 @@ class BotSection(Section):
         yield Field("Python", Select([(v, v) for v in choices("python")], id="python", allow_blank=False,
                                      value=str(self.answers.get("python", "3.12"))), describe("python"))
         with RadioSet(id="packaging"):
-            yield RadioButton("zip package (up to 262 MB unzipped)", id="packaging-zip",
+            yield RadioButton(PACKAGING_TITLES["zip"], id="packaging-zip",
                               value=self.answers.get("packaging", "zip") == "zip")
-            yield RadioButton("container image (up to 10 GB; builds with Docker)", id="packaging-image",
+            yield RadioButton(PACKAGING_TITLES["image"], id="packaging-image",
                               value=self.answers.get("packaging") == "image")
         yield Static("", id="package-size", classes="field-help")
 
@@ -328,8 +335,8 @@ class ModeSection(Section):
     def compose(self) -> ComposeResult:
         yield Static("Paper or live?", classes="section-title")
         with RadioSet(id="mode"):
-            yield RadioButton("Paper — trades on paper; start here", id="mode-paper", value=self.state.mode == "paper")
-            yield RadioButton("Live — trades real money", id="mode-live", value=self.state.mode == "live")
+            yield RadioButton(MODE_TITLES["paper"], id="mode-paper", value=self.state.mode == "paper")
+            yield RadioButton(MODE_TITLES["live"], id="mode-live", value=self.state.mode == "live")
         with Vertical(id="live-confirm"):
             yield Static("", id="live-summary")
             yield Field("Type the bot's name to confirm LIVE mode", Input(id="live-name"))
@@ -484,8 +491,7 @@ class SizeSection(Section):
     def compose(self) -> ComposeResult:
         yield Static("How big, and when?", classes="section-title")
         with Horizontal(classes="row"):
-            for name, label in (("memory_mb", "Memory (MB)"), ("timeout_s", "Timeout (s)"),
-                                ("ephemeral_mb", "/tmp space (MB)")):
+            for name, label in SIZE_LABELS.items():
                 yield Field(label, Input(str(self.answers.get(name) or DeploySpec.model_fields[name].default),
                                          id=name.replace("_", "-"), type="integer",
                                          validators=[SpecCheck(name, lambda: self.answers, convert=int)]),
@@ -505,16 +511,10 @@ class SizeSection(Section):
         yield Static("", id="schedule-preview")
 
     def _preset(self) -> str:
-        schedule = self.answers.get("schedule")
-        if not schedule:
-            return "none"
-        for key, _, expr in SCHEDULE_PRESETS:
-            if expr == schedule:
-                return key
-        return "daily" if _daily_parts(schedule) else "custom"
+        return preset_of(self.answers.get("schedule"))
 
     def _daily_time(self) -> str:
-        parts = _daily_parts(self.answers.get("schedule") or "")
+        parts = daily_parts(self.answers.get("schedule") or "")
         return f"{parts[0]:02d}:{parts[1]:02d}" if parts else "09:00"
 
     def on_mount(self) -> None:
@@ -561,10 +561,7 @@ class SizeSection(Section):
     def _apply_schedule(self, key: str) -> None:
         expr = dict((k, e) for k, _, e in SCHEDULE_PRESETS).get(key)
         if key == "daily":
-            at = self.query_one("#daily-at", Input).value.strip()
-            hours, _, minutes = at.partition(":")
-            expr = (f"cron({int(minutes)} {int(hours)} * * ? *)"
-                    if hours.isdigit() and minutes.isdigit() and int(hours) < 24 and int(minutes) < 60 else "invalid")
+            expr = daily_expr(self.query_one("#daily-at", Input).value) or "invalid"
         elif key == "custom":
             expr = self.query_one("#custom-schedule", Input).value.strip() or None
         if expr:
@@ -605,21 +602,6 @@ def describe(key: str) -> str:
 
 def choices(key: str) -> tuple[str, ...]:
     return _docs()[key].choices
-
-
-def _daily_parts(expr: str) -> tuple[int, int] | None:
-    parts = expr.removeprefix("cron(").removesuffix(")").split()
-    if len(parts) == 6 and parts[2:] == ["*", "*", "?", "*"] and parts[0].isdigit() and parts[1].isdigit():
-        return int(parts[1]), int(parts[0])
-    return None
-
-
-def _suggest_name(folder: str) -> str:
-    name = "".join(c if c.isalnum() else "-" for c in folder.lower()).strip("-")
-    while "--" in name:
-        name = name.replace("--", "-")
-    name = name if name[:1].isalpha() else f"bot-{name}"
-    return name[:32].rstrip("-") or "my-bot"
 
 
 def _regions() -> list[str]:

@@ -1,0 +1,47 @@
+"""What the wizard and the guided prompts both offer: schedule presets, daily times, a name from the folder."""
+
+from __future__ import annotations
+
+SCHEDULE_PRESETS = [("none", "Only when invoked", None), ("5m", "Every 5 minutes", "rate(5 minutes)"),
+                    ("15m", "Every 15 minutes", "rate(15 minutes)"), ("1h", "Every hour", "rate(1 hour)"),
+                    ("daily", "Daily at a time", None), ("custom", "Custom expression", None)]
+SIZE_LABELS = {"memory_mb": "Memory (MB)", "timeout_s": "Timeout (s)", "ephemeral_mb": "/tmp space (MB)"}
+PACKAGING_TITLES = {"zip": "zip package (up to 262 MB unzipped)",
+                    "image": "container image (up to 10 GB; builds with Docker)"}
+MODE_TITLES = {"paper": "Paper — trades on paper; start here", "live": "Live — trades real money"}
+DEFAULT_SIGN_IN = "default credentials (environment, SSO, instance role)"
+
+
+def suggest_name(folder: str) -> str:
+    """A bot name proposed from the project folder's name (checked like any typed one)."""
+    name = "".join(c if c.isalnum() else "-" for c in folder.lower()).strip("-")
+    while "--" in name:
+        name = name.replace("--", "-")
+    name = name if name[:1].isalpha() else f"bot-{name}"
+    return name[:32].rstrip("-") or "my-bot"
+
+
+def daily_expr(at: str) -> str | None:
+    """`HH:MM` as the cron expression of a daily run, or None when it is not a time of day."""
+    hours, _, minutes = at.strip().partition(":")
+    if hours.isdigit() and minutes.isdigit() and int(hours) < 24 and int(minutes) < 60:
+        return f"cron({int(minutes)} {int(hours)} * * ? *)"
+    return None
+
+
+def daily_parts(expr: str) -> tuple[int, int] | None:
+    """(hour, minute) of a daily cron expression, else None."""
+    parts = expr.removeprefix("cron(").removesuffix(")").split()
+    if len(parts) == 6 and parts[2:] == ["*", "*", "?", "*"] and parts[0].isdigit() and parts[1].isdigit():
+        return int(parts[1]), int(parts[0])
+    return None
+
+
+def preset_of(expr: str | None) -> str:
+    """Which preset a schedule expression is (daily and custom included)."""
+    if not expr:
+        return "none"
+    for key, _, preset in SCHEDULE_PRESETS:
+        if preset == expr:
+            return key
+    return "daily" if daily_parts(expr) else "custom"
