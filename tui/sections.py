@@ -10,15 +10,24 @@ from __future__ import annotations
 import copy
 import functools
 from typing import Any, ClassVar
-from zoneinfo import ZoneInfo
 
+from rich.markup import escape
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.suggester import SuggestFromList
-from rich.text import Text
-from textual.widgets import Button, Checkbox, DataTable, Input, OptionList, RadioButton, RadioSet, Select, Static
+from textual.widgets import (
+    Button,
+    Checkbox,
+    Input,
+    OptionList,
+    RadioButton,
+    RadioSet,
+    Select,
+    Static,
+)
 from textual.widgets.option_list import Option
 
 from botship import providers
@@ -26,19 +35,12 @@ from botship.answers import (
     DEFAULT_SIGN_IN,
     MODE_TITLES,
     PACKAGING_TITLES,
-    SCHEDULE_PRESETS,
-    SIZE_LABELS,
-    daily_expr,
-    daily_parts,
-    preset_of,
     suggest_name,
 )
 from botship.errors import BotshipError
 from botship.project import scan_project
-from botship.schedule import describe_schedule, next_runs, parse_schedule
-from botship.spec import PLATFORMS, DeploySpec, FieldDoc, build_spec, field_docs, limits_for
+from botship.spec import PLATFORMS, FieldDoc, build_spec, field_docs
 
-from .dialogs import EnvVarDialog
 from .state import WizardState
 from .widgets import Field, SpecCheck
 
@@ -234,15 +236,15 @@ class CredentialsSection(Section):
         lines = []
         for check in message.checks:
             mark = {True: "[green]✓[/]", False: "[red]✗[/]", None: "[yellow]![/]"}[check.ok]
-            lines.append(f"{mark} [b]{check.name}[/b]: {_escape(check.detail)}")
+            lines.append(f"{mark} [b]{check.name}[/b]: {escape(check.detail)}")
             if check.fix and check.ok is not True:
-                lines.append(f"    → {_escape(check.fix[:400])}")
+                lines.append(f"    → {escape(check.fix[:400])}")
         if message.error:
-            lines.append(f"[red]✗[/] {_escape(message.error.what)}")
+            lines.append(f"[red]✗[/] {escape(message.error.what)}")
             if message.error.why:
-                lines.append(f"    {_escape(message.error.why[:300])}")
+                lines.append(f"    {escape(message.error.why[:300])}")
             if message.error.fix:
-                lines.append(f"    → {_escape(message.error.fix)}")
+                lines.append(f"    → {escape(message.error.fix)}")
         failed = message.error is not None or any(c.ok is False for c in message.checks)
         self.state.credentials_ok = not failed
         self.query_one("#check-status", Static).update("[red]a check failed[/]" if failed else "[green]all good[/]")
@@ -351,9 +353,9 @@ class ModeSection(Section):
         a = self.answers
         secrets = [row.name for row in self.state.env if row.secret]
         self.query_one("#live-summary", Static).update(
-            f"[b red]LIVE[/]: [b]{_escape(a.get('bot_name', ''))}[/b] will trade real money on "
+            f"[b red]LIVE[/]: [b]{escape(a.get('bot_name', ''))}[/b] will trade real money on "
             f"{PLATFORMS.get(a.get('platform', ''), '?')}, "
-            f"{'on ' + _escape(a['schedule']) if a.get('schedule') else 'when invoked'}, "
+            f"{'on ' + escape(a['schedule']) if a.get('schedule') else 'when invoked'}, "
             f"with the secrets {', '.join(secrets) or 'none'}.")
 
     @on(RadioSet.Changed, "#mode")
@@ -378,218 +380,6 @@ class ModeSection(Section):
         return self.query_one("#live-name", Input).value.strip() == self.answers.get("bot_name")
 
 
-class EnvironmentSection(Section):
-    key, title = "environment", "Environment"
-    BINDINGS = [("a", "add", "Add"), ("e", "edit", "Edit"), ("delete", "remove", "Remove"),
-                ("s", "toggle_secret", "Secret on/off")]
-
-    def compose(self) -> ComposeResult:
-        yield Static("Variables the bot gets. Secret values are masked, sent to the cloud's secret store, "
-                     "and never written to a file.", classes="section-title")
-        yield DataTable(id="env", cursor_type="row", zebra_stripes=True)
-        with Horizontal(classes="row"):
-            yield Button("Add", id="env-add")
-            yield Button("Edit", id="env-edit")
-            yield Button("Remove", id="env-remove")
-            yield Button("Secret on/off", id="env-secret")
-        yield Static("", id="env-problems", classes="field-error")
-
-    def on_mount(self) -> None:
-        table = self.query_one("#env", DataTable)
-        table.add_columns("Name", "Value", "Secret", "Keyring")
-        self.refill()
-
-    def refill(self) -> None:
-        table = self.query_one("#env", DataTable)
-        table.clear()
-        for row in self.state.env:
-            shown = ("•" * 8 if row.value else "[red]no value yet[/]") if row.secret else _escape(row.value)
-            table.add_row(row.name, shown, "yes" if row.secret else "", "remember" if row.remember else "",
-                          key=row.name)
-        problems = self.problems()
-        self.query_one("#env-problems", Static).update("\n".join(problems))
-        self.changed()
-
-    def problems(self) -> list[str]:
-        data = self.state.spec_data()
-        found = []
-        for name in ("env", "secrets"):
-            from botship.spec import check_field
-
-            found += [f"{p.field}: {p.message}" for p in check_field(name, data[name], data)]
-        missing = self.state.missing_secrets()
-        if missing:
-            found.append(f"no value yet for {', '.join(missing)}: edit the row to enter it")
-        return found
-
-    def ready(self) -> bool:
-        return not self.problems()
-
-    def _current(self) -> int | None:
-        table = self.query_one("#env", DataTable)
-        return table.cursor_row if self.state.env and table.cursor_row is not None else None
-
-    def action_add(self) -> None:
-        self.app.push_screen(EnvVarDialog(None, [r.name for r in self.state.env]), self._added)
-
-    def _added(self, row) -> None:
-        if row is not None:
-            self.state.env.append(row)
-            self.refill()
-
-    def action_edit(self) -> None:
-        index = self._current()
-        if index is None:
-            return
-        others = [r.name for i, r in enumerate(self.state.env) if i != index]
-
-        def done(row) -> None:
-            if row is not None:
-                self.state.env[index] = row
-                self.refill()
-
-        self.app.push_screen(EnvVarDialog(self.state.env[index], others), done)
-
-    def action_remove(self) -> None:
-        index = self._current()
-        if index is not None:
-            del self.state.env[index]
-            self.refill()
-
-    def action_toggle_secret(self) -> None:
-        index = self._current()
-        if index is not None:
-            row = self.state.env[index]
-            row.secret = not row.secret
-            row.remember = row.remember and row.secret
-            self.refill()
-
-    @on(DataTable.RowSelected, "#env")
-    def selected(self) -> None:
-        self.action_edit()
-
-    @on(Button.Pressed, "#env-add")
-    def add_pressed(self) -> None:
-        self.action_add()
-
-    @on(Button.Pressed, "#env-edit")
-    def edit_pressed(self) -> None:
-        self.action_edit()
-
-    @on(Button.Pressed, "#env-remove")
-    def remove_pressed(self) -> None:
-        self.action_remove()
-
-    @on(Button.Pressed, "#env-secret")
-    def secret_pressed(self) -> None:
-        self.action_toggle_secret()
-
-
-class SizeSection(Section):
-    key, title = "size", "Size and schedule"
-
-    def compose(self) -> ComposeResult:
-        yield Static("How big, and when?", classes="section-title")
-        with Horizontal(classes="row"):
-            for name, label in SIZE_LABELS.items():
-                yield Field(label, Input(str(self.answers.get(name) or DeploySpec.model_fields[name].default),
-                                         id=name.replace("_", "-"), type="integer",
-                                         validators=[SpecCheck(name, lambda: self.answers, convert=int)]),
-                            "", id=f"field-{name}")
-        yield Static("", id="limits", classes="field-help")
-        with Horizontal(classes="row"):
-            yield Field("Schedule", Select([(label, key) for key, label, _ in SCHEDULE_PRESETS], id="schedule-preset",
-                                           allow_blank=False, value=self._preset()))
-            yield Field("Daily at (HH:MM)", Input(self._daily_time(), id="daily-at", placeholder="09:00"),
-                        id="field-daily")
-            yield Field("Custom expression", Input(self.answers.get("schedule") or "", id="custom-schedule",
-                                                   placeholder="cron(0 9 ? * MON-FRI *)",
-                                                   validators=[SpecCheck("schedule", lambda: self.answers)]),
-                        id="field-custom")
-            yield Field("Time zone", Input(self.answers.get("timezone", "UTC"), id="timezone",
-                                           validators=[SpecCheck("timezone", lambda: self.answers)]))
-        yield Static("", id="schedule-preview")
-
-    def _preset(self) -> str:
-        return preset_of(self.answers.get("schedule"))
-
-    def _daily_time(self) -> str:
-        parts = daily_parts(self.answers.get("schedule") or "")
-        return f"{parts[0]:02d}:{parts[1]:02d}" if parts else "09:00"
-
-    def on_mount(self) -> None:
-        self._show_preset(self._preset())
-
-    def shown(self) -> None:
-        platform = self.answers.get("platform", "aws")
-        plan = (self.answers.get("azure") or {}).get("plan", "flex")
-        limits = limits_for(platform, plan)
-        self.query_one("#field-ephemeral_mb").display = "ephemeral_mb" in limits
-        self.query_one("#limits", Static).update("limits on this platform: " + ", ".join(
-            f"{name} {lim.low}–{lim.high}" if not lim.choices else f"{name} one of {', '.join(map(str, lim.choices))}"
-            for name, lim in limits.items()))
-        for name in ("memory_mb", "timeout_s", "ephemeral_mb"):
-            field = self.query_one(f"#field-{name}", Field)
-            field.show_problem()
-        self._preview()
-
-    def _show_preset(self, key: str) -> None:
-        self.query_one("#field-daily").display = key == "daily"
-        self.query_one("#field-custom").display = key == "custom"
-
-    @on(Input.Changed, "#memory-mb, #timeout-s, #ephemeral-mb")
-    def sized(self, event: Input.Changed) -> None:
-        name = (event.input.id or "").replace("-", "_")
-        try:
-            self.answers[name] = int(event.value)
-        except ValueError:
-            self.answers.pop(name, None)
-        self.changed()
-
-    @on(Select.Changed, "#schedule-preset")
-    def preset_picked(self, event: Select.Changed) -> None:
-        key = str(event.value)
-        self._show_preset(key)
-        self._apply_schedule(key)
-
-    @on(Input.Changed, "#daily-at, #custom-schedule, #timezone")
-    def schedule_typed(self, event: Input.Changed) -> None:
-        if event.input.id == "timezone":
-            self.answers["timezone"] = event.value.strip()
-        self._apply_schedule(str(self.query_one("#schedule-preset", Select).value))
-
-    def _apply_schedule(self, key: str) -> None:
-        expr = dict((k, e) for k, _, e in SCHEDULE_PRESETS).get(key)
-        if key == "daily":
-            expr = daily_expr(self.query_one("#daily-at", Input).value) or "invalid"
-        elif key == "custom":
-            expr = self.query_one("#custom-schedule", Input).value.strip() or None
-        if expr:
-            self.answers["schedule"] = expr
-        else:
-            self.answers.pop("schedule", None)
-        self._preview()
-        self.changed()
-
-    def _preview(self) -> None:
-        preview = self.query_one("#schedule-preview", Static)
-        expr, zone = self.answers.get("schedule"), self.answers.get("timezone", "UTC")
-        if not expr:
-            preview.update("Runs only when invoked (Invoke now, or `botship invoke`).")
-            return
-        try:
-            schedule = parse_schedule(expr)
-            runs = next_runs(schedule, zone, 5, self.app.clock().astimezone(ZoneInfo(zone)))
-        except (ValueError, KeyError, LookupError) as exc:
-            preview.update(f"[red]{_escape(str(exc) if expr != 'invalid' else 'write the time as HH:MM, e.g. 09:00')}[/]")
-            return
-        times = "\n".join(f"  {run:%a %d %b %Y %H:%M %Z}" for run in runs)
-        preview.update(f"[b]{describe_schedule(schedule)}[/b] ({expr}) — the next runs:\n{times}")
-
-    def ready(self) -> bool:
-        return super().ready() and self.answers.get("schedule") != "invalid"
-
-
 @functools.cache
 def _docs() -> dict[str, FieldDoc]:
     return {doc.key: doc for doc in field_docs()}
@@ -606,13 +396,3 @@ def choices(key: str) -> tuple[str, ...]:
 
 def _regions() -> list[str]:
     return providers.provider_class("aws").location_suggestions() if "aws" in providers.available() else []
-
-
-def _escape(text: str) -> str:
-    from rich.markup import escape
-
-    return escape(text)
-
-
-SECTIONS: list[type[Section]] = [PlatformSection, CredentialsSection, BotSection, ModeSection, EnvironmentSection,
-                                 SizeSection]

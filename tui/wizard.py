@@ -11,10 +11,21 @@ from textual.widgets import Button, ContentSwitcher, Footer, OptionList
 from textual.widgets.option_list import Option
 
 from .dialogs import TypeToConfirmDialog
+from .environment import EnvironmentSection
 from .review import ReviewSection
-from .sections import SECTIONS, Section
+from .sections import (
+    BotSection,
+    CredentialsSection,
+    ModeSection,
+    PlatformSection,
+    Section,
+)
+from .sizing import SizeSection
 from .state import WizardState
 from .widgets import TopBar
+
+SECTIONS: list[type[Section]] = [PlatformSection, CredentialsSection, BotSection, ModeSection, EnvironmentSection,
+                                 SizeSection, ReviewSection]
 
 
 class WizardScreen(Screen):
@@ -27,7 +38,7 @@ class WizardScreen(Screen):
     def __init__(self, state: WizardState, start: str = "platform") -> None:
         super().__init__()
         self.state = state
-        self.sections: list[Section] = [cls(state) for cls in SECTIONS] + [ReviewSection(state)]
+        self.sections: list[Section] = [cls(state) for cls in SECTIONS]
         self.index = next(i for i, s in enumerate(self.sections) if s.key == start)
         self.visited = self.index
 
