@@ -99,6 +99,11 @@ class FakeProvider(Provider):
                  if rid.startswith(self.spec.bot_name + "-") and (purge_state or not rid.endswith("-state"))]
         return Plan(f"Destroy {self.spec.bot_name}", self.spec.mode, self.spec.describe(), steps)
 
+    def invoke(self, event: dict[str, Any]) -> dict[str, Any]:
+        if f"{self.spec.bot_name}-function" not in self.cloud.resources:
+            raise BotshipError(f"{self.spec.bot_name} is not deployed")
+        return {"status": 200, "error": None, "result": {"ran": True, "event": event}}
+
     def list_bots(self) -> list[BotSummary]:
         names = sorted({rid.rsplit("-", 1)[0] for rid in self.cloud.resources})
         return [BotSummary(n, "sandbox", "fake", "paper", "active") for n in names]

@@ -356,7 +356,7 @@ class ModeSection(Section):
             f"[b red]LIVE[/]: [b]{escape(a.get('bot_name', ''))}[/b] will trade real money on "
             f"{PLATFORMS.get(a.get('platform', ''), '?')}, "
             f"{'on ' + escape(a['schedule']) if a.get('schedule') else 'when invoked'}, "
-            f"with the secrets {', '.join(secrets) or 'none'}.")
+            + (f"with the secrets {', '.join(secrets)}." if secrets else "with no secrets."))
 
     @on(RadioSet.Changed, "#mode")
     def picked(self, event: RadioSet.Changed) -> None:

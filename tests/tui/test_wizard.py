@@ -287,3 +287,17 @@ async def test_a_live_profile_rerun_asks_for_missing_secrets_masked_and_the_bots
         assert fake_cloud.resources["counter-state"]["mode"] == "live"
     assert "typed-in-secret" not in (project / "botship.toml").read_text()
     assert all("typed-in-secret" not in f.read_text() for f in (project / ".botship").rglob("*") if f.is_file())
+
+
+async def test_invoke_now_runs_the_deployed_bot_and_shows_its_result(project, fake_cloud):
+    from textual.widgets import RichLog
+
+    async with make_app(project).run_test(size=(100, 30)) as pilot:
+        await start(pilot, "sandbox")
+        await to_step(pilot, "review")
+        await pilot.press("ctrl+n")
+        await settle(pilot)
+        await pilot.press("i")
+        await settle(pilot)
+        log = "\n".join(line.text for line in pilot.app.screen.query_one("#run-log", RichLog).lines)
+        assert "Invoking counter" in log and '"ran": true' in log and '"reason": "invoke now"' in log
