@@ -48,20 +48,21 @@ class ReviewSection(Section):
             return isinstance(message, ReviewSection.Progress)
 
     class Planned(Message):
-        def __init__(self, spec: DeploySpec, plan: Any, provider: Any) -> None:
+        def __init__(self, spec: DeploySpec, plan: Any, provider: Any, token: object) -> None:
             super().__init__()
-            self.spec, self.plan, self.provider = spec, plan, provider
+            self.spec, self.plan, self.provider, self.token = spec, plan, provider, token
 
     class Failed(Message):
-        def __init__(self, lines: list[str]) -> None:
+        def __init__(self, lines: list[str], token: object) -> None:
             super().__init__()
-            self.lines = lines
+            self.lines, self.token = lines, token
 
     def __init__(self, state) -> None:
         super().__init__(state)
         self.plan = None
         self.spec: DeploySpec | None = None
         self.provider = None
+        self.planning: object | None = None
 
     def compose(self) -> ComposeResult:
         yield Static("The plan — nothing changes until you deploy", classes="section-title")
@@ -91,7 +92,8 @@ class ReviewSection(Section):
             return
         self.query_one("#review-status", Static).update(f"Reading {escape(spec.where)} to plan…")
         self.changed()
-        self.make_plan(spec)
+        self.planning = object()  # answers a plan started earlier (then left) brings back are not these
+        self.make_plan(spec, self.planning)
 
     def _secrets_given(self, values: dict[str, tuple[str, bool]] | None) -> None:
         if not values:
@@ -106,25 +108,28 @@ class ReviewSection(Section):
         self.changed()
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="plan")
-    def make_plan(self, spec: DeploySpec) -> None:
+    def make_plan(self, spec: DeploySpec, token: object) -> None:
         from botship.providers.base import DeployContext
 
         try:
             provider = providers.provider_class(spec.platform)(spec)
             context = DeployContext(self.state.project, self.state.profile or "wizard", self.state.secret_values(),
                                     report=PlanningReport(self))
-            self.post_message(self.Planned(spec, provider.plan(context), provider))
+            self.post_message(self.Planned(spec, provider.plan(context), provider, token))
         except BotshipError as exc:
-            self.post_message(self.Failed(exc.lines()))
+            self.post_message(self.Failed(exc.lines(), token))
 
     def on_review_section_progress(self, message: Progress) -> None:
         if self.plan is None:
             self.query_one("#review-status", Static).update(f"Building the package… {escape(message.text)}")
 
     def on_review_section_failed(self, message: Failed) -> None:
-        self._show_problems(message.lines)
+        if message.token is self.planning:
+            self._show_problems(message.lines)
 
     def on_review_section_planned(self, message: Planned) -> None:
+        if message.token is not self.planning:
+            return
         self.spec, self.plan, self.provider = message.spec, message.plan, message.provider
         plan = message.plan
         table = self.query_one("#plan", DataTable)

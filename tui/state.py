@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -49,7 +50,8 @@ class WizardState:
         dotenv = read_env_file(project / ENV_FILE).values
         rows = [EnvRow(k, str(v), False) for k, v in (raw.get("env") or {}).items()]
         for secret in raw.get("secrets") or []:
-            value = dotenv.get(secret) or keyring_get(str(raw.get("bot_name", "")), secret) or ""
+            # Where a headless deploy looks too: the environment, then .env, then the keyring.
+            value = os.environ.get(secret) or dotenv.get(secret) or keyring_get(str(raw.get("bot_name", "")), secret) or ""
             rows.append(EnvRow(secret, value, True))
         answers = {k: v for k, v in raw.items() if k not in ("env", "secrets")}
         return cls(project, answers, rows, profile=name)
