@@ -3,6 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from .schedule import parse_schedule, runs_per_month
+
+if TYPE_CHECKING:
+    from .spec import DeploySpec
 
 # 2026 list prices, us-east-1 / East US, in USD. Free amounts are per month, per account or subscription.
 PRICES: dict[str, dict[str, float]] = {
@@ -92,3 +98,24 @@ def _aws_extras(runs_per_month: float, secrets: int) -> list[CostLine]:
 
 def _billed(used: float, free: float) -> float:
     return max(used - free, 0.0)
+
+
+TYPICAL_RUN_S = 10.0  # what a bot's run usually takes; the worst case (every run hits the timeout) is shown too
+
+
+def spec_cost(spec: DeploySpec) -> list[str]:
+    """A spec's monthly estimate as lines: typical run and worst case first, then each item and the free tier."""
+    if not spec.schedule:
+        return ["Cost: runs only when invoked — nothing while idle, besides stored state."]
+    runs = runs_per_month(parse_schedule(spec.schedule), spec.timezone)
+    if spec.platform == "sandbox":
+        return [f"Cost: nothing — the sandbox runs on this machine ({runs:,.0f} runs a month on this schedule)."]
+    plan = spec.azure.plan if spec.azure else "flex"
+    typical = estimate_monthly(spec.platform, spec.memory_mb, runs, TYPICAL_RUN_S, plan, len(spec.secrets))
+    worst = estimate_monthly(spec.platform, spec.memory_mb, runs, float(spec.timeout_s), plan, len(spec.secrets))
+    lines = [f"Cost per month (estimate, {runs:,.0f} runs): about ${typical.total_usd:,.2f} at {TYPICAL_RUN_S:.0f} s "
+             f"per run; at most ${worst.total_usd:,.2f} if every run takes the {spec.timeout_s} s timeout."]
+    lines += [f"  {line.item}: ${line.usd:,.2f}" + (f" — {line.note}" if line.note else "") for line in typical.lines]
+    if typical.free_tier_note:
+        lines.append(f"  {typical.free_tier_note}")
+    return lines

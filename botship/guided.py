@@ -28,11 +28,27 @@ from .answers import (
     suggest_name,
 )
 from .console import Console, ConsoleReport, mode_badge
+from .cost import spec_cost
 from .envfile import ENV_FILE, read_env_file
 from .errors import BadInput, BotshipError, Cancelled
 from .profiles import ProfileStore, check_profile_name
-from .secret_values import SecretValue, SecretValues, keyring_get, keyring_remember, resolve_secrets
-from .spec import PLATFORMS, DeploySpec, FieldDoc, build_spec, check_field, field_docs, limits_for, looks_secret
+from .secret_values import (
+    SecretValue,
+    SecretValues,
+    keyring_get,
+    keyring_remember,
+    resolve_secrets,
+)
+from .spec import (
+    PLATFORMS,
+    DeploySpec,
+    FieldDoc,
+    build_spec,
+    check_field,
+    field_docs,
+    limits_for,
+    looks_secret,
+)
 
 _CHECK_MARKS = {True: ("✓", "green"), False: ("✗", "red"), None: ("!", "yellow")}
 
@@ -107,7 +123,8 @@ class Guided:
         spec = build_spec(self.spec_data(), self.project, source="the answers")
         secrets = self.secret_values()
         masker = secrets.masker()
-        self.console.line(self.cost_text(spec))
+        for line in spec_cost(spec):
+            self.console.line(line)
         name = (self.profile or "guided") if dry_run else self.ask_profile_name(spec)
         provider = providers.provider_class(spec.platform)(spec)
         self.console.line(f"Reading {spec.where} to plan…")
@@ -477,22 +494,6 @@ class Guided:
                       if v.secret and v.remember and v.value and keyring_remember(spec.bot_name, v.name, v.value)]
         if remembered:
             self.console.line(f"Remembered {', '.join(remembered)} in this computer's keyring.")
-
-    @staticmethod
-    def cost_text(spec: DeploySpec) -> str:
-        from .cost import estimate_monthly
-        from .schedule import parse_schedule, runs_per_month
-
-        if not spec.schedule:
-            return "Cost: runs only when invoked — nothing while idle, besides stored state."
-        runs = runs_per_month(parse_schedule(spec.schedule), spec.timezone)
-        if spec.platform == "sandbox":
-            return f"Cost: nothing — the sandbox runs on this machine ({runs:,.0f} runs a month on this schedule)."
-        plan = spec.azure.plan if spec.azure else "flex"
-        typical = estimate_monthly(spec.platform, spec.memory_mb, runs, 10.0, plan, len(spec.secrets))
-        worst = estimate_monthly(spec.platform, spec.memory_mb, runs, float(spec.timeout_s), plan, len(spec.secrets))
-        return (f"Cost per month (estimate, {runs:,.0f} runs): about ${typical.total_usd:,.2f} at 10 s per run; "
-                f"at most ${worst.total_usd:,.2f} if every run takes the {spec.timeout_s} s timeout.")
 
     # ---- answers ------------------------------------------------------------------------------
 

@@ -11,15 +11,12 @@ from textual.message import Message
 from textual.widgets import DataTable, Static
 
 from botship import providers
-from botship.cost import estimate_monthly
+from botship.cost import spec_cost
 from botship.errors import BotshipError, SpecInvalid
-from botship.schedule import parse_schedule, runs_per_month
 from botship.spec import DeploySpec
 
 from .dialogs import SecretValuesDialog
 from .sections import Section
-
-TYPICAL_RUN_S = 10.0  # what a bot's run usually takes; the worst case (every run hits the timeout) is shown too
 
 
 class PlanningReport:
@@ -145,28 +142,9 @@ class ReviewSection(Section):
         self.query_one("#review-status", Static).update(escape(status))
         self.query_one("#review-summary", Static).update("\n".join(
             f"[b]{escape(key):<10}[/b] {escape(value)}" for key, value in plan.summary))
-        self.query_one("#cost", Static).update(cost_text(message.spec))
+        headline, *items = spec_cost(message.spec)
+        self.query_one("#cost", Static).update("\n".join([f"[b]{escape(headline)}[/b]", *map(escape, items)]))
         self.changed()
 
     def ready(self) -> bool:
         return self.plan is not None
-
-
-def cost_text(spec: DeploySpec) -> str:
-    """The monthly estimate for a typical run and for the worst case, with the free tier noted."""
-    if not spec.schedule:
-        return "[b]Cost[/b]: runs only when invoked — nothing while idle, besides stored state."
-    runs = runs_per_month(parse_schedule(spec.schedule), spec.timezone)
-    if spec.platform == "sandbox":
-        return f"[b]Cost[/b]: nothing — the sandbox runs on this machine ({runs:,.0f} runs a month on this schedule)."
-    plan = spec.azure.plan if spec.azure else "flex"
-    typical = estimate_monthly(spec.platform, spec.memory_mb, runs, TYPICAL_RUN_S, plan, len(spec.secrets))
-    worst = estimate_monthly(spec.platform, spec.memory_mb, runs, float(spec.timeout_s), plan, len(spec.secrets))
-    lines = [f"[b]Cost per month[/b] (estimate, {runs:,.0f} runs): about [b]${typical.total_usd:,.2f}[/b] at "
-             f"{TYPICAL_RUN_S:.0f} s per run; at most ${worst.total_usd:,.2f} if every run takes the "
-             f"{spec.timeout_s} s timeout."]
-    lines += [f"  {escape(line.item)}: ${line.usd:,.2f}" + (f" — {escape(line.note)}" if line.note else "")
-              for line in typical.lines]
-    if typical.free_tier_note:
-        lines.append(f"  {escape(typical.free_tier_note)}")
-    return "\n".join(lines)

@@ -205,7 +205,7 @@ class RunScreen(Screen):
             outcome.update("\n".join(lines))
             outcome.set_classes("failed")
         self._buttons()
-        self.query_one("#invoke" if result.ok else "#retry" if result.status != "ok" else "#home", Button).focus()
+        self.query_one("#invoke" if result.ok else "#retry", Button).focus()
 
     def _success_text(self, result: Any, journal: str) -> str:
         lines = [f"[b green]✓ Deployed {escape(self.spec.bot_name)}[/] to {escape(self.spec.where)} in "

@@ -262,7 +262,7 @@ class BotSection(Section):
     key, title = "bot", "Bot"
 
     def compose(self) -> ComposeResult:
-        scan = scan_project(self.state.project)
+        scan = self.scan = scan_project(self.state.project)
         self.candidates = [c.entry for c in scan.entries]
         yield Static("Which bot?", classes="section-title")
         yield Field("Bot name", Input(self.answers.get("bot_name") or suggest_name(self.state.project.name),
@@ -297,7 +297,7 @@ class BotSection(Section):
     def shown(self) -> None:
         aws = self.answers.get("platform") == "aws"
         self.query_one("#packaging-image", RadioButton).disabled = not aws
-        requirements = len(scan_project(self.state.project).requirements)
+        requirements = len(self.scan.requirements)
         self.query_one("#package-size", Static).update(
             f"{requirements} requirement(s); the package's size is shown on the review step once built")
 

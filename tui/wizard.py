@@ -64,7 +64,7 @@ class WizardScreen(Screen):
         return self.sections[self.index]
 
     def _nav_label(self, index: int) -> str:
-        mark = "▸" if index == self.index else "✓" if index < self.visited or index < self.index else " "
+        mark = "▸" if index == self.index else "✓" if index < self.visited else " "
         return f"{mark} {index + 1}. {self.sections[index].title}"
 
     def _enter(self) -> None:
@@ -141,11 +141,10 @@ class WizardScreen(Screen):
 
     @on(OptionList.OptionSelected, "#steps")
     def jump(self, event: OptionList.OptionSelected) -> None:
+        # Back to any step; forward only through steps already visited, each still ready.
         target = event.option_index
-        # Forward only through steps already passed, each still ready; back to any.
-        if target <= self.index or all(s.ready() for s in self.sections[self.index:target]):
-            if target <= self.visited:
-                self.go(target)
-                return
+        if target <= self.visited and all(s.ready() for s in self.sections[self.index:target]):
+            self.go(target)
+            return
         self.app.bell()
         self._refresh()

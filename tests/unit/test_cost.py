@@ -71,3 +71,20 @@ def test_unknown_platform_or_plan():
         estimate_monthly("gcp", 512, 1, 1)
     with pytest.raises(ValueError, match="unknown Azure plan"):
         estimate_monthly("azure", 512, 1, 1, azure_plan="premium")
+
+
+def test_a_specs_cost_shows_typical_and_worst_case_then_each_item():
+    from botship.cost import spec_cost
+    from botship.spec import build_spec
+
+    spec = build_spec({"platform": "aws", "bot_name": "sma-bot", "entry": "app:handler", "memory_mb": 3008,
+                       "timeout_s": 60, "schedule": "rate(1 minute)", "secrets": ["API_KEY"],
+                       "aws": {"region": "eu-west-1"}})
+    headline, *items = spec_cost(spec)
+    assert headline.startswith("Cost per month (estimate, 43,200 runs): about $")
+    assert "if every run takes the 60 s timeout" in headline
+    assert any(line.strip().startswith("Secrets Manager: $0.4") for line in items)
+    assert "free tier" in items[-1]
+    unscheduled = build_spec({"platform": "aws", "bot_name": "sma-bot", "entry": "app:handler",
+                              "aws": {"region": "eu-west-1"}})
+    assert spec_cost(unscheduled) == ["Cost: runs only when invoked — nothing while idle, besides stored state."]
