@@ -11,7 +11,8 @@ if TYPE_CHECKING:
     from .base import Provider
 
 # platform name -> "module:Class"; each cloud's provider is added by the issue that builds it.
-_PROVIDERS: dict[str, str] = {"aws": "botship.providers.aws.provider:AwsProvider"}
+_PROVIDERS: dict[str, str] = {"aws": "botship.providers.aws.provider:AwsProvider",
+                              "sandbox": "botship.providers.sandbox.provider:SandboxProvider"}
 
 
 def register(platform: str, target: str | type[Provider] | None) -> str | type[Provider] | None:

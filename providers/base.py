@@ -7,6 +7,7 @@ details in the `extra` dicts of the value objects below.
 
 from __future__ import annotations
 
+import json
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -79,6 +80,25 @@ class BotStatus(BotSummary):
     last_runs: list[dict[str, Any]] = field(default_factory=list)
 
 
+@dataclass
+class StateListing:
+    """What a bot's state store holds now for its mode: file path → size, and when it was last saved."""
+
+    files: dict[str, int] = field(default_factory=dict)
+    generation: int = 0
+    saved_at: str | None = None
+
+    @classmethod
+    def from_manifest(cls, manifest: Any, raw: bytes | None) -> StateListing:
+        saved_at = json.loads(raw).get("saved_at") if raw else None
+        return cls({path: int(entry["size"]) for path, entry in sorted(manifest.files.items())},
+                   manifest.generation, saved_at)
+
+    @property
+    def total_bytes(self) -> int:
+        return sum(self.files.values())
+
+
 class Provider(ABC):
     """One cloud. Subclasses set the class attributes and implement the abstract methods."""
 
@@ -108,6 +128,14 @@ class Provider(ABC):
     def invoke(self, event: dict[str, Any]) -> dict[str, Any]:
         """Run the deployed bot once now and return its result; clouds without it say so."""
         raise BotshipError(f"invoking a bot on {self.title} is not supported yet")
+
+    def state_files(self) -> StateListing:
+        """The files in the bot's state (its mode's), as last saved by a run; reads only."""
+        raise BotshipError(f"reading a bot's state on {self.title} is not supported yet")
+
+    def export_state(self, into: Path) -> StateListing:
+        """Download the bot's state folder into `into` (a new or empty folder); returns what it held."""
+        raise BotshipError(f"exporting a bot's state on {self.title} is not supported yet")
 
     @abstractmethod
     def check_credentials(self) -> list[Check]:

@@ -37,13 +37,13 @@ def local_state_url(project: Path, profile: str) -> str:
     return f"file://{work_dir(project) / 'local-state' / profile}"
 
 
-def unpack(artifact: Artifact, into: Path) -> list[Path]:
-    """The artifact's files on disk; returns the folders to put on the import path, code first."""
-    if artifact.layout == "image":
-        return [artifact.path / "code", artifact.path / "deps"]
-    with zipfile.ZipFile(artifact.path) as archive:
+def unpack_path(path: Path, layout: str, into: Path) -> list[Path]:
+    """A package's files on disk; returns the folders to put on the import path, code first."""
+    if layout == "image":
+        return [path / "code", path / "deps"]
+    with zipfile.ZipFile(path) as archive:
         archive.extractall(into)
-    return [into, into / AZURE_SITE] if artifact.layout == "azure-zip" else [into]
+    return [into, into / AZURE_SITE] if layout == "azure-zip" else [into]
 
 
 def run_local(spec: DeploySpec, artifact: Artifact, *, project: Path, profile: str, secrets: SecretValues,
@@ -55,35 +55,42 @@ def run_local(spec: DeploySpec, artifact: Artifact, *, project: Path, profile: s
     (e.g. BOTSHIP_STORAGE_CONNECTION_STRING for Azure).
     """
     run_dir = work_dir(project) / "local-run" / profile
-    state_dir = run_dir / "state"
     if cold:
         shutil.rmtree(run_dir, ignore_errors=True)
     run_dir.mkdir(parents=True, exist_ok=True)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("BOTSHIP_", "PYTHON"))}
+    env.update(spec.env)
+    env.update(dict(secrets))
+    env.update({
+        "BOTSHIP_ENTRY": spec.entry,
+        "BOTSHIP_MODE": spec.mode,
+        "BOTSHIP_BOT_NAME": spec.bot_name,
+        "BOTSHIP_STATE_URL": state_url,
+        "BOTSHIP_STATE_DIR": str(run_dir / "state"),
+        **(state_env or {}),
+    })
+    return run_artifact(artifact.path, artifact.layout, env, timeout_s=spec.timeout_s, event=event, on_line=on_line)
+
+
+def run_artifact(path: Path, layout: str, env: dict[str, str], *, timeout_s: int, event: dict[str, Any],
+                 on_line: Callable[[str], None]) -> LocalResult:
+    """Run a package's handler once in a subprocess with exactly `env` (plus the import path it needs).
+
+    The process is stopped a little after `timeout_s`, as the cloud stops a function at its timeout.
+    """
     with tempfile.TemporaryDirectory(prefix="botship-invoke-") as tmp:
-        paths = unpack(artifact, Path(tmp) / "task")
-        if artifact.layout != "azure-zip":
+        paths = unpack_path(path, layout, Path(tmp) / "task")
+        if layout != "azure-zip":
             paths.append(lend_lambda_modules(Path(tmp) / "lambda-provided"))
         result_file = Path(tmp) / "result.json"
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("BOTSHIP_", "PYTHON"))}
-        env.update(spec.env)
-        env.update(dict(secrets))
-        env.update({
-            "PYTHONPATH": os.pathsep.join(map(str, paths)),
-            "PYTHONDONTWRITEBYTECODE": "1",
-            "BOTSHIP_ENTRY": spec.entry,
-            "BOTSHIP_MODE": spec.mode,
-            "BOTSHIP_BOT_NAME": spec.bot_name,
-            "BOTSHIP_STATE_URL": state_url,
-            "BOTSHIP_STATE_DIR": str(state_dir),
-            "BOTSHIP_TIMEOUT_S": str(spec.timeout_s),
-            **(state_env or {}),
-        })
+        env = {**env, "PYTHONPATH": os.pathsep.join(map(str, paths)), "PYTHONDONTWRITEBYTECODE": "1",
+               "BOTSHIP_TIMEOUT_S": str(timeout_s)}
         command = [sys.executable, "-S", "-m", "botship_runtime.local", str(result_file), json.dumps(event)]
         process = subprocess.Popen(command, cwd=paths[0], env=env, stdout=subprocess.PIPE,
                                    stderr=subprocess.STDOUT, text=True)
         # Reading the output blocks until the process ends, so the time limit is a timer that kills it.
         timed_out = threading.Event()
-        timer = threading.Timer(spec.timeout_s + KILL_MARGIN_S, lambda: (timed_out.set(), process.kill()))
+        timer = threading.Timer(timeout_s + KILL_MARGIN_S, lambda: (timed_out.set(), process.kill()))
         timer.start()
         try:
             assert process.stdout is not None
@@ -97,7 +104,7 @@ def run_local(spec: DeploySpec, artifact: Artifact, *, project: Path, profile: s
         finally:
             timer.cancel()
         if timed_out.is_set():
-            raise BotshipError(f"the local run took longer than {spec.timeout_s} s and was stopped",
+            raise BotshipError(f"the local run took longer than {timeout_s} s and was stopped",
                                fix="raise timeout_s in the profile, or make the bot's run shorter")
         if not result_file.is_file():
             raise BotshipError(f"the handler process exited with code {process.returncode} without a result",

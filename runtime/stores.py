@@ -73,11 +73,12 @@ def _expired(body: bytes) -> bool:
 # ---- S3 ---------------------------------------------------------------------------------
 
 class S3Store(Store):
-    def __init__(self, bucket: str, prefix: str) -> None:
+    def __init__(self, bucket: str, prefix: str, client=None) -> None:
+        """`client` is an S3 client to use instead of one from the environment (botship reading state)."""
         import boto3
 
         self.bucket, self.prefix = bucket, prefix
-        self.client = boto3.client("s3")
+        self.client = client or boto3.client("s3")
         self.describe = f"s3://{bucket}/{prefix}"
 
     def _key(self, name: str) -> str:

@@ -20,14 +20,20 @@ ENCRYPTION = {"Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": 
 class StateBucket:
     """Reads and converges the bucket's settings; each setting is compared and written on its own."""
 
-    def __init__(self, session: AwsSession, names: AwsNames, tags: dict[str, str]) -> None:
+    def __init__(self, session: AwsSession, names: AwsNames, tags: dict[str, str], *, tls_only: bool = True) -> None:
+        """`tls_only=False` leaves out the TLS-only policy: only for an emulator that ignores policy
+        conditions (moto applies the Deny to every request) and serves plain HTTP."""
         self.s3 = session.client("s3")
         self.names = names
         self.tags = tags
+        self.tls_only = tls_only
 
     def desired(self) -> dict[str, Any]:
-        return {"versioning": "Enabled", "public_access_block": PUBLIC_ACCESS_BLOCK,
-                "encryption": "AES256", "policy": bucket_policy(self.names.bucket), "tags": self.tags}
+        want = {"versioning": "Enabled", "public_access_block": PUBLIC_ACCESS_BLOCK, "encryption": "AES256",
+                "policy": bucket_policy(self.names.bucket), "tags": self.tags}
+        if not self.tls_only:
+            del want["policy"]
+        return want
 
     def read(self) -> dict[str, Any] | None:
         """The bucket's current settings, or None when it does not exist (in any account we can see)."""

@@ -70,12 +70,18 @@ class LogGroup:
         return {"log_group": self.names.log_group}
 
 
+def code_key(content_hash: str) -> str:
+    """Where a package uploaded through the state bucket lies: by its content hash."""
+    return f"deploy/{content_hash}.zip"
+
+
 class BotFunction:
     """The function: created or updated so its code, configuration, concurrency and tags match the spec."""
 
     def __init__(self, session: AwsSession, names: AwsNames, spec: DeploySpec, artifact: Artifact,
-                 tags: dict[str, str], with_secret: bool) -> None:
+                 tags: dict[str, str], with_secret: bool, direct_upload_limit: int = DIRECT_UPLOAD_LIMIT) -> None:
         self.client = session.client("lambda")
+        self.direct_upload_limit = direct_upload_limit
         self.s3 = session.client("s3")
         self.names, self.spec, self.artifact, self.tags, self.with_secret = names, spec, artifact, tags, with_secret
         self.image = spec.packaging == "image"
@@ -200,10 +206,11 @@ class BotFunction:
         if self.image:
             return {"ImageUri": ctx.outputs["image"]["image_uri"]}
         path = self.artifact.path
-        if path.stat().st_size <= DIRECT_UPLOAD_LIMIT:
+        size = path.stat().st_size
+        if size <= self.direct_upload_limit:
             return {"ZipFile": path.read_bytes()}
-        key = f"deploy/{self.artifact.content_hash}.zip"
-        ctx.log(f"package is {path.stat().st_size / 1e6:.0f} MB zipped: uploading through the state bucket")
+        key = code_key(self.artifact.content_hash)
+        ctx.log(f"package is {size / 1e6:.1f} MB zipped: uploading through the state bucket")
         self.s3.upload_file(str(path), self.names.bucket, key)
         return {"S3Bucket": self.names.bucket, "S3Key": key}
 

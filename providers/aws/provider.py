@@ -6,17 +6,18 @@ import json
 from concurrent.futures import ThreadPoolExecutor
 from functools import cached_property
 from importlib.metadata import version
+from pathlib import Path
 from typing import Any
 
 from botship.errors import BadInput, BotshipError
 
 from ..artifact import base_image_for, build_artifact
-from ..base import BotStatus, BotSummary, Check, DeployContext, Provider
+from ..base import BotStatus, BotSummary, Check, DeployContext, Provider, StateListing
 from ..plan import Plan
 from .bucket import StateBucket
 from .config import COMMON_REGIONS, aws_profiles, profile_region
 from .destroy import destroy_steps, role_removal, secret_removal
-from .function import BotFunction, BotSchedule, LogGroup
+from .function import DIRECT_UPLOAD_LIMIT, BotFunction, BotSchedule, LogGroup
 from .identity_steps import BotSecret, execution_role, scheduler_role
 from .image import BotImage, Registry, Repository, docker_client
 from .names import AwsNames
@@ -33,6 +34,9 @@ from .session import AwsSession, translate
 class AwsProvider(Provider):
     name = "aws"
     title = "AWS Lambda"
+    # The sandbox (same code, pointed at an emulator) changes these two; see providers/sandbox.
+    tls_only_state = True
+    direct_upload_limit = DIRECT_UPLOAD_LIMIT
 
     def __init__(self, spec, session: AwsSession | None = None) -> None:
         super().__init__(spec)
@@ -98,14 +102,16 @@ class AwsProvider(Provider):
                 checks.append(Check("docker", True, f"Docker {version} is running"))
             except BotshipError as exc:
                 checks.append(Check("docker", False, exc.what, exc.fix))
+        return checks + [self._package_check(context)]
+
+    def _package_check(self, context: DeployContext) -> Check:
         try:
             artifact = build_artifact(self.spec, context.project, context.report)
-            size = artifact.unzipped_size / 1e6
-            checks.append(Check("package", True, f"image content {size:.1f} MB (Lambda allows 10 GB)" if image
-                                else f"{size:.1f} MB unzipped (Lambda allows 262 MB)"))
         except BotshipError as exc:
-            checks.append(Check("package", False, exc.what, exc.fix))
-        return checks
+            return Check("package", False, exc.what, exc.fix)
+        size = artifact.unzipped_size / 1e6
+        return Check("package", True, f"image content {size:.1f} MB (Lambda allows 10 GB)"
+                     if self.spec.packaging == "image" else f"{size:.1f} MB unzipped (Lambda allows 262 MB)")
 
     def plan(self, context: DeployContext) -> Plan:
         try:
@@ -122,12 +128,12 @@ class AwsProvider(Provider):
         artifact = build_artifact(spec, context.project, context.report)
         with_secret, image = bool(spec.secrets), spec.packaging == "image"
         secret = BotSecret(session, names, context.secrets.only(spec.secrets), tags)
-        function = BotFunction(session, names, spec, artifact, tags, with_secret)
+        function = BotFunction(session, names, spec, artifact, tags, with_secret, self.direct_upload_limit)
         # Each step reads what exists; the reads are independent (but for the two that need an earlier
         # step's plan-time outputs), so they run side by side: on real AWS that is most of a re-run's time.
         with ThreadPoolExecutor(max_workers=8, thread_name_prefix="botship-plan") as pool:
             secret_step = pool.submit(secret.step)
-            planned = [pool.submit(StateBucket(session, names, tags).step), secret_step,
+            planned = [pool.submit(StateBucket(session, names, tags, tls_only=self.tls_only_state).step), secret_step,
                        pool.submit(execution_role(session, names, tags, with_secret).step)]
             if spec.schedule:
                 planned.append(pool.submit(scheduler_role(session, names, tags).step))
@@ -151,14 +157,18 @@ class AwsProvider(Provider):
                    if spec.packaging == "image" else f"{artifact.unzipped_size / 1e6:.1f} MB unzipped")
         summary = spec.describe() + [("account", names.account),
                                      ("package", f"{package}, {artifact.content_hash[:12]}")]
-        return Plan(f"Deploy {spec.bot_name} to AWS Lambda ({names.region})", spec.mode, summary, steps)
+        return Plan(f"Deploy {spec.bot_name} to {spec.where}", spec.mode, summary + self.plan_notes(), steps)
+
+    def plan_notes(self) -> list[tuple[str, str]]:
+        """Lines a plan's summary adds for this provider."""
+        return []
 
     def plan_destroy(self, *, purge_state: bool = False) -> Plan:
         names = self.names
         kept = "deleted too (--purge-state)" if purge_state else f"kept: {names.bucket} (add --purge-state to delete it)"
         summary = [("mode", self.spec.mode.upper()), ("bot", self.spec.bot_name), ("platform", self.spec.where),
                    ("state", kept), ("logs", f"{names.log_group} kept until its retention ends")]
-        return Plan(f"Destroy {self.spec.bot_name} on AWS Lambda ({names.region})", self.spec.mode, summary,
+        return Plan(f"Destroy {self.spec.bot_name} on {self.spec.where}", self.spec.mode, summary,
                     destroy_steps(self.session, names, purge_state, self.spec.packaging == "image"))
 
     def list_bots(self) -> list[BotSummary]:
@@ -172,7 +182,7 @@ class AwsProvider(Provider):
         bots = []
         for item in found:
             tags = {t["Key"]: t["Value"] for t in item["Tags"]}
-            bots.append(BotSummary(tags["botship:bot"], "aws", self.spec.aws.region, tags.get("botship:mode", "paper"),
+            bots.append(BotSummary(tags["botship:bot"], self.name, self.session.region, tags.get("botship:mode", "paper"),
                                    "active", profile=tags.get("botship:profile"), extra={"arn": item["ResourceARN"]}))
         return sorted(bots, key=lambda b: b.bot_name)
 
@@ -186,7 +196,33 @@ class AwsProvider(Provider):
         tags = function.get("Tags", {})
         schedule = BotSchedule(self.session, names, self.spec)._current()
         state = "paused" if schedule and schedule["State"] == "DISABLED" else "active"
-        return BotStatus(self.spec.bot_name, "aws", names.region, tags.get("botship:mode", "paper"), state,
+        return BotStatus(self.spec.bot_name, self.name, names.region, tags.get("botship:mode", "paper"), state,
                          schedule=schedule["ScheduleExpression"] if schedule else None,
                          profile=tags.get("botship:profile"),
                          shipped={"code": tags.get("botship:code", ""), "config": tags.get("botship:config", "")})
+
+    # ---- state ------------------------------------------------------------------------------------
+
+    def _state_store(self):
+        from botship.runtime.stores import S3Store
+
+        return S3Store(self.names.bucket, f"{self.spec.mode}/", client=self.session.client("s3"))
+
+    def state_files(self) -> StateListing:
+        from botship.runtime.state import Manifest
+
+        try:
+            data, token = self._state_store().read_manifest()
+        except Exception as exc:  # noqa: BLE001
+            raise translate(exc, f"reading the state of {self.spec.bot_name}") from None
+        return StateListing.from_manifest(Manifest.parse(data, token), data)
+
+    def export_state(self, into: Path) -> StateListing:
+        from botship.runtime.state import StateSync
+
+        listing = self.state_files()
+        try:
+            StateSync(self._state_store(), str(into)).load()
+        except Exception as exc:  # noqa: BLE001
+            raise translate(exc, f"downloading the state of {self.spec.bot_name}") from None
+        return listing

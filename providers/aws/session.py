@@ -28,13 +28,21 @@ class Identity:
 class AwsSession:
     """One boto3 session (profile + region) handing out configured clients, each made once."""
 
-    def __init__(self, region: str, profile: str | None = None) -> None:
+    def __init__(self, region: str, profile: str | None = None, *, endpoint_url: str | None = None,
+                 keys: tuple[str, str] | None = None) -> None:
+        """`endpoint_url` and `keys` (access key id, secret) point the session at an emulator, whatever
+        the environment says (the sandbox); otherwise boto3 finds credentials and endpoints as usual."""
         import boto3
         from botocore.exceptions import ProfileNotFound
 
         self.region = region
+        self.endpoint_url = endpoint_url
         try:
-            self.session = boto3.Session(profile_name=profile, region_name=region)
+            if keys:
+                self.session = boto3.Session(aws_access_key_id=keys[0], aws_secret_access_key=keys[1],
+                                             aws_session_token=None, region_name=region)
+            else:
+                self.session = boto3.Session(profile_name=profile, region_name=region)
         except ProfileNotFound:
             available = ", ".join(boto3.Session().available_profiles) or "none"
             raise BadInput(f"AWS profile '{profile}' is not in your AWS config",
@@ -67,7 +75,8 @@ class AwsSession:
         # Clients are thread-safe once made; making them is not (planning reads in parallel).
         with self._lock:
             if service not in self._clients:
-                self._clients[service] = self.session.client(service, config=self.config)
+                self._clients[service] = self.session.client(service, config=self.config,
+                                                             endpoint_url=self.endpoint_url)
             return self._clients[service]
 
     def identity(self) -> Identity:

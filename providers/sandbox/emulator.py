@@ -1,0 +1,81 @@
+"""The sandbox's AWS emulator: moto's server in this process, on a free loopback port, started on first use."""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+from botship.errors import BotshipError
+
+SANDBOX_REGION = "us-east-1"
+# The emulator accepts any keys; fixed ones keep the user's real AWS credentials out of the sandbox entirely.
+SANDBOX_KEYS = ("sandbox", "sandbox-secret")
+# An emulator already running elsewhere (e.g. `moto_server -p 5000`), so a sandbox outlives one botship process.
+URL_VARIABLE = "BOTSHIP_SANDBOX_URL"
+
+
+@dataclass
+class Emulator:
+    url: str
+    server: Any = None  # moto's ThreadedMotoServer when this process runs it
+
+    @property
+    def embedded(self) -> bool:
+        return self.server is not None
+
+    def client_env(self) -> dict[str, str]:
+        """What an AWS SDK in a subprocess needs to use this emulator and nothing else."""
+        return {"AWS_ENDPOINT_URL": self.url, "AWS_ACCESS_KEY_ID": SANDBOX_KEYS[0],
+                "AWS_SECRET_ACCESS_KEY": SANDBOX_KEYS[1], "AWS_DEFAULT_REGION": SANDBOX_REGION,
+                "AWS_REGION": SANDBOX_REGION}
+
+    def describe(self) -> str:
+        if self.embedded:
+            return f"AWS emulator inside botship at {self.url}: deployed bots and their state vanish when botship closes"
+        return f"AWS emulator at {self.url} ({URL_VARIABLE}): bots live as long as it runs"
+
+
+_lock = threading.Lock()
+_emulator: Emulator | None = None
+
+
+def emulator() -> Emulator:
+    """The process's emulator, starting moto's server on first use (about a second)."""
+    global _emulator
+    with _lock:
+        if _emulator is None:
+            _emulator = _start()
+        return _emulator
+
+
+def running() -> Emulator | None:
+    return _emulator
+
+
+def stop() -> None:
+    """Stop the embedded emulator (what it held is gone); a later `emulator()` starts a fresh one."""
+    global _emulator
+    with _lock:
+        if _emulator is not None and _emulator.server is not None:
+            _emulator.server.stop()
+        _emulator = None
+
+
+def _start() -> Emulator:
+    external = os.environ.get(URL_VARIABLE, "").strip()
+    if external:
+        return Emulator(external.rstrip("/"))
+    try:
+        from moto.server import ThreadedMotoServer
+    except ImportError as exc:
+        raise BotshipError("the sandbox's AWS emulator (moto) is not installed",
+                           f"importing it failed: {exc}", "reinstall botship: pip install botship") from None
+    # The server would log every request to the terminal; the sandbox's own log says what matters.
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    return Emulator(f"http://{host}:{port}", server)

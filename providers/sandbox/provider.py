@@ -1,0 +1,74 @@
+"""The sandbox provider: AWS Lambda's provider, unchanged but for where it points and two emulator limits."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import cached_property
+from typing import Any
+
+from botship.errors import BadInput
+
+from ..aws.names import AwsNames
+from ..aws.provider import AwsProvider
+from ..aws.session import AwsSession
+from ..base import Check, DeployContext, Provider
+from .emulator import SANDBOX_KEYS, SANDBOX_REGION, Emulator, emulator
+from .invoke import invoke_deployed
+
+
+class SandboxProvider(AwsProvider):
+    name = "sandbox"
+    title = "Sandbox"
+    needs_account = False
+    supports_image = False
+    # moto applies a bucket policy's Deny without reading its conditions, so the TLS-only policy would
+    # refuse every request; and it serves plain HTTP on loopback anyway.
+    tls_only_state = False
+    # Every package goes through the state bucket, where invoking finds the exact bytes that were deployed.
+    direct_upload_limit = 0
+
+    def __init__(self, spec, session: AwsSession | None = None) -> None:
+        Provider.__init__(self, spec)
+        if spec.packaging == "image":
+            raise BadInput("the sandbox runs zip packages only", "it has no container registry",
+                           'set packaging = "zip" in the profile to try the bot in the sandbox')
+        self._session = session
+
+    @classmethod
+    def sign_in_options(cls) -> list[str]:
+        return []
+
+    @classmethod
+    def location_suggestions(cls) -> list[str]:
+        return []
+
+    @classmethod
+    def default_location(cls, sign_in: str | None) -> str | None:
+        return None
+
+    @cached_property
+    def emulator(self) -> Emulator:
+        return emulator()
+
+    @cached_property
+    def session(self) -> AwsSession:
+        return self._session or AwsSession(SANDBOX_REGION, endpoint_url=self.emulator.url, keys=SANDBOX_KEYS)
+
+    @cached_property
+    def names(self) -> AwsNames:
+        return AwsNames(self.spec.bot_name, self.session.identity().account, SANDBOX_REGION)
+
+    def check_credentials(self) -> list[Check]:
+        return [Check("sandbox", True, self.emulator.describe())]
+
+    def permissions_policy(self) -> dict | None:
+        return None
+
+    def preflight(self, context: DeployContext) -> list[Check]:
+        return self.check_credentials() + [self._package_check(context)]
+
+    def plan_notes(self) -> list[tuple[str, str]]:
+        return [("note", self.emulator.describe())]
+
+    def invoke(self, event: dict[str, Any], on_line: Callable[[str], None] | None = None) -> dict[str, Any]:
+        return invoke_deployed(self.session, self.emulator, self.names, event, on_line)

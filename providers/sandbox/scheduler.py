@@ -1,0 +1,140 @@
+"""The sandbox's local scheduler: fires deployed sandbox bots on their EventBridge schedules while botship runs.
+
+The emulator stores schedules but never fires them; this does, reading them back every few seconds
+(a schedule paused, changed or removed is seen at the next read). It runs only inside a botship
+process that shows it, and says so: closing botship stops it.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from botship.errors import BotshipError
+from botship.schedule import next_runs, parse_schedule
+
+from ..aws.names import AwsNames
+from ..aws.session import AwsSession
+from .emulator import SANDBOX_KEYS, SANDBOX_REGION, Emulator
+from .invoke import invoke_deployed
+
+READ_EVERY_S = 5.0
+
+
+@dataclass
+class Fired:
+    """One scheduled run: when, which bot, and its answer (or the error that stopped it)."""
+
+    bot: str
+    at: datetime
+    answer: dict[str, Any] | None = None
+    error: str | None = None
+
+
+class LocalScheduler:
+    """`on_fired` is called (from the scheduler's thread) after each run; `upcoming()` says what comes next."""
+
+    def __init__(self, emulator: Emulator, on_fired: Callable[[Fired], None] | None = None,
+                 clock: Callable[[], datetime] | None = None) -> None:
+        self.emulator = emulator
+        self.on_fired = on_fired
+        self.clock = clock or (lambda: datetime.now(UTC))
+        self.session = AwsSession(SANDBOX_REGION, endpoint_url=emulator.url, keys=SANDBOX_KEYS)
+        self._next: dict[str, datetime] = {}  # function name -> its next fire time
+        self._seen: dict[str, tuple[str, str]] = {}  # function name -> the (expression, zone) it was timed by
+        self._running: set[str] = set()
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self.history: list[Fired] = []
+
+    def start(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._loop, name="botship-sandbox-scheduler", daemon=True)
+            self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+
+    def upcoming(self) -> list[tuple[str, datetime]]:
+        """(bot, next fire time) for every enabled sandbox schedule, soonest first."""
+        with self._lock:
+            return sorted(((name.removeprefix("botship-"), at) for name, at in self._next.items()),
+                          key=lambda pair: pair[1])
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.tick()
+            except Exception:  # noqa: BLE001 - a failed read is retried at the next one; the app goes on
+                pass
+            self._stop.wait(min(READ_EVERY_S, self._seconds_to_next()))
+
+    def _seconds_to_next(self) -> float:
+        with self._lock:
+            if not self._next:
+                return READ_EVERY_S
+            soonest = min(self._next.values())
+        return max(0.2, (soonest - self.clock()).total_seconds())
+
+    def tick(self) -> list[str]:
+        """Read the schedules and start every run that is due; returns the bots started."""
+        now = self.clock()
+        schedules = self._enabled_schedules()
+        started = []
+        with self._lock:
+            for gone in set(self._next) - set(schedules):
+                del self._next[gone], self._seen[gone]
+            for function, schedule in schedules.items():
+                expression, zone = schedule["ScheduleExpression"], schedule.get("ScheduleExpressionTimezone") or "UTC"
+                key = (expression, zone)
+                due = self._next.get(function)
+                if due is None or self._seen.get(function) != key:
+                    self._next[function] = next_runs(parse_schedule(expression), zone, 1, now)[0]
+                    self._seen[function] = key
+                    continue
+                if due <= now:
+                    self._next[function] = next_runs(parse_schedule(expression), zone, 1, now)[0]
+                    if function not in self._running:
+                        self._running.add(function)
+                        started.append(function)
+                        event = json.loads(schedule.get("Target", {}).get("Input") or "{}")
+                        threading.Thread(target=self._fire, args=(function, event, now), daemon=True).start()
+        return [name.removeprefix("botship-") for name in started]
+
+    def _enabled_schedules(self) -> dict[str, dict[str, Any]]:
+        client = self.session.client("scheduler")
+        found: dict[str, dict[str, Any]] = {}
+        for page in client.get_paginator("list_schedules").paginate(NamePrefix="botship-"):
+            for item in page.get("Schedules", []):
+                if item.get("State") != "ENABLED":
+                    continue
+                schedule = client.get_schedule(Name=item["Name"], GroupName=item.get("GroupName", "default"))
+                function = schedule.get("Target", {}).get("Arn", "").rpartition(":function:")[2]
+                if function.startswith("botship-"):
+                    found[function] = schedule
+        return found
+
+    def _fire(self, function: str, event: dict[str, Any], at: datetime) -> None:
+        bot = function.removeprefix("botship-")
+        fired = Fired(bot, at)
+        try:
+            names = AwsNames(bot, self.session.identity().account, SANDBOX_REGION)
+            fired.answer = invoke_deployed(self.session, self.emulator, names, event)
+        except BotshipError as exc:
+            fired.error = exc.what
+        except Exception as exc:  # noqa: BLE001 - reported to the app, never raised into its thread
+            fired.error = f"{type(exc).__name__}: {exc}"
+        finally:
+            with self._lock:
+                self._running.discard(function)
+                self.history.append(fired)
+        if self.on_fired:
+            self.on_fired(fired)
