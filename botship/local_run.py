@@ -51,24 +51,30 @@ def run_package(project: Path, profile: str | None, console: Console, output: Pa
     return 0
 
 
-def _show_log_line(console: Console, masker, line: str) -> None:
+def function_log_lines(masker, line: str) -> tuple[dict[str, Any] | None, list[str]]:
+    """One line the function logged, masked: its record (when it is JSON) and how to show it."""
     # Decode first, then mask: inside JSON a secret may be escaped and would slip past a text mask.
     try:
         record: Any = masker.mask_data(json.loads(line))
     except ValueError:
         record = None
     if not isinstance(record, dict):
-        record = None
+        return None, [f"  │ {masker.mask(line)}"]
+    if record.get("logger") != "botship":
+        return record, [f"  │ {json.dumps(record, default=str)}"]
+    extra = {k: v for k, v in record.items() if k not in ("time", "level", "logger", "message", "traceback")}
+    shown = [f"  │ {record.get('message')}  {json.dumps(extra, default=str) if extra else ''}".rstrip()]
+    shown += [f"  │   {tb_line}" for tb_line in str(record.get("traceback") or "").rstrip().splitlines()]
+    return record, shown
+
+
+def _show_log_line(console: Console, masker, line: str) -> None:
+    record, shown = function_log_lines(masker, line)
     if console.as_json:
         console.record("function_log", record=record if record is not None else {"line": masker.mask(line)})
         return
-    if record is not None and record.get("logger") == "botship":
-        extra = {k: v for k, v in record.items() if k not in ("time", "level", "logger", "message", "traceback")}
-        console.line(f"  │ {record.get('message')}  {json.dumps(extra, default=str) if extra else ''}".rstrip())
-        for tb_line in str(record.get("traceback") or "").rstrip().splitlines():
-            console.line(f"  │   {tb_line}")
-    else:
-        console.line(f"  │ {masker.mask(line)}")
+    for text in shown:
+        console.line(text)
 
 
 def run_invoke_local(project: Path, profile: str | None, console: Console, *, event: str | None, cold: bool,

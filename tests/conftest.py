@@ -103,6 +103,19 @@ def moto_server() -> Iterator[str]:
     server.stop()
 
 
+@pytest.fixture
+def sandbox(monkeypatch) -> Iterator[str]:
+    """The real sandbox: its emulator started in this process, emptied, and stopped after the test."""
+    from botship.providers.sandbox import emulator
+
+    monkeypatch.delenv(emulator.URL_VARIABLE, raising=False)
+    url = emulator.emulator().url
+    # moto keeps its backends per process: empty them, whatever an earlier test left.
+    urllib.request.urlopen(urllib.request.Request(f"{url}/moto-api/reset", method="POST"), timeout=10).close()
+    yield url
+    emulator.stop()
+
+
 ROOT = Path(__file__).resolve().parents[1]
 AZURITE_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
 

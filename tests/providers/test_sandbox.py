@@ -1,0 +1,161 @@
+"""The sandbox against its own embedded emulator: deploy, invoke, state, logs, schedules, export."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from botship.errors import BadInput
+from botship.providers import provider_class
+from botship.providers.base import DeployContext
+from botship.providers.engine import start_run
+from botship.providers.sandbox.provider import SandboxProvider
+from botship.providers.sandbox.scheduler import LocalScheduler
+from botship.secret_values import SecretValue, SecretValues
+from botship.spec import build_spec
+
+BOTS = Path(__file__).resolve().parents[1] / "bots"
+SECRET = "sk-sandbox-4242"
+
+
+@pytest.fixture
+def counter(tmp_path: Path) -> Path:
+    project = tmp_path / "counter"
+    shutil.copytree(BOTS / "counter", project)
+    return project
+
+
+def spec_for(project: Path, **changes):
+    data = {"platform": "sandbox", "bot_name": "counter", "entry": "app:handler",
+            "python": f"{sys.version_info.major}.{sys.version_info.minor}", "secrets": ["EXCHANGE_API_KEY"],
+            "env": {"MARKET": "demo"}, **changes}
+    return build_spec(data, project)
+
+
+def deploy(project: Path, spec) -> tuple[SandboxProvider, object, object]:
+    provider = provider_class("sandbox")(spec)
+    context = DeployContext(project, "sandbox", SecretValues([SecretValue("EXCHANGE_API_KEY", SECRET, "environment")]))
+    plan = provider.plan(context)
+    result = start_run(plan, lambda event: None, context.masker).wait(120)
+    assert result.ok, result.failure
+    return provider, plan, context
+
+
+def test_deploy_invoke_three_times_and_read_the_state(sandbox, counter, dependency_cache, monkeypatch):
+    monkeypatch.setenv("BOTSHIP_CACHE_DIR", str(dependency_cache))
+    provider, plan, context = deploy(counter, spec_for(counter))
+    assert isinstance(provider, SandboxProvider)
+    assert provider.session.endpoint_url == sandbox
+    assert dict(plan.summary)["note"].startswith("AWS emulator inside botship")
+
+    answers = [provider.invoke({"n": n}) for n in range(3)]
+    bodies = [a["result"]["body"] for a in answers]
+    assert [b["status"] for b in bodies] == ["ok"] * 3
+    # State came back from the emulator's S3 before each run: the count goes on.
+    assert [b["result"]["runs"] for b in bodies] == [1, 2, 3]
+    # The secret reached the bot from the emulator's Secrets Manager, not from this process.
+    assert all(b["result"]["has_secret"] for b in bodies)
+    assert any('"message": "run finished"' in line for line in answers[0]["logs"])
+
+    listing = provider.state_files()
+    assert set(listing.files) == {"runs.txt", "databases/bot.sqlite3"} and listing.generation == 3
+
+    exported = provider.export_state(counter / "export")
+    assert exported.files == listing.files
+    assert (counter / "export" / "runs.txt").read_text() == "3"
+    with sqlite3.connect(counter / "export" / "databases" / "bot.sqlite3") as db:
+        assert [n for (n,) in db.execute("select n from runs order by n")] == [1, 2, 3]
+
+    # Each run's lines are in the function's log group, framed as Lambda frames them.
+    logs = provider.session.client("logs")
+    streams = logs.describe_log_streams(logGroupName=provider.names.log_group)["logStreams"]
+    assert len(streams) == 3
+    messages = [e["message"] for e in logs.get_log_events(logGroupName=provider.names.log_group,
+                                                         logStreamName=answers[0]["log_stream"])["events"]]
+    assert messages[0].startswith("START RequestId:") and messages[-1].startswith("REPORT RequestId:")
+    assert not any(SECRET in m for m in messages)
+
+
+def test_unchanged_redeploy_changes_nothing_and_a_code_change_reaches_the_next_run(sandbox, counter,
+                                                                                  dependency_cache, monkeypatch):
+    monkeypatch.setenv("BOTSHIP_CACHE_DIR", str(dependency_cache))
+    provider, _, context = deploy(counter, spec_for(counter))
+    again = provider_class("sandbox")(spec_for(counter)).plan(context)
+    assert {step.action.value for step in again.steps} == {"no change"}
+
+    app = counter / "app.py"
+    app.write_text(app.read_text().replace('"before": before,', '"before": before, "version": 2,'))
+    provider, plan, _ = deploy(counter, spec_for(counter))
+    assert [s.id for s in plan.steps if s.action.value != "no change"] == ["function"]
+    assert provider.invoke({})["result"]["body"]["result"]["version"] == 2
+
+
+def test_the_bucket_keeps_every_setting_but_the_tls_only_policy(sandbox, counter, dependency_cache, monkeypatch):
+    monkeypatch.setenv("BOTSHIP_CACHE_DIR", str(dependency_cache))
+    provider, _, _ = deploy(counter, spec_for(counter))
+    s3 = provider.session.client("s3")
+    bucket = provider.names.bucket
+    assert s3.get_bucket_versioning(Bucket=bucket)["Status"] == "Enabled"
+    assert s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"]["BlockPublicAcls"]
+    with pytest.raises(Exception, match="NoSuchBucketPolicy"):
+        s3.get_bucket_policy(Bucket=bucket)
+
+
+def test_the_local_scheduler_fires_enabled_schedules_when_due(sandbox, counter, dependency_cache, monkeypatch):
+    monkeypatch.setenv("BOTSHIP_CACHE_DIR", str(dependency_cache))
+    provider, _, _ = deploy(counter, spec_for(counter, schedule="rate(5 minutes)", timezone="Europe/Amsterdam"))
+    now = [datetime(2026, 11, 28, 12, 0, tzinfo=UTC)]
+    from botship.providers.sandbox.emulator import running
+
+    scheduler = LocalScheduler(running(), clock=lambda: now[0])
+    assert scheduler.tick() == []  # first sight: timed, not fired
+    ((bot, due),) = scheduler.upcoming()
+    assert bot == "counter" and due == now[0] + timedelta(minutes=5)
+    now[0] += timedelta(minutes=4)
+    assert scheduler.tick() == []
+    now[0] += timedelta(minutes=1)
+    assert scheduler.tick() == ["counter"]
+    deadline = time.monotonic() + 60
+    while not scheduler.history and time.monotonic() < deadline:
+        time.sleep(0.1)
+    (fired,) = scheduler.history
+    assert fired.error is None and fired.answer["result"]["body"]["status"] == "ok"
+    assert provider.state_files().files["runs.txt"] == 1
+
+    # A paused schedule is not fired.
+    client = provider.session.client("scheduler")
+    current = client.get_schedule(Name=provider.names.schedule)
+    client.update_schedule(Name=provider.names.schedule, State="DISABLED", **{
+        k: current[k] for k in ("ScheduleExpression", "FlexibleTimeWindow", "Target")})
+    now[0] += timedelta(minutes=10)
+    assert scheduler.tick() == [] and scheduler.upcoming() == []
+
+
+def test_invoking_a_bot_the_sandbox_does_not_hold_says_so(sandbox, counter):
+    with pytest.raises(Exception, match="not deployed in the sandbox"):
+        provider_class("sandbox")(spec_for(counter)).invoke({})
+
+
+def test_the_sandbox_needs_no_account_and_refuses_images(sandbox, counter):
+    provider = provider_class("sandbox")(spec_for(counter))
+    (check,) = provider.check_credentials()
+    assert check.ok and sandbox in check.detail and "vanish" in check.detail
+    with pytest.raises(BadInput, match="zip packages only"):
+        provider_class("sandbox")(spec_for(counter, packaging="image"))
+
+
+def test_the_sandbox_ignores_the_users_aws_settings(sandbox, counter, dependency_cache, monkeypatch):
+    """Real credentials and endpoints in the environment never reach the sandbox or the bot it runs."""
+    monkeypatch.setenv("BOTSHIP_CACHE_DIR", str(dependency_cache))
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAREALKEY")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "real-secret")
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")  # nothing listens there
+    provider, _, _ = deploy(counter, spec_for(counter))
+    assert provider.invoke({})["result"]["body"]["status"] == "ok"
