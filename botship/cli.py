@@ -86,6 +86,7 @@ def cli(ctx: click.Context) -> None:
       botship deploy --profile prod --dry-run  show what a deploy would change
       botship deploy --profile prod --yes      deploy from CI, no questions asked
       botship profiles                         list saved profiles and their last deploy
+      botship sandbox                          try the whole flow on the built-in emulator
 
     Exit codes: 0 ok, 1 failed, 2 bad input, 130 cancelled.
     """
@@ -371,6 +372,32 @@ def profiles_schema() -> int:
 
     click.echo(json.dumps(schema(), indent=2))
     return EXIT_OK
+
+
+@cli.command()
+@project_option
+def sandbox(project: Path) -> int:
+    """Open the wizard with the built-in sandbox preselected: no cloud account needed.
+
+    The sandbox is an AWS emulator that botship starts inside itself, on 127.0.0.1. The
+    bot is deployed to it by the same AWS code a real deploy uses; Invoke now runs the
+    deployed package here, in a subprocess, with its state in the emulator's storage, and
+    scheduled runs fire while the app stays open (a local scheduler, not the cloud's).
+    Everything in the sandbox vanishes when botship closes; the run screen can export a
+    bot's state folder first. In a folder with no bot yet, botship offers to create one
+    (as `botship init` does).
+
+    \b
+    Example:
+      botship init my-bot && cd my-bot && botship sandbox
+    """
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise BadInput("the sandbox wizard needs a terminal",
+                       fix="run it in a terminal; in scripts use `botship deploy --profile sandbox --yes`")
+    from botship.tui.app import run_app
+
+    run_app(_project(project), sandbox=True)
+    return 0
 
 
 @cli.command(short_help="Print the shell completion script.")
