@@ -18,13 +18,44 @@ class BotshipApp(App[None]):
     TITLE = "botship"
     BINDINGS = [Binding("ctrl+q", "quit", "Quit", show=False, priority=True)]
 
-    def __init__(self, project: Path, *, clock: Clock = utc_now) -> None:
+    def __init__(self, project: Path, *, clock: Clock = utc_now, sandbox: bool = False) -> None:
+        """`sandbox`: open the wizard with the sandbox preselected (or offer `init` in a folder with no bot)."""
         super().__init__()
         self.project = project.resolve()
         self.clock = clock
+        self.sandbox = sandbox
+        self.scheduler = None  # the sandbox's local scheduler, once a sandbox bot is deployed
 
     def on_mount(self) -> None:
-        self.push_screen(HomeScreen())
+        home = HomeScreen()
+        self.push_screen(home)
+        if self.sandbox:
+            self.call_after_refresh(home.action_sandbox)
+
+    def start_local_scheduler(self) -> None:
+        """Fire deployed sandbox bots on their schedules while the app runs (the emulator never fires them)."""
+        from botship.providers.sandbox import emulator
+        from botship.providers.sandbox.scheduler import LocalScheduler
+
+        running = emulator.running()
+        if self.scheduler is None and running is not None:
+            self.scheduler = LocalScheduler(running, on_fired=lambda fired: self.call_from_thread(self._fired, fired))
+            self.scheduler.start()
+
+    def _fired(self, fired) -> None:
+        if fired.error:
+            text, severity = fired.error, "error"
+        else:
+            body = (fired.answer or {}).get("result", {}).get("body", {})
+            text, severity = f"status {body.get('status', '?')}", "information" if body.get("status") == "ok" else "warning"
+        self.notify(f"{fired.bot}: {text}", title="Local scheduler ran a sandbox bot", severity=severity)
+
+    def on_unmount(self) -> None:
+        if self.scheduler is not None:
+            self.scheduler.stop()
+        from botship.providers.sandbox import emulator  # imports nothing heavy unless it was started
+
+        emulator.stop()
 
     def action_home(self) -> None:
         """Back to the home screen, whatever is open."""
@@ -39,9 +70,11 @@ class BotshipApp(App[None]):
                                 lambda: (self.action_home(), home.action_new()))
             yield SystemCommand("Re-run a profile", "Review and deploy the highlighted saved profile",
                                 lambda: (self.action_home(), home.action_rerun()))
+            yield SystemCommand("Try in the sandbox", "A new deployment to the built-in AWS emulator",
+                                lambda: (self.action_home(), home.action_sandbox()))
             yield SystemCommand("Browse bots", "Deployed bots and their state", home.action_browse)
             yield SystemCommand("Home", "Back to the home screen", self.action_home)
 
 
-def run_app(project: Path) -> None:
-    BotshipApp(project).run()
+def run_app(project: Path, *, sandbox: bool = False) -> None:
+    BotshipApp(project, sandbox=sandbox).run()

@@ -233,3 +233,35 @@ class TypeToConfirmDialog(ModalScreen[bool]):
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:
         self.dismiss(False)
+
+
+class InitDialog(ModalScreen[str | None]):
+    """Pick a template for a new bot project in this folder; Escape cancels."""
+
+    BINDINGS = [("escape", "cancel", "Cancel")]
+
+    def __init__(self, folder: str, templates: dict[str, str]) -> None:
+        super().__init__(classes="dialog")
+        self.folder, self.templates = folder, templates
+
+    def compose(self) -> ComposeResult:
+        from textual.widgets import OptionList
+        from textual.widgets.option_list import Option
+
+        with Vertical(classes="dialog-box"):
+            yield Static(f"Create a bot in [b]{self.folder}[/b] (botship init): which template?",
+                         classes="dialog-question")
+            yield OptionList(*[Option(f"[b]{name}[/b]  {about}", id=name) for name, about in self.templates.items()],
+                             id="templates")
+            with Horizontal(classes="row"):
+                yield Button("Cancel", id="cancel")
+
+    def on_mount(self) -> None:
+        self.query_one("#templates").focus()
+
+    def on_option_list_option_selected(self, event) -> None:
+        self.dismiss(event.option.id)
+
+    @on(Button.Pressed, "#cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(None)

@@ -14,12 +14,14 @@ from botship.errors import BotshipError
 from botship.profiles import ProfileStore
 from botship.project import ProjectScan, scan_project
 
+from .dialogs import InitDialog
 from .state import WizardState
 from .widgets import TopBar
 
 
 class HomeScreen(Screen):
     BINDINGS = [Binding("n", "new", "New deployment"), Binding("r", "rerun", "Re-run profile"),
+                Binding("s", "sandbox", "Try in sandbox"), Binding("i", "init", "Create a bot here"),
                 Binding("b", "browse", "Browse bots"), Binding("q", "app.quit", "Quit")]
 
     def compose(self) -> ComposeResult:
@@ -33,8 +35,10 @@ class HomeScreen(Screen):
                 yield DataTable(id="profiles-table", cursor_type="row", zebra_stripes=True)
                 yield Static("", id="profiles-note", classes="field-help")
         with Horizontal(id="home-buttons", classes="row"):
+            yield Button("Create a bot here", id="init", variant="success")
             yield Button("New deployment", id="new", variant="primary")
             yield Button("Re-run profile", id="rerun")
+            yield Button("Try in sandbox", id="sandbox")
             yield Button("Browse bots", id="browse")
             yield Button("Quit", id="quit")
         yield Footer()
@@ -60,12 +64,43 @@ class HomeScreen(Screen):
                 "None yet: a deployment saves its answers as a profile.")
         self.query_one("#profiles-note", Static).update(note)
         self.query_one("#rerun", Button).disabled = not scan.profiles
-        self.query_one("#new" if not scan.profiles else "#profiles-table").focus()
+        self.query_one("#init", Button).display = scan.empty
+        self.query_one("#init" if scan.empty else "#new" if not scan.profiles else "#profiles-table").focus()
 
-    def action_new(self) -> None:
+    def action_new(self, platform: str | None = None) -> None:
         from .wizard import WizardScreen
 
-        self.app.push_screen(WizardScreen(WizardState.new(self.app.project)))
+        if scan_project(self.app.project).empty:
+            self.action_init(then_platform=platform)
+            return
+        self.app.push_screen(WizardScreen(WizardState.new(self.app.project, platform)))
+
+    def action_sandbox(self) -> None:
+        """A new deployment to the built-in sandbox (no account needed)."""
+        self.action_new("sandbox")
+
+    def action_init(self, then_platform: str | None = None) -> None:
+        from botship.init import TEMPLATES
+
+        def chosen(template: str | None) -> None:
+            if template:
+                self.scaffold(template, then_platform)
+
+        self.app.push_screen(InitDialog(self.app.project.name, TEMPLATES), chosen)
+
+    def scaffold(self, template: str, then_platform: str | None) -> None:
+        from botship.init import scaffold
+
+        try:
+            created = scaffold(self.app.project, template)
+        except BotshipError as exc:
+            self.notify("\n".join(exc.lines()), title="botship init", severity="error")
+            return
+        self.notify(f"Created {len(created)} files from the {template} template: "
+                    + ", ".join(str(p) for p in created[:8]), title="botship init")
+        self.refresh_scan()
+        if then_platform:
+            self.action_new(then_platform)
 
     def action_rerun(self) -> None:
         table = self.query_one("#profiles-table", DataTable)
@@ -95,15 +130,16 @@ class HomeScreen(Screen):
 
     @on(Button.Pressed)
     def pressed(self, event: Button.Pressed) -> None:
-        {"new": self.action_new, "rerun": self.action_rerun, "browse": self.action_browse,
-         "quit": self.app.exit}[event.button.id or "quit"]()
+        {"new": self.action_new, "rerun": self.action_rerun, "browse": self.action_browse, "init": self.action_init,
+         "sandbox": self.action_sandbox, "quit": self.app.exit}[event.button.id or "quit"]()
 
 
 def found_text(scan: ProjectScan, folder: str) -> str:
     lines = [f"[dim]{escape(folder)}[/dim]"]
     if scan.empty:
-        lines += ["", "This folder has no bot yet.", "`botship init` will scaffold one (coming in a later release);",
-                  "until then, start from a folder with your bot's app.py."]
+        lines += ["", "This folder has no bot yet.",
+                  "Press [b]i[/b] to create one here (the same as `botship init`):",
+                  "a small moving-average bot that runs offline, ready for the sandbox."]
         return "\n".join(lines)
     if scan.entries:
         lines.append("Entry points:")

@@ -17,6 +17,7 @@ from textual.widgets import Button, DataTable, Footer, ProgressBar, RichLog, Sta
 
 from botship.deploy import open_journal, record_deploy
 from botship.errors import BotshipError
+from botship.local_run import function_log_lines
 from botship.profiles import ProfileStore
 from botship.secret_values import keyring_remember
 from botship.spec import DeploySpec
@@ -52,7 +53,7 @@ class RunDone(Message):
 class RunScreen(Screen):
     BINDINGS = [Binding("escape", "cancel_or_back", "Cancel / Back"), Binding("r", "retry", "Retry", show=False),
                 Binding("i", "invoke", "Invoke now", show=False), Binding("s", "save", "Save profile", show=False),
-                Binding("h", "home", "Home", show=False)]
+                Binding("e", "export", "Export state", show=False), Binding("h", "home", "Home", show=False)]
 
     def __init__(self, state: WizardState, spec: DeploySpec, plan: Any, provider: Any) -> None:
         super().__init__()
@@ -79,6 +80,7 @@ class RunScreen(Screen):
             yield Button("Back to edit", id="back")
             yield Button("Invoke now", id="invoke", variant="primary")
             yield Button("Save profile", id="save", variant="success")
+            yield Button("Export state", id="export")
             yield Button("Home", id="home")
         yield Footer()
 
@@ -115,7 +117,7 @@ class RunScreen(Screen):
         finished = self.result is not None
         ok = finished and self.result.ok
         shown = {"cancel": not finished, "retry": finished and not ok, "back": finished and not ok,
-                 "invoke": ok, "save": ok, "home": finished}
+                 "invoke": ok, "save": ok, "export": ok and self.sandbox, "home": finished}
         for name, visible in shown.items():
             self.query_one(f"#{name}", Button).display = visible
 
@@ -190,6 +192,8 @@ class RunScreen(Screen):
             self._remember_secrets()
             outcome.update(self._success_text(result, message.journal))
             outcome.set_classes("ok")
+            if self.sandbox and self.spec.schedule:
+                self.app.start_local_scheduler()
         elif result.status == "cancelled":
             outcome.update("[b]Cancelled[/b] between cloud calls: what finished stays, nothing was left half-done.\n"
                            "Retry continues where it stopped (finished steps plan as no change).")
@@ -217,9 +221,18 @@ class RunScreen(Screen):
                     seen.add(value)
                     lines.append(f"  {OUTPUT_NAMES[key]:<13} {escape(str(value))}")
         schedule = f"{self.spec.schedule} ({self.spec.timezone})" if self.spec.schedule else "only when invoked"
+        if self.sandbox and self.spec.schedule:
+            schedule += " — fired by botship's local scheduler, only while this app is open"
         lines.append(f"  {'runs':<13} {escape(schedule)}")
         lines.append(f"  {'journal':<13} {escape(journal)}")
+        if self.sandbox:
+            lines.append("[yellow]The sandbox lives inside this botship: the bot and its state vanish when it closes"
+                         " — press e to export the state.[/]")
         return "\n".join(lines)
+
+    @property
+    def sandbox(self) -> bool:
+        return self.spec.platform == "sandbox"
 
     def _remember_secrets(self) -> None:
         for row in self.state.env:
@@ -276,13 +289,38 @@ class RunScreen(Screen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="invoke")
     def invoke(self) -> None:
+        masker = self.state.secret_values().masker()
+        write = self.query_one("#run-log", RichLog).write
         try:
             answer = self.provider.invoke({"source": "botship", "reason": "invoke now"})
-            text = json.dumps(answer, indent=2, default=str)
-            text = self.state.secret_values().masker().mask(text)
         except BotshipError as exc:
-            text = "\n".join(exc.lines())
-        self.app.call_from_thread(self.query_one("#run-log", RichLog).write, escape(text))
+            self.app.call_from_thread(write, "[red]" + escape("\n".join(exc.lines())) + "[/]")
+            return
+        lines = [f"  [dim]{escape(text)}[/dim]" for line in answer.get("logs", [])
+                 for text in function_log_lines(masker, line)[1]]
+        lines += invoke_summary(masker.mask_data(answer))
+        try:
+            lines += state_summary(self.provider.state_files())
+        except BotshipError:
+            pass  # a provider that cannot read state yet; the result above stands
+        self.app.call_from_thread(write, "\n".join(lines))
+
+    def action_export(self) -> None:
+        if self.result is None or not self.result.ok or not self.sandbox:
+            return
+        stamp = self.app.clock().strftime("%Y%m%d-%H%M%S")
+        self.export_state(self.state.project / "state-export" / f"{self.spec.bot_name}-{self.spec.mode}-{stamp}")
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="export")
+    def export_state(self, into: Path) -> None:
+        try:
+            listing = self.provider.export_state(into)
+        except BotshipError as exc:
+            self.app.call_from_thread(self.notify, "\n".join(exc.lines()), title="Export failed", severity="error")
+            return
+        where = into.relative_to(self.state.project) if into.is_relative_to(self.state.project) else into
+        self.app.call_from_thread(self.notify, f"{len(listing.files)} file(s) of {self.spec.bot_name}'s "
+                                  f"{self.spec.mode} state copied to {where}/", title="State exported")
 
     def action_save(self) -> None:
         if self.result is None or not self.result.ok:
@@ -319,10 +357,46 @@ class RunScreen(Screen):
     def pressed(self, event: Button.Pressed) -> None:
         actions = {"cancel": self.action_cancel_or_back, "retry": self.action_retry,
                    "back": lambda: self.app.pop_screen(), "invoke": self.action_invoke, "save": self.action_save,
-                   "home": self.action_home}
+                   "export": self.action_export, "home": self.action_home}
         if event.button.id in actions:
             actions[event.button.id]()
 
 
 def _duration(seconds: float) -> str:
     return "under 1 s" if seconds < 1 else f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.1f} min"
+
+
+def invoke_summary(answer: dict[str, Any]) -> list[str]:
+    """An invoke's answer in a few lines: the function's status, the bot's status and its result."""
+    payload = answer.get("result")
+    body = payload.get("body") if isinstance(payload, dict) else None
+    if isinstance(body, str):  # Lambda hands the body back as JSON text
+        try:
+            body = json.loads(body)
+        except ValueError:
+            pass
+    if answer.get("error") or not isinstance(body, dict):
+        return [f"[red]✗ invoke: {escape(str(answer.get('error') or 'no result'))}[/]",
+                escape(json.dumps(payload, indent=2, default=str))]
+    status = body.get("status", "?")
+    style = "green" if status == "ok" else "yellow" if status == "skipped" else "red"
+    lines = [f"[b {style}]● run {escape(str(status))}[/] [dim](HTTP {payload.get('statusCode')}, "
+             f"{answer.get('duration_ms', '?')} ms)[/dim]"]
+    if "result" in body:
+        lines.append("  result: " + escape(json.dumps(body["result"], default=str)))
+    if "error" in body:
+        lines.append(f"  [red]{escape(json.dumps(body['error'], default=str))}[/]")
+    if "reason" in body:
+        lines.append(f"  {escape(str(body['reason']))}")
+    return lines
+
+
+def state_summary(listing: Any) -> list[str]:
+    if not listing.files:
+        return ["  state: empty (the bot wrote nothing under BOTSHIP_STATE_DIR)"]
+    lines = [f"  state: {len(listing.files)} file(s), {listing.total_bytes:,} bytes, generation "
+             f"{listing.generation}, saved {listing.saved_at}"]
+    lines += [f"    {escape(path)}  [dim]{size:,} B[/dim]" for path, size in list(listing.files.items())[:12]]
+    if len(listing.files) > 12:
+        lines.append(f"    … and {len(listing.files) - 12} more")
+    return lines

@@ -38,10 +38,13 @@ class WizardState:
     credentials_ok: bool = False
 
     @classmethod
-    def new(cls, project: Path) -> WizardState:
-        """A fresh deployment: variables from .env, secrets proposed by their names."""
+    def new(cls, project: Path, platform: str | None = None) -> WizardState:
+        """A fresh deployment: variables from .env, secrets proposed by their names; `platform` preselected."""
         values = read_env_file(project / ENV_FILE).values
-        return cls(project, {"mode": "paper"},
+        answers: dict[str, Any] = {"mode": "paper"}
+        if platform:
+            answers.update(platform=platform, packaging="zip")
+        return cls(project, answers,
                    [EnvRow(name, value, looks_secret(name)) for name, value in values.items()])
 
     @classmethod

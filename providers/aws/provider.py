@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from functools import cached_property
 from importlib.metadata import version
@@ -220,9 +223,17 @@ class AwsProvider(Provider):
     def export_state(self, into: Path) -> StateListing:
         from botship.runtime.state import StateSync
 
+        if into.exists() and any(into.iterdir()):
+            raise BadInput(f"{into} is not empty", fix="export into a new folder; nothing was written")
         listing = self.state_files()
-        try:
-            StateSync(self._state_store(), str(into)).load()
-        except Exception as exc:  # noqa: BLE001
-            raise translate(exc, f"downloading the state of {self.spec.bot_name}") from None
+        into.parent.mkdir(parents=True, exist_ok=True)
+        # The runtime keeps a sync index beside the folder it fills: fill one in a scratch folder, move it over.
+        with tempfile.TemporaryDirectory(prefix=".botship-export-", dir=into.parent) as scratch:
+            try:
+                StateSync(self._state_store(), os.path.join(scratch, "state")).load()
+            except Exception as exc:  # noqa: BLE001
+                raise translate(exc, f"downloading the state of {self.spec.bot_name}") from None
+            if into.exists():
+                into.rmdir()
+            shutil.move(os.path.join(scratch, "state"), into)
         return listing

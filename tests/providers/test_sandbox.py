@@ -69,6 +69,9 @@ def test_deploy_invoke_three_times_and_read_the_state(sandbox, counter, dependen
 
     exported = provider.export_state(counter / "export")
     assert exported.files == listing.files
+    assert sorted(p.name for p in counter.iterdir() if p.name.startswith(("export", ".botship-export"))) == ["export"]
+    with pytest.raises(BadInput, match="not empty"):
+        provider.export_state(counter / "export")
     assert (counter / "export" / "runs.txt").read_text() == "3"
     with sqlite3.connect(counter / "export" / "databases" / "bot.sqlite3") as db:
         assert [n for (n,) in db.execute("select n from runs order by n")] == [1, 2, 3]
