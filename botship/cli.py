@@ -198,26 +198,42 @@ def package(profile: str | None, project: Path, output: Path | None, as_json: bo
 @cli.command()
 @profile_option
 @project_option
-@click.option("--local", "local", is_flag=True, required=True,
+@click.option("--local", "local", is_flag=True,
               help="Run the artifact here, in a subprocess, with the environment the cloud would give it.")
 @click.option("--event", metavar="JSON", help="The event passed to the bot (default: {}).")
-@click.option("--cold", is_flag=True, help="Start from an empty state folder, like a new container.")
+@click.option("--cold", is_flag=True, help="With --local: start from an empty state folder, like a new container.")
 @click.option("--confirm-live", is_flag=True, help="Confirm running a live profile (real money).")
 @json_option
 def invoke(profile: str | None, project: Path, local: bool, event: str | None, cold: bool, confirm_live: bool,
            as_json: bool) -> int:
-    """Run the bot once. With --local: build, then run its handler here with its state.
+    """Run the bot once now: the deployed function, or with --local a fresh build run here.
 
-    Before the first deploy, --local keeps the bot's state in .botship/local-state/PROFILE/
-    through the same manifest and lock logic the cloud uses, so a bot can be developed with
-    no cloud account at all. Exit 0 when the run succeeded (or was skipped because another
-    run held the lock), 1 when the bot or the runtime failed.
+    Without --local the deployed bot runs where it lives (on the sandbox: its deployed
+    package, run on this machine with its state in the emulator), and its log lines and
+    result are shown.
+
+    With --local, botship builds the artifact and runs its handler here. Before the first
+    deploy, the bot's state is kept in .botship/local-state/PROFILE/ through the same
+    manifest and lock logic the cloud uses, so a bot can be developed with no cloud account.
+
+    \b
+    Examples:
+      botship invoke --local --profile sandbox
+      botship invoke --profile prod --event '{"dry": true}'
+
+    Exit 0 when the run succeeded (or was skipped because another run held the lock), 1 when
+    the bot or the runtime failed.
     """
-    from .local_run import run_invoke_local
+    from .local_run import run_invoke_deployed, run_invoke_local
 
     console = _use_console(as_json)
-    return run_invoke_local(_project(project), profile, console, event=event, cold=cold,
-                            confirm_live=confirm_live, interactive=_interactive(console))
+    if local:
+        return run_invoke_local(_project(project), profile, console, event=event, cold=cold,
+                                confirm_live=confirm_live, interactive=_interactive(console))
+    if cold:
+        raise BadInput("--cold applies to --local runs only", fix="add --local, or leave --cold out")
+    return run_invoke_deployed(_project(project), profile, console, event=event, confirm_live=confirm_live,
+                               interactive=_interactive(console))
 
 
 @cli.command()
@@ -255,6 +271,76 @@ def validate(profile: str | None, project: Path, as_json: bool) -> int:
     if problems:
         console.line(f"\n{len(problems)} problem(s). Fix each field above, then run `botship validate` again.")
         return EXIT_BAD_INPUT
+    return EXIT_OK
+
+
+@cli.command("init", short_help="Create a bot project from a template (plain Python or investing-algorithm-framework).")
+@click.argument("directory", metavar="[DIR]", required=False, default=".",
+                type=click.Path(file_okay=False, path_type=Path))
+@click.option("--template", "-t", type=click.Choice(["plain", "iaf"]), default="plain", show_default=True,
+              help="plain: stdlib-only Python bot. iaf: an investing-algorithm-framework app.")
+@click.option("--name", "bot_name", metavar="NAME", help="The bot's name (default: from the folder's name).")
+@click.option("--force", is_flag=True, help="Replace files the template writes that already exist.")
+@json_option
+def init_project(directory: Path, template: str, bot_name: str | None, force: bool, as_json: bool) -> int:
+    """Create a bot project in DIR (default: this folder; created if missing), ready to run and deploy.
+
+    \b
+    It writes:
+      app.py            the entry point botship runs once per scheduled run
+      strategy.py       a moving-average crossover (short/long simple moving averages)
+      prices.csv        a price feed replayed one candle per run, so the bot works offline
+      requirements.txt  what the bot imports
+      .env.example      names of the variables a live bot needs, no values
+      .gitignore        keeps .env and .botship/ out of git
+      .botshipignore    files that stay out of the deployed package
+      botship.toml      a `sandbox` profile: paper mode, every 5 minutes
+    The iaf template adds paper.py (the replayed feed and a paper exchange).
+
+    \b
+    Templates:
+      plain  handler(event, context) in plain Python, nothing to install; keeps cash,
+             positions and trades in state.db (SQLite) in the state folder botship keeps
+      iaf    an investing-algorithm-framework App (entry app:app), its database in the same
+             folder; the framework takes about 1 GB installed, so it ships as a container
+             image: invoke it locally, deploy it to AWS (the sandbox takes zip packages only)
+
+    Existing files are never replaced without --force: botship lists them and writes nothing.
+
+    \b
+    Next steps:
+      cd DIR && botship invoke --local   run the bot once here, as the cloud would
+      botship sandbox                    deploy it to the built-in emulator (plain)
+      botship                            the wizard: deploy it to AWS or Azure
+    """
+    import shlex
+
+    from .init import bot_name_for, scaffold
+
+    console = _use_console(as_json)
+    dest = directory.expanduser()
+    name = bot_name_for(dest, bot_name)
+    written = scaffold(dest, template, force=force, bot_name=name)
+    shown = [path.relative_to(dest).as_posix() for path in written]
+    steps: list[tuple[str, str]] = []
+    if dest.resolve() != Path.cwd().resolve():
+        steps.append((f"cd {shlex.quote(str(directory))}", ""))
+    steps.append(("botship invoke --local", "run it once here, as the cloud would (paper, offline)"))
+    if template == "plain":
+        steps.append(("botship sandbox", "deploy it to the built-in emulator and watch its scheduled runs"))
+    steps.append(("botship", "the wizard: deploy it to AWS or Azure" if template == "plain" else
+                  "the wizard: deploy it to AWS as a container image (needs Docker)"))
+    for path in shown:
+        console.record("created", path=path)
+    console.record("project", path=str(dest.resolve()), template=template, bot_name=name, files=shown,
+                   next_steps=[command for command, _ in steps])
+    console.line(f"{click.style('✓', fg='green')} created bot '{name}' in {dest} from the {template} template:")
+    for path in shown:
+        console.line(f"  + {path}")
+    console.line("\nNext:")
+    width = max(len(command) for command, _ in steps)
+    for command, note in steps:
+        console.line(f"  {command:<{width}}  {click.style(note, dim=True)}" if note else f"  {command}")
     return EXIT_OK
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import signal
+import threading
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -98,7 +100,7 @@ def execute(project: Path, name: str, plan, console: Console, masker: Masker):
     from botship.providers.engine import fan_out, start_run
 
     journal = open_journal(project, name, plan, masker)
-    result = wait_for_run(start_run(plan, fan_out(console.event, journal), masker), console)
+    result = wait_for_run(lambda: start_run(plan, fan_out(console.event, journal), masker), console)
     return result, str(journal.path.relative_to(project))
 
 
@@ -130,18 +132,36 @@ def run_destroy(project: Path, profile: str | None, console: Console, *, yes: bo
     return EXIT_CODES[result.status]
 
 
-def wait_for_run(handle, console: Console):
-    """Wait for the run; the first Ctrl-C cancels cleanly between calls, a second one stops waiting."""
-    interrupted = False
-    while True:
-        try:
+def wait_for_run(start, console: Console):
+    """Start a run (`start()` returns its handle) and wait for it.
+
+    From the moment it starts, the first Ctrl-C cancels cleanly between calls and a second
+    one stops waiting: SIGINT is handled here rather than as KeyboardInterrupt, so no
+    Ctrl-C can land between starting the run and watching it.
+    """
+    requested = threading.Event()
+    hits = 0
+
+    def on_interrupt(signum, frame) -> None:
+        nonlocal hits
+        hits += 1
+        if hits > 1:
+            raise KeyboardInterrupt
+        requested.set()
+
+    watching = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGINT, on_interrupt) if watching else None
+    try:
+        handle = start()
+        announced = False
+        while True:
+            if requested.is_set() and not announced:
+                announced = True
+                handle.cancel()
+                console.line("Cancelling: stopping after the current cloud call (Ctrl-C again to stop waiting)…")
             result = handle.wait(0.2)
-        except KeyboardInterrupt:
-            if interrupted:
-                raise
-            interrupted = True
-            handle.cancel()
-            console.line("Cancelling: stopping after the current cloud call (Ctrl-C again to stop waiting)…")
-            continue
-        if result is not None:
-            return result
+            if result is not None:
+                return result
+    finally:
+        if watching:
+            signal.signal(signal.SIGINT, previous)

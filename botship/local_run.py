@@ -23,7 +23,7 @@ def _build(project: Path, name: str, spec, console: Console, out_dir: Path | Non
     built: list = []
     plan = Plan(f"Package {spec.bot_name}", spec.mode, spec.describe(), [package_step(spec, project, out_dir, built.append)])
     journal = Journal.for_run(project, name)
-    result = wait_for_run(start_run(plan, fan_out(console.event, journal)), console)
+    result = wait_for_run(lambda: start_run(plan, fan_out(console.event, journal)), console)
     return result, (built[0] if built else None)
 
 
@@ -77,6 +77,47 @@ def _show_log_line(console: Console, masker, line: str) -> None:
         console.line(text)
 
 
+def _event(event: str | None) -> dict[str, Any]:
+    try:
+        payload = json.loads(event) if event else {}
+    except ValueError as exc:
+        raise BadInput(f"--event is not JSON: {exc}", fix="pass a JSON object, e.g. --event '{\"dry\": true}'") from None
+    if not isinstance(payload, dict):
+        raise BadInput("--event must be a JSON object", fix="pass e.g. --event '{\"dry\": true}'")
+    return payload
+
+
+def run_invoke_deployed(project: Path, profile: str | None, console: Console, *, event: str | None,
+                        confirm_live: bool, interactive: bool) -> int:
+    """`botship invoke`: run the deployed bot once where it lives and show its log lines and result."""
+    from botship.providers import provider_class
+
+    store = ProfileStore(project)
+    name = store.pick(profile)
+    spec = store.spec(name)
+    payload = _event(event)
+    require_live_confirmation(spec, name, confirmed=confirm_live, interactive=interactive)
+    masker = resolve_secrets(spec.secrets, project=project, bot_name=spec.bot_name, interactive=False,
+                             required=False).masker()
+    console.line(f"Invoking {spec.bot_name} on {spec.where} ({spec.mode.upper()})")
+    answer = masker.mask_data(provider_class(spec.platform)(spec).invoke(payload))
+    for line in answer.get("logs", []):
+        _show_log_line(console, masker, line)
+    result = answer.get("result")
+    body = result.get("body") if isinstance(result, dict) else None
+    if isinstance(body, str):
+        try:
+            body = json.loads(body)
+        except ValueError:
+            pass
+    console.record("result", status_code=result.get("statusCode") if isinstance(result, dict) else None,
+                   body=body if body is not None else result, error=answer.get("error"))
+    status = body.get("status") if isinstance(body, dict) else None
+    console.line(f"\nstatus {answer.get('error') or status}")
+    console.line(json.dumps(body if body is not None else result, indent=2, default=str))
+    return 0 if not answer.get("error") and status in ("ok", "skipped") else 1
+
+
 def run_invoke_local(project: Path, profile: str | None, console: Console, *, event: str | None, cold: bool,
                      confirm_live: bool, interactive: bool) -> int:
     from botship.providers.local import local_state_url, run_local
@@ -84,10 +125,7 @@ def run_invoke_local(project: Path, profile: str | None, console: Console, *, ev
     store = ProfileStore(project)
     name = store.pick(profile)
     spec = store.spec(name)
-    try:
-        payload = json.loads(event) if event else {}
-    except ValueError as exc:
-        raise BadInput(f"--event is not JSON: {exc}", fix="pass a JSON object, e.g. --event '{\"dry\": true}'") from None
+    payload = _event(event)
     require_live_confirmation(spec, name, confirmed=confirm_live, interactive=interactive)
     secrets = resolve_secrets(spec.secrets, project=project, bot_name=spec.bot_name, interactive=interactive)
     masker = secrets.masker()

@@ -95,10 +95,14 @@ def resolve_secrets(
     environ: Mapping[str, str] | None = None,
     interactive: bool | None = None,
     ask: Callable[[str], str | None] = _ask_masked,
+    required: bool = True,
 ) -> SecretValues:
-    """Find each secret: process environment, then `.env`, then the keyring, then a masked prompt on a terminal."""
+    """Find each secret: process environment, then `.env`, then the keyring, then a masked prompt on a terminal.
+
+    With `required=False` (values wanted only to mask output), missing ones are left out, never asked for.
+    """
     environ = os.environ if environ is None else environ
-    interactive = sys.stdin.isatty() if interactive is None else interactive
+    interactive = required and (sys.stdin.isatty() if interactive is None else interactive)
     env_file = read_env_file(project / ENV_FILE) if names else None
     dotenv = env_file.values if env_file else {}
     found: list[SecretValue] = []
@@ -123,7 +127,7 @@ def resolve_secrets(
                 found.append(SecretValue(name, value, "prompt"))
         else:
             missing.append(name)
-    if missing:
+    if missing and required:
         unreadable = f"; {ENV_FILE} has lines it could not read ({', '.join(p.field for p in env_file.problems)})" \
             if env_file and env_file.problems else ""
         raise BadInput(

@@ -162,3 +162,27 @@ def test_the_sandbox_ignores_the_users_aws_settings(sandbox, counter, dependency
     monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")  # nothing listens there
     provider, _, _ = deploy(counter, spec_for(counter))
     assert provider.invoke({})["result"]["body"]["status"] == "ok"
+
+
+def test_the_cli_deploys_and_invokes_against_a_sandbox_kept_running(aws, counter, dependency_cache):
+    """BOTSHIP_SANDBOX_URL: an emulator running on its own, so bots outlive each botship process."""
+    from helpers import run_botship
+
+    (counter / "botship.toml").write_text(
+        f'[profiles.sandbox]\nplatform = "sandbox"\nbot_name = "counter"\nentry = "app:handler"\n'
+        f'python = "{sys.version_info.major}.{sys.version_info.minor}"\n')
+    deployed = run_botship("deploy", "--profile", "sandbox", "--yes", project=counter, cache=dependency_cache,
+                           BOTSHIP_SANDBOX_URL=aws)
+    assert deployed.returncode == 0, deployed.stdout + deployed.stderr
+    assert "bots live as long as it runs" in deployed.stdout
+    runs = []
+    for _ in range(3):
+        invoked = run_botship("invoke", "--profile", "sandbox", "--json", project=counter, BOTSHIP_SANDBOX_URL=aws)
+        assert invoked.returncode == 0, invoked.stdout + invoked.stderr
+        records = [json.loads(line) for line in invoked.stdout.splitlines()]
+        (result,) = [r for r in records if r["type"] == "result"]
+        runs.append(result["body"]["result"]["runs"])
+        assert any(r["type"] == "function_log" for r in records)
+    assert runs == [1, 2, 3]
+    bad = run_botship("invoke", "--profile", "sandbox", "--cold", project=counter, BOTSHIP_SANDBOX_URL=aws)
+    assert bad.returncode == 2 and "--cold applies to --local runs only" in bad.stderr
