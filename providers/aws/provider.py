@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import shutil
@@ -63,7 +64,8 @@ class AwsProvider(Provider):
         """Invoke the function once, synchronously; its JSON result, or the error it raised."""
         client = self.session.client("lambda")
         try:
-            answer = client.invoke(FunctionName=self.names.function, Payload=json.dumps(event).encode())
+            answer = client.invoke(FunctionName=self.names.function, Payload=json.dumps(event).encode(),
+                                   LogType="Tail")
         except Exception as exc:  # noqa: BLE001
             raise translate(exc, f"invoking {self.names.function}") from None
         payload = answer["Payload"].read().decode(errors="replace")
@@ -71,7 +73,10 @@ class AwsProvider(Provider):
             result = json.loads(payload) if payload else None
         except ValueError:
             result = payload
-        return {"status": answer.get("StatusCode"), "error": answer.get("FunctionError"), "result": result}
+        # Lambda returns the last 4 KB of the run's log with it.
+        tail = base64.b64decode(answer.get("LogResult") or b"").decode(errors="replace")
+        return {"status": answer.get("StatusCode"), "error": answer.get("FunctionError"), "result": result,
+                "logs": tail.splitlines()}
 
     @cached_property
     def session(self) -> AwsSession:
