@@ -19,6 +19,9 @@ from .state import WizardState
 from .widgets import TopBar
 
 
+SANDBOX_PROFILE = "sandbox"  # the profile `botship init` writes and `botship sandbox` walks through
+
+
 class HomeScreen(Screen):
     BINDINGS = [Binding("n", "new", "New deployment"), Binding("r", "rerun", "Re-run profile"),
                 Binding("s", "sandbox", "Try in sandbox"), Binding("i", "init", "Create a bot here"),
@@ -76,8 +79,19 @@ class HomeScreen(Screen):
         self.app.push_screen(WizardScreen(WizardState.new(self.app.project, platform)))
 
     def action_sandbox(self) -> None:
-        """A new deployment to the built-in sandbox (no account needed)."""
-        self.action_new("sandbox")
+        """The wizard on the built-in sandbox (no account needed): walked through from the project's
+        `sandbox` profile when it has one (`botship init` writes it), else as a new deployment."""
+        from .wizard import WizardScreen
+
+        try:
+            raw = ProfileStore(self.app.project).raw(SANDBOX_PROFILE)
+        except BotshipError:
+            raw = None
+        if not raw or raw.get("platform") != "sandbox":
+            self.action_new("sandbox")
+            return
+        state = WizardState.from_profile(self.app.project, SANDBOX_PROFILE, raw)
+        self.app.push_screen(WizardScreen(state, start="platform"))
 
     def action_init(self, then_platform: str | None = None) -> None:
         from botship.init import TEMPLATES
@@ -99,7 +113,9 @@ class HomeScreen(Screen):
         self.notify(f"Created {len(created)} files from the {template} template: "
                     + ", ".join(str(p) for p in created[:8]), title="botship init")
         self.refresh_scan()
-        if then_platform:
+        if then_platform == "sandbox":
+            self.action_sandbox()
+        elif then_platform:
             self.action_new(then_platform)
 
     def action_rerun(self) -> None:

@@ -82,6 +82,13 @@ async def test_an_empty_folder_is_offered_init_then_the_sandbox_wizard(tmp_path,
         await pilot.press("i")
         await settle(pilot)
         assert "● run ok" in log_text(run) and "state.db" in log_text(run)
+        # The template's profile has a schedule: the app's local scheduler now watches it.
+        assert "local scheduler, only while this app is open" in str(run.query_one("#run-outcome", Static).content)
+        pilot.app.scheduler.tick()
+        assert [bot for bot, _ in pilot.app.scheduler.upcoming()] == ["fresh-bot"]
+    from botship.providers.sandbox import emulator
+
+    assert emulator.running() is None  # closing the app stopped the emulator
 
 
 async def test_home_offers_the_sandbox(project, sandbox):
