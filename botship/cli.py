@@ -302,8 +302,9 @@ def init_project(directory: Path, template: str, bot_name: str | None, force: bo
       plain  handler(event, context) in plain Python, nothing to install; keeps cash,
              positions and trades in state.db (SQLite) in the state folder botship keeps
       iaf    an investing-algorithm-framework App (entry app:app), its database in the same
-             folder; the framework takes about 1 GB installed, so it ships as a container
-             image: invoke it locally, deploy it to AWS (the sandbox takes zip packages only)
+             folder; the framework takes about 1 GB installed, so the bot ships as a
+             container image: invoke it locally, deploy it to AWS (the sandbox emulator
+             takes zip packages only)
 
     Existing files are never replaced without --force: botship lists them and writes nothing.
 

@@ -1,0 +1,1 @@
+"""The `plain` template: a moving-average bot in plain Python, stdlib only."""
