@@ -303,15 +303,15 @@ def init_project(directory: Path, template: str, bot_name: str | None, force: bo
              positions and trades in state.db (SQLite) in the state folder botship keeps
       iaf    an investing-algorithm-framework App (entry app:app), its database in the same
              folder; the framework takes about 1 GB installed, so the bot ships as a
-             container image: invoke it locally, deploy it to AWS (the sandbox emulator
-             takes zip packages only)
+             container image (on the sandbox the image's layers stay on this machine;
+             on AWS it is built with Docker and pushed to ECR)
 
     Existing files are never replaced without --force: botship lists them and writes nothing.
 
     \b
     Next steps:
       cd DIR && botship invoke --local   run the bot once here, as the cloud would
-      botship sandbox                    deploy it to the built-in emulator (plain)
+      botship sandbox                    deploy it to the built-in emulator
       botship                            the wizard: deploy it to AWS or Azure
     """
     import shlex
@@ -327,8 +327,7 @@ def init_project(directory: Path, template: str, bot_name: str | None, force: bo
     if dest.resolve() != Path.cwd().resolve():
         steps.append((f"cd {shlex.quote(str(directory))}", ""))
     steps.append(("botship invoke --local", "run it once here, as the cloud would (paper, offline)"))
-    if template == "plain":
-        steps.append(("botship sandbox", "deploy it to the built-in emulator and watch its scheduled runs"))
+    steps.append(("botship sandbox", "deploy it to the built-in emulator and watch its scheduled runs"))
     steps.append(("botship", "the wizard: deploy it to AWS or Azure" if template == "plain" else
                   "the wizard: deploy it to AWS as a container image (needs Docker)"))
     for path in shown:

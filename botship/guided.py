@@ -172,6 +172,7 @@ class Guided:
                 self.answers["platform"] = platform
                 if platform != "aws":
                     self.answers.pop("aws", None)
+                if not providers.provider_class(platform).supports_image:
                     self.answers["packaging"] = "zip"
 
             self.heading("Credentials")
@@ -283,7 +284,7 @@ class Guided:
         python = str(self.answers.get("python") or self.docs["python"].default)
         self.answers["python"] = self.select("Python:", list(self.docs["python"].choices), python)
 
-        if self.answers.get("platform") == "aws":
+        if providers.provider_class(str(self.answers.get("platform"))).supports_image:
             self.help("packaging")
             choices = [questionary.Choice(PACKAGING_TITLES.get(v, v), value=v) for v in self.docs["packaging"].choices]
             self.answers["packaging"] = self.select_checked("packaging", "Packaging:", choices,

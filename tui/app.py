@@ -53,7 +53,8 @@ class BotshipApp(App[None]):
     def on_unmount(self) -> None:
         if self.scheduler is not None:
             self.scheduler.stop()
-        from botship.providers.sandbox import emulator  # imports nothing heavy unless it was started
+        # Imports nothing heavy: moto is imported only when an emulator starts.
+        from botship.providers.sandbox import emulator
 
         emulator.stop()
 

@@ -18,7 +18,6 @@ from .dialogs import InitDialog
 from .state import WizardState
 from .widgets import TopBar
 
-
 SANDBOX_PROFILE = "sandbox"  # the profile `botship init` writes and `botship sandbox` walks through
 
 

@@ -118,6 +118,7 @@ class PlatformSection(Section):
             self.state.credentials_ok = False
             if name != "aws":
                 self.answers.pop("aws", None)
+            if not providers.provider_class(name).supports_image:
                 self.answers["packaging"] = "zip"
         self.changed()
         if isinstance(event, OptionList.OptionSelected):
@@ -295,8 +296,9 @@ class BotSection(Section):
         self.query_one("#entry-field").display = self.answers["entry"] not in self.candidates
 
     def shown(self) -> None:
-        aws = self.answers.get("platform") == "aws"
-        self.query_one("#packaging-image", RadioButton).disabled = not aws
+        platform = self.answers.get("platform")
+        images = platform in providers.available() and providers.provider_class(platform).supports_image
+        self.query_one("#packaging-image", RadioButton).disabled = not images
         requirements = len(self.scan.requirements)
         self.query_one("#package-size", Static).update(
             f"{requirements} requirement(s); the package's size is shown on the review step once built")

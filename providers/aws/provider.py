@@ -147,10 +147,7 @@ class AwsProvider(Provider):
                 planned.append(pool.submit(scheduler_role(session, names, tags).step))
             planned.append(pool.submit(LogGroup(session, names, tags).step))
             if image:
-                repository = pool.submit(Repository(session, names, tags).step)
-                bot_image = BotImage(session, names, spec, artifact, Registry(session))
-                planned += [repository, pool.submit(
-                    lambda: bot_image.step(repository.result().outputs.get("repository_uri")))]
+                planned += self._image_steps(pool, names, tags, artifact)
             planned.append(pool.submit(lambda: function.step(secret_step.result().outputs
                                                              if secret_step.result() else {})))
             planned.append(pool.submit(BotSchedule(session, names, spec).step))
@@ -166,6 +163,12 @@ class AwsProvider(Provider):
         summary = spec.describe() + [("account", names.account),
                                      ("package", f"{package}, {artifact.content_hash[:12]}")]
         return Plan(f"Deploy {spec.bot_name} to {spec.where}", spec.mode, summary + self.plan_notes(), steps)
+
+    def _image_steps(self, pool: ThreadPoolExecutor, names: AwsNames, tags: dict[str, str], artifact) -> list:
+        """Planned steps (futures) that put the container image where the function's ImageUri points."""
+        repository = pool.submit(Repository(self.session, names, tags).step)
+        bot_image = BotImage(self.session, names, self.spec, artifact, Registry(self.session))
+        return [repository, pool.submit(lambda: bot_image.step(repository.result().outputs.get("repository_uri")))]
 
     def plan_notes(self) -> list[tuple[str, str]]:
         """Lines a plan's summary adds for this provider."""

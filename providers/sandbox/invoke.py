@@ -17,6 +17,7 @@ from ..aws.names import AwsNames
 from ..aws.session import AwsSession, error_code, translate
 from ..local import run_artifact
 from .emulator import Emulator
+from .image import image_folder
 
 # Variables of this process that a subprocess may see; credentials, endpoints and botship's own never pass.
 _PASS = ("PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TMPDIR", "TZ", "SYSTEMROOT")
@@ -28,6 +29,7 @@ def invoke_deployed(session: AwsSession, emulator: Emulator, names: AwsNames, ev
     function = _function(session, names)
     config = function["Configuration"]
     package = _package(session, names, function.get("Tags", {}).get("botship:code", ""))
+    image = package.endswith(".image")
     lines: list[str] = []
 
     def line(text: str) -> None:
@@ -38,16 +40,21 @@ def invoke_deployed(session: AwsSession, emulator: Emulator, names: AwsNames, ev
     request_id = str(uuid.uuid4())
     started = time.time()
     with tempfile.TemporaryDirectory(prefix="botship-sandbox-") as tmp:
-        zip_path = Path(tmp) / "package.zip"
         try:
-            session.client("s3").download_file(names.bucket, package, str(zip_path))
+            if image:
+                path = image_folder(session, names, package)
+            else:
+                path = Path(tmp) / "package.zip"
+                session.client("s3").download_file(names.bucket, package, str(path))
+        except BotshipError:
+            raise
         except Exception as exc:  # noqa: BLE001
             raise translate(exc, f"fetching the package of {names.function}") from None
         env = {k: v for k, v in os.environ.items() if k in _PASS}
         env.update(config.get("Environment", {}).get("Variables", {}))
         env.update(emulator.client_env())
         env.update({"AWS_LAMBDA_FUNCTION_NAME": names.function, "BOTSHIP_STATE_DIR": str(Path(tmp) / "state")})
-        result = run_artifact(zip_path, "zip", env, timeout_s=int(config.get("Timeout", 60)), event=event,
+        result = run_artifact(path, "image" if image else "zip", env, timeout_s=int(config.get("Timeout", 60)), event=event,
                               on_line=line)
     duration_ms = (time.time() - started) * 1000
     stream = _write_logs(session, names, request_id, started, lines, duration_ms)
@@ -68,7 +75,8 @@ def _function(session: AwsSession, names: AwsNames) -> dict[str, Any]:
 
 
 def _package(session: AwsSession, names: AwsNames, code: str) -> str:
-    """The key of the package the function runs: sandbox deploys always go through the state bucket."""
+    """The key of what the function runs: a zip (sandbox deploys always upload it through the state
+    bucket) or the record of an image folder on this machine."""
     try:
         found = session.client("s3").list_objects_v2(Bucket=names.bucket, Prefix=f"deploy/{code}").get("Contents", [])
     except Exception as exc:  # noqa: BLE001

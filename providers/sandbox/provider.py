@@ -6,13 +6,12 @@ from collections.abc import Callable
 from functools import cached_property
 from typing import Any
 
-from botship.errors import BadInput
-
 from ..aws.names import AwsNames
 from ..aws.provider import AwsProvider
 from ..aws.session import AwsSession
 from ..base import Check, DeployContext, Provider
 from .emulator import SANDBOX_KEYS, SANDBOX_REGION, Emulator, emulator
+from .image import LocalImage
 from .invoke import invoke_deployed
 
 
@@ -20,7 +19,7 @@ class SandboxProvider(AwsProvider):
     name = "sandbox"
     title = "Sandbox"
     needs_account = False
-    supports_image = False
+    supports_image = True  # kept as a folder on this machine: see providers/sandbox/image.py
     # moto applies a bucket policy's Deny without reading its conditions, so the TLS-only policy would
     # refuse every request; and it serves plain HTTP on loopback anyway.
     tls_only_state = False
@@ -29,9 +28,6 @@ class SandboxProvider(AwsProvider):
 
     def __init__(self, spec, session: AwsSession | None = None) -> None:
         Provider.__init__(self, spec)
-        if spec.packaging == "image":
-            raise BadInput("the sandbox runs zip packages only", "it has no container registry",
-                           'set packaging = "zip" in the profile to try the bot in the sandbox')
         self._session = session
 
     @classmethod
@@ -66,6 +62,9 @@ class SandboxProvider(AwsProvider):
 
     def preflight(self, context: DeployContext) -> list[Check]:
         return self.check_credentials() + [self._package_check(context)]
+
+    def _image_steps(self, pool, names: AwsNames, tags: dict[str, str], artifact) -> list:
+        return [pool.submit(LocalImage(self.session, names, artifact).step)]
 
     def plan_notes(self) -> list[tuple[str, str]]:
         return [("note", self.emulator.describe())]

@@ -10,9 +10,9 @@ import sys
 
 from botocore.response import StreamingBody
 from botocore.stub import Stubber
-
 from botship.providers.aws.provider import AwsProvider
 from botship.providers.aws.session import AwsSession
+
 from botship.spec import build_spec
 
 

@@ -11,13 +11,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-
-from botship.errors import BadInput
 from botship.providers import provider_class
 from botship.providers.base import DeployContext
 from botship.providers.engine import start_run
 from botship.providers.sandbox.provider import SandboxProvider
 from botship.providers.sandbox.scheduler import LocalScheduler
+
+from botship.errors import BadInput
 from botship.secret_values import SecretValue, SecretValues
 from botship.spec import build_spec
 
@@ -146,12 +146,24 @@ def test_invoking_a_bot_the_sandbox_does_not_hold_says_so(sandbox, counter):
         provider_class("sandbox")(spec_for(counter)).invoke({})
 
 
-def test_the_sandbox_needs_no_account_and_refuses_images(sandbox, counter):
+def test_the_sandbox_needs_no_account(sandbox, counter):
     provider = provider_class("sandbox")(spec_for(counter))
     (check,) = provider.check_credentials()
     assert check.ok and sandbox in check.detail and "vanish" in check.detail
-    with pytest.raises(BadInput, match="zip packages only"):
-        provider_class("sandbox")(spec_for(counter, packaging="image"))
+
+
+def test_an_image_bot_runs_from_its_layers_kept_on_this_machine(sandbox, counter, dependency_cache, monkeypatch):
+    """No registry and no Docker: the function gets an ImageUri by digest, the layers stay in the build folder."""
+    monkeypatch.setenv("BOTSHIP_CACHE_DIR", str(dependency_cache))
+    monkeypatch.setenv("DOCKER_HOST", "unix:///nonexistent/docker.sock")  # proves Docker is not needed
+    provider, plan, context = deploy(counter, spec_for(counter, packaging="image"))
+    assert [s.id for s in plan.steps if s.id == "image"] == ["image"]
+    function = provider.session.client("lambda").get_function(FunctionName=provider.names.function)
+    assert function["Configuration"]["PackageType"] == "Image"
+    assert "@sha256:" in function["Code"]["ImageUri"]
+    assert [provider.invoke({})["result"]["body"]["result"]["runs"] for _ in range(2)] == [1, 2]
+    again = provider_class("sandbox")(spec_for(counter, packaging="image")).plan(context)
+    assert {step.action.value for step in again.steps} == {"no change"}
 
 
 def test_the_sandbox_ignores_the_users_aws_settings(sandbox, counter, dependency_cache, monkeypatch):
@@ -186,3 +198,33 @@ def test_the_cli_deploys_and_invokes_against_a_sandbox_kept_running(aws, counter
     assert runs == [1, 2, 3]
     bad = run_botship("invoke", "--profile", "sandbox", "--cold", project=counter, BOTSHIP_SANDBOX_URL=aws)
     assert bad.returncode == 2 and "--cold applies to --local runs only" in bad.stderr
+
+
+def test_a_bot_made_by_init_deploys_to_the_sandbox_and_keeps_its_state_over_three_runs(sandbox, tmp_path,
+                                                                                          dependency_cache,
+                                                                                          monkeypatch):
+    """The issue's promise end to end: `botship init`, deploy to the sandbox, invoke three times, read the state."""
+    from botship.cli import main
+    from botship.profiles import ProfileStore
+
+    monkeypatch.setenv("BOTSHIP_CACHE_DIR", str(dependency_cache))
+    project = tmp_path / "sma-demo"
+    assert main(["init", str(project), "--template", "plain"]) == 0
+    spec = ProfileStore(project).spec("sandbox")
+    assert spec.platform == "sandbox" and spec.bot_name == "sma-demo"
+    provider = provider_class("sandbox")(spec)
+    context = DeployContext(project, "sandbox", SecretValues([]))
+    result = start_run(provider.plan(context), lambda event: None, context.masker).wait(120)
+    assert result.ok, result.failure
+
+    bodies = [provider.invoke({"source": "test"})["result"]["body"] for _ in range(3)]
+    assert [b["status"] for b in bodies] == ["ok"] * 3
+    assert [b["result"]["tick"] for b in bodies] == [1, 2, 3]
+    assert provider.state_files().files.keys() == {"state.db"}
+
+    exported = tmp_path / "exported"
+    provider.export_state(exported)
+    with sqlite3.connect(exported / "state.db") as db:
+        assert db.execute("select tick from account").fetchone() == (3,)
+        trades = db.execute("select count(*) from trades").fetchone()[0]
+    assert trades == bodies[-1]["result"]["trades"]

@@ -12,6 +12,11 @@ import sqlite3
 from pathlib import Path
 
 from botship.init import scaffold
+from botship.profiles import ProfileStore
+from botship.providers import provider_class
+from botship.providers.base import DeployContext
+from botship.providers.engine import start_run
+from botship.secret_values import SecretValues
 from helpers import run_botship
 
 
@@ -30,7 +35,8 @@ def log_lines(records: list[dict]) -> str:
 
 
 def test_iaf_app_runs_one_iteration_per_invoke_offline_with_its_database_in_the_state_folder(tmp_path,
-                                                                                               dependency_cache):
+                                                                                               dependency_cache,
+                                                                                               sandbox, monkeypatch):
     project = tmp_path / "iaf-bot"
     scaffold(project, "iaf")
     code, records = invoke(project, dependency_cache)
@@ -77,3 +83,17 @@ def test_iaf_app_runs_one_iteration_per_invoke_offline_with_its_database_in_the_
     result = result_of(records)
     assert code == 1 and result["status_code"] == 500
     assert "trades on paper only" in result["body"]["error"]["message"]
+
+    # The same project on the sandbox: deployed as an image (its layers stay here, no Docker), run twice.
+    monkeypatch.setenv("BOTSHIP_CACHE_DIR", str(dependency_cache))
+    spec = ProfileStore(project).spec("sandbox")
+    provider = provider_class("sandbox")(spec)
+    context = DeployContext(project, "sandbox", SecretValues([]))
+    deployed = start_run(provider.plan(context), lambda event: None, context.masker).wait(300)
+    assert deployed.ok, deployed.failure
+    bodies = [provider.invoke({"source": "test"})["result"]["body"] for _ in range(2)]
+    assert [b["status"] for b in bodies] == ["ok", "ok"], bodies
+    assert set(provider.state_files().files) == {"replay_feed.json", "databases/prod-database.sqlite3"}
+    exported = tmp_path / "exported"
+    provider.export_state(exported)
+    assert json.loads((exported / "replay_feed.json").read_text()) == {"row": 50}

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import pytest
 from textual.widgets import Button, OptionList, RichLog, Static
-
 from tui_flow import NOW
 
 pytestmark = pytest.mark.asyncio
