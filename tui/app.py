@@ -25,12 +25,35 @@ class BotshipApp(App[None]):
         self.clock = clock
         self.sandbox = sandbox
         self.scheduler = None  # the sandbox's local scheduler, once a sandbox bot is deployed
+        self.sandbox_bots: set[str] = set()  # bots deployed to the embedded sandbox in this session
 
     def on_mount(self) -> None:
         home = HomeScreen()
         self.push_screen(home)
         if self.sandbox:
             self.call_after_refresh(home.action_sandbox)
+
+    def sandbox_deployed(self, bot: str, scheduled: bool) -> None:
+        """A bot now lives in the sandbox: remember it (quitting warns), and fire it if it has a schedule."""
+        self.sandbox_bots.add(bot)
+        if scheduled:
+            self.start_local_scheduler()
+
+    def action_quit(self) -> None:  # type: ignore[override]
+        """Quit; while the embedded sandbox holds bots, first say that they and their state go with it."""
+        from botship.providers.sandbox import emulator
+
+        running = emulator.running()
+        if not (self.sandbox_bots and running is not None and running.embedded):
+            self.exit()
+            return
+        from .dialogs import ConfirmDialog
+
+        names = ", ".join(sorted(self.sandbox_bots))
+        self.push_screen(ConfirmDialog(f"Quit botship? The sandbox's bots ({names}) and their state vanish with it.\n"
+                                       "To keep a bot's state, go back and press e on its run screen.",
+                                       yes="Quit", no="Stay", danger=True),
+                         lambda quit_: self.exit() if quit_ else None)
 
     def start_local_scheduler(self) -> None:
         """Fire deployed sandbox bots on their schedules while the app runs (the emulator never fires them)."""

@@ -146,7 +146,7 @@ class HomeScreen(Screen):
     @on(Button.Pressed)
     def pressed(self, event: Button.Pressed) -> None:
         {"new": self.action_new, "rerun": self.action_rerun, "browse": self.action_browse, "init": self.action_init,
-         "sandbox": self.action_sandbox, "quit": self.app.exit}[event.button.id or "quit"]()
+         "sandbox": self.action_sandbox, "quit": self.app.action_quit}[event.button.id or "quit"]()
 
 
 def found_text(scan: ProjectScan, folder: str) -> str:

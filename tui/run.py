@@ -192,8 +192,8 @@ class RunScreen(Screen):
             self._remember_secrets()
             outcome.update(self._success_text(result, message.journal))
             outcome.set_classes("ok")
-            if self.sandbox and self.spec.schedule:
-                self.app.start_local_scheduler()
+            if self.sandbox:
+                self.app.sandbox_deployed(self.spec.bot_name, bool(self.spec.schedule))
         elif result.status == "cancelled":
             outcome.update("[b]Cancelled[/b] between cloud calls: what finished stays, nothing was left half-done.\n"
                            "Retry continues where it stopped (finished steps plan as no change).")

@@ -62,6 +62,13 @@ async def test_deploy_invoke_and_export_on_the_sandbox(project, sandbox):
         (exported,) = (project / "state-export").iterdir()
         assert exported.name == "counter-paper-20261128-093000"
         assert (exported / "runs.txt").read_text() == "2"
+        # Quitting while the sandbox holds a bot asks first; "Stay" keeps everything.
+        await pilot.press("ctrl+q")
+        await settle(pilot)
+        assert "vanish with it" in str(pilot.app.screen.query_one(".dialog-question", Static).content)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert pilot.app.is_running and pilot.app.screen is run
 
 
 async def test_an_empty_folder_is_offered_init_then_the_sandbox_wizard(tmp_path, sandbox):

@@ -32,7 +32,9 @@ def test_scripts_try_deploys_and_invokes_the_example_bot_on_the_sandbox(tmp_path
         term.type("i")
         screen = term.wait_for("run ok", timeout=60)
         term.wait_for("state.db")
-        term.type("C-q")
+        term.type("C-q")  # the sandbox holds a bot: quitting asks first
+        term.wait_for("vanish with it")
+        term.type("y")
         assert term.exit_code() == 0
     finally:
         term.close()
