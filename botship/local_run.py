@@ -87,29 +87,41 @@ def _event(event: str | None) -> dict[str, Any]:
     return payload
 
 
-def run_invoke_deployed(project: Path, profile: str | None, console: Console, *, event: str | None,
-                        confirm_live: bool, interactive: bool) -> int:
-    """`botship invoke`: run the deployed bot once where it lives and show its log lines and result."""
-    from botship.providers import provider_class
-
+def _prepare(project: Path, profile: str | None, event: str | None, confirm_live: bool, interactive: bool):
+    """The profile to invoke, its spec and the event, once a live profile's run is confirmed."""
     store = ProfileStore(project)
     name = store.pick(profile)
     spec = store.spec(name)
     payload = _event(event)
     require_live_confirmation(spec, name, confirmed=confirm_live, interactive=interactive)
+    return name, spec, payload
+
+
+def answer_body(answer: dict[str, Any]) -> tuple[Any, Any]:
+    """An invoke's answer as (the function's result, the bot's response body decoded), body None if absent."""
+    result = answer.get("result")
+    body = result.get("body") if isinstance(result, dict) else None
+    if isinstance(body, str):  # Lambda hands the body back as JSON text
+        try:
+            body = json.loads(body)
+        except ValueError:
+            pass
+    return result, body
+
+
+def run_invoke_deployed(project: Path, profile: str | None, console: Console, *, event: str | None,
+                        confirm_live: bool, interactive: bool) -> int:
+    """`botship invoke`: run the deployed bot once where it lives and show its log lines and result."""
+    from botship.providers import provider_class
+
+    name, spec, payload = _prepare(project, profile, event, confirm_live, interactive)
     masker = resolve_secrets(spec.secrets, project=project, bot_name=spec.bot_name, interactive=False,
                              required=False).masker()
     console.line(f"Invoking {spec.bot_name} on {spec.where} ({spec.mode.upper()})")
     answer = masker.mask_data(provider_class(spec.platform)(spec).invoke(payload))
     for line in answer.get("logs", []):
         _show_log_line(console, masker, line)
-    result = answer.get("result")
-    body = result.get("body") if isinstance(result, dict) else None
-    if isinstance(body, str):
-        try:
-            body = json.loads(body)
-        except ValueError:
-            pass
+    result, body = answer_body(answer)
     console.record("result", status_code=result.get("statusCode") if isinstance(result, dict) else None,
                    body=body if body is not None else result, error=answer.get("error"))
     status = body.get("status") if isinstance(body, dict) else None
@@ -122,11 +134,7 @@ def run_invoke_local(project: Path, profile: str | None, console: Console, *, ev
                      confirm_live: bool, interactive: bool) -> int:
     from botship.providers.local import local_state_url, run_local
 
-    store = ProfileStore(project)
-    name = store.pick(profile)
-    spec = store.spec(name)
-    payload = _event(event)
-    require_live_confirmation(spec, name, confirmed=confirm_live, interactive=interactive)
+    name, spec, payload = _prepare(project, profile, event, confirm_live, interactive)
     secrets = resolve_secrets(spec.secrets, project=project, bot_name=spec.bot_name, interactive=interactive)
     masker = secrets.masker()
     result, artifact = _build(project, name, spec, console)

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import os
 import shlex
 import subprocess
 import time
 import uuid
 from pathlib import Path
+
+
+def terminal_env(home: Path, **extra: str) -> dict[str, str]:
+    """The whole environment a program in the test terminal gets: no colour surprises, no user keyring."""
+    return {"TERM": "xterm-256color", "PATH": os.environ["PATH"], "HOME": str(home), "LANG": "C.UTF-8",
+            "TEXTUAL_ANIMATIONS": "none", "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring", **extra}
 
 
 class Terminal:

@@ -17,7 +17,7 @@ from textual.widgets import Button, DataTable, Footer, ProgressBar, RichLog, Sta
 
 from botship.deploy import open_journal, record_deploy
 from botship.errors import BotshipError
-from botship.local_run import function_log_lines
+from botship.local_run import answer_body, function_log_lines
 from botship.profiles import ProfileStore
 from botship.secret_values import keyring_remember
 from botship.spec import DeploySpec
@@ -368,13 +368,7 @@ def _duration(seconds: float) -> str:
 
 def invoke_summary(answer: dict[str, Any]) -> list[str]:
     """An invoke's answer in a few lines: the function's status, the bot's status and its result."""
-    payload = answer.get("result")
-    body = payload.get("body") if isinstance(payload, dict) else None
-    if isinstance(body, str):  # Lambda hands the body back as JSON text
-        try:
-            body = json.loads(body)
-        except ValueError:
-            pass
+    payload, body = answer_body(answer)
     if answer.get("error") or not isinstance(body, dict):
         return [f"[red]✗ invoke: {escape(str(answer.get('error') or 'no result'))}[/]",
                 escape(json.dumps(payload, indent=2, default=str))]

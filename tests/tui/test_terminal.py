@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import sys
 from pathlib import Path
 
 import boto3
-
-from terminal import Terminal
+from terminal import Terminal, terminal_env
 
 BOTS = Path(__file__).resolve().parents[1] / "bots"
 
@@ -17,10 +15,8 @@ BOTS = Path(__file__).resolve().parents[1] / "bots"
 def test_the_wizard_deploys_from_a_real_terminal(aws, tmp_path, dependency_cache):
     project = tmp_path / "counter"
     shutil.copytree(BOTS / "counter", project)
-    env = {"TERM": "xterm-256color", "PATH": os.environ["PATH"], "HOME": str(tmp_path), "LANG": "C.UTF-8",
-           "AWS_ENDPOINT_URL": aws, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-           "AWS_DEFAULT_REGION": "eu-west-1", "BOTSHIP_CACHE_DIR": str(dependency_cache),
-           "TEXTUAL_ANIMATIONS": "none", "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"}
+    env = terminal_env(tmp_path, AWS_ENDPOINT_URL=aws, AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing",
+                       AWS_DEFAULT_REGION="eu-west-1", BOTSHIP_CACHE_DIR=str(dependency_cache))
     term = Terminal([sys.executable, "-m", "botship"], project, env, width=100, height=30)
     try:
         term.wait_for("New deployment", timeout=30)

@@ -3,19 +3,16 @@ on the sandbox, deploys, and Invoke now shows the bot's result and its state fil
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
-from terminal import Terminal
+from terminal import Terminal, terminal_env
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_scripts_try_deploys_and_invokes_the_example_bot_on_the_sandbox(tmp_path, dependency_cache):
     bot = tmp_path / "example-bot"
-    env = {"TERM": "xterm-256color", "PATH": os.environ["PATH"], "HOME": str(tmp_path), "LANG": "C.UTF-8",
-           "BOTSHIP_TRY_DIR": str(bot), "BOTSHIP_CACHE_DIR": str(dependency_cache), "TEXTUAL_ANIMATIONS": "none",
-           "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"}
+    env = terminal_env(tmp_path, BOTSHIP_TRY_DIR=str(bot), BOTSHIP_CACHE_DIR=str(dependency_cache))
     term = Terminal(["bash", str(ROOT / "scripts" / "try")], tmp_path, env, width=110, height=40)
     try:
         term.wait_for("Where should the bot run?", timeout=120)
