@@ -29,7 +29,7 @@ class AwsSession:
     """One boto3 session (profile + region) handing out configured clients, each made once."""
 
     def __init__(self, region: str, profile: str | None = None, *, endpoint_url: str | None = None,
-                 keys: tuple[str, str] | None = None) -> None:
+                 keys: tuple[str, str] | None = None, max_attempts: int = 10) -> None:
         """`endpoint_url` and `keys` (access key id, secret) point the session at an emulator, whatever
         the environment says (the sandbox); otherwise boto3 finds credentials and endpoints as usual."""
         import boto3
@@ -37,6 +37,7 @@ class AwsSession:
 
         self.region = region
         self.endpoint_url = endpoint_url
+        self.max_attempts = max_attempts
         try:
             if keys:
                 self.session = boto3.Session(aws_access_key_id=keys[0], aws_secret_access_key=keys[1],
@@ -68,7 +69,7 @@ class AwsSession:
     def config(self):
         from botocore.config import Config
 
-        return Config(retries={"mode": "adaptive", "max_attempts": 10}, connect_timeout=10, read_timeout=60,
+        return Config(retries={"mode": "adaptive", "max_attempts": self.max_attempts}, connect_timeout=10, read_timeout=60,
                       user_agent_extra="botship")
 
     def client(self, service: str):

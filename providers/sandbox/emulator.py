@@ -13,6 +13,8 @@ from botship.errors import BotshipError
 SANDBOX_REGION = "us-east-1"
 # The emulator accepts any keys; fixed ones keep the user's real AWS credentials out of the sandbox entirely.
 SANDBOX_KEYS = ("sandbox", "sandbox-secret")
+# On loopback a refused connection will not heal by waiting: fail fast rather than back off for seconds.
+LOCAL_ATTEMPTS = 2
 # An emulator already running elsewhere (e.g. `moto_server -p 5000`), so a sandbox outlives one botship process.
 URL_VARIABLE = "BOTSHIP_SANDBOX_URL"
 
@@ -31,6 +33,12 @@ class Emulator:
         return {"AWS_ENDPOINT_URL": self.url, "AWS_ACCESS_KEY_ID": SANDBOX_KEYS[0],
                 "AWS_SECRET_ACCESS_KEY": SANDBOX_KEYS[1], "AWS_DEFAULT_REGION": SANDBOX_REGION,
                 "AWS_REGION": SANDBOX_REGION}
+
+    def session(self):
+        """An AWS session that talks to this emulator only, with the sandbox's own keys."""
+        from ..aws.session import AwsSession
+
+        return AwsSession(SANDBOX_REGION, endpoint_url=self.url, keys=SANDBOX_KEYS, max_attempts=LOCAL_ATTEMPTS)
 
     def describe(self) -> str:
         if self.embedded:

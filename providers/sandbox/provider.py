@@ -6,11 +6,13 @@ from collections.abc import Callable
 from functools import cached_property
 from typing import Any
 
+from botship.errors import BotshipError
+
 from ..aws.names import AwsNames
 from ..aws.provider import AwsProvider
 from ..aws.session import AwsSession
 from ..base import Check, DeployContext, Provider
-from .emulator import SANDBOX_KEYS, SANDBOX_REGION, Emulator, emulator
+from .emulator import SANDBOX_REGION, URL_VARIABLE, Emulator, emulator
 from .image import LocalImage
 from .invoke import invoke_deployed
 
@@ -48,13 +50,19 @@ class SandboxProvider(AwsProvider):
 
     @cached_property
     def session(self) -> AwsSession:
-        return self._session or AwsSession(SANDBOX_REGION, endpoint_url=self.emulator.url, keys=SANDBOX_KEYS)
+        return self._session or self.emulator.session()
 
     @cached_property
     def names(self) -> AwsNames:
         return AwsNames(self.spec.bot_name, self.session.identity().account, SANDBOX_REGION)
 
     def check_credentials(self) -> list[Check]:
+        try:
+            self.session.identity()
+        except BotshipError as exc:
+            return [Check("sandbox", False, f"the AWS emulator at {self.emulator.url} does not answer: {exc.what}",
+                          f"start it again, or unset {URL_VARIABLE} to use one inside botship"
+                          if not self.emulator.embedded else "restart botship")]
         return [Check("sandbox", True, self.emulator.describe())]
 
     def permissions_policy(self) -> dict | None:

@@ -18,8 +18,7 @@ from botship.errors import BotshipError
 from botship.schedule import next_runs, parse_schedule
 
 from ..aws.names import AwsNames
-from ..aws.session import AwsSession
-from .emulator import SANDBOX_KEYS, SANDBOX_REGION, Emulator
+from .emulator import SANDBOX_REGION, Emulator
 from .invoke import invoke_deployed
 
 READ_EVERY_S = 5.0
@@ -43,7 +42,7 @@ class LocalScheduler:
         self.emulator = emulator
         self.on_fired = on_fired
         self.clock = clock or (lambda: datetime.now(UTC))
-        self.session = AwsSession(SANDBOX_REGION, endpoint_url=emulator.url, keys=SANDBOX_KEYS)
+        self.session = emulator.session()
         self._next: dict[str, datetime] = {}  # function name -> its next fire time
         self._seen: dict[str, tuple[str, str]] = {}  # function name -> the (expression, zone) it was timed by
         self._running: set[str] = set()

@@ -228,3 +228,16 @@ def test_a_bot_made_by_init_deploys_to_the_sandbox_and_keeps_its_state_over_thre
         assert db.execute("select tick from account").fetchone() == (3,)
         trades = db.execute("select count(*) from trades").fetchone()[0]
     assert trades == bodies[-1]["result"]["trades"]
+
+
+def test_an_emulator_that_does_not_answer_is_named_with_the_way_out(counter, monkeypatch):
+    from botship.providers.sandbox import emulator
+
+    monkeypatch.setenv(emulator.URL_VARIABLE, "http://127.0.0.1:9")  # nothing listens there
+    emulator.stop()
+    try:
+        (check,) = provider_class("sandbox")(spec_for(counter)).check_credentials()
+    finally:
+        emulator.stop()
+    assert check.ok is False and "127.0.0.1:9 does not answer" in check.detail
+    assert f"unset {emulator.URL_VARIABLE}" in check.fix
