@@ -312,7 +312,7 @@ def init_project(directory: Path, template: str, bot_name: str | None, force: bo
     Next steps:
       cd DIR && botship invoke --local   run the bot once here, as the cloud would
       botship sandbox                    deploy it to the built-in emulator
-      botship                            the wizard: deploy it to AWS or Azure
+      botship                            the wizard: deploy it to AWS
     """
     import shlex
 
@@ -328,7 +328,7 @@ def init_project(directory: Path, template: str, bot_name: str | None, force: bo
         steps.append((f"cd {shlex.quote(str(directory))}", ""))
     steps.append(("botship invoke --local", "run it once here, as the cloud would (paper, offline)"))
     steps.append(("botship sandbox", "deploy it to the built-in emulator and watch its scheduled runs"))
-    steps.append(("botship", "the wizard: deploy it to AWS or Azure" if template == "plain" else
+    steps.append(("botship", "the wizard: deploy it to AWS Lambda" if template == "plain" else
                   "the wizard: deploy it to AWS as a container image (needs Docker)"))
     for path in shown:
         console.record("created", path=path)

@@ -70,6 +70,9 @@ def print_permissions_policy(project: Path, profile: str | None) -> int:
     policy = provider_class(spec.platform)(spec).permissions_policy()
     if policy is None:
         raise BadInput(f"{spec.platform_title} has no permissions policy document",
-                       fix="see the README for the roles it needs")
+                       "the sandbox needs no account and no permissions" if spec.platform == "sandbox"
+                       else "its access is granted with roles, not a policy document",
+                       "nothing to attach" if spec.platform == "sandbox"
+                       else "see the README's section on that platform for the roles it needs")
     click.echo(json.dumps(policy, indent=2))
     return 0

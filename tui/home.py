@@ -136,8 +136,8 @@ class HomeScreen(Screen):
         self.app.push_screen(WizardScreen(WizardState.from_profile(self.app.project, name, raw), start="review"))
 
     def action_browse(self) -> None:
-        self.notify("The bots browser arrives in a later release; `botship status` and the cloud's console "
-                    "show deployed bots until then.", title="Browse bots")
+        self.notify("The bots browser arrives in a later release; until then `botship invoke --profile NAME` "
+                    "runs a deployed bot and the cloud's console shows it.", title="Browse bots")
 
     @on(DataTable.RowSelected, "#profiles-table")
     def picked(self, event: DataTable.RowSelected) -> None:
