@@ -284,6 +284,8 @@ class Guided:
         python = str(self.answers.get("python") or self.docs["python"].default)
         self.answers["python"] = self.select("Python:", list(self.docs["python"].choices), python)
 
+        from botship import providers
+
         if providers.provider_class(str(self.answers.get("platform"))).supports_image:
             self.help("packaging")
             choices = [questionary.Choice(PACKAGING_TITLES.get(v, v), value=v) for v in self.docs["packaging"].choices]
