@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -76,10 +77,9 @@ class BotshipApp(App[None]):
     def on_unmount(self) -> None:
         if self.scheduler is not None:
             self.scheduler.stop()
-        # Imports nothing heavy: moto is imported only when an emulator starts.
-        from botship.providers.sandbox import emulator
-
-        emulator.stop()
+        emulator = sys.modules.get("botship.providers.sandbox.emulator")  # imported only if a sandbox was used
+        if emulator is not None:
+            emulator.stop()
 
     def action_home(self) -> None:
         """Back to the home screen, whatever is open."""

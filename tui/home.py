@@ -14,7 +14,6 @@ from botship.errors import BotshipError
 from botship.profiles import ProfileStore
 from botship.project import ProjectScan, scan_project
 
-from .dialogs import InitDialog
 from .state import WizardState
 from .widgets import TopBar
 
@@ -94,6 +93,8 @@ class HomeScreen(Screen):
 
     def action_init(self, then_platform: str | None = None) -> None:
         from botship.init import TEMPLATES
+
+        from .dialogs import InitDialog
 
         def chosen(template: str | None) -> None:
             if template:
