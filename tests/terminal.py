@@ -47,6 +47,15 @@ class Terminal:
     def type(self, *keys: str) -> None:
         self._tmux("send-keys", *keys)
 
+    def next_through_the_wizard(self) -> None:
+        """From the credentials step, Next through every step (each heading seen) and deploy from the review."""
+        for heading in ("Which bot?", "Paper or live?", "Variables the bot gets", "How big, and when?",
+                        "nothing changes until you deploy"):
+            self.type("C-n")
+            self.wait_for(heading)
+        self.wait_for("to create", timeout=60)
+        self.type("C-n")
+
     def exit_code(self, timeout: float = 30) -> int:
         deadline = time.monotonic() + timeout
         while not self.rc_file.exists() or not self.rc_file.read_text().strip():

@@ -24,12 +24,7 @@ def test_the_wizard_deploys_from_a_real_terminal(aws, tmp_path, dependency_cache
         term.wait_for("Where should the bot run?")
         term.type("Enter")  # AWS Lambda is highlighted: Enter picks it and goes on
         term.wait_for("all good", timeout=60)
-        for heading in ("Which bot?", "Paper or live?", "Variables the bot gets", "How big, and when?",
-                        "nothing changes until you deploy"):
-            term.type("C-n")
-            term.wait_for(heading)
-        term.wait_for("to create", timeout=60)
-        term.type("C-n")
+        term.next_through_the_wizard()
         screen = term.wait_for("Deployed counter", timeout=90)
         assert "PAPER" in screen
         term.type("C-q")

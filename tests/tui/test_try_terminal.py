@@ -18,12 +18,7 @@ def test_scripts_try_deploys_and_invokes_the_example_bot_on_the_sandbox(tmp_path
         term.wait_for("Where should the bot run?", timeout=120)
         term.type("Enter")  # the sandbox is preselected: Enter picks it and goes on
         term.wait_for("AWS emulator inside botship", timeout=60)
-        for heading in ("Which bot?", "Paper or live?", "Variables the bot gets", "How big, and when?",
-                        "nothing changes until you deploy"):
-            term.type("C-n")
-            term.wait_for(heading)
-        term.wait_for("to create", timeout=60)
-        term.type("C-n")
+        term.next_through_the_wizard()
         screen = term.wait_for("Deployed example-bot", timeout=90)
         assert "PAPER" in screen and "vanish when it closes" in screen
         term.type("i")
