@@ -26,6 +26,10 @@ from .artifact.build import AZURE_SITE, Artifact, lend_lambda_modules
 KILL_MARGIN_S = 5
 
 
+class RunTimedOut(BotshipError):
+    """The handler ran past its timeout and was stopped (what it printed was already passed on)."""
+
+
 @dataclass
 class LocalResult:
     status_code: int
@@ -73,10 +77,12 @@ def run_local(spec: DeploySpec, artifact: Artifact, *, project: Path, profile: s
 
 
 def run_artifact(path: Path, layout: str, env: dict[str, str], *, timeout_s: int, event: dict[str, Any],
-                 on_line: Callable[[str], None]) -> LocalResult:
+                 on_line: Callable[[str], None], on_start: Callable[[subprocess.Popen], None] | None = None
+                 ) -> LocalResult:
     """Run a package's handler once in a subprocess with exactly `env` (plus the import path it needs).
 
-    The process is stopped a little after `timeout_s`, as the cloud stops a function at its timeout.
+    The process is stopped a little after `timeout_s`, as the cloud stops a function at its timeout;
+    `on_start` receives the process (so an owner can stop it early).
     """
     with tempfile.TemporaryDirectory(prefix="botship-invoke-") as tmp:
         paths = unpack_path(path, layout, Path(tmp) / "task")
@@ -84,10 +90,13 @@ def run_artifact(path: Path, layout: str, env: dict[str, str], *, timeout_s: int
             paths.append(lend_lambda_modules(Path(tmp) / "lambda-provided"))
         result_file = Path(tmp) / "result.json"
         env = {**env, "PYTHONPATH": os.pathsep.join(map(str, paths)), "PYTHONDONTWRITEBYTECODE": "1",
+               "PYTHONUNBUFFERED": "1",  # lines reach the log as printed, also from a run stopped at its timeout
                "BOTSHIP_TIMEOUT_S": str(timeout_s)}
         command = [sys.executable, "-S", "-m", "botship_runtime.local", str(result_file), json.dumps(event)]
         process = subprocess.Popen(command, cwd=paths[0], env=env, stdout=subprocess.PIPE,
                                    stderr=subprocess.STDOUT, text=True)
+        if on_start:
+            on_start(process)
         # Reading the output blocks until the process ends, so the time limit is a timer that kills it.
         timed_out = threading.Event()
         timer = threading.Timer(timeout_s + KILL_MARGIN_S, lambda: (timed_out.set(), process.kill()))
@@ -104,7 +113,7 @@ def run_artifact(path: Path, layout: str, env: dict[str, str], *, timeout_s: int
         finally:
             timer.cancel()
         if timed_out.is_set():
-            raise BotshipError(f"the local run took longer than {timeout_s} s and was stopped",
+            raise RunTimedOut(f"the local run took longer than {timeout_s} s and was stopped",
                                fix="raise timeout_s in the profile, or make the bot's run shorter")
         if not result_file.is_file():
             raise BotshipError(f"the handler process exited with code {process.returncode} without a result",

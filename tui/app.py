@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import sys
+import threading
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -27,12 +29,17 @@ class BotshipApp(App[None]):
         self.sandbox = sandbox
         self.scheduler = None  # the sandbox's local scheduler, once a sandbox bot is deployed
         self.sandbox_bots: set[str] = set()  # bots deployed to the embedded sandbox in this session
+        self._scheduler_lock = threading.Lock()  # started from a worker (at launch) or after a deploy
 
     def on_mount(self) -> None:
         home = HomeScreen()
         self.push_screen(home)
         if self.sandbox:
             self.call_after_refresh(home.action_sandbox)
+        if os.environ.get("BOTSHIP_SANDBOX_URL"):
+            # Bots already in a separately run sandbox get their scheduled runs while the app is open.
+            self.run_worker(lambda: self.start_local_scheduler(start_emulator=True), thread=True,
+                            exit_on_error=False)
 
     def sandbox_deployed(self, bot: str, scheduled: bool) -> None:
         """A bot now lives in the sandbox: remember it (quitting warns), and fire it if it has a schedule."""
@@ -56,15 +63,17 @@ class BotshipApp(App[None]):
                                        yes="Quit", no="Stay", danger=True),
                          lambda quit_: self.exit() if quit_ else None)
 
-    def start_local_scheduler(self) -> None:
+    def start_local_scheduler(self, start_emulator: bool = False) -> None:
         """Fire deployed sandbox bots on their schedules while the app runs (the emulator never fires them)."""
         from botship.providers.sandbox import emulator
         from botship.providers.sandbox.scheduler import LocalScheduler
 
-        running = emulator.running()
-        if self.scheduler is None and running is not None:
-            self.scheduler = LocalScheduler(running, on_fired=lambda fired: self.call_from_thread(self._fired, fired))
-            self.scheduler.start()
+        running = emulator.emulator() if start_emulator else emulator.running()
+        with self._scheduler_lock:
+            if self.scheduler is None and running is not None:
+                self.scheduler = LocalScheduler(running,
+                                                on_fired=lambda fired: self.call_from_thread(self._fired, fired))
+                self.scheduler.start()
 
     def _fired(self, fired) -> None:
         if fired.error:

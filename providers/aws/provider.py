@@ -231,8 +231,9 @@ class AwsProvider(Provider):
     def export_state(self, into: Path) -> StateListing:
         from botship.runtime.state import StateSync
 
-        if into.exists() and any(into.iterdir()):
-            raise BadInput(f"{into} is not empty", fix="export into a new folder; nothing was written")
+        if into.exists() and (not into.is_dir() or any(into.iterdir())):
+            raise BadInput(f"{into} is {'not empty' if into.is_dir() else 'a file'}",
+                           fix="export into a new folder; nothing was written")
         listing = self.state_files()
         into.parent.mkdir(parents=True, exist_ok=True)
         # The runtime keeps a sync index beside the folder it fills: fill one in a scratch folder, move it over.

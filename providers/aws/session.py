@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import os
 import re
 import threading
 from dataclasses import dataclass
@@ -40,8 +41,8 @@ class AwsSession:
         self.max_attempts = max_attempts
         try:
             if keys:
-                self.session = boto3.Session(aws_access_key_id=keys[0], aws_secret_access_key=keys[1],
-                                             aws_session_token=None, region_name=region)
+                self.session = boto3.Session(botocore_session=_isolated_core(), aws_access_key_id=keys[0],
+                                             aws_secret_access_key=keys[1], region_name=region)
             else:
                 self.session = boto3.Session(profile_name=profile, region_name=region)
         except ProfileNotFound:
@@ -108,6 +109,18 @@ class AwsSession:
                 pass
             return Identity(account, arn, principal, "role")
         return Identity(account, arn, arn, "user" if ":user/" in arn else "other")
+
+
+def _isolated_core():
+    """A botocore session that reads no AWS profile or config file (AWS_PROFILE included): an emulator's."""
+    import botocore.session
+    from botocore.configprovider import ConstantProvider
+
+    core = botocore.session.Session()
+    store = core.get_component("config_store")
+    for name, value in (("profile", None), ("config_file", os.devnull), ("credentials_file", os.devnull)):
+        store.set_config_provider(name, ConstantProvider(value))
+    return core
 
 
 def error_code(exc: BaseException) -> str:

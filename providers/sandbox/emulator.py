@@ -6,9 +6,10 @@ import logging
 import os
 import threading
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 from typing import Any
 
-from botship.errors import BotshipError
+from botship.errors import BadInput, BotshipError
 
 SANDBOX_REGION = "us-east-1"
 # The emulator accepts any keys; fixed ones keep the user's real AWS credentials out of the sandbox entirely.
@@ -73,8 +74,14 @@ def stop() -> None:
 
 
 def _start() -> Emulator:
+    _bypass_proxies()
     external = os.environ.get(URL_VARIABLE, "").strip()
     if external:
+        parts = urlsplit(external)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise BadInput(f"{URL_VARIABLE}={external} is not a URL",
+                           fix=f"set it like {URL_VARIABLE}=http://127.0.0.1:5000, or unset it to use an emulator "
+                               "inside botship")
         return Emulator(external.rstrip("/"))
     try:
         from moto.server import ThreadedMotoServer
@@ -87,3 +94,12 @@ def _start() -> Emulator:
     server.start()
     host, port = server.get_host_and_port()
     return Emulator(f"http://{host}:{port}", server)
+
+
+def _bypass_proxies() -> None:
+    """Calls to an emulator on this machine must not go through an HTTP proxy set for the internet."""
+    for name in ("NO_PROXY", "no_proxy"):
+        current = [part for part in os.environ.get(name, "").split(",") if part.strip()]
+        missing = [host for host in ("127.0.0.1", "localhost") if host not in current]
+        if missing:
+            os.environ[name] = ",".join(current + missing)

@@ -1,13 +1,16 @@
-"""Container images on the sandbox: the emulator has no registry, so the image stays the folder botship
-built on this machine (code and dependency layers) and the state bucket records where it lies.
+"""Container images on the sandbox: the emulator has no registry, so a deployed image is a folder on this
+machine — its code and dependency layers, kept under its content hash — and the state bucket records where.
 
 The function still gets PackageType Image and an ImageUri by digest, as on AWS; invoking runs the
-folder's layers here, as a zip's contents are run.
+folder's layers here, as a zip's contents are run. The build folder itself is rewritten by every
+build (a plan, `botship package`, a local invoke), so what is deployed is a hard-linked copy of it.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +35,7 @@ class LocalImage:
         self.names, self.artifact = names, artifact
         self.key = image_key(artifact.content_hash)
         self.outputs = {"image_uri": image_uri(names, artifact.content_hash)}
+        self.kept = Path(artifact.path).parent / "sandbox-images" / artifact.content_hash
 
     def _recorded(self) -> str | None:
         try:
@@ -43,16 +47,34 @@ class LocalImage:
         return json.loads(body).get("path")
 
     def step(self) -> Step:
-        where = str(self.artifact.path)
-        action = Action.NO_CHANGE if self._recorded() == where else Action.CREATE
+        kept = self._recorded() == str(self.kept) and (self.kept / "code").is_dir()
+        action = Action.NO_CHANGE if kept else Action.CREATE
         return Step("image", "Container image", f"{self.names.repository}:{self.artifact.content_hash[:12]}", action,
                     self.apply, detail="kept on this machine (the sandbox has no registry)", outputs=self.outputs)
 
     def apply(self, ctx) -> dict[str, Any]:
+        if not (self.kept / "code").is_dir():
+            scratch = self.kept.with_name(f".{self.kept.name}.tmp")
+            shutil.rmtree(scratch, ignore_errors=True)
+            # The layers only: the Dockerfile is rewritten in place by builds and the sandbox does not use it.
+            shutil.copytree(self.artifact.path, scratch, copy_function=_link_or_copy,
+                            ignore=shutil.ignore_patterns("Dockerfile"))
+            scratch.rename(self.kept)
         self.s3.put_object(Bucket=self.names.bucket, Key=self.key, ContentType="application/json",
-                           Body=json.dumps({"path": str(self.artifact.path)}).encode())
-        ctx.log(f"image layers stay in {self.artifact.path}")
+                           Body=json.dumps({"path": str(self.kept)}).encode())
+        for other in self.kept.parent.iterdir():  # one deployed image per bot is kept
+            if other != self.kept:
+                shutil.rmtree(other, ignore_errors=True)
+        ctx.log(f"image layers kept in {self.kept}")
         return self.outputs
+
+
+def _link_or_copy(source: str, target: str) -> None:
+    """A hard link (instant, and safe: builds replace the layers' files rather than write into them), else a copy."""
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copy2(source, target)
 
 
 def image_folder(session: AwsSession, names: AwsNames, key: str) -> Path:

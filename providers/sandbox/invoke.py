@@ -3,7 +3,9 @@ function's own configuration, its state in the emulator's S3 and its log lines i
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
 import tempfile
 import time
 import uuid
@@ -12,10 +14,11 @@ from pathlib import Path
 from typing import Any
 
 from botship.errors import BotshipError
+from botship.masking import Masker
 
 from ..aws.names import AwsNames
 from ..aws.session import AwsSession, error_code, translate
-from ..local import run_artifact
+from ..local import RunTimedOut, run_artifact
 from .emulator import Emulator
 from .image import image_folder
 
@@ -24,15 +27,20 @@ _PASS = ("PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TMPDIR", "TZ", "SYSTEMRO
 
 
 def invoke_deployed(session: AwsSession, emulator: Emulator, names: AwsNames, event: dict[str, Any],
-                    on_line: Callable[[str], None] | None = None) -> dict[str, Any]:
-    """Invoke the bot's function once, as Lambda would; the answer has the shape AWS invokes return, plus `logs`."""
+                    on_line: Callable[[str], None] | None = None,
+                    on_start: Callable[[subprocess.Popen], None] | None = None) -> dict[str, Any]:
+    """Invoke the bot's function once, as Lambda would: the answer has the shape AWS invokes return,
+    plus `logs`. Secret values (read from the emulator's secret store) are masked in all of it."""
     function = _function(session, names)
     config = function["Configuration"]
+    variables = config.get("Environment", {}).get("Variables", {})
     package = _package(session, names, function.get("Tags", {}).get("botship:code", ""))
     image = package.endswith(".image")
+    masker = _secret_masker(session, variables.get("BOTSHIP_SECRET_ARN"))
     lines: list[str] = []
 
     def line(text: str) -> None:
+        text = masker.mask(text)
         lines.append(text)
         if on_line:
             on_line(text)
@@ -51,16 +59,34 @@ def invoke_deployed(session: AwsSession, emulator: Emulator, names: AwsNames, ev
         except Exception as exc:  # noqa: BLE001
             raise translate(exc, f"fetching the package of {names.function}") from None
         env = {k: v for k, v in os.environ.items() if k in _PASS}
-        env.update(config.get("Environment", {}).get("Variables", {}))
+        env.update(variables)
         env.update(emulator.client_env())
         env.update({"AWS_LAMBDA_FUNCTION_NAME": names.function, "BOTSHIP_STATE_DIR": str(Path(tmp) / "state")})
-        result = run_artifact(path, "image" if image else "zip", env, timeout_s=int(config.get("Timeout", 60)), event=event,
-                              on_line=line)
+        timeout_s = int(config.get("Timeout", 60))
+        try:
+            result = run_artifact(path, "image" if image else "zip", env, timeout_s=timeout_s, event=event,
+                                  on_line=line, on_start=on_start)
+        except RunTimedOut:
+            result = None
+            line(f"Task timed out after {timeout_s} seconds")
     duration_ms = (time.time() - started) * 1000
     stream = _write_logs(session, names, request_id, started, lines, duration_ms)
-    payload = {"statusCode": result.status_code, "body": result.body}
-    return {"status": 200, "error": None, "result": payload, "logs": lines, "log_stream": stream,
-            "duration_ms": round(duration_ms)}
+    answer = {"status": 200, "logs": lines, "log_stream": stream, "duration_ms": round(duration_ms)}
+    if result is None:  # as Lambda answers a function stopped at its timeout
+        return {**answer, "error": "Unhandled", "result": {"errorType": "Sandbox.Timedout",
+                                                           "errorMessage": f"Task timed out after {timeout_s} seconds"}}
+    return {**answer, "error": None, "result": masker.mask_data({"statusCode": result.status_code, "body": result.body})}
+
+
+def _secret_masker(session: AwsSession, arn: str | None) -> Masker:
+    """A masker for the bot's secret values, as the emulator's secret store holds them."""
+    if not arn:
+        return Masker()
+    try:
+        value = session.client("secretsmanager").get_secret_value(SecretId=arn)["SecretString"]
+    except Exception as exc:  # noqa: BLE001
+        raise translate(exc, f"reading the secret of {arn.rsplit(':', 1)[-1]}") from None
+    return Masker(str(v) for v in json.loads(value).values())
 
 
 def _function(session: AwsSession, names: AwsNames) -> dict[str, Any]:

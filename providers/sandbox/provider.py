@@ -58,12 +58,31 @@ class SandboxProvider(AwsProvider):
 
     def check_credentials(self) -> list[Check]:
         try:
+            self._reachable()
+        except BotshipError as exc:
+            return [Check("sandbox", False, exc.what, exc.fix)]
+        return [Check("sandbox", True, self.emulator.describe())]
+
+    def _reachable(self) -> None:
+        """The emulator answers (asked once per provider), or a message saying which one and what to do."""
+        try:
             self.session.identity()
         except BotshipError as exc:
-            return [Check("sandbox", False, f"the AWS emulator at {self.emulator.url} does not answer: {exc.what}",
-                          f"start it again, or unset {URL_VARIABLE} to use one inside botship"
-                          if not self.emulator.embedded else "restart botship")]
-        return [Check("sandbox", True, self.emulator.describe())]
+            raise BotshipError(f"the sandbox's AWS emulator at {self.emulator.url} does not answer",
+                               exc.what, f"start it again, or unset {URL_VARIABLE} to use one inside botship"
+                               if not self.emulator.embedded else "restart botship") from None
+
+    def plan(self, context: DeployContext):
+        self._reachable()
+        return super().plan(context)
+
+    def plan_destroy(self, *, purge_state: bool = False):
+        self._reachable()
+        return super().plan_destroy(purge_state=purge_state)
+
+    def state_files(self):
+        self._reachable()
+        return super().state_files()
 
     def permissions_policy(self) -> dict | None:
         return None
@@ -78,4 +97,5 @@ class SandboxProvider(AwsProvider):
         return [("note", self.emulator.describe())]
 
     def invoke(self, event: dict[str, Any], on_line: Callable[[str], None] | None = None) -> dict[str, Any]:
+        self._reachable()
         return invoke_deployed(self.session, self.emulator, self.names, event, on_line)

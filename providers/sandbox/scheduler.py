@@ -8,6 +8,7 @@ process that shows it, and says so: closing botship stops it.
 from __future__ import annotations
 
 import json
+import subprocess
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -45,10 +46,10 @@ class LocalScheduler:
         self.session = emulator.session()
         self._next: dict[str, datetime] = {}  # function name -> its next fire time
         self._seen: dict[str, tuple[str, str]] = {}  # function name -> the (expression, zone) it was timed by
-        self._running: set[str] = set()
         self._stop = threading.Event()
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
+        self._runs: dict[str, tuple[threading.Thread, list[subprocess.Popen]]] = {}  # function -> its run now
         self.history: list[Fired] = []
 
     def start(self) -> None:
@@ -57,9 +58,17 @@ class LocalScheduler:
             self._thread.start()
 
     def stop(self) -> None:
+        """Stop firing, and stop the runs still going (their state is not saved, as when Lambda stops one)."""
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=10)
+        with self._lock:
+            runs = list(self._runs.values())
+        for _, processes in runs:
+            for process in processes:
+                process.kill()
+        for thread, _ in runs:
+            thread.join(timeout=10)
 
     def upcoming(self) -> list[tuple[str, datetime]]:
         """(bot, next fire time) for every enabled sandbox schedule, soonest first."""
@@ -71,9 +80,13 @@ class LocalScheduler:
         while not self._stop.is_set():
             try:
                 self.tick()
-            except Exception:  # noqa: BLE001 - a failed read is retried at the next one; the app goes on
-                pass
-            self._stop.wait(min(READ_EVERY_S, self._seconds_to_next()))
+                wait = min(READ_EVERY_S, self._seconds_to_next())
+            except Exception:  # noqa: BLE001 - the emulator is gone or failing: forget the times, read again later
+                with self._lock:
+                    self._next.clear()
+                    self._seen.clear()
+                wait = READ_EVERY_S
+            self._stop.wait(wait)
 
     def _seconds_to_next(self) -> float:
         with self._lock:
@@ -94,17 +107,25 @@ class LocalScheduler:
                 expression, zone = schedule["ScheduleExpression"], schedule.get("ScheduleExpressionTimezone") or "UTC"
                 key = (expression, zone)
                 due = self._next.get(function)
+                try:
+                    following = next_runs(parse_schedule(expression), zone, 1, now)
+                except ValueError:  # not botship's syntax: this schedule is skipped, the others still fire
+                    continue
+                if not following:
+                    continue
                 if due is None or self._seen.get(function) != key:
-                    self._next[function] = next_runs(parse_schedule(expression), zone, 1, now)[0]
-                    self._seen[function] = key
+                    self._next[function], self._seen[function] = following[0], key
                     continue
                 if due <= now:
-                    self._next[function] = next_runs(parse_schedule(expression), zone, 1, now)[0]
-                    if function not in self._running:
-                        self._running.add(function)
+                    self._next[function] = following[0]
+                    if function not in self._runs:
                         started.append(function)
                         event = json.loads(schedule.get("Target", {}).get("Input") or "{}")
-                        threading.Thread(target=self._fire, args=(function, event, now), daemon=True).start()
+                        processes: list[subprocess.Popen] = []
+                        thread = threading.Thread(target=self._fire, args=(function, event, now, processes),
+                                                  daemon=True)
+                        self._runs[function] = (thread, processes)
+                        thread.start()
         return [name.removeprefix("botship-") for name in started]
 
     def _enabled_schedules(self) -> dict[str, dict[str, Any]]:
@@ -120,19 +141,22 @@ class LocalScheduler:
                     found[function] = schedule
         return found
 
-    def _fire(self, function: str, event: dict[str, Any], at: datetime) -> None:
+    def _fire(self, function: str, event: dict[str, Any], at: datetime, processes: list[subprocess.Popen]) -> None:
         bot = function.removeprefix("botship-")
         fired = Fired(bot, at)
         try:
             names = AwsNames(bot, self.session.identity().account, SANDBOX_REGION)
-            fired.answer = invoke_deployed(self.session, self.emulator, names, event)
+            fired.answer = invoke_deployed(self.session, self.emulator, names, event, on_start=processes.append)
         except BotshipError as exc:
             fired.error = exc.what
         except Exception as exc:  # noqa: BLE001 - reported to the app, never raised into its thread
             fired.error = f"{type(exc).__name__}: {exc}"
         finally:
             with self._lock:
-                self._running.discard(function)
+                self._runs.pop(function, None)
                 self.history.append(fired)
-        if self.on_fired:
-            self.on_fired(fired)
+        if self.on_fired and not self._stop.is_set():
+            try:
+                self.on_fired(fired)
+            except Exception:  # noqa: BLE001 - e.g. the app closed meanwhile; the run is in `history`
+                pass

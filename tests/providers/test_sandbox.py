@@ -141,6 +141,46 @@ def test_the_local_scheduler_fires_enabled_schedules_when_due(sandbox, counter, 
     assert scheduler.tick() == [] and scheduler.upcoming() == []
 
 
+def test_stopping_the_scheduler_stops_its_runs_and_a_vanished_emulator_is_not_polled_in_a_loop(
+        sandbox, counter, dependency_cache, monkeypatch):
+    from botship.providers.sandbox import emulator, scheduler
+
+    monkeypatch.setenv("BOTSHIP_CACHE_DIR", str(dependency_cache))
+    provider, _, _ = deploy(counter, spec_for(counter, schedule="rate(1 minute)", timeout_s=120))
+    client = provider.session.client("scheduler")
+    current = client.get_schedule(Name=provider.names.schedule)
+    target = {**current["Target"], "Input": json.dumps({"sleep": 100})}
+    client.update_schedule(Name=provider.names.schedule, Target=target, State="ENABLED", **{
+        k: current[k] for k in ("ScheduleExpression", "ScheduleExpressionTimezone", "FlexibleTimeWindow")})
+    now = [datetime(2026, 11, 28, 12, 0, tzinfo=UTC)]
+    local = LocalScheduler(emulator.running(), clock=lambda: now[0])
+    local.tick()
+    now[0] += timedelta(minutes=1)
+    assert local.tick() == ["counter"]
+    deadline = time.monotonic() + 30
+    while not any(processes for _, processes in local._runs.values()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    ((thread, (process,)),) = local._runs.values()
+    started = time.monotonic()
+    local.stop()
+    assert time.monotonic() - started < 10 and not thread.is_alive() and process.poll() is not None
+    (fired,) = local.history
+    assert fired.error and "without a result" in fired.error
+
+    # The emulator goes away under a running scheduler: it forgets its times and reads again only every few seconds.
+    monkeypatch.setattr(scheduler, "READ_EVERY_S", 0.5)
+    calls = []
+    watcher = LocalScheduler(emulator.running(), clock=lambda: now[0])
+    watcher.session.session.events.register("before-call", lambda **kw: calls.append(1))
+    watcher.tick()
+    assert watcher.upcoming()
+    emulator.stop()
+    watcher.start()
+    time.sleep(2.2)
+    watcher.stop()
+    assert watcher.upcoming() == [] and len(calls) <= 1 + 2 * 6  # ~4 reads of at most 2 attempts each
+
+
 def test_invoking_a_bot_the_sandbox_does_not_hold_says_so(sandbox, counter):
     with pytest.raises(Exception, match="not deployed in the sandbox"):
         provider_class("sandbox")(spec_for(counter)).invoke({})
@@ -164,16 +204,57 @@ def test_an_image_bot_runs_from_its_layers_kept_on_this_machine(sandbox, counter
     assert [provider.invoke({})["result"]["body"]["result"]["runs"] for _ in range(2)] == [1, 2]
     again = provider_class("sandbox")(spec_for(counter, packaging="image")).plan(context)
     assert {step.action.value for step in again.steps} == {"no change"}
+    # A build that is planned but not deployed (it rewrites the build folder) changes nothing that runs.
+    app = counter / "app.py"
+    app.write_text(app.read_text().replace('"before": before,', '"before": before, "version": 2,'))
+    planned = provider_class("sandbox")(spec_for(counter, packaging="image")).plan(context)
+    assert [s.id for s in planned.steps if s.action.value != "no change"] == ["image", "function"]
+    assert "version" not in provider.invoke({})["result"]["body"]["result"]
+    provider, _, _ = deploy(counter, spec_for(counter, packaging="image"))
+    assert provider.invoke({})["result"]["body"]["result"]["version"] == 2
 
 
-def test_the_sandbox_ignores_the_users_aws_settings(sandbox, counter, dependency_cache, monkeypatch):
+def test_the_sandbox_ignores_the_users_aws_settings(sandbox, tmp_path, dependency_cache, monkeypatch):
     """Real credentials and endpoints in the environment never reach the sandbox or the bot it runs."""
     monkeypatch.setenv("BOTSHIP_CACHE_DIR", str(dependency_cache))
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAREALKEY")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "real-secret")
+    monkeypatch.setenv("AWS_PROFILE", "work")
     monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")  # nothing listens there
+    project = tmp_path / "env-bot"
+    project.mkdir()
+    (project / "app.py").write_text("import os\n\ndef handler(event, context):\n"
+                                    "    return {k: v for k, v in os.environ.items() if k.startswith('AWS_')}\n")
+    provider, _, _ = deploy(project, spec_for(project, secrets=[]))
+    seen = provider.invoke({})["result"]["body"]["result"]
+    assert seen["AWS_ACCESS_KEY_ID"] == "sandbox" and seen["AWS_ENDPOINT_URL"] == sandbox
+    assert "AWS_PROFILE" not in seen and "real-secret" not in json.dumps(seen)
+
+
+def test_a_bot_that_prints_its_secret_shows_it_masked_everywhere(sandbox, counter, dependency_cache, monkeypatch):
+    monkeypatch.setenv("BOTSHIP_CACHE_DIR", str(dependency_cache))
     provider, _, _ = deploy(counter, spec_for(counter))
-    assert provider.invoke({})["result"]["body"]["status"] == "ok"
+    answer = provider.invoke({"leak": True})
+    assert any("using key ***" in line for line in answer["logs"])
+    assert "exchange rejected key ***" in answer["result"]["body"]["error"]["message"]
+    assert SECRET not in json.dumps(answer)
+    logs = provider.session.client("logs")
+    events = logs.get_log_events(logGroupName=provider.names.log_group, logStreamName=answer["log_stream"])["events"]
+    assert any("using key ***" in e["message"] for e in events)
+    assert not any(SECRET in e["message"] for e in events)
+
+
+def test_a_run_past_its_timeout_is_stopped_and_answered_as_lambda_does(sandbox, counter, dependency_cache,
+                                                                       monkeypatch):
+    monkeypatch.setenv("BOTSHIP_CACHE_DIR", str(dependency_cache))
+    provider, _, _ = deploy(counter, spec_for(counter, timeout_s=2))
+    answer = provider.invoke({"sleep": 60})
+    assert answer["error"] == "Unhandled" and answer["result"]["errorType"] == "Sandbox.Timedout"
+    assert answer["logs"][-1] == "Task timed out after 2 seconds"
+    assert any('"bot": "saw"' in line for line in answer["logs"])  # what it printed before is kept
+    events = provider.session.client("logs").get_log_events(logGroupName=provider.names.log_group,
+                                                            logStreamName=answer["log_stream"])["events"]
+    assert "Task timed out after 2 seconds" in [e["message"] for e in events]
 
 
 def test_the_cli_deploys_and_invokes_against_a_sandbox_kept_running(aws, counter, dependency_cache):
