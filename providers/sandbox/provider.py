@@ -65,8 +65,9 @@ class SandboxProvider(AwsProvider):
 
     def _reachable(self) -> None:
         """The emulator answers (asked once per provider), or a message saying which one and what to do."""
+        session = self.session  # a malformed BOTSHIP_SANDBOX_URL says so itself
         try:
-            self.session.identity()
+            session.identity()
         except BotshipError as exc:
             raise BotshipError(f"the sandbox's AWS emulator at {self.emulator.url} does not answer",
                                exc.what, f"start it again, or unset {URL_VARIABLE} to use one inside botship"

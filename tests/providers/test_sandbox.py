@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sqlite3
 import sys
@@ -322,3 +323,21 @@ def test_an_emulator_that_does_not_answer_is_named_with_the_way_out(counter, mon
         emulator.stop()
     assert check.ok is False and "127.0.0.1:9 does not answer" in check.detail
     assert f"unset {emulator.URL_VARIABLE}" in check.fix
+
+
+def test_a_sandbox_url_that_is_no_url_or_does_not_answer_is_said_before_any_step(counter, monkeypatch):
+    from botship.errors import BotshipError
+    from botship.providers.sandbox import emulator
+
+    monkeypatch.setenv(emulator.URL_VARIABLE, "127.0.0.1:5077")
+    emulator.stop()
+    (check,) = provider_class("sandbox")(spec_for(counter)).check_credentials()
+    assert not check.ok and "127.0.0.1:5077 is not a URL" in check.detail and "http://127.0.0.1:5000" in check.fix
+    monkeypatch.setenv(emulator.URL_VARIABLE, "http://127.0.0.1:9")
+    try:
+        with pytest.raises(BotshipError, match="emulator at http://127.0.0.1:9 does not answer") as raised:
+            provider_class("sandbox")(spec_for(counter)).plan(DeployContext(counter, "sandbox", SecretValues([])))
+        assert "unset BOTSHIP_SANDBOX_URL" in raised.value.fix
+        assert "127.0.0.1" in os.environ["NO_PROXY"].split(",")
+    finally:
+        emulator.stop()
