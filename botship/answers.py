@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
 SCHEDULE_PRESETS = [("none", "Only when invoked", None), ("5m", "Every 5 minutes", "rate(5 minutes)"),
                     ("15m", "Every 15 minutes", "rate(15 minutes)"), ("1h", "Every hour", "rate(1 hour)"),
                     ("daily", "Daily at a time", None), ("custom", "Custom expression", None)]
@@ -45,3 +48,13 @@ def preset_of(expr: str | None) -> str:
         if preset == expr:
             return key
     return "daily" if daily_parts(expr) else "custom"
+
+
+def spec_data(answers: dict[str, Any], variables: Iterable[Any]) -> dict[str, Any]:
+    """The answers as spec data: blanks left out; variables (each with .name, .value, .secret) split into
+    plain `env` values and secret names only."""
+    variables = list(variables)
+    data = {k: v for k, v in answers.items() if v not in (None, "")}
+    data["env"] = {v.name: v.value for v in variables if not v.secret}
+    data["secrets"] = [v.name for v in variables if v.secret]
+    return data

@@ -25,6 +25,7 @@ from .answers import (
     SIZE_LABELS,
     daily_expr,
     daily_parts,
+    spec_data,
     suggest_name,
 )
 from .console import Console, ConsoleReport, mode_badge
@@ -501,10 +502,7 @@ class Guided:
     # ---- answers ------------------------------------------------------------------------------
 
     def spec_data(self) -> dict[str, Any]:
-        data = {k: v for k, v in self.answers.items() if v not in (None, "")}
-        data["env"] = {v.name: v.value for v in self.variables if not v.secret}
-        data["secrets"] = [v.name for v in self.variables if v.secret]
-        return data
+        return spec_data(self.answers, self.variables)
 
     def secret_values(self) -> SecretValues:
         return SecretValues([SecretValue(v.name, v.value, v.source) for v in self.variables if v.secret and v.value])

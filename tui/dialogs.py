@@ -6,7 +6,8 @@ from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Checkbox, Input, Label, Static
+from textual.widgets import Button, Checkbox, Input, Label, OptionList, Static
+from textual.widgets.option_list import Option
 
 from botship.profiles import check_profile_name
 from botship.spec import check_field, looks_secret
@@ -245,9 +246,6 @@ class InitDialog(ModalScreen[str | None]):
         self.folder, self.templates = folder, templates
 
     def compose(self) -> ComposeResult:
-        from textual.widgets import OptionList
-        from textual.widgets.option_list import Option
-
         with Vertical(classes="dialog-box"):
             yield Static(f"Create a bot in [b]{self.folder}[/b] (botship init): which template?",
                          classes="dialog-question")
@@ -259,7 +257,7 @@ class InitDialog(ModalScreen[str | None]):
     def on_mount(self) -> None:
         self.query_one("#templates").focus()
 
-    def on_option_list_option_selected(self, event) -> None:
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         self.dismiss(event.option.id)
 
     @on(Button.Pressed, "#cancel")

@@ -8,6 +8,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable
 
+from botship.answers import spec_data
 from botship.envfile import ENV_FILE, read_env_file
 from botship.secret_values import SecretValue, SecretValues, keyring_get
 from botship.spec import DeploySpec, build_spec, looks_secret
@@ -64,10 +65,7 @@ class WizardState:
         return self.answers.get("mode", "paper")
 
     def spec_data(self) -> dict[str, Any]:
-        data = {k: v for k, v in self.answers.items() if v not in (None, "")}
-        data["env"] = {row.name: row.value for row in self.env if not row.secret}
-        data["secrets"] = [row.name for row in self.env if row.secret]
-        return data
+        return spec_data(self.answers, self.env)
 
     def spec(self) -> DeploySpec:
         return build_spec(self.spec_data(), self.project, source="the wizard's answers")

@@ -32,17 +32,10 @@ class SandboxProvider(AwsProvider):
         Provider.__init__(self, spec)
         self._session = session
 
-    @classmethod
-    def sign_in_options(cls) -> list[str]:
-        return []
-
-    @classmethod
-    def location_suggestions(cls) -> list[str]:
-        return []
-
-    @classmethod
-    def default_location(cls, sign_in: str | None) -> str | None:
-        return None
+    # No sign-in and no locations: the base provider's answers, not AWS Lambda's.
+    sign_in_options = vars(Provider)["sign_in_options"]
+    location_suggestions = vars(Provider)["location_suggestions"]
+    default_location = vars(Provider)["default_location"]
 
     @cached_property
     def emulator(self) -> Emulator:
