@@ -245,6 +245,9 @@ class DeploySpec(_Strict):
     memory_mb: int = Field(512, description="memory for each run in MB (AWS 128–10240; Azure Flex 512, 2048 or 4096)")
     timeout_s: int = Field(300, description="longest a run may take, in seconds (AWS 1–900; Azure Consumption 1–600)")
     ephemeral_mb: int = Field(512, description="/tmp space in MB, AWS only (512–10240)")
+    state_retention_days: int = Field(
+        30, ge=1, le=3650, strict=True,
+        description="days an earlier version of the bot's state is kept for `state restore` (1–3650)")
     schedule: ScheduleText | None = Field(
         None, description="when the bot runs: rate(15 minutes) or cron(0 9 * * ? *); empty = only when invoked")
     timezone: Timezone = Field("UTC", description="IANA time zone the schedule is read in, e.g. Europe/Amsterdam")
