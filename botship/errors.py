@@ -67,3 +67,51 @@ class SpecInvalid(BadInput):
             "\n".join(f"  • {p}" for p in self.problems),
             "fix each field above, then run `botship validate` again",
         )
+
+
+
+# A file-system error by errno name: what it means for `{path}`, what to do, and whether the user's input is
+# at fault (a folder where a file belongs is bad input, exit 2) or the machine (a full disk fails, exit 1).
+_OS_ERRORS = {
+    "EACCES": ("botship is not allowed to use {path}", "give your user access to it, or run botship where you may write", False),
+    "EPERM": ("botship is not allowed to use {path}", "give your user access to it, or run botship where you may write", False),
+    "EROFS": ("{path} is on a read-only file system", "run botship where it may write (a writable copy of the project)", False),
+    "ENOSPC": ("the disk holding {path} is full", "free some space on that disk", False),
+    "EDQUOT": ("your disk quota is used up where {path} is", "free some space there", False),
+    "EISDIR": ("{path} is a folder where botship expects a file", "move or rename the folder", True),
+    "ENOTDIR": ("{path} cannot be used: part of that path is a file where a folder belongs",
+                "move or rename that file", True),
+    "EEXIST": ("{path} is in the way: something of that name already exists", "move or rename it", True),
+    "ENOENT": ("{path} does not exist", "check the path", True),
+    "ENAMETOOLONG": ("the path {path} is too long for the file system", "use a shorter path", True),
+    "ELOOP": ("{path} is a symbolic link that loops", "fix or remove the link", True),
+    "EMFILE": ("too many open files while using {path}", "raise the open-file limit (ulimit -n)", False),
+}
+# A file-system error is only ever "internal" when it names nothing; these paths say where botship writes.
+_WHERE_HINTS = (
+    ("cache", "botship keeps built dependencies in its cache folder: set BOTSHIP_CACHE_DIR (or XDG_CACHE_HOME) "
+              "to a writable folder to move it"),
+    (".botship", "botship keeps its run journals, records and builds in the project's .botship/ folder"),
+    ("botship.toml", "botship saves profiles in the project's botship.toml (written beside it, then renamed)"),
+)
+
+
+def file_error(exc: OSError, doing: str = "") -> BotshipError:
+    """A file-system error (no permission, read-only or full disk, a folder where a file belongs, …) as a
+    message that names the path and what to do — never an "internal error"."""
+    import errno
+    import os
+
+    code = errno.errorcode.get(exc.errno or 0, "")
+    path = os.fsdecode(exc.filename) if isinstance(exc.filename, bytes | str) else ""
+    what, fix, users_input = _OS_ERRORS.get(code, ("{path} could not be used", "check the path and its disk", False))
+    what = what.format(path=path or "a file or folder")
+    if doing:
+        what = f"{what} while {doing}"
+    why = exc.strerror or str(exc)
+    if exc.filename2:
+        why += f" ({os.fsdecode(exc.filename2)})"
+    hints = [hint for marker, hint in _WHERE_HINTS if marker in path]
+    if hints:
+        why += f"; {hints[0]}"
+    return (BadInput if users_input else BotshipError)(what, why, f"{fix}, then re-run")
