@@ -6,14 +6,17 @@ import json
 from typing import Any
 from urllib.parse import unquote
 
+from botship.errors import BotshipError
 from botship.secret_values import SecretValues
 
 from ..plan import Action, Step
 from .names import AwsNames
-from .policies import execution_policy, scheduler_policy, trust
+from .policies import BOUNDARY_NAME, boundary_arn, boundary_policy, execution_policy, scheduler_policy, trust
 from .session import AwsSession, error_code, translate
 
 POLICY_NAME = "botship"
+# The boundary is shared by every bot of the account: tagged as botship's, not as any one bot's.
+BOUNDARY_TAGS = {"botship:shared": "role-boundary"}
 
 
 def _tags(tags: dict[str, str]) -> list[dict[str, str]]:
@@ -79,14 +82,101 @@ class BotSecret:
         return {"secret_arn": arn, "secret_version": version}
 
 
+class RoleBoundary:
+    """The managed policy every botship role carries as its permissions boundary (see `boundary_policy`).
+
+    Created once per account and then only read: its content is botship's, and the deploy policy lets a
+    deployer create it when it is absent but never change or delete it (a deployer who could rewrite it
+    could widen every bot role). A boundary that differs from this botship's is repaired only by
+    someone allowed iam:CreatePolicyVersion on it (an administrator), and the step says so.
+    """
+
+    def __init__(self, session: AwsSession, names: AwsNames) -> None:
+        self.iam = session.client("iam")
+        self.arn = boundary_arn(names.account)
+        self.document = boundary_policy(names.account)
+
+    def _current(self) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+        """The policy (with its tags) and its default version's document; (None, None) when absent."""
+        try:
+            policy = self.iam.get_policy(PolicyArn=self.arn)["Policy"]
+            version = self.iam.get_policy_version(PolicyArn=self.arn, VersionId=policy["DefaultVersionId"])
+        except Exception as exc:  # noqa: BLE001
+            if error_code(exc) == "NoSuchEntity":
+                return None, None
+            raise translate(exc, f"reading policy {BOUNDARY_NAME}") from None
+        return policy, _as_dict(version["PolicyVersion"]["Document"])
+
+    @staticmethod
+    def _tagged(policy: dict[str, Any]) -> bool:
+        stored = {t["Key"]: t["Value"] for t in policy.get("Tags", [])}
+        return all(stored.get(k) == v for k, v in BOUNDARY_TAGS.items())
+
+    def step(self) -> Step:
+        policy, document = self._current()
+        action = (Action.CREATE if policy is None
+                  else Action.NO_CHANGE if document == self.document and self._tagged(policy) else Action.UPDATE)
+        detail = "shared by every botship role of the account; caps what a bot role may do"
+        if policy is not None and document != self.document:
+            detail = "differs from this botship's boundary: needs iam:CreatePolicyVersion (an administrator)"
+        return Step("role-boundary", "Role permissions boundary", BOUNDARY_NAME, action, self.apply,
+                    detail=detail, outputs={"boundary_arn": self.arn})
+
+    def apply(self, ctx) -> dict[str, Any]:
+        policy, document = self._current()
+        try:
+            if policy is None:
+                try:
+                    self.iam.create_policy(PolicyName=BOUNDARY_NAME, PolicyDocument=json.dumps(self.document),
+                                           Description="botship: the most any botship bot role may do",
+                                           Tags=_tags(BOUNDARY_TAGS))
+                    ctx.log(f"created policy {BOUNDARY_NAME}")
+                except Exception as exc:  # noqa: BLE001 - another deploy made it meanwhile: read it again
+                    if error_code(exc) != "EntityAlreadyExists":
+                        raise
+                    policy, document = self._current()
+            if policy is not None and document != self.document:
+                self._replace_version(ctx)
+            if policy is not None and not self._tagged(policy):
+                self.iam.tag_policy(PolicyArn=self.arn, Tags=_tags(BOUNDARY_TAGS))
+        except BotshipError:
+            raise
+        except Exception as exc:  # noqa: BLE001
+            raise translate(exc, f"setting up policy {BOUNDARY_NAME}") from None
+        return {"boundary_arn": self.arn}
+
+    def _replace_version(self, ctx) -> None:
+        """Make botship's document the default version (IAM keeps at most five: the oldest other one goes)."""
+        try:
+            versions = self.iam.list_policy_versions(PolicyArn=self.arn)["Versions"]
+            if len(versions) >= 5:
+                oldest = min((v for v in versions if not v["IsDefaultVersion"]), key=lambda v: v["CreateDate"])
+                self.iam.delete_policy_version(PolicyArn=self.arn, VersionId=oldest["VersionId"])
+            self.iam.create_policy_version(PolicyArn=self.arn, PolicyDocument=json.dumps(self.document),
+                                           SetAsDefault=True)
+        except Exception as exc:  # noqa: BLE001
+            if error_code(exc) in ("AccessDenied", "AccessDeniedException"):
+                raise BotshipError(
+                    f"the role boundary {BOUNDARY_NAME} differs from what this botship version sets",
+                    "botship's deploy policy may create the boundary but never change it, so no deployer can widen "
+                    "what bot roles may do",
+                    "have an administrator (allowed iam:CreatePolicyVersion on it) run this deploy once; "
+                    "it sets botship's document, then deploys go on as before") from None
+            raise
+        ctx.log(f"replaced the document of {BOUNDARY_NAME}")
+
+
 class BotRole:
-    """An IAM role trusted by one service, with one inline policy; trust and policy are read and compared."""
+    """An IAM role trusted by one service, with one inline policy and botship's permissions boundary;
+    trust, policy and boundary are read and compared."""
 
     def __init__(self, session: AwsSession, name: str, trust_policy: dict[str, Any], policy: dict[str, Any],
-                 title: str, step_id: str, tags: dict[str, str]) -> None:
+                 title: str, step_id: str, tags: dict[str, str], boundary: RoleBoundary) -> None:
         self.iam = session.client("iam")
         self.name, self.trust_policy, self.policy = name, trust_policy, policy
         self.title, self.step_id, self.tags = title, step_id, tags
+        # Its own plan step (`role.boundary.step`), planned before the role: the role is created with it.
+        self.boundary = boundary
 
     def _current(self) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
         try:
@@ -110,11 +200,16 @@ class BotRole:
         stored = {t["Key"]: t["Value"] for t in role.get("Tags", [])}
         return all(stored.get(k) == v for k, v in self.tags.items())
 
+    def _bounded(self, role: dict[str, Any]) -> bool:
+        return role.get("PermissionsBoundary", {}).get("PermissionsBoundaryArn") == self.boundary.arn
+
     def step(self) -> Step:
         role, current = self._current()
         action = (Action.CREATE if role is None else Action.NO_CHANGE
-                  if current == self.policy and self._trusted(role) and self._tagged(role) else Action.UPDATE)
-        return Step(self.step_id, self.title, self.name, action, self.apply,
+                  if current == self.policy and self._trusted(role) and self._tagged(role) and self._bounded(role)
+                  else Action.UPDATE)
+        detail = "add permissions boundary" if role is not None and not self._bounded(role) else ""
+        return Step(self.step_id, self.title, self.name, action, self.apply, detail=detail,
                     outputs={"role_arn": role["Arn"]} if role else {})
 
     def apply(self, ctx) -> dict[str, Any]:
@@ -122,11 +217,18 @@ class BotRole:
         try:
             if role is None:
                 role = self.iam.create_role(RoleName=self.name, AssumeRolePolicyDocument=json.dumps(self.trust_policy),
-                                            Description=f"botship: {self.title.lower()}", Tags=_tags(self.tags))["Role"]
+                                            Description=f"botship: {self.title.lower()}", Tags=_tags(self.tags),
+                                            PermissionsBoundary=self.boundary.arn)["Role"]
                 ctx.log(f"created role {self.name}")
-            elif not self._trusted(role):
-                self.iam.update_assume_role_policy(RoleName=self.name, PolicyDocument=json.dumps(self.trust_policy))
-                ctx.log("trust policy repaired")
+            else:
+                if not self._bounded(role):
+                    # First, so the writes below are allowed (the deploy policy requires the boundary for them).
+                    self.iam.put_role_permissions_boundary(RoleName=self.name, PermissionsBoundary=self.boundary.arn)
+                    ctx.log(f"permissions boundary set: {BOUNDARY_NAME}")
+                if not self._trusted(role):
+                    self.iam.update_assume_role_policy(RoleName=self.name,
+                                                       PolicyDocument=json.dumps(self.trust_policy))
+                    ctx.log("trust policy repaired")
             if not self._tagged(role):
                 self.iam.tag_role(RoleName=self.name, Tags=_tags(self.tags))
             if current != self.policy:
@@ -144,11 +246,15 @@ def _as_dict(document: Any) -> dict[str, Any] | None:
     return json.loads(unquote(document))
 
 
-def execution_role(session: AwsSession, names: AwsNames, tags: dict[str, str], with_secret: bool) -> BotRole:
-    return BotRole(session, names.execution_role, trust("lambda.amazonaws.com"), execution_policy(names, with_secret),
-                   "Execution role", "execution-role", tags)
+def execution_role(session: AwsSession, names: AwsNames, tags: dict[str, str], with_secret: bool,
+                   mode: str | None = None) -> BotRole:
+    """The function's role; its objects are those under its own mode's prefix (`mode`, else the tags' mode)."""
+    mode = mode or tags.get("botship:mode") or "paper"
+    return BotRole(session, names.execution_role, trust("lambda.amazonaws.com"),
+                   execution_policy(names, with_secret, mode), "Execution role", "execution-role", tags,
+                   RoleBoundary(session, names))
 
 
 def scheduler_role(session: AwsSession, names: AwsNames, tags: dict[str, str]) -> BotRole:
     return BotRole(session, names.scheduler_role, trust("scheduler.amazonaws.com", names.account),
-                   scheduler_policy(names), "Scheduler role", "scheduler-role", tags)
+                   scheduler_policy(names), "Scheduler role", "scheduler-role", tags, RoleBoundary(session, names))

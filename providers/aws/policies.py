@@ -34,16 +34,23 @@ def function_arn(names: AwsNames) -> str:
     return arn(names, "lambda", f"function:{names.function}")
 
 
-def execution_policy(names: AwsNames, with_secret: bool) -> dict[str, Any]:
-    """What the function may do: write its own logs, use its own bucket, read its own secret."""
+def execution_policy(names: AwsNames, with_secret: bool, mode: str = "paper") -> dict[str, Any]:
+    """What the function may do: write its own logs, use its own mode's part of its bucket, read its own secret.
+
+    A paper bot's role reaches only `<bucket>/paper/*` and a live bot's only `live/*`, so paper code can never
+    touch live state; listing is allowed only under that prefix (the `s3:prefix` condition).
+    """
     log_group = arn(names, "logs", f"log-group:{names.log_group}")
     bucket = arn(names, "s3", names.bucket)
+    prefix = f"{mode}/"
     statements: list[dict[str, Any]] = [
         {"Sid": "OwnLogs", "Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
          "Resource": [f"{log_group}:*"]},
-        {"Sid": "OwnStateBucket", "Effect": "Allow", "Action": ["s3:ListBucket"], "Resource": [bucket]},
+        {"Sid": "OwnStateListing", "Effect": "Allow", "Action": ["s3:ListBucket", "s3:ListBucketVersions"],
+         "Resource": [bucket], "Condition": {"StringLike": {"s3:prefix": [f"{prefix}*"]}}},
         {"Sid": "OwnStateObjects", "Effect": "Allow",
-         "Action": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"], "Resource": [f"{bucket}/*"]},
+         "Action": ["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject", "s3:DeleteObject"],
+         "Resource": [f"{bucket}/{prefix}*"]},
     ]
     if with_secret:
         statements.append({"Sid": "OwnSecret", "Effect": "Allow", "Action": ["secretsmanager:GetSecretValue"],
@@ -56,6 +63,39 @@ def scheduler_policy(names: AwsNames) -> dict[str, Any]:
     function = function_arn(names)
     return _doc({"Sid": "InvokeOwnFunction", "Effect": "Allow", "Action": ["lambda:InvokeFunction"],
                  "Resource": [function, f"{function}:*"]})
+
+
+BOUNDARY_NAME = "botship-bot-boundary"
+
+
+def boundary_arn(account: str, partition: str = "aws") -> str:
+    return f"arn:{partition}:iam::{account}:policy/{BOUNDARY_NAME}"
+
+
+def boundary_policy(account: str, partition: str = "aws") -> dict[str, Any]:
+    """The permissions boundary of every role botship creates: the most any bot role can ever be allowed.
+
+    A role's effective permissions are its inline policy *and* this, so a deployer who may create
+    `botship-*` roles still cannot make one that does more than a bot needs: write botship log groups,
+    use botship state buckets (in this account), read botship secrets, invoke botship functions (the
+    scheduler role). Its content is fixed by botship, the same for every bot of the account.
+    """
+    return _doc(
+        {"Sid": "BotLogs", "Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+         "Resource": [f"arn:{partition}:logs:*:{account}:log-group:/aws/lambda/botship-*:*"]},
+        {"Sid": "BotStateListing", "Effect": "Allow", "Action": ["s3:ListBucket", "s3:ListBucketVersions"],
+         "Resource": [f"arn:{partition}:s3:::botship-*"],
+         "Condition": {"StringEquals": {"aws:ResourceAccount": account}}},
+        {"Sid": "BotStateObjects", "Effect": "Allow",
+         "Action": ["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject", "s3:DeleteObject"],
+         "Resource": [f"arn:{partition}:s3:::botship-*/*"],
+         "Condition": {"StringEquals": {"aws:ResourceAccount": account}}},
+        {"Sid": "BotSecrets", "Effect": "Allow", "Action": ["secretsmanager:GetSecretValue"],
+         "Resource": [f"arn:{partition}:secretsmanager:*:{account}:secret:botship/*"]},
+        {"Sid": "InvokeBots", "Effect": "Allow", "Action": ["lambda:InvokeFunction"],
+         "Resource": [f"arn:{partition}:lambda:*:{account}:function:botship-*",
+                      f"arn:{partition}:lambda:*:{account}:function:botship-*:*"]},
+    )
 
 
 def bucket_policy(bucket: str) -> dict[str, Any]:

@@ -142,7 +142,8 @@ class AwsProvider(Provider):
         with ThreadPoolExecutor(max_workers=8, thread_name_prefix="botship-plan") as pool:
             secret_step = pool.submit(secret.step)
             planned = [pool.submit(StateBucket(session, names, tags, tls_only=self.tls_only_state).step), secret_step,
-                       pool.submit(execution_role(session, names, tags, with_secret).step)]
+                       pool.submit(execution_role(session, names, tags, with_secret, spec.mode).boundary.step),
+                       pool.submit(execution_role(session, names, tags, with_secret, spec.mode).step)]
             if spec.schedule:
                 planned.append(pool.submit(scheduler_role(session, names, tags).step))
             planned.append(pool.submit(LogGroup(session, names, tags).step))
