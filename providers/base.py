@@ -153,6 +153,11 @@ class Provider(ABC):
     def plan(self, context: DeployContext) -> Plan:
         """Read the cloud and return the steps that bring the bot to the spec."""
 
+    def deploy_lock(self, profile: str) -> Any | None:
+        """The lock that keeps two deploys of this bot apart (see providers.plan.DeployLock), or None where
+        the cloud has none; `botship unlock` reads its `holder()` and removes it with `break_lock(holder)`."""
+        return None
+
     @abstractmethod
     def plan_destroy(self, *, purge_state: bool = False) -> Plan:
         """The steps that remove the bot; its state is kept unless `purge_state`."""
