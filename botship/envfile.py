@@ -32,12 +32,21 @@ class EnvFile:
 def read_env_file(path: Path) -> EnvFile:
     """Read `path` (a missing file reads as empty). Values are never put into problem messages."""
     env = EnvFile(path)
-    if not path.is_file():
+    if path.is_dir():
+        env.problems.append(Problem(path.name, f"{path} is a folder, not a file of NAME=value lines; move or rename "
+                                               "the folder (botship reads .env as a file, and it is optional)"))
+        return env
+    if not path.exists():
         return env
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        env.problems.append(Problem(path.name, f"cannot be read: {exc.__class__.__name__}; save it as UTF-8 text"))
+        # utf-8-sig: a byte-order mark some editors write is read as nothing, not as part of the first name.
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        env.problems.append(Problem(path.name, f"{path} is not UTF-8 text; save it as UTF-8"))
+        return env
+    except OSError as exc:
+        env.problems.append(Problem(path.name, f"{path} cannot be read: {exc.strerror or exc}; "
+                                               "check that it is a file you may read"))
         return env
     good: list[tuple[str, str | None]] = []
     for binding in parse_stream(io.StringIO(text)):

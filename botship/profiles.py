@@ -12,7 +12,7 @@ import tomlkit
 from tomlkit.exceptions import ParseError, TOMLKitError
 from tomlkit.items import AoT, InlineTable, Table
 
-from .errors import BadInput
+from .errors import BadInput, file_error
 from .locations import PROFILE_FILE
 from .masking import Masker
 from .spec import DeploySpec, build_spec, to_profile
@@ -40,14 +40,22 @@ class ProfileStore:
         self.path = project / PROFILE_FILE
 
     def _document(self) -> tomlkit.TOMLDocument:
-        if not self.path.is_file():
+        if self.path.is_dir():
+            raise BadInput(f"{self.path} is a folder; botship keeps profiles in a file of that name",
+                           fix=f"move or rename the folder {self.path}, then re-run (or run `botship` to create the file)")
+        if not self.path.exists():
             return tomlkit.document()
         try:
-            doc = tomlkit.parse(self.path.read_text(encoding="utf-8"))
+            # utf-8-sig: a byte-order mark (as some Windows editors write) is accepted and dropped on the next save.
+            doc = tomlkit.parse(self.path.read_text(encoding="utf-8-sig"))
         except ParseError as exc:
             raise BadInput(f"{PROFILE_FILE} line {exc.line}, column {exc.col}: {str(exc).split(' at line')[0]}",
                            "the file is not valid TOML", f"fix line {exc.line} of {self.path}") from None
-        except (OSError, UnicodeDecodeError, TOMLKitError) as exc:
+        except UnicodeDecodeError:
+            raise BadInput(f"{self.path} is not UTF-8 text", fix="save it as UTF-8 and re-run") from None
+        except OSError as exc:
+            raise file_error(exc, f"reading {PROFILE_FILE}") from None
+        except TOMLKitError as exc:
             raise BadInput(f"cannot read {PROFILE_FILE}: {exc}", fix=f"check {self.path}") from None
         profiles = doc.get("profiles")
         if profiles is not None and not isinstance(profiles, Table):
@@ -114,14 +122,24 @@ class ProfileStore:
         self._write(tomlkit.dumps(doc))
 
     def _write(self, text: str) -> None:
-        # Write-then-rename so a crash never leaves a half-written profile file behind.
-        fd, tmp = tempfile.mkstemp(dir=self.project, prefix=f".{PROFILE_FILE}.", suffix=".tmp")
+        # Write-then-rename so a crash (or a full disk) never leaves a half-written profile file behind.
+        try:
+            fd, tmp = tempfile.mkstemp(dir=self.project, prefix=f".{PROFILE_FILE}.", suffix=".tmp")
+        except OSError as exc:
+            # The temporary file's name means nothing to the user: the folder it goes in does.
+            raise file_error(OSError(exc.errno, exc.strerror, str(self.project)),
+                             f"saving {PROFILE_FILE} (nothing was changed)") from None
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as fh:
                 fh.write(text)
             if self.path.exists():
                 os.chmod(tmp, self.path.stat().st_mode & 0o777)
             os.replace(tmp, self.path)
+        except OSError as exc:
+            Path(tmp).unlink(missing_ok=True)
+            if exc.filename is None or exc.filename == tmp:
+                exc = OSError(exc.errno, exc.strerror, str(self.path))
+            raise file_error(exc, f"saving {PROFILE_FILE} (it was left as it was)") from None
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise

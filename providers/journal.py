@@ -8,6 +8,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from botship.errors import file_error
 from botship.locations import runs_dir
 from botship.masking import Masker
 
@@ -25,12 +26,21 @@ class Journal:
     def for_run(cls, project: Path, profile: str, masker: Masker | None = None, now: datetime | None = None) -> Journal:
         stamp = (now or datetime.now(timezone.utc)).strftime("%Y%m%dT%H%M%S.%fZ")
         safe = re.sub(r"[^A-Za-z0-9_.-]", "_", profile)
-        return cls(runs_dir(project) / f"{stamp}-{safe}.jsonl", masker)
+        try:
+            folder = runs_dir(project)
+        except OSError as exc:
+            raise file_error(exc, "making the folder for run journals") from None
+        return cls(folder / f"{stamp}-{safe}.jsonl", masker)
 
     def write(self, record: dict[str, Any]) -> None:
         line = json.dumps(self._masker.mask_data(record), default=str, sort_keys=True)
-        with self.path.open("a", encoding="utf-8") as fh:
-            fh.write(line + "\n")
+        try:
+            with self.path.open("a", encoding="utf-8") as fh:
+                fh.write(line + "\n")
+        except OSError as exc:
+            # A full disk fails the write (or the close) without naming the file: name it.
+            raise file_error(exc if exc.filename else OSError(exc.errno, exc.strerror, str(self.path)),
+                             "writing the run journal") from None
 
     def __call__(self, event: Event) -> None:
         self.write(event.as_dict())

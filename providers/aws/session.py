@@ -17,6 +17,14 @@ CREDENTIALS_FIX = ("sign in again: `aws sso login` (SSO) or `aws configure` (acc
 
 
 @dataclass(frozen=True)
+class EmulatorWords:
+    """How errors name an emulator a session talks to (the sandbox's), instead of AWS and its credentials."""
+
+    name: str  # e.g. "the sandbox emulator at http://127.0.0.1:5000"
+    restart_fix: str  # what to do when it does not answer
+
+
+@dataclass(frozen=True)
 class Identity:
     """Who the credentials belong to; `principal` is what IAM policy simulation needs."""
 
@@ -30,15 +38,18 @@ class AwsSession:
     """One boto3 session (profile + region) handing out configured clients, each made once."""
 
     def __init__(self, region: str, profile: str | None = None, *, endpoint_url: str | None = None,
-                 keys: tuple[str, str] | None = None, max_attempts: int = 10) -> None:
+                 keys: tuple[str, str] | None = None, max_attempts: int = 10,
+                 emulator: EmulatorWords | None = None) -> None:
         """`endpoint_url` and `keys` (access key id, secret) point the session at an emulator, whatever
-        the environment says (the sandbox); otherwise boto3 finds credentials and endpoints as usual."""
+        the environment says (the sandbox); otherwise boto3 finds credentials and endpoints as usual.
+        With `emulator`, every error its clients raise is translated in the emulator's words."""
         import boto3
         from botocore.exceptions import ProfileNotFound
 
         self.region = region
         self.endpoint_url = endpoint_url
         self.max_attempts = max_attempts
+        self.emulator = emulator
         try:
             if keys:
                 self.session = boto3.Session(botocore_session=_isolated_core(), aws_access_key_id=keys[0],
@@ -77,8 +88,10 @@ class AwsSession:
         # Clients are thread-safe once made; making them is not (planning reads in parallel).
         with self._lock:
             if service not in self._clients:
-                self._clients[service] = self.session.client(service, config=self.config,
-                                                             endpoint_url=self.endpoint_url)
+                client = self.session.client(service, config=self.config, endpoint_url=self.endpoint_url)
+                if self.emulator:
+                    _mark_errors(client, self.emulator)
+                self._clients[service] = client
             return self._clients[service]
 
     def identity(self) -> Identity:
@@ -91,7 +104,7 @@ class AwsSession:
         try:
             caller = self.client("sts").get_caller_identity()
         except Exception as exc:  # noqa: BLE001 - translated into what the user can do
-            error = translate(exc, "checking your AWS credentials")
+            error = translate(exc, "checking that it answers" if self.emulator else "checking your AWS credentials")
             if error.what.startswith("AWS rejected your credentials"):
                 error.fix += (f"; if they work in other regions, {self.region} may be an opt-in region not yet "
                               "enabled for your account (AWS console → Account → AWS Regions)")
@@ -123,6 +136,28 @@ def _isolated_core():
     return core
 
 
+def _mark_errors(client, words: EmulatorWords) -> None:
+    """Make every error of `client` carry the emulator it came from, so `translate` speaks of it."""
+    def on_response(parsed=None, **_) -> None:
+        # A ClientError is raised with this very dict as its `response`.
+        if isinstance(parsed, dict) and "Error" in parsed:
+            parsed.setdefault("ResponseMetadata", {})["BotshipEmulator"] = words
+
+    def on_failure(exception=None, **_) -> None:
+        if exception is not None:
+            exception.botship_emulator = words
+
+    client.meta.events.register("after-call", on_response)
+    client.meta.events.register("after-call-error", on_failure)
+
+
+def _emulator_of(exc: BaseException) -> EmulatorWords | None:
+    words = getattr(exc, "botship_emulator", None)
+    if words is None:
+        words = getattr(exc, "response", {}).get("ResponseMetadata", {}).get("BotshipEmulator")
+    return words if isinstance(words, EmulatorWords) else None
+
+
 def error_code(exc: BaseException) -> str:
     return str(getattr(exc, "response", {}).get("Error", {}).get("Code", ""))
 
@@ -142,6 +177,8 @@ def translate(exc: BaseException, doing: str) -> BotshipError:
 
     if isinstance(exc, BotshipError):
         return exc
+    if (words := _emulator_of(exc)) is not None:
+        return _emulator_error(exc, doing, words)
     if isinstance(exc, NoCredentialsError | PartialCredentialsError):
         return BotshipError(f"no AWS credentials found while {doing}", "", CREDENTIALS_FIX)
     if isinstance(exc, TokenRetrievalError | SSOError):
@@ -169,3 +206,16 @@ def translate(exc: BaseException, doing: str) -> BotshipError:
         return BotshipError(f"AWS refused while {doing}: {code}", message,
                             "re-running is safe; if it keeps failing, the message above says why")
     return BotshipError(f"{doing} failed: {type(exc).__name__}", str(exc), "re-running is safe")
+
+
+def _emulator_error(exc: BaseException, doing: str, words: EmulatorWords) -> BotshipError:
+    """An error from an emulator (the sandbox's): it has no accounts, credentials, regions or quotas to blame."""
+    from botocore.exceptions import ClientError
+
+    if not isinstance(exc, ClientError):  # no answer: refused, reset, timed out
+        return BotshipError(f"cannot reach {words.name} while {doing}", str(exc), words.restart_fix)
+    code = error_code(exc)
+    message = exc.response.get("Error", {}).get("Message", "")
+    return BotshipError(f"{words.name} refused while {doing}: {code}", message,
+                        "re-running is safe; if it keeps refusing, the message above says why "
+                        "(an emulator may not support every call a deploy makes)")

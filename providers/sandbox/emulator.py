@@ -36,15 +36,77 @@ class Emulator:
                 "AWS_REGION": SANDBOX_REGION}
 
     def session(self):
-        """An AWS session that talks to this emulator only, with the sandbox's own keys."""
-        from ..aws.session import AwsSession
+        """An AWS session that talks to this emulator only, with the sandbox's own keys; its errors speak of
+        the sandbox emulator, never of AWS accounts or credentials."""
+        from ..aws.session import AwsSession, EmulatorWords
 
-        return AwsSession(SANDBOX_REGION, endpoint_url=self.url, keys=SANDBOX_KEYS, max_attempts=LOCAL_ATTEMPTS)
+        words = EmulatorWords(f"the sandbox emulator at {self.url}", self.restart_fix())
+        return AwsSession(SANDBOX_REGION, endpoint_url=self.url, keys=SANDBOX_KEYS, max_attempts=LOCAL_ATTEMPTS,
+                          emulator=words)
+
+    def restart_fix(self) -> str:
+        if self.embedded:
+            return "restart botship: its emulator starts again, empty"
+        return f"start the emulator at {self.url} again, or unset {URL_VARIABLE} to use one inside botship"
 
     def describe(self) -> str:
         if self.embedded:
             return f"AWS emulator inside botship at {self.url}: deployed bots and their state vanish when botship closes"
         return f"AWS emulator at {self.url} ({URL_VARIABLE}): bots live as long as it runs"
+
+    def holder(self) -> dict[str, object]:
+        """What a local record keeps of where a sandbox deploy lives (see `holds`)."""
+        return {"emulator": self.url, "emulator_pid": os.getpid() if self.embedded else 0}
+
+    def not_deployed(self, bot: str) -> BotshipError:
+        """The bot has no function on this emulator: why that is, and how to deploy it."""
+        if self.embedded:
+            return BotshipError(
+                f"{bot} is not deployed on the sandbox emulator this command started",
+                "each botship command without BOTSHIP_SANDBOX_URL starts its own emulator, empty, and it ends with "
+                "the command: a bot deployed by an earlier `botship deploy` ended with that command",
+                f"{KEEP_ONE}; or open `botship sandbox` and deploy and invoke it there")
+        return BotshipError(f"{bot} is not deployed on the sandbox emulator at {self.url}",
+                            "it was destroyed, never deployed there, or the emulator was restarted since",
+                            "deploy it: `botship deploy --profile NAME --yes` (the sandbox profile), then invoke it")
+
+    def closing_notes(self) -> list[str]:
+        """Said at the end of a command that deployed to the sandbox: how long what it deployed lives."""
+        if self.embedded:
+            return ["The sandbox emulator ran inside this command and ended with it: the bot and its state are gone, "
+                    "so `botship invoke` will not find it.",
+                    f"To keep one: {KEEP_ONE}; or use the wizard (`botship sandbox`), where the bot runs on schedule "
+                    "while the app is open."]
+        return [f"The bot lives on the sandbox emulator at {self.url} ({URL_VARIABLE}) for as long as it runs."]
+
+
+# How to keep a sandbox between commands (see the README's sandbox section).
+KEEP_ONE = (f"run an emulator that outlives commands (`moto_server -p 5000`) and export "
+            f"{URL_VARIABLE}=http://127.0.0.1:5000 before `botship deploy` and `botship invoke`")
+
+
+def holds(url: str, pid: int = 0) -> bool:
+    """Whether the emulator at `url` (run inside botship process `pid`, or external when 0) still runs."""
+    current = _emulator
+    if current is not None and current.url == url:
+        return True
+    if pid == os.getpid():
+        return False  # it ran in this process, which has stopped it since
+    if pid and os.name == "posix":  # (on Windows, os.kill would end the process, not probe it)
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        except OSError:
+            pass  # alive, owned by someone else
+    parts = urlsplit(url)
+    try:
+        import socket
+
+        with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or 80), timeout=0.5):
+            return True
+    except OSError:
+        return False
 
 
 _lock = threading.Lock()

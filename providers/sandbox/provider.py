@@ -10,9 +10,9 @@ from botship.errors import BotshipError
 
 from ..aws.names import AwsNames
 from ..aws.provider import AwsProvider
-from ..aws.session import AwsSession
+from ..aws.session import AwsSession, error_code, translate
 from ..base import Check, DeployContext, Provider
-from .emulator import SANDBOX_REGION, URL_VARIABLE, Emulator, emulator
+from .emulator import SANDBOX_REGION, Emulator, emulator
 from .image import LocalImage
 from .invoke import invoke_deployed
 
@@ -62,9 +62,8 @@ class SandboxProvider(AwsProvider):
         try:
             session.identity()
         except BotshipError as exc:
-            raise BotshipError(f"the sandbox's AWS emulator at {self.emulator.url} does not answer",
-                               exc.what, f"start it again, or unset {URL_VARIABLE} to use one inside botship"
-                               if not self.emulator.embedded else "restart botship") from None
+            raise BotshipError(f"the sandbox emulator at {self.emulator.url} does not answer",
+                               exc.why or exc.what, self.emulator.restart_fix()) from None
 
     def plan(self, context: DeployContext):
         self._reachable()
@@ -72,7 +71,20 @@ class SandboxProvider(AwsProvider):
 
     def plan_destroy(self, *, purge_state: bool = False):
         self._reachable()
-        return super().plan_destroy(purge_state=purge_state)
+        plan = super().plan_destroy(purge_state=purge_state)
+        plan.summary.append(("note", self.emulator.describe()))
+        return plan
+
+    @classmethod
+    def holder(cls) -> dict[str, object]:
+        """A sandbox deploy lives in the emulator that holds it: the local record keeps which one."""
+        from .emulator import running
+
+        current = running()
+        return current.holder() if current else {}
+
+    def closing_notes(self) -> list[str]:
+        return self.emulator.closing_notes()
 
     def state_files(self):
         self._reachable()
@@ -92,4 +104,10 @@ class SandboxProvider(AwsProvider):
 
     def invoke(self, event: dict[str, Any], on_line: Callable[[str], None] | None = None) -> dict[str, Any]:
         self._reachable()
+        try:
+            self.session.client("lambda").get_function(FunctionName=self.names.function)
+        except Exception as exc:  # noqa: BLE001
+            if error_code(exc) == "ResourceNotFoundException":
+                raise self.emulator.not_deployed(self.spec.bot_name) from None
+            raise translate(exc, f"reading {self.names.function}") from None
         return invoke_deployed(self.session, self.emulator, self.names, event, on_line)
