@@ -106,12 +106,14 @@ def cli(ctx: click.Context) -> None:
 @click.option("--yes", "-y", is_flag=True, help="Deploy without asking to confirm the plan (for CI).")
 @click.option("--dry-run", is_flag=True, help="Show the plan and change nothing.")
 @click.option("--confirm-live", is_flag=True, help="Confirm deploying a profile whose mode is live (real money).")
+@click.option("--no-wait", is_flag=True,
+              help="If another deploy of the bot is running, stop at once (exit 1) naming it, instead of waiting.")
 @click.option("--guided", is_flag=True,
               help="Ask the wizard's questions as line prompts (for SSH sessions and screen readers), "
                    "then deploy and save a profile.")
 @json_option
-def deploy(profile: str | None, project: Path, yes: bool, dry_run: bool, confirm_live: bool, guided: bool,
-           as_json: bool) -> int:
+def deploy(profile: str | None, project: Path, yes: bool, dry_run: bool, confirm_live: bool, no_wait: bool,
+           guided: bool, as_json: bool) -> int:
     """Deploy a saved profile: show the plan, confirm, then run it step by step.
 
     Each step reads the cloud before it writes, so re-running after a failure or Ctrl-C
@@ -137,7 +139,25 @@ def deploy(profile: str | None, project: Path, yes: bool, dry_run: bool, confirm
     from .deploy import run_deploy
 
     return run_deploy(_project(project), profile, console, yes=yes, dry_run=dry_run,
-                      confirm_live=confirm_live, interactive=_interactive(console))
+                      confirm_live=confirm_live, interactive=_interactive(console), no_wait=no_wait)
+
+
+@cli.command()
+@profile_option
+@project_option
+@click.option("--yes", "-y", is_flag=True, help="Remove the lock without asking (for CI).")
+@json_option
+def unlock(profile: str | None, project: Path, yes: bool, as_json: bool) -> int:
+    """Show who holds a bot's deploy lock, and remove it after confirmation.
+
+    One deploy of a bot runs at a time: a deploy holds a lock in the cloud while it runs, and
+    others wait for it. A deploy killed outright leaves its lock until it expires (15 minutes);
+    unlock removes it sooner. Only do so when that deploy is no longer running.
+    """
+    from .deploy import run_unlock
+
+    console = _use_console(as_json)
+    return run_unlock(_project(project), profile, console, yes=yes, interactive=_interactive(console))
 
 
 @cli.command()
