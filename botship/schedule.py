@@ -10,11 +10,17 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-_RATE = re.compile(r"^rate\(\s*(\d+)\s+([a-z]+)\s*\)$")
+_RATE = re.compile(r"^rate\(\s*([0-9]+)\s+([a-z]+)\s*\)$")
+_DIGITS = re.compile(r"[0-9]+")
 _CRON = re.compile(r"^cron\((.*)\)$")
 _UNITS = {"minute": 60, "hour": 3600, "day": 86400}
 _MONTHS = "JAN FEB MAR APR MAY JUN JUL AUG SEP OCT NOV DEC".split()
 _DAYS = "SUN MON TUE WED THU FRI SAT".split()
+# EventBridge Scheduler takes a ScheduleExpression of at most 256 characters.
+_MAX_EXPRESSION = 256
+# botship's bound on a rate: one year. AWS documents none, but a longer period is a schedule that in
+# practice never fires (and `rate(99999999999 days)` overflows every date computation).
+_MAX_RATE = {"minute": 525_600, "hour": 8_760, "day": 365}
 
 
 @dataclass(frozen=True)
@@ -55,8 +61,16 @@ Schedule = Rate | Cron
 
 
 def parse_schedule(text: str) -> Schedule:
-    """Parse a schedule expression; raise ValueError saying what is wrong and how to write it."""
+    """Parse a schedule expression; raise ValueError saying what is wrong and how to write it.
+
+    Everything this accepts can be evaluated: `next_runs`, `runs_per_month` and `describe_schedule` never
+    raise for it. Whether it ever fires from now on (a past year, a leap day) is `check_fires`'s question.
+    """
+    if not isinstance(text, str):
+        raise ValueError("a schedule is text, e.g. 'rate(15 minutes)' or 'cron(0 9 * * ? *)'")
     text = " ".join(text.strip().split())
+    if len(text) > _MAX_EXPRESSION:
+        raise ValueError(f"the expression is {len(text)} characters long; AWS takes at most {_MAX_EXPRESSION}")
     if text.startswith("rate"):
         return _parse_rate(text)
     if text.startswith("cron"):
@@ -71,16 +85,43 @@ def _parse_rate(text: str) -> Rate:
     m = _RATE.match(text)
     if not m:
         raise ValueError(f"'{text}' is not a rate; write 'rate(N minutes|hours|days)', e.g. 'rate(15 minutes)'")
-    value, unit = int(m.group(1)), m.group(2)
+    digits, unit = m.group(1), m.group(2)
     singular = unit[:-1] if unit.endswith("s") else unit
     if singular not in _UNITS:
         raise ValueError(f"unknown unit '{unit}' in '{text}'; use minutes, hours or days")
+    limit = _MAX_RATE[singular]
+    if len(digits.lstrip("0")) > len(str(limit)) or int(digits) > limit:
+        raise ValueError(
+            f"'{text}' is longer than a year; botship takes rates up to {limit:,} {singular}s (one year) — "
+            "for rarer runs use a cron expression, e.g. 'cron(0 9 1 JAN ? *)' once a year")
+    value = int(digits)
     if value < 1:
         raise ValueError(f"'{text}' must run at least every 1 {singular}")
     expected = str(Rate(value, singular))
     if expected != text:
         raise ValueError(f"write '{expected}' (AWS wants the singular unit for 1 and the plural otherwise)")
     return Rate(value, singular)
+
+
+@dataclass(frozen=True)
+class _Field:
+    """One cron field's name, range, names, largest step and an example of it."""
+
+    name: str
+    low: int
+    high: int
+    max_step: int
+    example: str
+    names: tuple[str, ...] = ()
+
+
+_MINUTES = _Field("minutes", 0, 59, 59, "0-30")
+_HOURS = _Field("hours", 0, 23, 23, "9-17")
+_DAY_OF_MONTH = _Field("day-of-month", 1, 31, 31, "1,15")
+_MONTH = _Field("month", 1, 12, 12, "JAN-MAR", tuple(_MONTHS))
+_DAY_OF_WEEK = _Field("day-of-week", 1, 7, 7, "MON-FRI", tuple(_DAYS))
+_YEAR = _Field("year", 1970, 2199, 229, "2027-2030")
+_NTH = ("first", "second", "third", "fourth", "fifth")
 
 
 def _parse_cron(text: str) -> Cron:
@@ -93,40 +134,132 @@ def _parse_cron(text: str) -> Cron:
             f"cron needs 6 fields (minutes hours day-of-month month day-of-week year), got {len(parts)}; "
             "e.g. 'cron(0 9 * * ? *)' runs daily at 09:00"
         )
-    cron = Cron(*parts)
-    _check_cron_field("minutes", cron.minutes, 0, 59, "*,-/")
-    _check_cron_field("hours", cron.hours, 0, 23, "*,-/")
-    _check_cron_field("day-of-month", cron.day_of_month, 1, 31, "*,-/?LW")
-    _check_cron_field("month", cron.month, 1, 12, "*,-/", names=_MONTHS)
-    _check_cron_field("day-of-week", cron.day_of_week, 1, 7, "*,-/?L#", names=_DAYS)
-    _check_cron_field("year", cron.year, 1970, 2199, "*,-/")
+    # AWS reads names and L/W case-insensitively; the upper-case form is the one kept and shown.
+    cron = Cron(*(part.upper() for part in parts))
     if (cron.day_of_month == "?") == (cron.day_of_week == "?"):
         raise ValueError(
             "cron: exactly one of day-of-month and day-of-week must be '?', "
             "e.g. 'cron(0 9 * * ? *)' or 'cron(0 9 ? * MON-FRI *)'"
         )
+    _check_list(_MINUTES, cron.minutes)
+    _check_list(_HOURS, cron.hours)
+    _check_day_of_month(cron.day_of_month)
+    _check_list(_MONTH, cron.month)
+    _check_day_of_week(cron.day_of_week)
+    _check_list(_YEAR, cron.year)
+    if reason := _impossible_date(cron):
+        raise ValueError(reason)
     return cron
 
 
-def _check_cron_field(name: str, value: str, low: int, high: int, specials: str, names: list[str] | None = None) -> None:
-    if value in ("*", "?") and value in specials:
+def _check_day_of_month(value: str) -> None:
+    if value in ("?", "L", "LW"):
         return
-    allowed = re.escape(specials.replace("*", "").replace("?", ""))
-    if not re.fullmatch(rf"[0-9A-Za-z*?{allowed}]+", value):
-        raise ValueError(f"cron {name} field '{value}' has characters AWS does not accept here")
-    for token in re.split(r"[,\-/#]", value):
-        # `L`/`W` suffixes belong to day numbers (15W, 5L); a month name such as JUL keeps its L.
-        suffixed = re.fullmatch(r"(\d+|[A-Za-z]{3})(L|W|LW)", token)
-        token = "" if token in ("L", "W", "LW") else suffixed.group(1) if suffixed else token
-        if not token or token in ("*", "?"):
+    if value.endswith("W"):
+        day = value[:-1]
+        if not _DIGITS.fullmatch(day) or not 1 <= _small_int(day) <= 31:
+            raise ValueError(f"cron day-of-month field '{value}': W follows one day of the month (1–31), "
+                             "e.g. '15W' for the weekday nearest the 15th")
+        return
+    if "L" in value or "W" in value:
+        raise ValueError(f"cron day-of-month field '{value}': L and W stand alone — 'L' (last day), 'LW' (last "
+                         "weekday) or one day like '15W'; AWS refuses them in lists, ranges and steps")
+    _check_list(_DAY_OF_MONTH, value)
+
+
+def _check_day_of_week(value: str) -> None:
+    if value in ("?", "L"):
+        return
+    if "#" in value:
+        day, _, nth = value.partition("#")
+        if "," in value or "-" in value or "/" in value or "#" in nth:
+            raise ValueError(f"cron day-of-week field '{value}': '#' takes one day and one number, e.g. "
+                             "'FRI#3' (AWS refuses '#' in lists and ranges)")
+        _value(_DAY_OF_WEEK, value, day)
+        if not _DIGITS.fullmatch(nth) or not 1 <= _small_int(nth) <= 5:
+            raise ValueError(f"cron day-of-week field '{value}': no month has more than five of a weekday; "
+                             "write #1 to #5, e.g. 'MON#2' for the second Monday")
+        return
+    if value.endswith("L"):
+        if "," in value or "-" in value or "/" in value:
+            raise ValueError(f"cron day-of-week field '{value}': 'L' takes one day, e.g. 'FRIL' for the last "
+                             "Friday of the month (AWS refuses it in lists and ranges)")
+        _value(_DAY_OF_WEEK, value, value[:-1])
+        return
+    _check_list(_DAY_OF_WEEK, value)
+
+
+def _check_list(field: _Field, value: str) -> None:
+    """A field of values, names, ranges and steps, separated by commas."""
+    if value == "?" or "?" in value:
+        where = "day-of-month or day-of-week" if field.name in ("day-of-month", "day-of-week") else "this field"
+        raise ValueError(f"cron {field.name} field '{value}': '?' stands alone and only in {where}")
+    for item in value.split(","):
+        if not item:
+            raise ValueError(f"cron {field.name} field '{value}': an empty item between commas; "
+                             f"write values like '{field.example}'")
+        body, slash, step = item.partition("/")
+        if slash:
+            if field is _DAY_OF_WEEK:
+                raise ValueError(f"cron day-of-week field '{value}': AWS takes no '/' steps here; list the days, "
+                                 "e.g. 'MON,WED,FRI'")
+            if not _DIGITS.fullmatch(step):
+                raise ValueError(f"cron {field.name} field '{value}': after '/' comes one whole number, "
+                                 f"e.g. '{body or '0'}/5'")
+            if not 1 <= _small_int(step) <= field.max_step:
+                zero = " (a step of 0 never moves on)" if _small_int(step) == 0 else ""
+                raise ValueError(f"cron {field.name} field '{value}': the step after '/' must be 1–"
+                                 f"{field.max_step}{zero}")
+        if body == "*":
             continue
-        if names and token.upper() in names:
-            continue
-        if not token.isdigit():
-            raise ValueError(f"cron {name} field '{value}': '{token}' is not a number" + (
-                f" or one of {', '.join(names)}" if names else ""))
-        if not low <= int(token) <= high:
-            raise ValueError(f"cron {name} field '{value}': {token} is outside {low}–{high}")
+        ends = body.split("-")
+        if len(ends) > 2 or not all(ends):
+            raise ValueError(f"cron {field.name} field '{value}': '{body}' is not a range; write FIRST-LAST "
+                             f"with a value on each side, e.g. '{field.example}'")
+        numbers = [_value(field, value, end) for end in ends]
+        if field is _YEAR and len(numbers) == 2 and numbers[0] > numbers[1]:
+            raise ValueError(f"cron year field '{value}': the range {body} runs backwards; write the earlier "
+                             f"year first, e.g. '{ends[1]}-{ends[0]}'")
+
+
+def _value(field: _Field, value: str, token: str) -> int:
+    if field.names and token in field.names:
+        return field.names.index(token) + 1
+    if token == "*":
+        raise ValueError(f"cron {field.name} field '{value}': '*' cannot be part of a range or list; "
+                         f"use '*' alone or values like '{field.example}'")
+    if not _DIGITS.fullmatch(token):
+        raise ValueError(f"cron {field.name} field '{value}': '{token}' is not a number" + (
+            f" or one of {', '.join(field.names)}" if field.names else ""))
+    number = _small_int(token)
+    if not field.low <= number <= field.high:
+        raise ValueError(f"cron {field.name} field '{value}': {token} is outside {field.low}–{field.high}")
+    return number
+
+
+def _small_int(digits: str) -> int:
+    """An ASCII number, capped so that a thousand-digit one neither takes long nor passes a range check."""
+    digits = digits.lstrip("0") or "0"
+    return int(digits) if len(digits) <= 6 else 10**6
+
+
+# Days in each month at most (February in a leap year).
+_LONGEST = {1: 31, 2: 29, 3: 31, 4: 30, 5: 31, 6: 30, 7: 31, 8: 31, 9: 30, 10: 31, 11: 30, 12: 31}
+
+
+def _impossible_date(cron: Cron) -> str | None:
+    """Why a day-of-month never falls in any month the cron names (`30 FEB`), or None."""
+    dom = cron.day_of_month
+    if dom in ("?", "*", "L", "LW"):
+        return None
+    days = {int(dom[:-1])} if dom.endswith("W") else set(_values(dom, 1, 31))
+    months = sorted(_values(cron.month, 1, 12, _MONTHS))
+    if any(day <= _LONGEST[month] for day in days for month in months):
+        return None
+    names = [calendar.month_name[month] for month in months]
+    nth = " or ".join(_ordinal(day) for day in sorted(days))
+    return (f"this schedule never fires: {_join(names)} {'has' if len(names) == 1 else 'have'} no {nth}; "
+            "pick a day that exists, or 'L' for the last day of the month")
 
 
 # ---- when a schedule runs ------------------------------------------------------------------
@@ -140,7 +273,7 @@ _REFERENCE_YEAR = 2026
 def next_runs(schedule: Schedule, tz: str, count: int, after: datetime) -> list[datetime]:
     """The next `count` run times in zone `tz`, strictly after the aware datetime `after` (fewer if none for ~5 years).
 
-    Raises ValueError for a naive `after` or a cron part that cannot be evaluated (like a step of 0).
+    Raises ValueError for a naive `after`; never for a schedule `parse_schedule` accepted.
     """
     if after.tzinfo is None or after.utcoffset() is None:
         raise ValueError("`after` must be a timezone-aware datetime")
@@ -158,22 +291,56 @@ def next_runs(schedule: Schedule, tz: str, count: int, after: datetime) -> list[
 
 
 def runs_per_month(schedule: Schedule, tz: str = "UTC") -> float:
-    """Average runs in 30 days: exact for a rate; a cron's runs in the year 2026 in `tz`, times 30/365.
+    """Average runs in 30 days: exact for a rate; a cron's runs in one whole year in `tz`, times 30/365.
 
-    Counting a whole year is exact for calendar patterns (last day, third Friday, weekdays); a cron whose
-    year field names only other years counts 0.
+    The year counted is 2026, or the first year after it that the cron's year field names (the last one it
+    names when all are earlier). Counting a whole year is exact for calendar patterns (last day, third Friday,
+    weekdays).
     """
     if isinstance(schedule, Rate):
         return 30 * 86400 / schedule.seconds
     zone = ZoneInfo(tz)
     times = _times(schedule)
+    years = sorted(_values(schedule.year, 1970, 2199))
+    year = next((y for y in years if y >= _REFERENCE_YEAR), years[-1])
     count = 0
-    for day in _cron_dates(schedule, date(_REFERENCE_YEAR, 1, 1)):
-        if day.year != _REFERENCE_YEAR:
+    for day in _cron_dates(schedule, date(year, 1, 1)):
+        if day.year != year:
             break
         # Only on a DST change can a time be missing, so other days need no datetimes at all.
         count += len(_wall_runs(day, times, zone)) if _shifts(day, zone) else len(times)
     return count * 30 / 365
+
+
+def check_fires(schedule: Schedule, tz: str = "UTC", now: datetime | None = None) -> None:
+    """Raise ValueError saying why, when a schedule has no run in zone `tz` within about five years from `now`.
+
+    The same evaluation as `next_runs`: what it finds no run for is refused, with the reason when it is one
+    that can be named (a past year, a leap day in no leap year, a first run years away).
+    """
+    if isinstance(schedule, Rate):
+        return
+    now = datetime.now(UTC) if now is None else now
+    if next_runs(schedule, tz, 1, now):
+        return
+    today = now.astimezone(ZoneInfo(tz)).date()
+    years = sorted(_values(schedule.year, 1970, 2199))
+    coming = [year for year in years if year >= today.year]
+    if not coming:
+        past = ", ".join(map(str, years)) if len(years) <= 4 else f"{years[0]}–{years[-1]}"
+        raise ValueError(f"this schedule never fires: its year field names only years already past ({past}); "
+                         f"use '*' or a year from {today.year} on")
+    if coming[0] >= today.year + _SEARCH_MONTHS // 12:
+        raise ValueError(f"this schedule's first run would be in {coming[0]}, more than five years away; "
+                         "botship takes schedules that run within five years — use '*' or a nearer year")
+    if schedule.day_of_month in ("29", "29W") and _values(schedule.month, 1, 12, _MONTHS) == {2}:
+        raise ValueError("this schedule never fires: February 29th comes only in leap years, and the year field "
+                         f"'{schedule.year}' names no leap year within five years")
+    if tz != "UTC" and next_runs(schedule, "UTC", 1, now):
+        raise ValueError(f"this schedule never fires in {tz}: every time it names falls in the hour skipped "
+                         "when the clocks go forward; pick another time or day")
+    raise ValueError(f"this schedule never fires: none of the times it names comes in the next five years in "
+                     f"{tz}; check its day, month and year fields")
 
 
 def _times(cron: Cron) -> list[tuple[int, int]]:

@@ -6,6 +6,7 @@ import difflib
 import functools
 import re
 import typing
+import unicodedata
 import zoneinfo
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +20,7 @@ from pydantic import (
     Field,
     TypeAdapter,
     ValidationError,
+    Strict,
     ValidationInfo,
     model_validator,
 )
@@ -26,7 +28,7 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from .entrypoint import check_entry_in_project, parse_entry
 from .errors import Problem, SpecInvalid
-from .schedule import parse_schedule
+from .schedule import check_fires, parse_schedule
 
 PLATFORMS: dict[str, str] = {"aws": "AWS Lambda", "azure": "Azure Functions", "sandbox": "Sandbox"}
 SECRET_NAME_HINTS = ("_KEY", "_SECRET", "TOKEN", "PASSWORD")
@@ -34,12 +36,20 @@ ENV_LIMIT_BYTES = 4096
 # Room kept for the variables botship itself sets (mode, state dir, secret reference, bucket…).
 ENV_RESERVED_BYTES = 768
 ENV_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+# Names the cloud runtime sets or reserves (Lambda's reserved list, Azure's app settings, botship's own).
 _RESERVED_ENV = {
-    "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
-    "AWS_SESSION_TOKEN", "AWS_EXECUTION_ENV", "AWS_S3_STATE_BUCKET_NAME", "LAMBDA_TASK_ROOT",
-    "LAMBDA_RUNTIME_DIR", "TZ", "AZURE_STORAGE_CONNECTION_STRING", "AZURE_STORAGE_CONTAINER_NAME",
+    "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR", "TZ", "MSI_ENDPOINT", "MSI_SECRET", "IDENTITY_ENDPOINT",
+    "IDENTITY_HEADER", "ENABLE_ORYX_BUILD",
 }
-_RESERVED_ENV_PREFIXES = ("BOTSHIP_", "AWS_LAMBDA_", "FUNCTIONS_", "AZUREWEBJOBS", "WEBSITE_", "_")
+_RESERVED_ENV_PREFIXES = ("BOTSHIP_", "FUNCTIONS_", "AZUREWEBJOBS", "WEBSITE_", "APPSETTING_", "SCM_",
+                          "AZURE_STORAGE_", "_")
+# Names that change how the Python interpreter or the dynamic loader starts: set on the function, they
+# stop the runtime before the bot's code is reached (Lambda's own PYTHONPATH, PATH and LD_LIBRARY_PATH
+# point at its runtime).
+_INTERPRETER_ENV = {
+    "PATH", "PYTHONPATH", "PYTHONHOME", "PYTHONPLATLIBDIR", "PYTHONEXECUTABLE", "PYTHONUSERBASE",
+    "PYTHONSAFEPATH", "PYTHONNOUSERSITE", "PYTHONINSPECT", "PYTHONSTARTUP",
+}
 
 
 def _fail(message: str) -> PydanticCustomError:
@@ -89,10 +99,13 @@ def _python_from_toml(value: Any) -> Any:
 
 
 def _check_schedule(value: str) -> str:
+    # Whether it fires is checked in UTC here; in the profile's own time zone among the cross-field rules.
     try:
-        return str(parse_schedule(value))
+        schedule = parse_schedule(value)
+        check_fires(schedule)
     except ValueError as exc:
         raise _fail(str(exc)) from None
+    return str(schedule)
 
 
 @functools.cache
@@ -100,10 +113,35 @@ def _zones() -> frozenset[str]:
     return frozenset(zoneinfo.available_timezones())
 
 
+# Names in the time zone database that are not places: the machine's own setting, placeholders, the
+# copies under posix/ and right/ (leap seconds), and the old POSIX-rule zones (EST5EDT, CET…), whose
+# meaning changed in tzdata 2024b (they became links to a city) and so differs between the cloud's
+# copy of the database and this machine's. A city says the same everywhere.
+_NOT_PLACES = {"localtime", "Factory", "posixrules"}
+_NOT_PLACE_PREFIXES = ("posix/", "right/", "SystemV/", "posixrules")
+_POSIX_RULE_ZONES = {
+    "CET": "Europe/Paris", "EET": "Europe/Athens", "MET": "Europe/Paris", "WET": "Europe/Lisbon",
+    "EST": "America/Panama", "MST": "America/Phoenix", "HST": "Pacific/Honolulu",
+    "EST5EDT": "America/New_York", "CST6CDT": "America/Chicago", "MST7MDT": "America/Denver",
+    "PST8PDT": "America/Los_Angeles",
+}
+
+
+@functools.cache
+def _places() -> frozenset[str]:
+    return frozenset(z for z in _zones() if z not in _NOT_PLACES and z not in _POSIX_RULE_ZONES
+                     and not z.startswith(_NOT_PLACE_PREFIXES))
+
+
 def _check_timezone(value: str) -> str:
-    if value in _zones():
+    if value in _places():
         return value
-    close = difflib.get_close_matches(value, _zones(), n=1)
+    if value in _POSIX_RULE_ZONES:
+        raise _fail(f"'{value}' is an old rule-based zone, not a place; name the city whose clock you mean, "
+                    f"e.g. '{_POSIX_RULE_ZONES[value]}'")
+    if value in _NOT_PLACES or value.startswith(_NOT_PLACE_PREFIXES):
+        raise _fail(f"'{value}' is not a place the cloud knows; use an IANA name like 'Europe/Amsterdam' or 'UTC'")
+    close = difflib.get_close_matches(value, _places(), n=1)
     hint = f"; did you mean '{close[0]}'?" if close else "; use an IANA name like 'Europe/Amsterdam' or 'UTC'"
     raise _fail(f"'{value}' is not a known time zone{hint}")
 
@@ -111,7 +149,14 @@ def _check_timezone(value: str) -> str:
 def _check_var_name(value: str) -> str:
     if not ENV_NAME.fullmatch(value):
         raise _fail(f"'{value}' is not a valid variable name: start with a letter, then letters, digits or '_'")
+    # Azure's app settings ignore case, so a name is reserved whatever its case.
     upper = value.upper()
+    if upper.startswith("AWS_"):
+        raise _fail(f"'{value}' configures the AWS SDK that syncs the bot's state (AWS_* names are the SDK's "
+                    "and Lambda's own); setting it breaks the runtime — choose a name without the AWS_ prefix")
+    if upper in _INTERPRETER_ENV or upper.startswith("LD_"):
+        raise _fail(f"'{value}' changes how Python or the system loader starts; setting it breaks the cloud "
+                    "runtime — choose another name")
     if upper in _RESERVED_ENV or upper.startswith(_RESERVED_ENV_PREFIXES):
         raise _fail(f"'{value}' is reserved by botship or the cloud runtime; choose another name")
     return value
@@ -129,6 +174,12 @@ def _stringify(value: Any) -> Any:
         return "true" if value else "false"
     if isinstance(value, int | float):
         return str(value)
+    return value
+
+
+def _check_env_value(value: str) -> str:
+    if "\x00" in value:
+        raise _fail("contains a NUL character (\\0), which no environment variable can hold; remove it")
     return value
 
 
@@ -150,20 +201,57 @@ def _check_unique(names: list[str]) -> list[str]:
     return names
 
 
+# Tags go on the S3 bucket, IAM roles, the Lambda function, its log group, the secret and the ECR
+# repository, and on Azure's resources. The strictest rule of them all: letters and digits of any
+# script, spaces and `_ . : = + - @` (and `/` in values; Azure refuses it in keys, with `< > % & \ ?`);
+# keys 1–128 characters (IAM, S3, Azure storage), values up to 256; keys unique ignoring case (IAM and
+# Azure compare them so). Each resource takes 50 tags; botship puts up to 6 of its own on one
+# (botship:bot, profile, mode, version, code, config), and keeps a few spare.
+TAG_LIMIT = 40
+_TAG_KEY_MARKS = set("_.:=+-@ ")
+_TAG_VALUE_MARKS = _TAG_KEY_MARKS | {"/"}
+
+
+def _tag_bad_characters(value: str, marks: set[str]) -> list[str]:
+    return sorted({c for c in value if c not in marks and unicodedata.category(c)[0] not in "LN"})
+
+
+def _show_characters(bad: list[str]) -> str:
+    return " ".join(repr(c) if c.isprintable() and c != " " else f"U+{ord(c):04X}" for c in bad)
+
+
 def _check_tag_key(value: str) -> str:
     if not 1 <= len(value) <= 128:
         raise _fail(f"tag key must be 1–128 characters, got {len(value)}")
     if value.lower().startswith(("aws:", "botship:", "azure", "microsoft", "windows")):
         raise _fail(f"tag key '{value}' uses a reserved prefix")
-    if re.search(r"[<>%&\\?/]", value):
-        raise _fail(f"tag key '{value}' contains a character Azure rejects (< > % & \\ ? /)")
+    if bad := _tag_bad_characters(value, _TAG_KEY_MARKS):
+        raise _fail(f"tag key '{value}' has characters a cloud refuses ({_show_characters(bad)}); use letters, "
+                    "digits, spaces and _ . : = + - @ only")
+    if value != value.strip():
+        raise _fail(f"tag key '{value}' starts or ends with a space; remove it")
     return value
 
 
 def _check_tag_value(value: str) -> str:
     if len(value) > 256:
         raise _fail(f"tag value must be at most 256 characters, got {len(value)}")
+    if bad := _tag_bad_characters(value, _TAG_VALUE_MARKS):
+        raise _fail(f"tag value has characters a cloud refuses ({_show_characters(bad)}); use letters, digits, "
+                    "spaces and _ . : / = + - @ only")
     return value
+
+
+def _check_tags(tags: dict[str, str]) -> dict[str, str]:
+    if len(tags) > TAG_LIMIT:
+        raise _fail(f"{len(tags)} tags; botship takes at most {TAG_LIMIT} (a cloud resource holds 50 and "
+                    "botship adds its own), so drop some")
+    seen: dict[str, str] = {}
+    for key in tags:
+        if (other := seen.setdefault(key.lower(), key)) != key:
+            raise _fail(f"tag keys '{other}' and '{key}' differ only in case; IAM and Azure treat them as one "
+                        "key — keep one")
+    return tags
 
 
 def _pattern(regex: str, what: str) -> AfterValidator:
@@ -183,13 +271,15 @@ PythonVersion = Annotated[Literal["3.11", "3.12", "3.13"], BeforeValidator(_pyth
 ScheduleText = Annotated[str, AfterValidator(_check_schedule)]
 Timezone = Annotated[str, AfterValidator(_check_timezone)]
 EnvName = Annotated[str, AfterValidator(_check_plain_var_name)]
-EnvValue = Annotated[str, BeforeValidator(_stringify)]
+EnvValue = Annotated[str, BeforeValidator(_stringify), AfterValidator(_check_env_value)]
 Env = Annotated[dict[EnvName, EnvValue], AfterValidator(_check_env_size)]
 SecretName = Annotated[str, AfterValidator(_check_var_name)]
 Secrets = Annotated[list[SecretName], AfterValidator(_check_unique)]
 TagKey = Annotated[str, AfterValidator(_check_tag_key)]
 TagValue = Annotated[str, BeforeValidator(_stringify), AfterValidator(_check_tag_value)]
-Tags = Annotated[dict[TagKey, TagValue], Field(max_length=40)]
+Tags = Annotated[dict[TagKey, TagValue], AfterValidator(_check_tags)]
+# Sizes are whole numbers: no booleans (`true` would be 1), strings or floats.
+Size = Annotated[int, Strict()]
 Region = Annotated[str, _pattern(r"(?!us-gov-|us-iso|cn-)[a-z]{2}-[a-z]+-\d{1,2}",
                                  "a commercial AWS region name like 'eu-west-1' (GovCloud, ISO and China regions are not supported)")]
 SubscriptionId = Annotated[
@@ -242,9 +332,9 @@ class DeploySpec(_Strict):
     python: PythonVersion = Field("3.12", description="Python version of the cloud runtime: 3.11, 3.12 or 3.13")
     packaging: Literal["zip", "image"] = Field(
         "zip", description="zip package or container image (image is AWS only; Azure always uses zip)")
-    memory_mb: int = Field(512, description="memory for each run in MB (AWS 128–10240; Azure Flex 512, 2048 or 4096)")
-    timeout_s: int = Field(300, description="longest a run may take, in seconds (AWS 1–900; Azure Consumption 1–600)")
-    ephemeral_mb: int = Field(512, description="/tmp space in MB, AWS only (512–10240)")
+    memory_mb: Size = Field(512, description="memory for each run in MB (AWS 128–10240; Azure Flex 512, 2048 or 4096)")
+    timeout_s: Size = Field(300, description="longest a run may take, in seconds (AWS 1–900; Azure Consumption 1–600)")
+    ephemeral_mb: Size = Field(512, description="/tmp space in MB, AWS only (512–10240)")
     state_retention_days: int = Field(
         30, ge=1, le=3650, strict=True,
         description="days an earlier version of the bot's state is kept for `state restore` (1–3650)")
@@ -362,6 +452,14 @@ def _cross_field_problems(values: dict[str, Any], given: set[str]) -> list[tuple
         if platform in ("aws", "azure") and platform in values and values[platform] is None:
             keys = "region" if platform == "aws" else "subscription_id, resource_group and location"
             problems.append(((platform,), f"required for platform '{platform}': add a [profiles.NAME.{platform}] table with {keys}"))
+    schedule, zone = values.get("schedule"), values.get("timezone")
+    if schedule and zone and zone != "UTC":
+        # The schedule fires in UTC (checked on its own); the zone's daylight-saving gaps can still skip
+        # every time it names.
+        try:
+            check_fires(parse_schedule(schedule), zone)
+        except ValueError as exc:
+            problems.append((("schedule",), str(exc)))
     both = sorted(set(values.get("env", {})) & set(values.get("secrets", [])))
     for name in both:
         problems.append((("env", name), "also listed in secrets; keep it in one place (secrets, if it is sensitive)"))
@@ -393,6 +491,9 @@ def _valid_fields(data: Any, context: Any) -> tuple[dict[str, Any], set[str]]:
     return values, set(data) & set(DeploySpec.model_fields)
 
 
+_SIZE_FIELDS = {"memory_mb": 512, "timeout_s": 300, "ephemeral_mb": 512}
+
+
 def _message(error: dict[str, Any]) -> str:
     kind = error["type"]
     loc = error["loc"]
@@ -408,6 +509,12 @@ def _message(error: dict[str, Any]) -> str:
         model = {"aws": AwsSettings, "azure": AzureSettings}.get(str(loc[0]), DeploySpec) if len(loc) > 1 else DeploySpec
         close = difflib.get_close_matches(str(loc[-1]), model.model_fields, n=1)
         return "unknown key" + (f"; did you mean '{close[0]}'?" if close else f"; known keys: {', '.join(model.model_fields)}")
+    if kind == "int_type" and loc and loc[-1] in _SIZE_FIELDS:
+        given = error.get("input")
+        what = "a boolean" if isinstance(given, bool) else "text" if isinstance(given, str) else type(given).__name__
+        shown = str(given).lower() if isinstance(given, bool) else repr(given)
+        return (f"must be a whole number, e.g. {loc[-1]} = {_SIZE_FIELDS[loc[-1]]} (got {shown}, {what})"
+                + ("; write it without quotes" if isinstance(given, str) else ""))
     if loc == ("secrets",) and kind == "list_type" and isinstance(error.get("input"), dict):
         return "list secret names only, e.g. secrets = [\"API_KEY\"]; values belong in .env or the environment, never here"
     return f"{error['msg']} (got {error['input']!r})"

@@ -173,4 +173,5 @@ def test_secret_name_hints():
 
 
 def test_messages_show_the_wrong_value_as_given():
-    assert problems({**BASE, "memory_mb": {"x": 1}})["memory_mb"] == "Input should be a valid integer (got {'x': 1})"
+    assert problems({**BASE, "memory_mb": {"x": 1}})["memory_mb"] == (
+        "must be a whole number, e.g. memory_mb = 512 (got {'x': 1}, dict)")
