@@ -12,7 +12,7 @@ from typing import Any
 from . import logs
 from .entry import call_entry, load_entry, prepare_environment, saves_state_on_error
 from .secrets import resolve_secrets
-from .state import StateSync
+from .state import ManifestInvalid, StateObjectMissing, StateSync, validate_manifest
 from .stores import Conflict, open_store
 
 LOCK_MARGIN_S = 30
@@ -67,9 +67,10 @@ def invoke(event: Any, context: Any, remaining_s: float | None = None) -> dict[s
                                "error": {"type": type(exc).__name__, "message": f"state store: {exc}"}})
     if not locked:
         phase("lock")
-        logs.info("skipped: previous run still active", waited_s=timings["lock"], **base)
+        holder = _holder(store)
+        logs.info("skipped: previous run still active", waited_s=timings["lock"], lock=holder, **base)
         return _response(200, {**base, "status": "skipped", "reason": "previous run still active",
-                               "timings": timings})
+                               "lock": holder, "message": describe_lock(holder), "timings": timings})
     phase("lock")
     sync = StateSync(store, settings.state_dir)
     try:
@@ -99,6 +100,11 @@ def invoke(event: Any, context: Any, remaining_s: float | None = None) -> dict[s
                                    "error": {"type": type(failure).__name__, "message": str(failure)}})
         logs.info("run finished", status="ok", timings=timings, **base)
         return _response(200, {**body, "status": "ok", "result": result})
+    except (ManifestInvalid, StateObjectMissing) as exc:
+        message = state_fault_message(store, exc)
+        logs.error("the bot's state cannot be loaded; nothing ran and nothing was changed", error=message, **base)
+        return _response(500, {**base, "status": "error", "timings": timings,
+                               "error": {"type": "StateDamaged", "message": message}})
     except Conflict as exc:
         logs.error("state changed by another writer; this run's state was not saved", error=str(exc), **base)
         return _response(409, {**base, "status": "error", "timings": timings,
@@ -113,6 +119,71 @@ def invoke(event: Any, context: Any, remaining_s: float | None = None) -> dict[s
             store.unlock(run_id)
         except Exception as exc:  # noqa: BLE001 - the lock expires by itself; the result stands
             logs.error("could not release the lock; it expires by itself", error=str(exc), **base)
+
+
+def _holder(store) -> dict[str, Any] | None:
+    try:
+        return store.lock_holder()
+    except Exception:  # noqa: BLE001 - who holds it is a courtesy; the skip stands
+        return None
+
+
+def _when(stamp: Any) -> str:
+    try:
+        return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(float(stamp)))
+    except (TypeError, ValueError, OverflowError):
+        return "an unknown time"
+
+
+def describe_lock(holder: dict[str, Any] | None) -> str:
+    """Whose lock it is and when it expires, in a sentence."""
+    if not holder:
+        return "another run held the bot's lock (it was released just now)"
+    who = f"run {holder.get('owner', '?')}" + (f" on {holder['host']}" if holder.get("host") else "")
+    since = f", since {_when(holder['started'])}" if "started" in holder else ""
+    expires = holder.get("expires")
+    until = (f"; it expires at {_when(expires)} (in {max(0, round(float(expires) - time.time()))} s) if not released"
+             if isinstance(expires, int | float) else "")
+    return f"the bot's lock is held by {who}{since}{until}"
+
+
+def _restore_command(generation: int | None) -> str:
+    bot = os.environ.get("BOTSHIP_BOT_NAME") or "BOT"
+    extra = os.environ.get("BOTSHIP_STATE_CLI_FLAGS", "")
+    where = f" {extra}" if extra else ""
+    return f"botship state restore {bot}{where} --generation {generation if generation else 'N'}"
+
+
+def last_good_generation(store, below: int | None = None, skip_current: bool = True) -> int | None:
+    """The newest earlier generation whose manifest is valid (and older than `below`), None if none is known."""
+    try:
+        versions = store.manifest_versions()[:25]
+    except Exception:  # noqa: BLE001 - no history, or no permission to read it here
+        return None
+    for version in versions:
+        if version.current and skip_current:
+            continue
+        try:
+            generation = validate_manifest(store.read_manifest_version(version.version_id))["generation"]
+        except Exception:  # noqa: BLE001 - that one is damaged too; look further back
+            continue
+        if below is None or generation < below:
+            return generation
+    return None
+
+
+def state_fault_message(store, exc: Exception) -> str:
+    """A damaged manifest or a missing object: what is wrong, the last good generation, the command to restore it."""
+    below = exc.generation if isinstance(exc, StateObjectMissing) else None
+    good = last_good_generation(store, below)
+    bot = os.environ.get("BOTSHIP_BOT_NAME") or "BOT"
+    extra = os.environ.get("BOTSHIP_STATE_CLI_FLAGS", "")
+    listing = f"botship state versions {bot}{' ' + extra if extra else ''}"
+    if good is not None:
+        advice = f"the last good generation is {good}: restore it with `{_restore_command(good)}`"
+    else:
+        advice = f"no good earlier generation could be read here: list them with `{listing}`, then `{_restore_command(None)}`"
+    return f"{exc} ({store.manifest_name()}). The bot did not run and its state was not reset; {advice}"
 
 
 def _acquire(store, owner: str, settings: Settings) -> bool:
@@ -132,7 +203,10 @@ def status() -> dict[str, Any]:
         data, _ = open_store(settings.state_url, settings.mode).read_manifest()
     except Exception as exc:  # noqa: BLE001 - reported to the caller, not raised into the host
         return _response(500, {"status": "error", "error": {"type": type(exc).__name__, "message": str(exc)}})
-    doc = json.loads(data) if data else {}
+    try:
+        doc = validate_manifest(data, "manifest.json") if data else {}
+    except ManifestInvalid as exc:
+        return _response(500, {"status": "error", "error": {"type": "StateDamaged", "message": str(exc)}})
     files = doc.get("files", {})
     return _response(200, {"status": "ok", "mode": settings.mode, "state": {
         "generation": doc.get("generation", 0), "saved_at": doc.get("saved_at"), "files": len(files),

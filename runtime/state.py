@@ -66,11 +66,12 @@ class Manifest:
         self.packs = packs or {}  # pack name → its size in bytes
 
     @classmethod
-    def parse(cls, data: bytes | None, token: str | None) -> Manifest:
+    def parse(cls, data: bytes | None, token: str | None, where: str = "manifest.json") -> Manifest:
+        """The manifest a store holds (None: the store is empty); raises ManifestInvalid for anything else."""
         if data is None:
             return cls(token=None)
-        doc = json.loads(data)
-        return cls(doc.get("files", {}), int(doc.get("generation", 0)), token, doc.get("packs", {}))
+        doc = validate_manifest(data, where)
+        return cls(doc["files"], int(doc["generation"]), token, doc.get("packs", {}))
 
     def objects(self) -> set[str]:
         """The store objects this manifest needs: loose contents and packs."""
@@ -96,7 +97,89 @@ class Manifest:
         doc = {"format": 1, "generation": self.generation, "run_id": run_id,
                "saved_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "files": self.files,
                "packs": {name: size for name, size in self.packs.items() if name in used}}
-        return json.dumps(doc, sort_keys=True, separators=(",", ":")).encode()
+        return seal_manifest(doc)
+
+
+def _canonical(doc: dict[str, Any]) -> bytes:
+    return json.dumps({k: v for k, v in doc.items() if k != "checksum"}, sort_keys=True,
+                      separators=(",", ":")).encode()
+
+
+def seal_manifest(doc: dict[str, Any]) -> bytes:
+    """The manifest's bytes, with a checksum of its own content written into it."""
+    sealed = {**doc, "checksum": "sha256:" + hashlib.sha256(_canonical(doc)).hexdigest()}
+    return json.dumps(sealed, sort_keys=True, separators=(",", ":")).encode()
+
+
+class ManifestInvalid(Exception):
+    """The store holds a manifest that is not one: unreadable, the wrong shape, or not matching its checksum."""
+
+    def __init__(self, where: str, problem: str) -> None:
+        super().__init__(f"{where} is not a valid state manifest: {problem}")
+        self.where, self.problem = where, problem
+
+
+class StateObjectMissing(Exception):
+    """The manifest lists an object the store does not hold."""
+
+    def __init__(self, generation: int, path: str, digest: str) -> None:
+        super().__init__(f"the state manifest (generation {generation}) lists {path}, "
+                         f"whose stored object {digest} is missing")
+        self.generation, self.path, self.digest = generation, path, digest
+
+
+def _is_hash(value: Any) -> bool:
+    return isinstance(value, str) and len(value) == 64 and all(c in "0123456789abcdef" for c in value)
+
+
+def _is_count(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def validate_manifest(data: bytes, where: str = "manifest.json") -> dict[str, Any]:
+    """The manifest's document, checked: its shape, every entry, and its checksum when it has one.
+
+    Manifests written before checksums existed are read as long as their shape is valid.
+    """
+    try:
+        doc = json.loads(data)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ManifestInvalid(where, f"not JSON ({exc}); it may be truncated") from None
+    if not isinstance(doc, dict):
+        raise ManifestInvalid(where, f"expected a JSON object, found {type(doc).__name__ if doc is not None else 'null'}")
+    if doc.get("format") != 1:
+        raise ManifestInvalid(where, f"unknown or missing format {doc.get('format')!r}")
+    if not _is_count(doc.get("generation")) or doc["generation"] < 1:
+        raise ManifestInvalid(where, f"generation {doc.get('generation')!r} is not a positive whole number")
+    files, packs = doc.get("files"), doc.get("packs", {})
+    if not isinstance(files, dict):
+        raise ManifestInvalid(where, "it has no files table")
+    if not isinstance(packs, dict) or not all(isinstance(k, str) and _is_count(v) for k, v in packs.items()):
+        raise ManifestInvalid(where, "its packs table is malformed")
+    for rel, entry in files.items():
+        if (not isinstance(rel, str) or not rel or rel.startswith("/") or ".." in rel.split("/")
+                or not isinstance(entry, dict) or not _is_hash(entry.get("sha256"))
+                or not _is_count(entry.get("size"))):
+            raise ManifestInvalid(where, f"its entry for {rel!r} is malformed")
+        if "pack" in entry and (not isinstance(entry["pack"], str) or entry["pack"] not in packs
+                                or not _is_count(entry.get("offset"))):
+            raise ManifestInvalid(where, f"its entry for {rel!r} points into an unknown pack")
+    if "checksum" in doc:
+        expected = "sha256:" + hashlib.sha256(_canonical(doc)).hexdigest()
+        if doc["checksum"] != expected:
+            raise ManifestInvalid(where, "its content does not match its checksum (it was changed or damaged)")
+    return doc
+
+
+def describe_manifest(data: bytes | None) -> dict[str, Any]:
+    """Generation, time, file count, bytes and validity of one manifest's bytes, for listings."""
+    try:
+        doc = validate_manifest(data if data is not None else b"null")
+    except ManifestInvalid as exc:
+        return {"valid": False, "problem": exc.problem, "generation": None, "saved_at": None, "files": 0, "bytes": 0}
+    return {"valid": True, "problem": None, "generation": doc["generation"], "saved_at": doc.get("saved_at"),
+            "files": len(doc["files"]), "bytes": sum(e["size"] for e in doc["files"].values()),
+            "checksum": "checksum" in doc}
 
 
 class SyncReport:
@@ -177,7 +260,8 @@ class StateSync:
         self.manifest = Manifest()
 
     def load(self) -> SyncReport:
-        self.manifest = Manifest.parse(*self.store.read_manifest())
+        data, token = self.store.read_manifest()
+        self.manifest = Manifest.parse(data, token, self.store.manifest_name())
         local = self.local.scan()
         wanted = {rel: e for rel, e in self.manifest.files.items() if local.get(rel, {}).get("sha256") != e["sha256"]}
         report = SyncReport()
@@ -189,7 +273,7 @@ class StateSync:
 
         def fetch_loose(item: tuple[str, dict[str, Any]]) -> int:
             rel, entry = item
-            with self._placing(rel, entry) as tmp:
+            with self._placing(rel, entry) as tmp, self._missing_is_named(rel, entry["sha256"]):
                 self.store.download(entry["sha256"], tmp)
             return entry["size"]
 
@@ -197,7 +281,8 @@ class StateSync:
             pack, members = item
             pack_file = os.path.join(os.path.dirname(self.local.root), f".botship-pack-{uuid.uuid4().hex}")
             try:
-                self.store.download(pack, pack_file)
+                with self._missing_is_named(members[0][0], pack):
+                    self.store.download(pack, pack_file)
                 with open(pack_file, "rb") as source:
                     for rel, entry in members:
                         with self._placing(rel, entry) as tmp, open(tmp, "wb") as out:
@@ -219,6 +304,16 @@ class StateSync:
             self.local.remember(rel, entry["sha256"])
         self.local.save_index()
         return report
+
+    @contextmanager
+    def _missing_is_named(self, rel: str, digest: str) -> Iterator[None]:
+        """A download of an object the store does not hold becomes StateObjectMissing, naming the file."""
+        try:
+            yield
+        except Exception as exc:
+            if self.store.is_missing(exc):
+                raise StateObjectMissing(self.manifest.generation, rel, digest) from None
+            raise
 
     @contextmanager
     def _placing(self, rel: str, entry: dict[str, Any]) -> Iterator[str]:

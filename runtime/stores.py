@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import socket
 import threading
 import time
 import uuid
@@ -23,6 +24,20 @@ MULTIPART_FROM = 16 * 1024 * 1024
 
 class Conflict(Exception):
     """The manifest changed since it was read: another writer saved in between."""
+
+
+class NoHistory(Exception):
+    """The store keeps no earlier generations of the manifest (or they cannot be read here)."""
+
+
+class ManifestVersion:
+    """One stored generation of the manifest: the store's id for it, when it was written, whether it is current."""
+
+    def __init__(self, version_id: str, modified: float, current: bool) -> None:
+        self.version_id, self.modified, self.current = version_id, modified, current
+
+    def __repr__(self) -> str:
+        return f"ManifestVersion({self.version_id!r}, {self.modified!r}, current={self.current})"
 
 
 class Store:
@@ -58,9 +73,47 @@ class Store:
         """Variables that bots written for investing-algorithm-framework read."""
         return {}
 
+    def manifest_name(self) -> str:
+        """The manifest's full name, for messages."""
+        return f"{self.describe.rstrip('/')}/manifest.json"
+
+    def is_missing(self, exc: BaseException) -> bool:
+        """Whether `exc` (from download) means the object does not exist."""
+        return isinstance(exc, FileNotFoundError)
+
+    def lock_holder(self) -> dict[str, Any] | None:
+        """What the lock records about whoever holds it (owner, host, started, expires), None if free."""
+        return None
+
+    # Earlier generations of the manifest, and the objects they list.
+    def manifest_versions(self) -> list[ManifestVersion]:
+        """Every stored version of the manifest, newest first; raises NoHistory where the store keeps none."""
+        raise NoHistory(f"{self.describe} keeps no earlier generations of its state")
+
+    def read_manifest_version(self, version_id: str) -> bytes:
+        raise NoHistory(f"{self.describe} keeps no earlier generations of its state")
+
+    def find_objects(self, digests: list[str]) -> dict[str, str | None]:
+        """For each object: "current" if the store holds it, another token if it can be brought back, None if lost."""
+        raise NoHistory(f"{self.describe} keeps no earlier generations of its state")
+
+    def revive(self, found: dict[str, str | None]) -> None:
+        """Make the objects `find_objects` found as earlier versions current again."""
+        raise NoHistory(f"{self.describe} keeps no earlier generations of its state")
+
 
 def _lock_body(owner: str, ttl_s: float) -> bytes:
-    return json.dumps({"owner": owner, "expires": time.time() + ttl_s}).encode()
+    now = time.time()
+    return json.dumps({"owner": owner, "host": socket.gethostname(), "pid": os.getpid(),
+                       "started": now, "expires": now + ttl_s}).encode()
+
+
+def _lock_record(body: bytes) -> dict[str, Any]:
+    try:
+        record = json.loads(body)
+    except ValueError:
+        return {"owner": "unknown (unreadable lock)"}
+    return record if isinstance(record, dict) else {"owner": "unknown (unreadable lock)"}
 
 
 def _expired(body: bytes) -> bool:
@@ -166,6 +219,54 @@ class S3Store(Store):
     def compat_env(self) -> dict[str, str]:
         return {"AWS_S3_STATE_BUCKET_NAME": self.bucket}
 
+    def is_missing(self, exc: BaseException) -> bool:
+        return self._code(exc) in ("NoSuchKey", "404", "NotFound") or isinstance(exc, FileNotFoundError)
+
+    def lock_holder(self) -> dict[str, Any] | None:
+        try:
+            return _lock_record(self.client.get_object(Bucket=self.bucket, Key=self._key("lock.json"))["Body"].read())
+        except self.client.exceptions.NoSuchKey:
+            return None
+
+    def _versions(self, key: str) -> list[dict[str, Any]]:
+        """The versions (not delete markers) of exactly `key`, newest first."""
+        found = []
+        for page in self.client.get_paginator("list_object_versions").paginate(Bucket=self.bucket, Prefix=key):
+            found += [v for v in page.get("Versions", []) if v["Key"] == key]
+        return sorted(found, key=lambda v: v["LastModified"], reverse=True)
+
+    def manifest_versions(self) -> list[ManifestVersion]:
+        return [ManifestVersion(v["VersionId"], v["LastModified"].timestamp(), bool(v.get("IsLatest")))
+                for v in self._versions(self._key("manifest.json"))]
+
+    def read_manifest_version(self, version_id: str) -> bytes:
+        return self.client.get_object(Bucket=self.bucket, Key=self._key("manifest.json"),
+                                      VersionId=version_id)["Body"].read()
+
+    def find_objects(self, digests: list[str]) -> dict[str, str | None]:
+        def find(digest: str) -> tuple[str, str | None]:
+            key = self._key(f"objects/{digest}")
+            try:
+                self.client.head_object(Bucket=self.bucket, Key=key)
+                return digest, "current"
+            except self.client.exceptions.ClientError as exc:
+                if not self.is_missing(exc):
+                    raise
+            versions = self._versions(key)
+            return digest, versions[0]["VersionId"] if versions else None
+
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(8) as pool:
+            return dict(pool.map(find, digests))
+
+    def revive(self, found: dict[str, str | None]) -> None:
+        for digest, version in found.items():
+            if version and version != "current":
+                key = self._key(f"objects/{digest}")
+                self.client.copy_object(Bucket=self.bucket, Key=key,
+                                        CopySource={"Bucket": self.bucket, "Key": key, "VersionId": version})
+
 
 # ---- Azure Blob Storage ------------------------------------------------------------------
 
@@ -255,6 +356,11 @@ class AzureStore(Store):
             if exc.status_code == 409:  # LeaseAlreadyPresent: another run holds it
                 return False
             raise
+        try:  # who holds it, for a run that finds it taken (best effort: the lease is the lock)
+            record = json.loads(_lock_body(owner, ttl_s))
+            blob.set_blob_metadata({k: str(v) for k, v in record.items()}, lease=self._lease)
+        except HttpResponseError:
+            pass
         # A lease lasts at most 60 s: renew it while the run goes on; a crashed run's lease simply lapses.
         self._stop_renewing.clear()
         self._renewer = threading.Thread(target=self._renew, daemon=True, name="botship-lease")
@@ -280,6 +386,28 @@ class AzureStore(Store):
             finally:
                 self._lease = None
 
+    def is_missing(self, exc: BaseException) -> bool:
+        from azure.core.exceptions import ResourceNotFoundError
+
+        return isinstance(exc, ResourceNotFoundError | FileNotFoundError)
+
+    def lock_holder(self) -> dict[str, Any] | None:
+        from azure.core.exceptions import ResourceNotFoundError
+
+        try:
+            properties = self._blob("lock").get_blob_properties()
+        except ResourceNotFoundError:
+            return None
+        if properties.lease.state != "leased":
+            return None
+        record: dict[str, Any] = dict(properties.metadata or {})
+        for name in ("started", "expires"):
+            try:
+                record[name] = float(record[name])
+            except (KeyError, ValueError):
+                record.pop(name, None)
+        return record or {"owner": "unknown (a lease without a record)"}
+
     def compat_env(self) -> dict[str, str]:
         return {"AZURE_STORAGE_CONNECTION_STRING": self.connection_string,
                 "AZURE_STORAGE_CONTAINER_NAME": self.container_name}
@@ -288,6 +416,14 @@ class AzureStore(Store):
 # ---- a local folder (local invoke before the first deploy, and tests) -----------------------
 
 class FolderStore(Store):
+    """State in a folder: `manifest.json`, `objects/`, and the last HISTORY manifests under `history/`.
+
+    An object an earlier kept manifest still lists is moved to `retired/` rather than deleted, so
+    any kept generation can be restored; it goes once no kept manifest lists it.
+    """
+
+    HISTORY = 10
+
     def __init__(self, root: str) -> None:
         self.root = root
         os.makedirs(os.path.join(root, "objects"), exist_ok=True)
@@ -314,7 +450,87 @@ class FolderStore(Store):
                 fh.flush()
                 os.fsync(fh.fileno())
             os.replace(tmp, self._path("manifest.json"))
+            self._keep(data)
         return hashlib.sha256(data).hexdigest()
+
+    def _keep(self, data: bytes) -> None:
+        """Add a written manifest to the history; drop the oldest beyond HISTORY and what only they listed."""
+        history = self._path("history")
+        os.makedirs(history, exist_ok=True)
+        name = f"{time.time_ns():020d}-{hashlib.sha256(data).hexdigest()[:12]}.json"
+        tmp = os.path.join(history, f".{name}.tmp")
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, os.path.join(history, name))
+        kept = self._history()
+        for old in kept[self.HISTORY:]:
+            os.remove(os.path.join(history, old))
+        retired = self._path("retired")
+        if os.path.isdir(retired):
+            listed = self._listed()
+            for digest in os.listdir(retired):
+                if digest not in listed:
+                    os.remove(os.path.join(retired, digest))
+
+    def _history(self) -> list[str]:
+        """The kept manifests' file names, newest first."""
+        try:
+            names = os.listdir(self._path("history"))
+        except FileNotFoundError:
+            return []
+        return sorted((n for n in names if n.endswith(".json") and not n.startswith(".")), reverse=True)
+
+    def _listed(self) -> set[str]:
+        """Every object some kept manifest lists."""
+        listed: set[str] = set()
+        for name in self._history():
+            try:
+                with open(os.path.join(self._path("history"), name), "rb") as fh:
+                    doc = json.loads(fh.read())
+                listed |= {e.get("pack") or e.get("sha256") for e in doc.get("files", {}).values()}
+            except (OSError, ValueError, AttributeError):
+                continue
+        return listed
+
+    def lock_holder(self) -> dict[str, Any] | None:
+        try:
+            with open(self._path("lock.json"), "rb") as fh:
+                return _lock_record(fh.read())
+        except FileNotFoundError:
+            return None
+
+    def manifest_versions(self) -> list[ManifestVersion]:
+        current, _ = self.read_manifest()
+        versions = []
+        for name in self._history():
+            path = os.path.join(self._path("history"), name)
+            with open(path, "rb") as fh:
+                same = fh.read() == current
+            versions.append(ManifestVersion(name, os.path.getmtime(path), same and not versions))
+        if current is not None and not any(v.current for v in versions):  # written by something else
+            versions.insert(0, ManifestVersion("manifest.json", os.path.getmtime(self._path("manifest.json")), True))
+        return versions
+
+    def read_manifest_version(self, version_id: str) -> bytes:
+        if version_id == "manifest.json":
+            return self.read_manifest()[0] or b""
+        if os.sep in version_id or "/" in version_id or version_id.startswith("."):
+            raise ValueError(f"no manifest version {version_id!r}")
+        with open(os.path.join(self._path("history"), version_id), "rb") as fh:
+            return fh.read()
+
+    def find_objects(self, digests: list[str]) -> dict[str, str | None]:
+        return {d: "current" if os.path.isfile(self._path(f"objects/{d}"))
+                else "retired" if os.path.isfile(self._path(f"retired/{d}")) else None for d in digests}
+
+    def revive(self, found: dict[str, str | None]) -> None:
+        import shutil
+
+        for digest, where in found.items():
+            if where == "retired":
+                tmp = self._path(f"objects/.{digest}.{uuid.uuid4().hex}.tmp")
+                shutil.copyfile(self._path(f"retired/{digest}"), tmp)
+                os.replace(tmp, self._path(f"objects/{digest}"))
 
     def upload(self, digest: str, path: str) -> None:
         import shutil
@@ -329,9 +545,14 @@ class FolderStore(Store):
         shutil.copyfile(self._path(f"objects/{digest}"), path)
 
     def delete(self, digests: list[str]) -> None:
+        listed = self._listed() if digests else set()
         for digest in digests:
             try:
-                os.remove(self._path(f"objects/{digest}"))
+                if digest in listed:  # a kept generation lists it: keep it where a restore finds it
+                    os.makedirs(self._path("retired"), exist_ok=True)
+                    os.replace(self._path(f"objects/{digest}"), self._path(f"retired/{digest}"))
+                else:
+                    os.remove(self._path(f"objects/{digest}"))
             except FileNotFoundError:
                 pass
 
