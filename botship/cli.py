@@ -375,6 +375,7 @@ def profiles(ctx: click.Context, project: Path, as_json: bool) -> int | None:
     if ctx.invoked_subcommand is not None:
         return None
     from .profiles import ProfileStore
+    from .record import describe as describe_record
     from .record import load_records
 
     console = _use_console(as_json)
@@ -392,9 +393,10 @@ def profiles(ctx: click.Context, project: Path, as_json: bool) -> int | None:
         except SpecInvalid:
             valid, mode, schedule = False, str(raw.get("mode", "paper")), str(raw.get("schedule", ""))
         record = records.get(name)
-        last = f"{record.finished_at} on {record.where}" if record else "never deployed"
+        last = describe_record(record)
         console.record("profile", name=name, valid=valid, platform=raw.get("platform"), bot_name=raw.get("bot_name"),
-                       mode=mode, schedule=schedule, last_deploy=record.finished_at if record else None)
+                       mode=mode, schedule=schedule, last_deploy=record.finished_at if record else None,
+                       deployed=bool(record and record.deployed), last=last)
         state = "" if valid else click.style("  invalid: run `botship validate --profile " + name + "`", fg="red")
         console.line(f"{click.style(f'{name:<12}', bold=True)} {str(raw.get('platform', '?')):<8} "
                      f"{str(raw.get('bot_name', '?')):<20} {mode.upper():<6} {schedule:<22} {last}{state}")
@@ -408,6 +410,7 @@ def profiles(ctx: click.Context, project: Path, as_json: bool) -> int | None:
 def profiles_show(ctx: click.Context, name: str, project: Path | None, as_json: bool) -> int:
     """Show one profile as validated, with its last deploy."""
     from .profiles import ProfileStore
+    from .record import describe as describe_record
     from .record import load_records
 
     root, console = _inherited(ctx, project, as_json)
@@ -423,7 +426,7 @@ def profiles_show(ctx: click.Context, name: str, project: Path | None, as_json: 
     console.line(f"  {'size':<9} {spec.memory_mb} MB memory, {spec.timeout_s} s timeout")
     if spec.env:
         console.line(f"  {'env':<9} {', '.join(f'{k}={v}' for k, v in spec.env.items())}")
-    console.line(f"  {'last':<9} " + (f"{record.finished_at} on {record.where}" if record else "never deployed"))
+    console.line(f"  {'last':<9} " + describe_record(record))
     return EXIT_OK
 
 

@@ -125,6 +125,16 @@ class Provider(ABC):
         """Where a sign-in deploys by default (its region), if it says."""
         return None
 
+    @classmethod
+    def holder(cls) -> dict[str, Any]:
+        """What the local record of a deploy made now keeps of where it lives, beyond the spec (see the sandbox)."""
+        return {}
+
+    @classmethod
+    def closing_notes(cls) -> list[str]:
+        """Lines a command that deployed ends with: how long what it deployed lasts, where that is not obvious."""
+        return []
+
     def invoke(self, event: dict[str, Any]) -> dict[str, Any]:
         """Run the deployed bot once now and return its result; clouds without it say so."""
         raise BotshipError(f"invoking a bot on {self.title} is not supported yet")

@@ -31,7 +31,7 @@ def invoke_deployed(session: AwsSession, emulator: Emulator, names: AwsNames, ev
                     on_start: Callable[[subprocess.Popen], None] | None = None) -> dict[str, Any]:
     """Invoke the bot's function once, as Lambda would: the answer has the shape AWS invokes return,
     plus `logs`. Secret values (read from the emulator's secret store) are masked in all of it."""
-    function = _function(session, names)
+    function = _function(session, emulator, names)
     config = function["Configuration"]
     variables = config.get("Environment", {}).get("Variables", {})
     package = _package(session, names, function.get("Tags", {}).get("botship:code", ""))
@@ -89,14 +89,14 @@ def _secret_masker(session: AwsSession, arn: str | None) -> Masker:
     return Masker(str(v) for v in json.loads(value).values())
 
 
-def _function(session: AwsSession, names: AwsNames) -> dict[str, Any]:
+def _function(session: AwsSession, emulator: Emulator, names: AwsNames) -> dict[str, Any]:
     try:
         return session.client("lambda").get_function(FunctionName=names.function)
     except Exception as exc:  # noqa: BLE001
         if error_code(exc) == "ResourceNotFoundException":
-            raise BotshipError(f"{names.bot} is not deployed in the sandbox",
-                               "the sandbox forgets its bots when the botship that ran it closes",
-                               "deploy it first (in the wizard, or `botship deploy`)") from None
+            raise BotshipError(f"{names.bot} is not deployed on the sandbox emulator at {emulator.url}",
+                               f"it holds no function {names.function}: destroyed, or never deployed there",
+                               "deploy it first (in the wizard, or `botship deploy` with the sandbox profile)") from None
         raise translate(exc, f"reading {names.function}") from None
 
 

@@ -83,8 +83,12 @@ class SandboxProvider(AwsProvider):
         current = running()
         return current.holder() if current else {}
 
-    def closing_notes(self) -> list[str]:
-        return self.emulator.closing_notes()
+    @classmethod
+    def closing_notes(cls) -> list[str]:
+        from .emulator import running
+
+        current = running()
+        return current.closing_notes() if current else []
 
     def state_files(self):
         self._reachable()
