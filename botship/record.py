@@ -49,8 +49,9 @@ class DeployRecord:
     def describe(self) -> str:
         """The record in a few words, true now: where it runs, or that it is gone and what was kept."""
         if self.status == DESTROYED:
-            return f"destroyed {self.finished_at} on {self.where}" + (f"; kept: {', '.join(self.kept)}"
-                                                                       if self.kept else "")
+            # Each kept item reads "the state bucket NAME with … (how to delete it)": its name is enough here.
+            kept = [item.split(" (")[0].split(" with ")[0].removeprefix("the ") for item in self.kept]
+            return f"destroyed {self.finished_at} on {self.where}" + (f"; kept: {', '.join(kept)}" if kept else "")
         if self.status == ABSENT:
             return f"not deployed: nothing found on {self.where} at {self.finished_at}"
         if self.ended:
