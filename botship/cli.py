@@ -203,17 +203,29 @@ def destroy(profile: str | None, project: Path, yes: bool, dry_run: bool, purge_
 @cli.command()
 @profile_option
 @project_option
-@click.option("--output", "-o", type=click.Path(path_type=Path), help="Also copy the artifact here.")
+@click.option("--output", "-o", metavar="PATH",
+              help="Also copy the artifact here: a file, or a folder (created if missing; end it with / when "
+                   "it does not exist yet) that gets it as BOT-lambda.zip, BOT-azure.zip or BOT-image/.")
 @json_option
-def package(profile: str | None, project: Path, output: Path | None, as_json: bool) -> int:
+def package(profile: str | None, project: Path, output: str | None, as_json: bool) -> int:
     """Build the artifact without deploying: print its path, unzipped size and content hash.
 
     Dependencies are installed as Linux wheels for the profile's Python and cached; an
     unchanged project reuses the last build, a code-only change re-zips only the code.
+    Artifacts written with -o inside the project are never shipped in a later build.
     """
     from .local_run import run_package
 
-    return run_package(_project(project), profile, _use_console(as_json), output)
+    console = _use_console(as_json)
+    folder = _project(project)
+    target: Path | None = None
+    if output is not None:
+        from .profiles import ProfileStore
+        from .providers.artifact.output import prepare_output
+
+        store = ProfileStore(folder)
+        target = prepare_output(folder, output, store.spec(store.pick(profile)))
+    return run_package(folder, profile, console, target)
 
 
 @cli.command()

@@ -22,7 +22,9 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
-from botship.errors import BotshipError
+from botship.entrypoint import module_file
+from botship.errors import BadInput, BotshipError
+from botship.ignores import RUNTIME_PACKAGE, ShipRules
 from botship.locations import work_dir
 from botship.spec import DeploySpec
 
@@ -31,7 +33,6 @@ from .deps import DependencyLayer, install_dependencies
 from .digest import content_digest
 from .files import project_files
 
-RUNTIME_PACKAGE = "botship_runtime"
 LAMBDA_UNZIPPED_LIMIT = 262_144_000
 ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 AZURE_SITE = ".python_packages/lib/site-packages/"
@@ -90,7 +91,9 @@ def render(text: str, values: dict[str, str], blocks: dict[str, bool] | None = N
 
 def _code_entries(spec: DeploySpec, project: Path, layout: str) -> dict[str, Path | bytes]:
     """Arcname → file or rendered bytes for everything but the dependencies."""
-    entries: dict[str, Path | bytes] = {f.arcname: f.source for f in project_files(project)}
+    rules = ShipRules(project.resolve())
+    entries: dict[str, Path | bytes] = {f.arcname: f.source for f in project_files(project, rules)}
+    _check_entry_ships(spec, project, entries, rules)
     ours: dict[str, Path | bytes] = {}
     runtime_dir = resources.files("botship.runtime")
     for item in sorted(runtime_dir.iterdir(), key=lambda p: p.name):
@@ -108,6 +111,23 @@ def _code_entries(spec: DeploySpec, project: Path, layout: str) -> dict[str, Pat
                            "these names are reserved for botship's runtime and the platform's entry files",
                            "rename them, or list them in .botshipignore if they should not ship")
     return {**entries, **ours}
+
+
+def _check_entry_ships(spec: DeploySpec, project: Path, entries: dict[str, Path | bytes], rules: ShipRules) -> None:
+    """The entry's module must be in the package: left out by an ignore rule, every run would fail to import it."""
+    module = spec.entry.partition(":")[0]
+    path = module_file(project, module)
+    if path is None:
+        return  # no such module: the import check names it
+    rel = path.relative_to(project).as_posix()
+    if rel in entries:
+        return
+    dropped = rules.dropped_by(rel)
+    reason = dropped.reason if dropped else "it is left out (a symlink to outside the project?)"
+    raise BadInput(f"entry '{spec.entry}': {rel} would not be in the package: {reason}",
+                   "the function would fail to import the bot on every run",
+                   (dropped.fix if dropped else f"make {rel} a regular file in the project") +
+                   ", or point entry at a module that ships")
 
 
 def _zip_add(archive: zipfile.ZipFile, arcname: str, source: Path | bytes) -> None:
@@ -143,8 +163,8 @@ def build_artifact(spec: DeploySpec, project: Path, report, out_dir: Path | None
     """Build (or reuse) the artifact for `spec`; `report` has log(message) and progress(done, total, unit)."""
     layout = layout_for(spec)
     target = "azure" if layout == "azure-zip" else "aws"
-    deps = install_dependencies(project, target, spec.python, report)
     entries = _code_entries(spec, project, layout)
+    deps = install_dependencies(project, target, spec.python, report)
     if layout != "azure-zip":
         shadowing = sorted(name for name in entries if (deps.site / name).exists())
         if shadowing:
@@ -245,10 +265,25 @@ else:
     import botship_runtime.aws_handler
 try:
     from botship_runtime.entry import load_entry
-    load_entry(entry)
-    found["bot"] = "ok"
+    bot = load_entry(entry)
 except Exception as exc:
     found["bot"] = f"{type(exc).__name__}: {exc}"
+else:
+    found["bot"] = "ok"
+    # The runtime calls the entry as bot(event, context), or bot.run() for an app: it must be one of those.
+    try:
+        runnable = callable(bot) or callable(getattr(bot, "run", None))
+    except Exception:
+        runnable = False
+    if not runnable:
+        shown = f"the module {bot.__name__}" if type(bot).__name__ == "module" else f"a {type(bot).__name__}"
+        try:
+            value = repr(bot)
+        except Exception:
+            value = ""
+        if value and type(bot).__name__ != "module":
+            shown += f" ({value[:60]})"
+        found["not_runnable"] = shown
 print(json.dumps(found))
 """
 
@@ -274,6 +309,11 @@ def import_check(entries: dict[str, Path | bytes], deps: DependencyLayer, layout
                            "the cloud would fail the same way (on Azure: \"0 functions found\")",
                            "fix the import error above; requirements.txt must list every package the bot imports")
     found = json.loads(result.stdout.strip().splitlines()[-1])
+    if found.get("not_runnable"):
+        raise BadInput(f"entry '{spec.entry}' is {found['not_runnable']}, not a function or an app",
+                       "the runtime calls the entry as a function (event, context), or its .run() for an app: "
+                       "this object has neither, so every run would fail",
+                       "point entry at a function taking (event, context) or an app object with .run()")
     if layout == "azure-zip" and not found.get("functions"):
         raise BotshipError("function_app.py registers no functions", "Azure would report \"0 functions found\"",
                            "this is a botship bug: please report it")

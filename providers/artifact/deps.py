@@ -12,7 +12,9 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from botship.errors import BotshipError
+from packaging.utils import canonicalize_name
+
+from botship.errors import BadInput, BotshipError
 
 from .digest import content_digest, folder_entries
 
@@ -49,21 +51,89 @@ class DependencyLayer:
     files: int
 
 
-def _requirements(project: Path, target: str) -> list[str]:
-    path = project / "requirements.txt"
-    lines = path.read_text(encoding="utf-8").splitlines() if path.is_file() else []
-    wanted = [line.strip() for line in lines if line.strip() and not line.strip().startswith("#")]
-    return wanted + [r for r in RUNTIME_REQUIREMENTS[target] if r not in wanted]
+REQUIREMENTS_FILE = "requirements.txt"
 
 
-def layer_key(requirements: list[str], python: str, tags: list[str]) -> str:
-    doc = json.dumps({"requirements": requirements, "python": python, "tags": tags, "format": 1}, sort_keys=True)
+@dataclass(frozen=True)
+class Requirements:
+    """What the layer installs: the project's requirements file, handed to pip whole (`-r`), and the
+    runtime's own packages the file does not name. `identity` is what the file means to pip, read with
+    pip's own grammar (comments, continuations, includes, markers, hashes), so the cache key follows the
+    content of every included file and not its layout."""
+
+    file: Path | None
+    extra: list[str]
+    identity: list[object]
+    count: int
+
+    def pip_arguments(self) -> list[str]:
+        return (["-r", str(self.file)] if self.file else []) + self.extra
+
+
+def read_requirements(project: Path, target: str) -> Requirements:
+    """The project's requirements for `target`; a file pip could not read is refused naming it."""
+    path = project / REQUIREMENTS_FILE
+    runtime = RUNTIME_REQUIREMENTS[target]
+    if not path.exists():
+        return Requirements(None, list(runtime), [], len(runtime))
+    if not path.is_file():
+        raise BadInput(f"{path} is not a file", fix=f"make {REQUIREMENTS_FILE} a text file listing the bot's packages")
+    from pip_requirements_parser import InstallationError, RequirementsFile
+
+    try:
+        parsed = RequirementsFile.from_file(str(path), include_nested=True)
+    except InstallationError as exc:
+        detail = str(exc).replace("|n", " ").strip()
+        raise BadInput(f"{REQUIREMENTS_FILE} cannot be read: {detail}",
+                       fix="fix the -r/-c line that names it (included files are found relative to the file "
+                           "that includes them)") from None
+    except Exception as exc:  # a line the parser does not know: pip reads the file itself, the key its bytes
+        return Requirements(path, list(runtime), [{"unparsed": _file_digest(path), "error": type(exc).__name__}],
+                            1 + len(runtime))
+    identity: list[object] = []
+    named: set[str] = set()
+    hashed = False
+    for requirement in parsed.requirements:
+        item = requirement.to_dict()
+        item.pop("requirement_line", None)
+        identity.append(item)
+        hashed = hashed or bool(requirement.hash_options)
+        if requirement.name and not requirement.is_constraint:
+            named.add(canonicalize_name(requirement.name))
+    for option in parsed.options:
+        item = option.to_dict()
+        item.pop("requirement_line", None)
+        for include in ("requirements", "constraints"):  # their content is already in the list above
+            item.pop(include, None)
+        if item:
+            identity.append({"option": item})
+        hashed = hashed or bool(item.get("require_hashes"))
+    for invalid in parsed.invalid_lines:  # pip will name them; a fix must still change the key
+        identity.append({"invalid": invalid.requirement_line.line})
+    identity.sort(key=lambda item: json.dumps(item, sort_keys=True, default=str))
+    extra = [r for r in runtime if canonicalize_name(r) not in named]
+    if hashed and extra:
+        raise BadInput(f"{REQUIREMENTS_FILE} pins hashes, so pip checks every package, and it lacks "
+                       f"{', '.join(extra)}, which the runtime needs on this platform",
+                       fix=f"add {', '.join(extra)} with their --hash lines to {REQUIREMENTS_FILE} "
+                           "(pip-compile --generate-hashes does it)")
+    count = sum(1 for r in parsed.requirements if not r.is_constraint) + len(extra)
+    return Requirements(path, extra, identity, count)
+
+
+def _file_digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def layer_key(requirements: Requirements, python: str, tags: list[str]) -> str:
+    doc = json.dumps({"requirements": requirements.identity, "extra": requirements.extra, "python": python,
+                      "tags": tags, "format": 2}, sort_keys=True, default=str)
     return hashlib.sha256(doc.encode()).hexdigest()[:24]
 
 
 def install_dependencies(project: Path, target: str, python: str, report) -> DependencyLayer:
     """Install (or reuse) the layer; `report` has log(message) and progress(done, total, unit)."""
-    requirements = _requirements(project, target)
+    requirements = read_requirements(project, target)
     tags = platform_tags(target, python)
     key = layer_key(requirements, python, tags)
     home = cache_root() / "deps" / key
@@ -76,28 +146,30 @@ def install_dependencies(project: Path, target: str, python: str, report) -> Dep
     shutil.rmtree(staging, ignore_errors=True)
     site = staging / "site"
     site.mkdir(parents=True)
-    if requirements:
-        _pip(requirements, site, python, tags, report)
+    if requirements.count:
+        _pip(requirements, project, site, python, tags, report)
     files_in_site = folder_entries(site)
     digest, size = content_digest(files_in_site)
     files = len(files_in_site)
     (staging / "layer.json").write_text(json.dumps({"digest": digest, "size": size, "files": files,
-                                                     "requirements": requirements, "tags": tags}))
+                                                     "requirements": requirements.identity,
+                                                     "extra": requirements.extra, "tags": tags}, default=str))
     shutil.rmtree(home, ignore_errors=True)
     home.parent.mkdir(parents=True, exist_ok=True)
     os.replace(staging, home)
     return DependencyLayer(key, home / "site", digest, size, files)
 
 
-def _pip(requirements: list[str], site: Path, python: str, tags: list[str], report) -> None:
+def _pip(requirements: Requirements, project: Path, site: Path, python: str, tags: list[str], report) -> None:
     command = [sys.executable, "-m", "pip", "install", "--target", str(site), "--only-binary=:all:",
                "--python-version", python, "--implementation", "cp", "--no-compile", "--no-input",
                "--disable-pip-version-check", "--progress-bar", "off", "--upgrade"]
     for tag in tags:
         command += ["--platform", tag]
-    command += requirements
-    report.log(f"installing {len(requirements)} requirement(s) for Linux, Python {python}")
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    # The file itself goes to pip, which reads it as it always does; local paths in it are relative to the project.
+    command += requirements.pip_arguments()
+    report.log(f"installing {requirements.count} requirement(s) for Linux, Python {python}")
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=project)
     output: list[str] = []
     collected = 0
     assert process.stdout is not None
