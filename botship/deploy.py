@@ -75,6 +75,11 @@ def confirm_and_execute(project: Path, name: str, spec: DeploySpec, plan, consol
     result, journal = execute(project, name, plan, console, masker)
     if result.ok:
         record_deploy(project, name, spec, result, journal, masker)
+        from botship.providers import provider_class
+
+        for note in provider_class(spec.platform).closing_notes():
+            console.record("note", message=note)
+            console.line(note)
     return result
 
 
@@ -89,10 +94,35 @@ def open_journal(project: Path, name: str, plan, masker: Masker, now: datetime |
 
 def record_deploy(project: Path, name: str, spec: DeploySpec, result, journal: str, masker: Masker) -> None:
     """Keep what a successful deploy shipped, for re-runs and the home screen."""
+    from botship.providers import provider_class
+
     save_record(project, DeployRecord(
         profile=name, platform=spec.platform, bot_name=spec.bot_name, mode=spec.mode, where=spec.where,
         status=result.status, finished_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        journal=journal, outputs=masker.mask_data(result.outputs)))
+        journal=journal, outputs=masker.mask_data(result.outputs), **provider_class(spec.platform).holder()))
+
+
+def record_destroy(project: Path, name: str, spec: DeploySpec, status: str, kept: list[str]) -> None:
+    """After a destroy (or one that found nothing), the local record says so: no listing shows it deployed."""
+    save_record(project, DeployRecord(
+        profile=name, platform=spec.platform, bot_name=spec.bot_name, mode=spec.mode, where=spec.where,
+        status=status, finished_at=datetime.now(timezone.utc).isoformat(timespec="seconds"), kept=kept))
+
+
+def _destroy_summary(console: Console, spec: DeploySpec, plan, *, removed: bool) -> None:
+    """What a destroy leaves, true whatever was there: gone, kept (and how to delete it), or nothing at all."""
+    kept = getattr(plan, "kept", [])
+    if removed:
+        console.line(f"{spec.bot_name} is no longer deployed on {spec.where}: "
+                     f"{', '.join(step.title.lower() for step in plan.changes)} removed.")
+    else:
+        console.line(f"{spec.bot_name} is not deployed on {spec.where}: no function, schedule, roles or secret "
+                     "of it are there.")
+    if kept:
+        console.line("Kept: " + "; ".join(kept) + ".")
+    elif not removed:
+        console.line("Nothing of it is left there.")
+    console.record("destroy_summary", removed=[s.resource for s in plan.changes] if removed else [], kept=kept)
 
 
 def execute(project: Path, name: str, plan, console: Console, masker: Masker):
@@ -115,7 +145,12 @@ def run_destroy(project: Path, profile: str | None, console: Console, *, yes: bo
     plan = provider_class(spec.platform)(spec).plan_destroy(purge_state=purge_state)
     console.plan(plan)
     if plan.is_noop:
-        console.line("Nothing of this bot is deployed.")
+        _destroy_summary(console, spec, plan, removed=False)
+        if not dry_run:
+            from .record import ABSENT, load_records
+
+            if (record := load_records(project).get(name)) is not None and record.deployed:
+                record_destroy(project, name, spec, ABSENT, getattr(plan, "kept", []))
         return 0
     if dry_run:
         console.line("Dry run: nothing was changed.")
@@ -129,6 +164,11 @@ def run_destroy(project: Path, profile: str | None, console: Console, *, yes: bo
         if (typed or "").strip() != spec.bot_name:
             raise Cancelled("destroy not confirmed", "nothing was changed")
     result, _ = execute(project, name, plan, console, Masker())
+    if result.ok:
+        from .record import DESTROYED
+
+        record_destroy(project, name, spec, DESTROYED, getattr(plan, "kept", []))
+        _destroy_summary(console, spec, plan, removed=True)
     return EXIT_CODES[result.status]
 
 

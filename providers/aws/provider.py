@@ -32,7 +32,7 @@ from .preflight import (
     deploy_policy,
     required_actions,
 )
-from .session import AwsSession, translate
+from .session import AwsSession, error_code, translate
 
 
 class AwsProvider(Provider):
@@ -177,11 +177,40 @@ class AwsProvider(Provider):
 
     def plan_destroy(self, *, purge_state: bool = False) -> Plan:
         names = self.names
-        kept = "deleted too (--purge-state)" if purge_state else f"kept: {names.bucket} (add --purge-state to delete it)"
+        steps = destroy_steps(self.session, names, purge_state, self.spec.packaging == "image")
+        # The summary says what is there: a state bucket or log group that does not exist is not "kept".
+        has_bucket, has_logs = self._exists_after_destroy(names)
+        kept: list[str] = []
+        if has_bucket and not purge_state:
+            state = f"kept: {names.bucket} (add --purge-state to delete it)"
+            kept.append(f"the state bucket {names.bucket} with the bot's state "
+                        "(`botship destroy --purge-state` deletes it)")
+        else:
+            state = "deleted too (--purge-state)" if has_bucket else "none (no state bucket)"
+        if has_logs:
+            kept.append(f"the log group {names.log_group} (until its retention ends)")
+        logs = f"{names.log_group} kept until its retention ends" if has_logs else "none (no log group)"
         summary = [("mode", self.spec.mode.upper()), ("bot", self.spec.bot_name), ("platform", self.spec.where),
-                   ("state", kept), ("logs", f"{names.log_group} kept until its retention ends")]
-        return Plan(f"Destroy {self.spec.bot_name} on {self.spec.where}", self.spec.mode, summary,
-                    destroy_steps(self.session, names, purge_state, self.spec.packaging == "image"))
+                   ("state", state), ("logs", logs)]
+        plan = Plan(f"Destroy {self.spec.bot_name} on {self.spec.where}", self.spec.mode, summary, steps)
+        plan.kept = kept
+        return plan
+
+    def _exists_after_destroy(self, names: AwsNames) -> tuple[bool, bool]:
+        """Whether the bot's state bucket and log group exist (a destroy keeps both unless told otherwise)."""
+        s3, logs = self.session.client("s3"), self.session.client("logs")
+        try:
+            s3.head_bucket(Bucket=names.bucket)
+            has_bucket = True
+        except Exception as exc:  # noqa: BLE001
+            if error_code(exc) not in ("404", "NoSuchBucket", "NotFound"):
+                raise translate(exc, "reading what is deployed") from None
+            has_bucket = False
+        try:
+            groups = logs.describe_log_groups(logGroupNamePrefix=names.log_group)["logGroups"]
+        except Exception as exc:  # noqa: BLE001
+            raise translate(exc, "reading what is deployed") from None
+        return has_bucket, any(g["logGroupName"] == names.log_group for g in groups)
 
     def list_bots(self) -> list[BotSummary]:
         tagging = self.session.client("resourcegroupstaggingapi")
