@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import errno
 import os
 import sys
 import traceback
@@ -11,7 +10,7 @@ from pathlib import Path
 import click
 
 from .console import Console
-from .errors import BadInput, BotshipError, Cancelled, Problem, SpecInvalid, file_error
+from .errors import DISK_ERRNOS, BadInput, BotshipError, Cancelled, Problem, SpecInvalid, file_error
 from .locations import PROFILE_FILE
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_CANCELLED = 0, 1, 2, 130
@@ -556,17 +555,13 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as exc:
         # A file or folder botship could not use (no permission, read-only or full disk, a folder where a
         # file belongs): the path and what to do, never "internal error". Network errors are OSErrors too.
-        if exc.filename is None and exc.errno not in _FILE_ERRNOS:
+        if exc.filename is None and exc.errno not in DISK_ERRNOS:
             return _internal_error(exc)
         error = file_error(exc)
         _console.error(error)
         return error.exit_code
     except Exception as exc:  # noqa: BLE001 - the last line of defence: one clear line, exit 1
         return _internal_error(exc)
-
-
-# Errors of the disk itself, worth explaining even when the failing call did not name its file.
-_FILE_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS}
 
 
 def _internal_error(exc: BaseException) -> int:

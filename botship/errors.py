@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 from dataclasses import dataclass
 
 
@@ -96,10 +97,13 @@ _WHERE_HINTS = (
 )
 
 
+# Errors of the disk itself: worth explaining even when the failing call did not name its file.
+DISK_ERRNOS = frozenset(n for n in (errno.ENOSPC, getattr(errno, "EDQUOT", None), errno.EROFS) if n is not None)
+
+
 def file_error(exc: OSError, doing: str = "") -> BotshipError:
     """A file-system error (no permission, read-only or full disk, a folder where a file belongs, …) as a
     message that names the path and what to do — never an "internal error"."""
-    import errno
     import os
 
     code = errno.errorcode.get(exc.errno or 0, "")
