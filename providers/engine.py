@@ -9,7 +9,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from botship.errors import BotshipError, Cancelled
+from botship.errors import DISK_ERRNOS, BotshipError, Cancelled, file_error
 from botship.masking import Masker
 
 from .events import (
@@ -123,6 +123,15 @@ class _Run:
             except BotshipError as exc:
                 failure = StepFailed(step=step.id, title=step.title, duration_s=time.monotonic() - t0,
                                      what=exc.what, why=exc.why, fix=exc.fix)
+            except OSError as exc:
+                # A file or folder the step could not use (the cache, the build folder, a full disk): name it.
+                error = file_error(exc) if exc.filename is not None or exc.errno in DISK_ERRNOS else None
+                failure = StepFailed(step=step.id, title=step.title, duration_s=time.monotonic() - t0,
+                                     what=error.what, why=error.why, fix=error.fix) if error else StepFailed(
+                    step=step.id, title=step.title, duration_s=time.monotonic() - t0,
+                    what=f"{step.title} failed", why=f"{type(exc).__name__}: {exc}",
+                    fix="re-running is safe (every step reads before it writes); the run journal has the details",
+                    detail=traceback.format_exc())
             except Exception as exc:  # noqa: BLE001 - any step error becomes an event the user can act on
                 failure = StepFailed(
                     step=step.id, title=step.title, duration_s=time.monotonic() - t0,
