@@ -99,6 +99,45 @@ class StateListing:
         return sum(self.files.values())
 
 
+def _when(stamp: Any) -> str:
+    import time
+
+    try:
+        return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(float(stamp)))
+    except (TypeError, ValueError, OverflowError):
+        return "an unknown time"
+
+
+def list_state_generations(store: Any, bot: str) -> list[dict[str, Any]]:
+    """The generations of a bot's state in `store` (a runtime store), newest first; a store without history says so."""
+    from botship.runtime.history import list_generations
+    from botship.runtime.stores import NoHistory
+
+    try:
+        return list_generations(store)
+    except NoHistory as exc:
+        raise BotshipError(f"the state of {bot} has no generations to list", str(exc),
+                           "state history is kept on AWS (bucket versioning) and in local state folders") from None
+
+
+def restore_state_generation(store: Any, generation: int, bot: str) -> dict[str, Any]:
+    """Make generation `generation` of a bot's state current again (a new generation with its files)."""
+    from botship.runtime.history import LockHeld, RestoreRefused, restore_generation
+    from botship.runtime.stores import NoHistory
+
+    try:
+        return restore_generation(store, generation)
+    except LockHeld as exc:
+        holder = exc.holder or {}
+        who = f"run {holder.get('owner', '?')}" + (f" on {holder['host']}" if holder.get("host") else "")
+        raise BotshipError(f"{bot}'s state is locked by {who}, since {_when(holder.get('started'))}",
+                           f"a run is going on; its lock expires at {_when(holder.get('expires'))}",
+                           "run the restore again once the run has finished; nothing was changed") from None
+    except (RestoreRefused, NoHistory) as exc:
+        raise BotshipError(f"generation {generation} of {bot}'s state cannot be restored", str(exc),
+                           f"list what can be restored with `botship state versions {bot}`") from None
+
+
 class Provider(ABC):
     """One cloud. Subclasses set the class attributes and implement the abstract methods."""
 
@@ -146,6 +185,22 @@ class Provider(ABC):
     def export_state(self, into: Path) -> StateListing:
         """Download the bot's state folder into `into` (a new or empty folder); returns what it held."""
         raise BotshipError(f"exporting a bot's state on {self.title} is not supported yet")
+
+    def state_store(self) -> Any:
+        """The runtime's store of the bot's state (its mode's), for listing and restoring generations."""
+        raise BotshipError(f"the state history of a bot on {self.title} is not supported yet")
+
+    def state_history_note(self) -> str:
+        """How far back a restore can go on this cloud, in a sentence ("" when unknown)."""
+        return ""
+
+    def state_versions(self) -> list[dict[str, Any]]:
+        """The generations of the bot's state, newest first: generation, when, files, bytes, valid, current."""
+        return list_state_generations(self.state_store(), self.spec.bot_name)
+
+    def restore_state(self, generation: int) -> dict[str, Any]:
+        """Make an earlier generation of the bot's state current again, under the bot's lock."""
+        return restore_state_generation(self.state_store(), generation, self.spec.bot_name)
 
     @abstractmethod
     def check_credentials(self) -> list[Check]:
