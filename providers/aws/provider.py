@@ -250,13 +250,44 @@ class AwsProvider(Provider):
         return S3Store(self.names.bucket, f"{self.spec.mode}/", client=self.session.client("s3"))
 
     def state_files(self) -> StateListing:
-        from botship.runtime.state import Manifest
+        from botship.runtime.state import Manifest, ManifestInvalid
 
         try:
             data, token = self._state_store().read_manifest()
         except Exception as exc:  # noqa: BLE001
             raise translate(exc, f"reading the state of {self.spec.bot_name}") from None
-        return StateListing.from_manifest(Manifest.parse(data, token), data)
+        try:
+            manifest = Manifest.parse(data, token, self._state_store().manifest_name())
+        except ManifestInvalid as exc:
+            raise BotshipError(str(exc), "a run will not start from it",
+                               f"list the generations with `botship state versions {self.spec.bot_name}` and "
+                               f"restore a good one with `botship state restore {self.spec.bot_name} --generation N`"
+                               ) from None
+        return StateListing.from_manifest(manifest, data)
+
+    def state_store(self):
+        return self._state_store()
+
+    def state_history_note(self) -> str:
+        days = getattr(self.spec, "state_retention_days", 30)
+        return (f"replaced generations are kept {days} days (state_retention_days) in {self.names.bucket}; "
+                f"a restore can go back that far")
+
+    def state_versions(self) -> list[dict[str, Any]]:
+        try:
+            return super().state_versions()
+        except BotshipError:
+            raise
+        except Exception as exc:  # noqa: BLE001
+            raise translate(exc, f"listing the state generations of {self.spec.bot_name}") from None
+
+    def restore_state(self, generation: int) -> dict[str, Any]:
+        try:
+            return super().restore_state(generation)
+        except BotshipError:
+            raise
+        except Exception as exc:  # noqa: BLE001
+            raise translate(exc, f"restoring generation {generation} of {self.spec.bot_name}'s state") from None
 
     def export_state(self, into: Path) -> StateListing:
         from botship.runtime.state import StateSync
