@@ -521,6 +521,63 @@ def sandbox(project: Path) -> int:
     return 0
 
 
+@cli.group("state")
+def state_group() -> None:
+    """A bot's state history: list its generations, make an earlier one current again.
+
+    Every run that changes the state saves a new generation of its manifest. On AWS the state
+    bucket keeps replaced generations for the profile's state_retention_days; the local state
+    of `botship invoke --local` keeps the last 10.
+
+    \b
+    Examples:
+      botship state versions my-bot
+      botship state restore my-bot --generation 41
+      botship state restore --profile prod --generation 41 --yes
+    """
+
+
+_state_local = click.option("--local", is_flag=True,
+                            help="The state `botship invoke --local` keeps in the project, not the deployed bot's.")
+
+
+@state_group.command("versions")
+@click.argument("bot", required=False)
+@profile_option
+@_state_local
+@sub_options
+def state_versions(bot: str | None, profile: str | None, local: bool, project: Path | None, as_json: bool) -> int:
+    """List the generations of BOT's state: number, when written, files, size, and whether each is valid.
+
+    BOT is the bot's name as its profile gives it (or use --profile).
+    """
+    from .state_cmd import run_versions
+
+    return run_versions(_project(project or Path(".")), bot, profile, local, _use_console(as_json))
+
+
+@state_group.command("restore")
+@click.argument("bot", required=False)
+@profile_option
+@click.option("--generation", "-g", type=int, required=True, help="The generation to make current again.")
+@click.option("--yes", "-y", is_flag=True, help="Restore without asking.")
+@_state_local
+@sub_options
+def state_restore(bot: str | None, profile: str | None, generation: int, yes: bool, local: bool,
+                  project: Path | None, as_json: bool) -> int:
+    """Make generation N of BOT's state current again, as a new generation with the same files.
+
+    Every file it lists must still be stored (replaced ones are brought back from the bucket's
+    versions); this is checked before anything is written, and the bot's lock is held while
+    writing, so no run sees half a restore.
+    """
+    from .state_cmd import run_restore
+
+    console = _use_console(as_json)
+    return run_restore(_project(project or Path(".")), bot, profile, generation, local, yes, console,
+                       _interactive(console))
+
+
 @cli.command(short_help="Print the shell completion script.")
 @click.argument("shell", type=click.Choice(["bash", "zsh", "fish"]))
 def completion(shell: str) -> int:
