@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-from botship.errors import BadInput, BotshipError
+from botship.errors import DISK_ERRNOS, BadInput, BotshipError, file_error
 
 CREDENTIALS_FIX = ("sign in again: `aws sso login` (SSO) or `aws configure` (access keys), "
                    "or choose another AWS profile in the botship profile's [aws] table")
@@ -177,6 +177,8 @@ def translate(exc: BaseException, doing: str) -> BotshipError:
 
     if isinstance(exc, BotshipError):
         return exc
+    if isinstance(exc, OSError) and (exc.filename is not None or exc.errno in DISK_ERRNOS):
+        return file_error(exc)  # a file or folder on this machine (the cache, a build), not the cloud
     if (words := _emulator_of(exc)) is not None:
         return _emulator_error(exc, doing, words)
     if isinstance(exc, NoCredentialsError | PartialCredentialsError):

@@ -1,0 +1,163 @@
+"""Files and folders botship cannot use: each real OS error gets a message naming the path and what to do.
+
+Tests run as root in CI containers, where permission bits are ignored: the errors are made by other
+means the OS enforces for everyone — a folder where a file belongs, a path under a regular file,
+/dev/full for a full disk, and a read-only bind mount in a user namespace.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+
+PY = f"{sys.version_info.major}.{sys.version_info.minor}"
+PROFILES = f"""\
+# the team's bots
+[profiles.try]   # tried on the sandbox
+platform = "sandbox"
+bot_name = "files-bot"
+entry = "app:handler"
+python = "{PY}"
+
+[profiles.other]
+platform = "sandbox"
+bot_name = "other-bot"
+entry = "app:handler"
+python = "{PY}"
+"""
+
+
+def botship(*args: str, project: Path, env: dict | None = None, prefix: list[str] | None = None,
+            cwd: Path | None = None) -> subprocess.CompletedProcess:
+    """The real command in a fresh process, as a user or CI runs it."""
+    command = [*(prefix or []), sys.executable, "-m", "botship", *args, "--project", str(project)]
+    return subprocess.run(command, capture_output=True, text=True, timeout=120, cwd=cwd,
+                          env={**os.environ, "NO_COLOR": "1", **(env or {})})
+
+
+def no_internal_error(result: subprocess.CompletedProcess) -> None:
+    text = result.stdout + result.stderr
+    assert "internal error" not in text and "this is a bug" not in text and "Traceback" not in text, text
+
+
+@pytest.fixture
+def project(make_project, dependency_cache, monkeypatch) -> Path:
+    monkeypatch.setenv("BOTSHIP_CACHE_DIR", str(dependency_cache))
+    monkeypatch.delenv("BOTSHIP_SANDBOX_URL", raising=False)
+    return make_project(PROFILES)
+
+
+def test_a_byte_order_mark_in_botship_toml_is_accepted_and_a_rewrite_stays_valid(project):
+    path = project / "botship.toml"
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+    result = botship("validate", project=project)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "profile 'try' is valid" in result.stdout and "profile 'other' is valid" in result.stdout
+
+    result = botship("profiles", "delete", "other", "--yes", project=project)
+    assert result.returncode == 0, result.stderr
+    raw = path.read_bytes()
+    assert not raw.startswith(b"\xef\xbb\xbf")  # saved as plain UTF-8, which every TOML reader takes
+    assert set(tomllib.loads(raw.decode())["profiles"]) == {"try"}
+    assert "# the team's bots" in raw.decode() and "# tried on the sandbox" in raw.decode()
+
+
+def test_botship_toml_that_is_a_folder_is_named_as_bad_input(project):
+    (project / "botship.toml").unlink()
+    (project / "botship.toml").mkdir()
+    for command in (["validate"], ["deploy", "--yes"], ["profiles"]):
+        result = botship(*command, project=project)
+        no_internal_error(result)
+        assert result.returncode == 2, (command, result.stderr)
+        assert f"{project / 'botship.toml'} is a folder" in result.stderr and "move or rename" in result.stderr
+
+
+def test_a_folder_named_env_is_reported_by_validate(project):
+    (project / ".env").mkdir()
+    result = botship("validate", project=project)
+    no_internal_error(result)
+    assert result.returncode == 2
+    assert ".env" in result.stdout and "is a folder" in result.stdout and "move or rename" in result.stdout
+
+
+def test_a_full_disk_under_the_records_folder_names_the_file(project):
+    records = project / ".botship" / "records"
+    records.mkdir(parents=True)
+    (records / "try.json").symlink_to("/dev/full")  # every write there fails with ENOSPC
+    result = botship("deploy", "--profile", "try", "--yes", project=project)
+    no_internal_error(result)
+    assert result.returncode == 1
+    assert f"the disk holding {records / 'try.json'} is full" in result.stderr
+    assert "free some space" in result.stderr and "only this machine's note of it is missing" in result.stderr
+
+
+def test_a_file_where_the_journal_folder_belongs_refuses_before_any_step(project):
+    runs = project / ".botship" / "runs"
+    runs.parent.mkdir(parents=True)
+    runs.write_text("a file where botship keeps a folder")
+    result = botship("deploy", "--profile", "try", "--yes", project=project)
+    no_internal_error(result)
+    assert result.returncode == 2
+    assert f"{runs} is in the way" in result.stderr and "move or rename it" in result.stderr
+    assert "Done in" not in result.stdout  # nothing ran without its journal
+
+
+def test_a_cache_folder_under_a_file_names_the_cache(project, tmp_path):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("")
+    cache = blocker / "cache"
+    result = botship("package", "--profile", "try", project=project, env={"BOTSHIP_CACHE_DIR": str(cache)})
+    no_internal_error(result)
+    assert result.returncode == 1
+    assert str(cache) in result.stdout and "part of that path is a file" in result.stdout
+    assert "BOTSHIP_CACHE_DIR" in result.stdout
+
+    result = botship("deploy", "--profile", "try", "--yes", project=project, env={"BOTSHIP_CACHE_DIR": str(cache)})
+    no_internal_error(result)
+    assert result.returncode == 2 and str(cache) in result.stderr and "BOTSHIP_CACHE_DIR" in result.stderr
+
+
+def test_a_home_under_a_file_names_the_cache_it_would_use(project, tmp_path):
+    blocker = tmp_path / "home-file"
+    blocker.write_text("")
+    env = {"HOME": str(blocker / "home"), "BOTSHIP_CACHE_DIR": "", "XDG_CACHE_HOME": ""}
+    result = botship("package", "--profile", "try", project=project, env=env)
+    no_internal_error(result)
+    assert result.returncode == 1
+    assert str(blocker / "home" / ".cache" / "botship") in result.stdout and "BOTSHIP_CACHE_DIR" in result.stdout
+
+
+def _read_only_prefix(folder: Path) -> list[str] | None:
+    """A command prefix running what follows with `folder` bind-mounted read-only (a user namespace, no root
+    needed), or None where this machine allows no such namespace."""
+    unshare = shutil.which("unshare")
+    if not unshare:
+        return None
+    probe = subprocess.run([unshare, "-rm", "sh", "-c", f"mount --bind -o ro '{folder}' '{folder}' && "
+                            f"! touch '{folder}/.probe' 2>/dev/null"], capture_output=True)
+    if probe.returncode != 0:
+        return None
+    return [unshare, "-rm", "sh", "-c", f"mount --bind -o ro '{folder}' '{folder}' && exec \"$@\"", "sh"]
+
+
+def test_a_read_only_project_folder_names_the_folder(project):
+    prefix = _read_only_prefix(project)
+    if prefix is None:
+        pytest.skip("no user namespaces here to mount the project read-only")
+    result = botship("profiles", "delete", "other", "--yes", project=project, prefix=prefix)
+    no_internal_error(result)
+    assert result.returncode == 1
+    assert f"{project} is on a read-only file system while saving botship.toml" in result.stderr
+    assert "nothing was changed" in result.stderr
+
+    result = botship("deploy", "--profile", "try", "--yes", project=project, prefix=prefix)
+    no_internal_error(result)
+    assert result.returncode == 1
+    assert f"{project / '.botship'} is on a read-only file system" in result.stderr
+    assert "Done in" not in result.stdout
