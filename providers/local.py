@@ -73,6 +73,8 @@ def run_local(spec: DeploySpec, artifact: Artifact, *, project: Path, profile: s
         "BOTSHIP_STATE_DIR": str(run_dir / "state"),
         **(state_env or {}),
     })
+    if state_url == local_state_url(project, profile):  # how the runtime's messages name this state
+        env["BOTSHIP_STATE_CLI_FLAGS"] = "--local"
     return run_artifact(artifact.path, artifact.layout, env, timeout_s=spec.timeout_s, event=event, on_line=on_line)
 
 
