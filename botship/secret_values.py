@@ -127,6 +127,14 @@ def resolve_secrets(
                 found.append(SecretValue(name, value, "prompt"))
         else:
             missing.append(name)
+    if required and (bad := next((item for item in found if "\x00" in item.value), None)):
+        where = {"environment": "the process environment", ENV_FILE: f"the project's {ENV_FILE}",
+                 "keyring": "the OS keyring"}.get(bad.source, "what was typed")
+        raise BadInput(
+            f"the value of secret {bad.name} contains a NUL character (\\0)",
+            f"it came from {where}; no environment variable can hold a NUL, so the bot could not run with it",
+            f"set {bad.name} again without it",
+        )
     if missing and required:
         unreadable = f"; {ENV_FILE} has lines it could not read ({', '.join(p.field for p in env_file.problems)})" \
             if env_file and env_file.problems else ""

@@ -175,3 +175,148 @@ def test_secret_name_hints():
 def test_messages_show_the_wrong_value_as_given():
     assert problems({**BASE, "memory_mb": {"x": 1}})["memory_mb"] == (
         "must be a whole number, e.g. memory_mb = 512 (got {'x': 1}, dict)")
+
+
+# ---- what validate accepts must deploy and run (issue 11, class 1) --------------------------------
+
+@pytest.mark.parametrize("text, fragment", [
+    ("rate(99999999999 days)", "botship takes rates up to 365 days (one year)"),
+    ("rate(525601 minutes)", "up to 525,600 minutes"),
+    ("cron(0/0 * * * ? *)", "a step of 0 never moves on"),
+    ("cron(0 */0 * * ? *)", "a step of 0 never moves on"),
+    ("cron(0/99 * * * ? *)", "step after '/' must be 1–59"),
+    ("cron(5- 9 * * ? *)", "'5-' is not a range"),
+    ("cron(-5 9 * * ? *)", "'-5' is not a range"),
+    ("cron(1-2-3 9 * * ? *)", "'1-2-3' is not a range"),
+    ("cron(a-b 9 * * ? *)", "'A' is not a number"),
+    ("cron(*-5 9 * * ? *)", "'*' cannot be part of a range"),
+    ("cron(0,,5 9 * * ? *)", "empty item"),
+    ("cron(0 9 ? * MON#6 *)", "no month has more than five of a weekday"),
+    ("cron(0 9 ? * MON#0 *)", "write #1 to #5"),
+    ("cron(0 9 ? * 3#1,6#3 *)", "'#' takes one day and one number"),
+    ("cron(0 9 ? * MON-FRIL *)", "'L' takes one day"),
+    ("cron(0 9 ? * MON/2 *)", "AWS takes no '/' steps here"),
+    ("cron(0 9 L/2 * ? *)", "L and W stand alone"),
+    ("cron(0 9 1,L * ? *)", "L and W stand alone"),
+    ("cron(0 9 5W-10 * ? *)", "L and W stand alone"),
+    ("cron(0 9 32W * ? *)", "W follows one day of the month (1–31)"),
+    ("cron(0 9 30 2 ? *)", "this schedule never fires: February has no 30th"),
+    ("cron(0 9 30-31 FEB ? *)", "February has no 30th or 31st"),
+    ("cron(0 9 31 APR,JUN,SEP,NOV ? *)", "April, June, September and November have no 31st"),
+    ("cron(0 9 31W 2 ? *)", "February has no 31st"),
+    ("cron(0 9 * * ? 2020)", "names only years already past (2020)"),
+    ("cron(0 9 * * ? 1970-2025)", "names only years already past (1970–2025)"),
+    ("cron(0 9 * * ? 2199)", "more than five years away"),
+    ("cron(0 9 * * ? 2035-2030)", "runs backwards"),
+    ("cron(0 9 29 2 ? 2029-2030)", "February 29th comes only in leap years"),
+    ("cron(" + ",".join(["1"] * 130) + " 9 * * ? *)", "AWS takes at most 256"),
+])
+def test_schedules_that_aws_refuses_or_that_never_fire_are_refused(text, fragment):
+    assert fragment in problems({**BASE, "schedule": text})["schedule"]
+
+
+def test_a_schedule_whose_only_time_falls_in_the_spring_gap_never_fires_there():
+    # 02:30 on 28 March 2027 does not exist in Amsterdam (the clocks jump from 02:00 to 03:00); in UTC it does.
+    data = {**BASE, "schedule": "cron(30 2 28 3 ? 2027)"}
+    assert build_spec(data).schedule == "cron(30 2 28 3 ? 2027)"
+    assert "skipped when the clocks go forward" in problems({**data, "timezone": "Europe/Amsterdam"})["schedule"]
+    problem = check_field("schedule", "cron(30 2 28 3 ? 2027)", {**BASE, "timezone": "Europe/Amsterdam"})
+    assert [p.field for p in problem] == ["schedule"]
+
+
+@pytest.mark.parametrize("text, normal", [
+    ("cron(0 9 ? * fri-mon *)", "cron(0 9 ? * FRI-MON *)"),   # wrap-around ranges, as AWS takes them
+    ("cron(0 22-2 * * ? *)", "cron(0 22-2 * * ? *)"),
+    ("cron(0 9 28-3 * ? *)", "cron(0 9 28-3 * ? *)"),
+    ("cron(0 9 ? * 6#3 *)", "cron(0 9 ? * 6#3 *)"),
+    ("cron(0 9 ? * 5#5 *)", "cron(0 9 ? * 5#5 *)"),
+    ("cron(0 9 LW * ? *)", "cron(0 9 LW * ? *)"),
+    ("cron(0 9 29 2 ? *)", "cron(0 9 29 2 ? *)"),          # every leap year
+    ("cron(0 9 31 * ? *)", "cron(0 9 31 * ? *)"),
+    ("cron(0 9 * * ? 2026-2199)", "cron(0 9 * * ? 2026-2199)"),
+    ("rate(365 days)", "rate(365 days)"),
+])
+def test_schedules_that_fire_are_kept(text, normal):
+    assert build_spec({**BASE, "schedule": text}).schedule == normal
+
+
+@pytest.mark.parametrize("field, value, fragment", [
+    ("timeout_s", True, "must be a whole number, e.g. timeout_s = 300 (got true, a boolean)"),
+    ("memory_mb", False, "(got false, a boolean)"),
+    ("memory_mb", "1024", "(got '1024', text); write it without quotes"),
+    ("ephemeral_mb", 1024.0, "(got 1024.0, float)"),
+])
+def test_sizes_are_whole_numbers_never_booleans_or_text(field, value, fragment):
+    assert fragment in problems({**BASE, field: value})[field]
+
+
+@pytest.mark.parametrize("zone, fragment", [
+    ("localtime", "not a place the cloud knows"),
+    ("Factory", "not a place the cloud knows"),
+    ("posixrules", "not a place the cloud knows"),
+    ("posix/Europe/Amsterdam", "not a place the cloud knows"),
+    ("right/UTC", "not a place the cloud knows"),
+    ("SystemV/EST5", "not a place the cloud knows"),
+    ("EST5EDT", "e.g. 'America/New_York'"),
+    ("CET", "e.g. 'Europe/Paris'"),
+    ("Europe/Amsterdm", "did you mean 'Europe/Amsterdam'"),
+])
+def test_time_zones_are_places(zone, fragment):
+    assert fragment in problems({**BASE, "timezone": zone})["timezone"]
+
+
+@pytest.mark.parametrize("zone", ["UTC", "Etc/UTC", "Etc/GMT+5", "Europe/Amsterdam", "America/Argentina/Buenos_Aires",
+                                  "US/Eastern"])
+def test_real_time_zones_are_kept(zone):
+    assert build_spec({**BASE, "timezone": zone}).timezone == zone
+
+
+@pytest.mark.parametrize("name", ["AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3",
+                                  "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE", "AWS_CA_BUNDLE", "AWS_MAX_ATTEMPTS",
+                                  "AWS_RETRY_MODE", "AWS_USE_FIPS_ENDPOINT", "AWS_METADATA_SERVICE_TIMEOUT",
+                                  "AWS_EC2_METADATA_DISABLED", "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+                                  "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_ROLE_ARN", "AWS_SDK_UA_APP_ID", "aws_data_path",
+                                  "AWS_REQUEST_CHECKSUM_CALCULATION"])
+def test_the_aws_sdks_own_variables_are_refused_in_env_and_secrets(name):
+    found = problems({**BASE, "env": {name: "x"}, "secrets": [name]})
+    assert "configures the AWS SDK that syncs the bot's state" in found[f"env.{name}"]
+    assert "breaks the runtime" in found["secrets[0]"]
+
+
+@pytest.mark.parametrize("name", ["PATH", "PYTHONPATH", "PYTHONHOME", "LD_PRELOAD", "LD_LIBRARY_PATH", "LD_AUDIT",
+                                  "LAMBDA_TASK_ROOT", "WEBSITE_TIME_ZONE", "APPSETTING_X", "AZURE_STORAGE_ACCOUNT"])
+def test_variables_the_interpreter_or_the_cloud_runtime_need_are_refused(name):
+    message = problems({**BASE, "env": {name: "x"}})[f"env.{name}"]
+    assert "breaks the cloud runtime" in message or "reserved by botship or the cloud runtime" in message
+
+
+def test_plain_names_a_bot_may_use_are_kept():
+    spec = build_spec({**BASE, "env": {"MARKET": "bitvavo", "PYTHONUNBUFFERED": "1", "LANG": "C.UTF-8",
+                                       "AZURE_CLIENT_ID": "x"}})
+    assert set(spec.env) == {"MARKET", "PYTHONUNBUFFERED", "LANG", "AZURE_CLIENT_ID"}
+
+
+def test_a_nul_character_in_an_env_value_is_refused_naming_the_variable():
+    assert "NUL character" in problems({**BASE, "env": {"MARKET": "bit\x00vavo"}})["env.MARKET"]
+
+
+@pytest.mark.parametrize("tags, field, fragment", [
+    ({"cost!center": "a"}, "tags.cost!center", "characters a cloud refuses ('!')"),
+    ({"team/x": "a"}, "tags.team/x", "('/')"),
+    ({"a<b": "a"}, "tags.a<b", "('<')"),
+    ({"tab\tkey": "a"}, "tags.tab\tkey", "U+0009"),
+    ({" team": "a"}, "tags. team", "starts or ends with a space"),
+    ({"team": "a\x00b"}, "tags.team", "U+0000"),
+    ({"team": "café#1"}, "tags.team", "('#')"),
+    ({"team": "x" * 257}, "tags.team", "at most 256"),
+    ({"k" * 129: "a"}, "tags." + "k" * 129, "1–128 characters"),
+    ({"Team": "a", "team": "b"}, "tags", "differ only in case"),
+    ({f"k{i}": "v" for i in range(41)}, "tags", "41 tags; botship takes at most 40"),
+])
+def test_tags_follow_the_strictest_rule_of_the_services_botship_tags(tags, field, fragment):
+    assert fragment in problems({**BASE, "tags": tags})[field]
+
+
+def test_tags_every_service_accepts_are_kept():
+    tags = {"Cost Center": "trading/eu-1", "owner@team": "a.b+c=d:e_f-g", "ünïcode 日本": "値", "empty": ""}
+    assert build_spec({**BASE, "tags": tags}).tags == tags
