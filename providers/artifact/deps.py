@@ -101,10 +101,9 @@ def read_requirements(project: Path, target: str) -> Requirements:
         if requirement.name and not requirement.is_constraint:
             named.add(canonicalize_name(requirement.name))
     for option in parsed.options:
-        item = option.to_dict()
-        item.pop("requirement_line", None)
-        for include in ("requirements", "constraints"):  # their content is already in the list above
-            item.pop(include, None)
+        # Where the line is, and the files it includes (their content is in the list above), are not what it means.
+        item = {k: v for k, v in option.to_dict().items()
+                if k not in ("requirement_line", "line", "line_number", "filename", "requirements", "constraints")}
         if item:
             identity.append({"option": item})
         hashed = hashed or bool(item.get("require_hashes"))

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from botship.errors import BotshipError
+from botship.errors import BadInput, BotshipError
 from botship.providers.artifact import build_artifact
 from botship.spec import build_spec
 
@@ -171,3 +171,37 @@ def test_a_project_file_that_shadows_a_dependency_is_refused(project):
     with pytest.raises(BotshipError) as info:
         build_artifact(spec_for(project), project, Report())
     assert "six.py would collide" in info.value.what
+
+
+@pytest.mark.parametrize("source, says", [
+    ("def make():\n    return 5\n\nhandler = make()\n", "is a int (5), not a function or an app"),
+    ("import json\n\ndef pick():\n    return json\n\nhandler = pick()\n", "is the module json, not a function"),
+    ("class Config:\n    pass\n\nhandler = Config()\n", "is a Config"),
+])
+def test_the_import_check_refuses_an_entry_that_is_neither_callable_nor_an_app(project, source, says):
+    # Bound by a call, so reading the source cannot tell; importing it in the artifact can.
+    (project / "app.py").write_text(source)
+    with pytest.raises(BadInput) as info:
+        build_artifact(spec_for(project), project, Report())
+    assert f"entry 'app:handler' {says}" in info.value.what
+    assert "(event, context)" in info.value.fix and ".run()" in info.value.fix
+    assert "requirements.txt" not in info.value.fix
+
+
+def test_an_app_object_with_run_passes_the_import_check(project, tmp_path):
+    (project / "app.py").write_text("class App:\n    def run(self, number_of_iterations=1):\n        return 1\n\n"
+                                    "app = App()\n")
+    artifact = build_artifact(spec_for(project, entry="app:app"), project, Report(), tmp_path / "out")
+    assert "app.py" in names(artifact.path)
+
+
+def test_an_entry_module_the_ignore_rules_drop_is_refused_not_shipped(project, tmp_path):
+    spec = spec_for(project)  # validated while app.py still shipped
+    (project / ".botshipignore").write_text("# keep local\n*.py\n")
+    with pytest.raises(BadInput) as info:
+        build_artifact(spec, project, Report(), tmp_path / "out")
+    assert "entry 'app:handler': app.py would not be in the package" in info.value.what
+    assert "'*.py' (.botshipignore line 2)" in info.value.what
+    assert "line 2 of .botshipignore" in info.value.fix
+    assert "requirements.txt" not in info.value.fix
+    assert not (tmp_path / "out" / "lambda-zip.zip").exists()
