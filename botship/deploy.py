@@ -37,7 +37,7 @@ def require_live_confirmation(spec: DeploySpec, profile: str, *, confirmed: bool
 
 
 def run_deploy(project: Path, profile: str | None, console: Console, *, yes: bool, dry_run: bool,
-               confirm_live: bool, interactive: bool) -> int:
+               confirm_live: bool, interactive: bool, no_wait: bool = False) -> int:
     from botship.providers import provider_class
     from botship.providers.base import DeployContext
 
@@ -51,6 +51,8 @@ def run_deploy(project: Path, profile: str | None, console: Console, *, yes: boo
     masker = secrets.masker()
     console.line(f"Reading {spec.where} to plan…")
     plan = provider.plan(DeployContext(project, name, secrets, report=ConsoleReport(console)))
+    if no_wait and plan.lock is not None:
+        plan.lock.no_wait = True  # another deploy holding the lock fails this one at once, naming it
     console.plan(plan)
     if dry_run:
         console.line("Dry run: nothing was changed.")
@@ -170,6 +172,39 @@ def run_destroy(project: Path, profile: str | None, console: Console, *, yes: bo
         record_destroy(project, name, spec, DESTROYED, getattr(plan, "kept", []))
         _destroy_summary(console, spec, plan, removed=True)
     return EXIT_CODES[result.status]
+
+
+def run_unlock(project: Path, profile: str | None, console: Console, *, yes: bool, interactive: bool) -> int:
+    """Show who holds a bot's deploy lock and remove it once confirmed: for a deploy that died holding it."""
+    from botship.providers import provider_class
+
+    store = ProfileStore(project)
+    name = store.pick(profile)
+    spec = store.spec(name)
+    lock = provider_class(spec.platform)(spec).deploy_lock(name)
+    if lock is None:
+        console.line(f"{spec.where} deploys take no lock: nothing to unlock.")
+        return 0
+    holder = lock.holder()
+    if holder is None:
+        console.line(f"No deploy of {spec.bot_name} holds the lock.")
+        return 0
+    state = "expired — the next deploy takes it over anyway" if lock.expired(holder) else "still within its expiry"
+    console.line(f"The deploy lock of {spec.bot_name} ({lock.describe}) is held by {lock.explain(holder)} ({state}).")
+    if not yes:
+        if not interactive:
+            raise BadInput("removing a deploy lock needs confirmation", fix="pass --yes (as in CI)")
+        import questionary
+
+        if not questionary.confirm("Remove it? Only do so if that deploy is no longer running.",
+                                   default=False).unsafe_ask():
+            raise Cancelled("unlock not confirmed", "the lock was left as it was")
+    if lock.break_lock(holder):
+        console.line("Lock removed.")
+        return 0
+    console.line("The lock changed since it was shown (its deploy refreshed it, ended, or another took it): "
+                 "left as it is; run `botship unlock` again to see it.")
+    return 1
 
 
 def wait_for_run(start, console: Console):

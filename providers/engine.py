@@ -23,7 +23,7 @@ from .events import (
     StepFinished,
     StepStarted,
 )
-from .plan import Action, Plan, Step
+from .plan import Action, DeployLock, LockLost, Plan, Step
 
 EventSink = Callable[[Event], None]
 # Progress faster than this is folded: a fast upload must not flood the screen or the journal.
@@ -101,8 +101,82 @@ class _Run:
         started = time.monotonic()
         plan = self.plan
         self.emit(RunStarted(title=plan.title, mode=plan.mode, steps=[s.as_dict() for s in plan.steps]))
+        # A plan that changes nothing writes nothing, so it needs no lock.
+        lock = plan.lock if plan.changes else None
+        keeper = None
+        if lock is not None:
+            plan, status, failure = self._take_lock(plan, lock)
+            if status != "ok":
+                return self._finished(started, status, failure, 0, "lock" if failure else None)
+            keeper = _LockKeeper(lock, self)
+        try:
+            status, failure, changed, failed_step = self._steps(plan, keeper)
+        finally:
+            if keeper is not None:
+                keeper.stop()
+                self._release(lock)
+        return self._finished(started, status, failure, changed, failed_step)
+
+    def _finished(self, started: float, status: str, failure: StepFailed | None, changed: int,
+                  failed_step: str | None) -> RunResult:
+        duration = time.monotonic() - started
+        self.emit(RunFinished(status=status, duration_s=duration, changed=changed, failed_step=failed_step))
+        return RunResult(status, duration, self.outputs, changed, failure)
+
+    def _take_lock(self, plan: Plan, lock: DeployLock) -> tuple[Plan, str, StepFailed | None]:
+        """Take the plan's lock as a step of its own, then plan again: another deploy may have run meanwhile."""
+        step = Step("lock", "Deploy lock", lock.describe, Action.CREATE, lambda ctx: None)
+        self.emit(StepStarted(step="lock", title=step.title, action="take", index=0, total=len(plan.steps)))
+        t0 = time.monotonic()
+        ctx = StepContext(self, step)
+        try:
+            lock.acquire(ctx)
+        except Cancelled:
+            self.emit(StepCancelled(step="lock", title=step.title, duration_s=time.monotonic() - t0))
+            return plan, "cancelled", None
+        except Exception as exc:  # noqa: BLE001 - becomes the run's failure
+            return plan, "failed", self._lock_failure(step, t0, exc)
+        try:
+            if plan.replan is not None:
+                fresh = plan.replan()
+                if _signature(fresh) != _signature(plan):
+                    changes = "; ".join(f"{s.title}: {s.action.value}" + (f" ({s.detail})" if s.detail else "")
+                                        for s in fresh.changes) or "nothing left to change"
+                    ctx.log(f"what is deployed changed since the plan was shown — planned again: {changes}",
+                            "warning")
+                plan = fresh
+        except Exception as exc:  # noqa: BLE001
+            self._release(lock)
+            return plan, "failed", self._lock_failure(step, t0, exc)
+        self.emit(StepFinished(step="lock", title=step.title, action="take", duration_s=time.monotonic() - t0))
+        return plan, "ok", None
+
+    def _lock_failure(self, step: Step, t0: float, exc: BaseException) -> StepFailed:
+        if isinstance(exc, BotshipError):
+            failure = StepFailed(step=step.id, title=step.title, duration_s=time.monotonic() - t0,
+                                 what=exc.what, why=exc.why, fix=exc.fix)
+        else:
+            failure = StepFailed(step=step.id, title=step.title, duration_s=time.monotonic() - t0,
+                                 what=f"{step.title} failed", why=f"{type(exc).__name__}: {exc}",
+                                 fix="re-running is safe; the run journal has the details",
+                                 detail=traceback.format_exc())
+        failure = failure.masked(self.masker)
+        self.emit(failure)
+        return failure
+
+    def _release(self, lock: DeployLock) -> None:
+        try:
+            lock.release()
+        except Exception as exc:  # noqa: BLE001 - the lock expires by itself; say so rather than fail a done run
+            self.emit(LogLine(step="lock", message=f"could not remove the deploy lock ({exc}); it expires by "
+                                                    "itself, or `botship unlock` removes it", level="warning"))
+
+    def _steps(self, plan: Plan, keeper: _LockKeeper | None) -> tuple[str, StepFailed | None, int, str | None]:
         status, failure, changed, failed_step = "ok", None, 0, None
         for index, step in enumerate(plan.steps, 1):
+            if keeper is not None and keeper.lost is not None:
+                failure, status, failed_step = self._lost(step, keeper.lost, 0.0), "failed", step.id
+                break
             if self.cancel_event.is_set():
                 status = "cancelled"
                 break
@@ -117,9 +191,12 @@ class _Run:
             try:
                 produced = step.run(StepContext(self, step)) or {}
             except Cancelled:
-                self.emit(StepCancelled(step=step.id, title=step.title, duration_s=time.monotonic() - t0))
-                status = "cancelled"
-                break
+                if keeper is not None and keeper.lost is not None:
+                    failure = self._lost(step, keeper.lost, time.monotonic() - t0)
+                else:
+                    self.emit(StepCancelled(step=step.id, title=step.title, duration_s=time.monotonic() - t0))
+                    status = "cancelled"
+                    break
             except BotshipError as exc:
                 failure = StepFailed(step=step.id, title=step.title, duration_s=time.monotonic() - t0,
                                      what=exc.what, why=exc.why, fix=exc.fix)
@@ -147,9 +224,43 @@ class _Run:
             changed += 1
             self.emit(StepFinished(step=step.id, title=step.title, action=step.action.value,
                                    duration_s=time.monotonic() - t0, outputs=self.outputs[step.id]))
-        duration = time.monotonic() - started
-        self.emit(RunFinished(status=status, duration_s=duration, changed=changed, failed_step=failed_step))
-        return RunResult(status, duration, self.outputs, changed, failure)
+        return status, failure, changed, failed_step
+
+    @staticmethod
+    def _lost(step: Step, lost: BotshipError, duration: float) -> StepFailed:
+        return StepFailed(step=step.id, title=step.title, duration_s=duration, what=lost.what, why=lost.why,
+                          fix=lost.fix)
+
+
+def _signature(plan: Plan) -> list[tuple[str, str, str]]:
+    return [(s.id, s.action.value, s.detail) for s in plan.steps]
+
+
+class _LockKeeper:
+    """Refreshes a held lock in the background; once it is lost, the run stops at its next check."""
+
+    def __init__(self, lock: DeployLock, run: _Run) -> None:
+        self.lock, self.run = lock, run
+        self.lost: BotshipError | None = None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._main, name="botship-lock", daemon=True)
+        self._thread.start()
+
+    def _main(self) -> None:
+        while not self._stop.wait(self.lock.refresh_every_s):
+            try:
+                self.lock.refresh()
+            except LockLost as exc:
+                self.lost = exc
+                self.run.cancel_event.set()
+                return
+            except Exception as exc:  # noqa: BLE001 - a failed refresh is retried; the lock outlives a few
+                self.run.emit(LogLine(step="lock", message=f"could not refresh the deploy lock: {exc}",
+                                      level="warning"))
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(5)
 
 
 class RunHandle:

@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
+
+from botship.errors import BotshipError
 
 if TYPE_CHECKING:
     from .engine import StepContext
@@ -48,6 +50,26 @@ class Step:
                 "action": self.action.value, "detail": self.detail}
 
 
+class LockLost(BotshipError):
+    """A held deploy lock was removed or taken over while the run went on: the run stops."""
+
+
+class DeployLock(Protocol):
+    """One deploy of a bot at a time: held by the engine from before the first step until the run ends."""
+
+    describe: str
+    refresh_every_s: float
+
+    def acquire(self, ctx: StepContext) -> None:
+        """Take the lock, waiting (cancellably, logging why) while another deploy holds it; or raise."""
+
+    def refresh(self) -> None:
+        """Keep holding it (push its expiry forward); raises a BotshipError once it is no longer ours."""
+
+    def release(self) -> None:
+        """Let it go, if it is still ours."""
+
+
 @dataclass
 class Plan:
     """What a deploy or destroy will do, shown before anything changes."""
@@ -56,6 +78,10 @@ class Plan:
     mode: str
     summary: list[tuple[str, str]]
     steps: list[Step]
+    # A plan that writes may name a lock (see `DeployLock`) the engine holds while it runs, and how to plan
+    # again once it is held: what was read before waiting for another deploy may be stale by then.
+    lock: DeployLock | None = field(default=None, repr=False, compare=False)
+    replan: Callable[[], Plan] | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         ids = [s.id for s in self.steps]

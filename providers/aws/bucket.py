@@ -14,23 +14,39 @@ from .session import AwsSession, error_code, translate
 
 PUBLIC_ACCESS_BLOCK = {"BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True,
                        "RestrictPublicBuckets": True}
+# Noncurrent versions are the state's history (what `state restore` can go back to): kept for the retention
+# window, then expired; a multipart upload a killed run left half-done is aborted after a day.
+LIFECYCLE_RULE_ID = "botship-state-history"
+ABORT_MULTIPART_DAYS = 1
+DEFAULT_RETENTION_DAYS = 30
 ENCRYPTION = {"Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}, "BucketKeyEnabled": True}]}
 
 
 class StateBucket:
     """Reads and converges the bucket's settings; each setting is compared and written on its own."""
 
-    def __init__(self, session: AwsSession, names: AwsNames, tags: dict[str, str], *, tls_only: bool = True) -> None:
+    def __init__(self, session: AwsSession, names: AwsNames, tags: dict[str, str], *, tls_only: bool = True,
+                 retention_days: int = DEFAULT_RETENTION_DAYS) -> None:
         """`tls_only=False` leaves out the TLS-only policy: only for an emulator that ignores policy
-        conditions (moto applies the Deny to every request) and serves plain HTTP."""
+        conditions (moto applies the Deny to every request) and serves plain HTTP.
+        `retention_days`: how long a replaced or deleted state file's old version is kept."""
         self.s3 = session.client("s3")
         self.names = names
         self.tags = tags
         self.tls_only = tls_only
+        self.retention_days = retention_days
+
+    def lifecycle_rules(self) -> list[dict[str, Any]]:
+        return [{"ID": LIFECYCLE_RULE_ID, "Status": "Enabled", "Filter": {"Prefix": ""},
+                 "NoncurrentVersionExpiration": {"NoncurrentDays": self.retention_days},
+                 "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": ABORT_MULTIPART_DAYS},
+                 # A delete marker left with no versions behind it is removed too.
+                 "Expiration": {"ExpiredObjectDeleteMarker": True}}]
 
     def desired(self) -> dict[str, Any]:
         want = {"versioning": "Enabled", "public_access_block": PUBLIC_ACCESS_BLOCK, "encryption": "AES256",
-                "policy": bucket_policy(self.names.bucket), "tags": self.tags}
+                "policy": bucket_policy(self.names.bucket), "tags": self.tags,
+                "lifecycle": _comparable(self.lifecycle_rules())}
         if not self.tls_only:
             del want["policy"]
         return want
@@ -60,6 +76,8 @@ class StateBucket:
         current["policy"] = json.loads(policy) if policy else None
         tag_set = self._optional(lambda: self.s3.get_bucket_tagging(Bucket=bucket)["TagSet"]) or []
         current["tags"] = {t["Key"]: t["Value"] for t in tag_set}
+        rules = self._optional(lambda: self.s3.get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"])
+        current["lifecycle"] = _comparable(rules) if rules else None
         return current
 
     def _optional(self, call):
@@ -67,7 +85,8 @@ class StateBucket:
             return call()
         except Exception as exc:  # noqa: BLE001 - "not configured" answers differ per setting; all mean absent
             if error_code(exc) in ("NoSuchPublicAccessBlockConfiguration", "ServerSideEncryptionConfigurationNotFoundError",
-                                   "NoSuchBucketPolicy", "NoSuchTagSet", "NoSuchTagSetError"):
+                                   "NoSuchBucketPolicy", "NoSuchTagSet", "NoSuchTagSetError",
+                                   "NoSuchLifecycleConfiguration"):
                 return None
             raise translate(exc, f"reading bucket {self.names.bucket}") from None
 
@@ -81,7 +100,9 @@ class StateBucket:
         missing = self.differences(self.read())
         action = (Action.CREATE if missing == list(self.desired()) and "versioning" in missing
                   else Action.UPDATE if missing else Action.NO_CHANGE)
-        detail = "" if action is not Action.UPDATE else "fix: " + ", ".join(missing)
+        detail = "" if action is not Action.UPDATE else "fix: " + ", ".join(
+            f"state history kept {self.retention_days} days" if m == "lifecycle" else m.replace("_", " ")
+            for m in missing)
         return Step("bucket", "State bucket", self.names.bucket, action, self.apply, detail=detail,
                     outputs={"bucket": self.names.bucket})
 
@@ -117,6 +138,23 @@ class StateBucket:
             self.s3.put_bucket_encryption(Bucket=bucket, ServerSideEncryptionConfiguration=ENCRYPTION)
         elif setting == "policy":
             self.s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(bucket_policy(bucket)))
+        elif setting == "lifecycle":
+            self.s3.put_bucket_lifecycle_configuration(Bucket=bucket,
+                                                       LifecycleConfiguration={"Rules": self.lifecycle_rules()})
         elif setting == "tags":
             self.s3.put_bucket_tagging(Bucket=bucket, Tagging={
                 "TagSet": [{"Key": k, "Value": v} for k, v in sorted(self.tags.items())]})
+
+
+def _comparable(rules: list[dict[str, Any]]) -> list[tuple]:
+    """Lifecycle rules reduced to what botship sets, in a form S3's answer and our request compare as equal."""
+    def one(rule: dict[str, Any]) -> tuple:
+        rule_filter = rule.get("Filter") or {}
+        return (rule.get("ID"), rule.get("Status"), rule_filter.get("Prefix", rule.get("Prefix", "")) or "",
+                sorted(k for k in rule_filter if k != "Prefix"),
+                (rule.get("NoncurrentVersionExpiration") or {}).get("NoncurrentDays"),
+                (rule.get("AbortIncompleteMultipartUpload") or {}).get("DaysAfterInitiation"),
+                bool((rule.get("Expiration") or {}).get("ExpiredObjectDeleteMarker")),
+                sorted(k for k in rule.get("Expiration") or {} if k != "ExpiredObjectDeleteMarker"),
+                sorted(k for k in rule if k in ("Transitions", "NoncurrentVersionTransitions")))
+    return sorted(one(rule) for rule in rules)

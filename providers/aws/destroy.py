@@ -7,10 +7,12 @@ from typing import Any
 from botship.errors import BotshipError
 
 from ..plan import Action, Step
-from .identity_steps import POLICY_NAME
+from .identity_steps import POLICY_NAME, BotSecret
 from .names import AwsNames
 from .session import AwsSession, error_code, translate
 
+# A dropped secret is scheduled for deletion, not deleted: Secrets Manager keeps it this long, restorable.
+SECRET_RECOVERY_DAYS = 30
 GONE = ("ResourceNotFoundException", "NoSuchEntity", "NoSuchBucket", "404", "RepositoryNotFoundException")
 
 
@@ -56,7 +58,8 @@ def destroy_steps(session: AwsSession, names: AwsNames, purge_state: bool, image
                                  (names.execution_role, "execution-role", "Execution role")):
         if step := role_removal(session, role, step_id, title):
             steps.append(step)
-    if step := secret_removal(session, names):
+    # The secret goes with the state: kept restorable for a while unless the state is purged too.
+    if step := secret_removal(session, names, force=purge_state):
         steps.append(step)
     if purge_state and _exists(lambda: s3.head_bucket(Bucket=names.bucket)):
         steps.append(Step("bucket", "State bucket (purge)", names.bucket, Action.DELETE,
@@ -90,14 +93,76 @@ def repository_removal(session: AwsSession, names: AwsNames, image: bool) -> Ste
         detail="with every image in it")
 
 
-def secret_removal(session: AwsSession, names: AwsNames, detail: str = "") -> Step | None:
-    """A step deleting the bot's secret at once (no recovery window), or None when there is none."""
+def secret_deletion_date(client, names: AwsNames) -> Any:
+    """When the bot's secret is scheduled to be deleted; None when it is not (or there is no secret)."""
+    try:
+        return client.describe_secret(SecretId=names.secret).get("DeletedDate")
+    except Exception as exc:  # noqa: BLE001
+        if error_code(exc) in GONE:
+            return None
+        raise translate(exc, f"reading secret {names.secret}") from None
+
+
+def restore_hint(names: AwsNames) -> str:
+    return (f"`aws secretsmanager restore-secret --secret-id {names.secret} --region {names.region}`, "
+            "or deploy again with the secret in the profile")
+
+
+def secret_removal(session: AwsSession, names: AwsNames, detail: str = "", *, force: bool = False) -> Step | None:
+    """A step removing the bot's secret, or None when there is none to remove.
+
+    Deletion is scheduled with a recovery window of SECRET_RECOVERY_DAYS, during which the secret can be
+    restored; `force` (destroy --purge-state) deletes it at once, also one already scheduled for deletion.
+    """
     secrets = session.client("secretsmanager")
     if not _exists(lambda: secrets.describe_secret(SecretId=names.secret)):
         return None
-    return Step("secret", "Secret values", names.secret, Action.DELETE, _delete(
-        lambda: secrets.delete_secret(SecretId=names.secret, ForceDeleteWithoutRecovery=True),
-        "removing the secret"), detail=detail)
+    scheduled = secret_deletion_date(secrets, names)
+    if scheduled is not None and not force:
+        return None  # already on its way out, still restorable
+    if force:
+        return Step("secret", "Secret values", names.secret, Action.DELETE, _delete(
+            lambda: secrets.delete_secret(SecretId=names.secret, ForceDeleteWithoutRecovery=True),
+            "removing the secret"), detail=", ".join(x for x in (detail, "deleted at once (--purge-state)") if x))
+
+    def schedule(ctx) -> dict[str, Any]:
+        if secret_deletion_date(secrets, names) is None:
+            _ignoring_gone(lambda: secrets.delete_secret(SecretId=names.secret,
+                                                         RecoveryWindowInDays=SECRET_RECOVERY_DAYS),
+                           "scheduling the secret's deletion")
+            ctx.log(f"deletion scheduled in {SECRET_RECOVERY_DAYS} days; until then restore it with "
+                    + restore_hint(names))
+        return {}
+    recovery = (f"deleted after a {SECRET_RECOVERY_DAYS}-day recovery window; restore with {restore_hint(names)}")
+    return Step("secret", "Secret values", names.secret, Action.DELETE, schedule,
+                detail="; ".join(x for x in (detail, recovery) if x))
+
+
+class RestorableSecret(BotSecret):
+    """The bot's secret, restored first when an earlier deploy or destroy scheduled it for deletion.
+
+    A secret scheduled for deletion can be neither read nor created again under its name: a deploy that
+    needs it again cancels the deletion (RestoreSecret), then writes the values as usual.
+    """
+
+    def step(self) -> Step | None:
+        if not self.values:
+            return None
+        scheduled = secret_deletion_date(self.client, self.names)
+        if scheduled is None:
+            return super().step()
+        return Step("secret", "Secret values", self.names.secret, Action.UPDATE, self.apply,
+                    detail=f"restore (its deletion was scheduled for {scheduled:%Y-%m-%d}); "
+                           + ", ".join(self.values))
+
+    def apply(self, ctx) -> dict[str, Any]:
+        if secret_deletion_date(self.client, self.names) is not None:
+            try:
+                self.client.restore_secret(SecretId=self.names.secret)
+            except Exception as exc:  # noqa: BLE001
+                raise translate(exc, f"restoring secret {self.names.secret}") from None
+            ctx.log("restored the secret (its scheduled deletion is cancelled)")
+        return super().apply(ctx)
 
 
 def _delete_role(iam, role: str) -> dict[str, Any]:

@@ -5,6 +5,29 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
+# The deploy lock: one object in the state bucket, outside every mode's state prefix.
+DEPLOY_LOCK_KEY = "_botship/deploy.lock"
+
+
+class InfoTag(str):
+    """A tag value kept as information only: written with the other tags, never a reason to change a resource.
+
+    It compares equal to any value (and to a missing one), so every "do the stored tags match?" check —
+    `stored.get(k) == v`, `stored.get(k) != v`, or comparing whole dicts — ignores it, whichever
+    resource's code does the comparing. Used for `botship:version`: upgrading botship alone must
+    not make every resource of every bot drift.
+    """
+
+    __slots__ = ()
+
+    def __eq__(self, other: object) -> bool:
+        return True
+
+    def __ne__(self, other: object) -> bool:
+        return False
+
+    __hash__ = str.__hash__
+
 
 @dataclass(frozen=True)
 class AwsNames:

@@ -20,11 +20,12 @@ from ..base import BotStatus, BotSummary, Check, DeployContext, Provider, StateL
 from ..plan import Plan
 from .bucket import StateBucket
 from .config import COMMON_REGIONS, aws_profiles, profile_region
-from .destroy import destroy_steps, role_removal, secret_removal
+from .destroy import RestorableSecret, destroy_steps, role_removal, secret_removal
 from .function import DIRECT_UPLOAD_LIMIT, BotFunction, BotSchedule, LogGroup
-from .identity_steps import BotSecret, execution_role, scheduler_role
+from .identity_steps import execution_role, scheduler_role
 from .image import BotImage, Registry, Repository, docker_client
-from .names import AwsNames
+from .lock import DeployLock
+from .names import AwsNames, InfoTag
 from .preflight import (
     check_bucket_name,
     check_permissions,
@@ -86,10 +87,18 @@ class AwsProvider(Provider):
     def names(self) -> AwsNames:
         return AwsNames(self.spec.bot_name, self.session.identity().account, self.spec.aws.region)
 
+    @cached_property
+    def tls_only(self) -> bool:
+        """Whether the state bucket refuses plain HTTP. Not when this session itself reaches S3 over plain
+        HTTP (an emulator such as moto): the policy would refuse botship's own requests — the deploy lock's
+        and the state's — and, with it, lock the deployer out of the bucket it made."""
+        endpoint = self.session.client("s3").meta.endpoint_url or ""
+        return self.tls_only_state and not endpoint.lower().startswith("http://")
+
     def tags(self, profile: str) -> dict[str, str]:
-        """On every resource, so bots are found from any machine by tag."""
+        """On every resource, so bots are found from any machine by tag; the version is information, not drift."""
         return {**self.spec.tags, "botship:bot": self.spec.bot_name, "botship:profile": profile,
-                "botship:mode": self.spec.mode, "botship:version": version("botship")}
+                "botship:mode": self.spec.mode, "botship:version": InfoTag(version("botship"))}
 
     def check_credentials(self) -> list[Check]:
         identity = self.session.identity()
@@ -122,6 +131,16 @@ class AwsProvider(Provider):
                      if self.spec.packaging == "image" else f"{size:.1f} MB unzipped (Lambda allows 262 MB)")
 
     def plan(self, context: DeployContext) -> Plan:
+        plan = self._read_plan(context)
+        # The engine holds the deploy lock while the plan runs, and plans again once it holds it.
+        plan.lock = self.deploy_lock(context.profile)
+        plan.replan = lambda: self._read_plan(context)
+        return plan
+
+    def deploy_lock(self, profile: str) -> DeployLock:
+        return DeployLock(self.session, self.names, profile)
+
+    def _read_plan(self, context: DeployContext) -> Plan:
         try:
             return self._plan(context)
         except BotshipError:
@@ -135,13 +154,15 @@ class AwsProvider(Provider):
         tags = self.tags(context.profile)
         artifact = build_artifact(spec, context.project, context.report)
         with_secret, image = bool(spec.secrets), spec.packaging == "image"
-        secret = BotSecret(session, names, context.secrets.only(spec.secrets), tags)
+        secret = RestorableSecret(session, names, context.secrets.only(spec.secrets), tags)
         function = BotFunction(session, names, spec, artifact, tags, with_secret, self.direct_upload_limit)
         # Each step reads what exists; the reads are independent (but for the two that need an earlier
         # step's plan-time outputs), so they run side by side: on real AWS that is most of a re-run's time.
         with ThreadPoolExecutor(max_workers=8, thread_name_prefix="botship-plan") as pool:
             secret_step = pool.submit(secret.step)
-            planned = [pool.submit(StateBucket(session, names, tags, tls_only=self.tls_only_state).step), secret_step,
+            bucket = StateBucket(session, names, tags, tls_only=self.tls_only,
+                                 retention_days=spec.state_retention_days)
+            planned = [pool.submit(bucket.step), secret_step,
                        pool.submit(execution_role(session, names, tags, with_secret, spec.mode).boundary.step),
                        pool.submit(execution_role(session, names, tags, with_secret, spec.mode).step)]
             if spec.schedule:
@@ -162,7 +183,10 @@ class AwsProvider(Provider):
         package = (f"container image, {artifact.unzipped_size / 1e6:.1f} MB on {base_image_for(spec)}"
                    if spec.packaging == "image" else f"{artifact.unzipped_size / 1e6:.1f} MB unzipped")
         summary = spec.describe() + [("account", names.account),
-                                     ("package", f"{package}, {artifact.content_hash[:12]}")]
+                                     ("package", f"{package}, {artifact.content_hash[:12]}"),
+                                     ("state history", f"kept {spec.state_retention_days} days "
+                                                       f"(earlier versions of the state, for `state restore`)"),
+                                     ("lock", f"one deploy at a time: held in {names.bucket} while this runs")]
         return Plan(f"Deploy {spec.bot_name} to {spec.where}", spec.mode, summary + self.plan_notes(), steps)
 
     def _image_steps(self, pool: ThreadPoolExecutor, names: AwsNames, tags: dict[str, str], artifact) -> list:

@@ -20,8 +20,8 @@ from botship.secret_values import SecretValue, SecretValues
 def test_first_deploy_creates_every_resource_with_the_right_settings(aws, project):
     plan, result, _ = deploy(project, spec_for(project))
     assert result.ok, result.failure
-    assert [s.id for s in plan.steps] == ["bucket", "secret", "execution-role", "scheduler-role", "log-group",
-                                          "function", "schedule"]
+    assert [s.id for s in plan.steps] == ["bucket", "secret", "role-boundary", "execution-role", "scheduler-role",
+                                          "log-group", "function", "schedule"]
     assert all(s.action is Action.CREATE for s in plan.steps)
 
     fn = boto3.client("lambda").get_function(FunctionName="botship-sma-bot")
@@ -78,7 +78,7 @@ def test_a_changed_secret_value_reaches_the_function_as_a_new_version(aws, proje
     before = boto3.client("lambda").get_function_configuration(FunctionName="botship-sma-bot")
     plan, result, mutating = deploy(project, spec_for(project), secret="key-9999")
     assert [(s.id, s.detail) for s in plan.changes] == [("secret", "EXCHANGE_API_KEY"), ("function", "update: secret")]
-    assert mutating == ["PutSecretValue", "UpdateFunctionConfiguration", "TagResource"]
+    assert mutating == ["PutObject", "PutSecretValue", "UpdateFunctionConfiguration", "TagResource", "DeleteObject"]
     after = boto3.client("lambda").get_function_configuration(FunctionName="botship-sma-bot")
     old, new = (c["Environment"]["Variables"]["BOTSHIP_SECRET_VERSION"] for c in (before, after))
     assert old != new
@@ -127,11 +127,12 @@ def test_the_cli_deploys_to_aws_and_a_second_run_is_up_to_date(aws, project, dep
 
     first = run("--yes")
     assert first.returncode == 0, first.stdout + first.stderr
-    assert "Deploy cli-bot to AWS Lambda (eu-west-1)" in first.stdout and first.stdout.count("✓") == 7
+    assert "Deploy cli-bot to AWS Lambda (eu-west-1)" in first.stdout and first.stdout.count("✓") == 9
+    assert "✓ Deploy lock" in first.stdout
     assert "cli-secret-4321" not in first.stdout + first.stderr
     second = run("--yes")
     assert second.returncode == 0 and "Everything is up to date" in second.stdout
-    assert "Plan: 7 no change" in second.stdout
+    assert "Plan: 8 no change" in second.stdout
 
 
 @pytest.mark.parametrize("purge", [False, True])
@@ -159,7 +160,7 @@ def test_destroy_leaves_only_the_state_bucket_unless_purged(aws, project, purge)
     assert again.is_noop
 
 
-@pytest.mark.parametrize("stop_after", range(7))
+@pytest.mark.parametrize("stop_after", range(8))
 def test_a_deploy_interrupted_after_any_step_converges_on_rerun(aws, project, stop_after):
     spec = spec_for(project)
     session = AwsSession("eu-west-1")
@@ -169,7 +170,7 @@ def test_a_deploy_interrupted_after_any_step_converges_on_rerun(aws, project, st
     handle = None
 
     def sink(event):
-        if event.kind == "step_finished":
+        if event.kind == "step_finished" and event.step != "lock":
             finished.append(event.step)
             if len(finished) == stop_after + 1:
                 handle.cancel()
