@@ -55,7 +55,8 @@ class DeployLock:
     key = DEPLOY_LOCK_KEY
 
     def __init__(self, session: AwsSession, names: AwsNames, profile: str, *, ttl_s: float = TTL_S,
-                 poll_s: float = POLL_S) -> None:
+                 poll_s: float = POLL_S, create_bucket: bool = True) -> None:
+        """`create_bucket=False` (destroy): with no bucket there is nothing to lock, and none is made."""
         self.session = session
         self.s3 = session.client("s3")
         self.names = names
@@ -63,6 +64,7 @@ class DeployLock:
         self.ttl_s = ttl_s
         self.poll_s = poll_s
         self.no_wait = False
+        self.create_bucket = create_bucket
         self.owner = uuid.uuid4().hex
         self.took_over: dict[str, Any] | None = None
         self._etag: str | None = None
@@ -153,6 +155,8 @@ class DeployLock:
         except Exception as exc:  # noqa: BLE001
             if error_code(exc) != "NoSuchBucket":
                 raise
+            if not self.create_bucket:
+                return None  # nothing holds state here, so nothing to lock (and no bucket is made)
             self._create_bucket()
             if self._put({"IfNoneMatch": "*"}):
                 return None
@@ -174,6 +178,9 @@ class DeployLock:
             if holder is None:
                 if self.took_over:
                     ctx.log(f"took over an expired lock: {describe_holder(self.took_over)}", "warning")
+                if self._etag is None:
+                    ctx.log("no state bucket: nothing to lock")
+                    return
                 ctx.log(f"lock taken ({self.describe}, held for at most {self.ttl_s / 60:.0f} min at a time)")
                 return
             if not holder:
@@ -213,8 +220,8 @@ class DeployLock:
             self.s3.delete_object(Bucket=self.names.bucket, Key=self.key, IfMatch=etag)
             return True
         except Exception as exc:  # noqa: BLE001
-            if error_code(exc) in CONFLICT + GONE:
-                return False
+            if error_code(exc) in CONFLICT + GONE + ("NoSuchBucket",):
+                return False  # taken since, or gone (a purge deletes the bucket with the lock in it)
             raise translate(exc, f"removing the deploy lock in {self.names.bucket}") from None
 
     def break_lock(self, holder: dict[str, Any]) -> bool:

@@ -218,6 +218,8 @@ class AwsProvider(Provider):
                    ("state", state), ("logs", logs)]
         plan = Plan(f"Destroy {self.spec.bot_name} on {self.spec.where}", self.spec.mode, summary, steps)
         plan.kept = kept
+        # Not while a deploy of the bot runs (a destroy makes no bucket just to lock it).
+        plan.lock = DeployLock(self.session, names, "destroy", create_bucket=False)
         return plan
 
     def _exists_after_destroy(self, names: AwsNames) -> tuple[bool, bool]:
