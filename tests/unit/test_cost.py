@@ -88,3 +88,19 @@ def test_a_specs_cost_shows_typical_and_worst_case_then_each_item():
     unscheduled = build_spec({"platform": "aws", "bot_name": "sma-bot", "entry": "app:handler",
                               "aws": {"region": "eu-west-1"}})
     assert spec_cost(unscheduled) == ["Cost: runs only when invoked — nothing while idle, besides stored state."]
+
+
+@pytest.mark.parametrize("schedule, runs", [
+    # A bot limited to a later year is priced by that year's runs, not as free.
+    ("cron(0 9 * * ? 2028)", "30 runs"),
+    ("cron(0 9 ? * FRI-MON *)", "17 runs"),     # a range wrapping round the week: four days of seven
+    ("cron(0 22-2 ? * MON-FRI *)", "107 runs"),  # and one wrapping round midnight: five hours a weekday
+    ("rate(365 days)", "0 runs"),
+])
+def test_a_specs_cost_is_estimated_for_every_schedule_the_spec_accepts(schedule, runs):
+    from botship.cost import spec_cost
+    from botship.spec import build_spec
+
+    spec = build_spec({"platform": "aws", "bot_name": "sma-bot", "entry": "app:handler", "schedule": schedule,
+                       "timezone": "Europe/Amsterdam", "aws": {"region": "eu-west-1"}})
+    assert spec_cost(spec)[0].startswith(f"Cost per month (estimate, {runs}): about $")
