@@ -103,7 +103,7 @@ def test_removing_every_secret_deletes_the_secret(aws, project):
     assert result.ok
     assert [(s.id, s.action) for s in plan.changes] == [
         ("execution-role", Action.UPDATE), ("function", Action.UPDATE), ("secret", Action.DELETE)]
-    assert boto3.client("secretsmanager").list_secrets()["SecretList"] == []
+    assert boto3.client("secretsmanager").list_secrets()["SecretList"] == []  # scheduled for deletion
     variables = boto3.client("lambda").get_function_configuration(FunctionName="botship-sma-bot")[
         "Environment"]["Variables"]
     assert "BOTSHIP_SECRET_ARN" not in variables
@@ -204,7 +204,10 @@ def test_the_cli_destroys_with_confirmation_rules(aws, project, dependency_cache
     done = run("destroy", "--yes")
     assert done.returncode == 0, done.stdout + done.stderr
     assert boto3.client("lambda").list_functions()["Functions"] == []
-    assert "Nothing of this bot is deployed" in run("destroy", "--yes").stdout
+    assert "- delete" not in done.stdout.split("Done in")[1]
+    assert "gone-bot is no longer deployed on AWS Lambda" in done.stdout and "Kept: the state bucket" in done.stdout
+    again = run("destroy", "--yes").stdout
+    assert "gone-bot is not deployed on AWS Lambda" in again and "Kept: the state bucket botship-gone-bot-" in again
 
 
 def test_changed_tags_reach_every_resource(aws, project):
@@ -219,3 +222,65 @@ def test_changed_tags_reach_every_resource(aws, project):
     role_tags = boto3.client("iam").list_role_tags(RoleName="botship-sma-bot-run")["Tags"]
     assert {"Key": "team", "Value": "research"} in role_tags
     assert deploy(project, spec_for(project, tags={"team": "research"}))[0].is_noop
+
+
+def test_upgrading_botship_alone_changes_no_resource(aws, project, monkeypatch):
+    import botship.providers.aws.provider as provider_module
+
+    deploy(project, spec_for(project))
+    monkeypatch.setattr(provider_module, "version", lambda package: "99.0.0")
+    plan, result, mutating = deploy(project, spec_for(project))
+    assert {s.id: s.action for s in plan.steps} == {s.id: Action.NO_CHANGE for s in plan.steps}
+    assert mutating == []
+    # The version is still information: written with the next real change.
+    plan, result, _ = deploy(project, spec_for(project, memory_mb=512))
+    fn = boto3.client("lambda").get_function(FunctionName="botship-sma-bot")
+    assert fn["Tags"]["botship:version"] == "99.0.0"
+
+
+def test_the_state_bucket_keeps_old_state_versions_for_the_retention_window(aws, project):
+    plan, result, _ = deploy(project, spec_for(project))
+    bucket = plan.steps[0].resource
+    assert ("state history", "kept 30 days (earlier versions of the state, for `state restore`)") in plan.summary
+    (rule,) = boto3.client("s3").get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"]
+    assert rule["Status"] == "Enabled" and rule["NoncurrentVersionExpiration"]["NoncurrentDays"] == 30
+    assert rule["AbortIncompleteMultipartUpload"]["DaysAfterInitiation"] == 1
+    again, _, mutating = deploy(project, spec_for(project))
+    assert again.is_noop and "PutBucketLifecycleConfiguration" not in mutating
+    changed, result, mutating = deploy(project, spec_for(project, state_retention_days=90))
+    assert result.ok
+    assert [(s.id, s.detail) for s in changed.changes] == [("bucket", "fix: state history kept 90 days")]
+    assert "PutBucketLifecycleConfiguration" in mutating
+    (rule,) = boto3.client("s3").get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"]
+    assert rule["NoncurrentVersionExpiration"]["NoncurrentDays"] == 90
+    assert deploy(project, spec_for(project, state_retention_days=90))[0].is_noop
+
+
+def test_a_dropped_secret_is_scheduled_for_deletion_and_restored_when_needed_again(aws, project):
+    deploy(project, spec_for(project))
+    secrets = boto3.client("secretsmanager")
+    plan, result, mutating = deploy(project, spec_for(project, secrets=[]))
+    assert result.ok
+    step = next(s for s in plan.changes if s.id == "secret")
+    assert "30-day recovery window" in step.detail and "aws secretsmanager restore-secret --secret-id botship/sma-bot" in step.detail
+    assert "DeleteSecret" in mutating
+    assert secrets.describe_secret(SecretId="botship/sma-bot")["DeletedDate"]  # scheduled, still restorable
+    assert deploy(project, spec_for(project, secrets=[]))[0].is_noop  # already on its way out
+    back, result, mutating = deploy(project, spec_for(project), secret="key-5678")
+    assert result.ok, result.failure
+    assert next(s for s in back.changes if s.id == "secret").detail.startswith("restore")
+    assert "RestoreSecret" in mutating and "CreateSecret" not in mutating
+    assert "DeletedDate" not in secrets.describe_secret(SecretId="botship/sma-bot")
+    assert "key-5678" in secrets.get_secret_value(SecretId="botship/sma-bot")["SecretString"]
+    assert deploy(project, spec_for(project), secret="key-5678")[0].is_noop
+
+
+@pytest.mark.parametrize("purge", [False, True])
+def test_destroy_schedules_the_secrets_deletion_unless_purged(aws, project, purge):
+    deploy(project, spec_for(project))
+    destroy = AwsProvider(spec_for(project), AwsSession("eu-west-1")).plan_destroy(purge_state=purge)
+    step = next(s for s in destroy.steps if s.id == "secret")
+    assert ("deleted at once" in step.detail) is purge and ("recovery window" in step.detail) is not purge
+    assert start_run(destroy, lambda event: None).wait(60).ok
+    listed = boto3.client("secretsmanager").list_secrets(IncludePlannedDeletion=True)["SecretList"]
+    assert [bool(s.get("DeletedDate")) for s in listed] == ([] if purge else [True])
