@@ -129,13 +129,18 @@ def _called_name(func: ast.expr) -> str:
 
 
 def _requirements(path: Path) -> list[str]:
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError):
+    """The file's requirement and option lines as pip reads them (comments dropped, continuations joined)."""
+    if not path.is_file():
         return []
-    # pip reads `#` at the start of a line, or after whitespace, as the start of a comment.
-    stripped = (re.sub(r"(^|\s)#.*", "", line).strip() for line in lines)
-    return [line for line in stripped if line]
+    from pip_requirements_parser import RequirementsFile
+
+    try:
+        parsed = RequirementsFile.from_file(str(path), include_nested=False)
+    except Exception:  # noqa: BLE001 - an unreadable file lists nothing here; the build names the problem
+        return []
+    lines = [*parsed.requirements, *parsed.options, *parsed.invalid_lines]
+    located = sorted((line.requirement_line.line_number or 0, line.requirement_line.line or "") for line in lines)
+    return [text.strip() for _, text in located if text.strip()]
 
 
 def _profiles(store: ProfileStore) -> list[ProfileSummary]:

@@ -127,3 +127,16 @@ def test_a_broken_profile_file_gives_no_profiles_instead_of_an_error(tmp_path):
     assert scan_project(root).profiles == []
     write(root, {"botship.toml": "[profiles]\nprod = 3\n"})
     assert scan_project(root).profiles == [ProfileSummary("prod", "?", "?", "paper", None, None)]
+
+
+def test_requirements_are_read_as_pip_reads_them(tmp_path):
+    write(tmp_path, {"requirements.txt": (
+        "six==1.16.0 \\\n"
+        "    --hash=sha256:8abb2f1d86890a2dfb989f9a77cfcfd3e47c2a354b01111771326f8aa26e0254  # pinned\n"
+        "ccxt \\\n"
+        "  >=4 ; python_version >= \"3.8\"  # exchange\n"
+        "# done\n")})
+    found = scan_project(tmp_path).requirements
+    assert len(found) == 2
+    assert found[0].startswith("six==1.16.0") and found[1].startswith("ccxt")
+    assert not any("#" in line for line in found)
