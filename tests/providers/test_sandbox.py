@@ -18,7 +18,7 @@ from botship.providers.engine import start_run
 from botship.providers.sandbox.provider import SandboxProvider
 from botship.providers.sandbox.scheduler import LocalScheduler
 
-from botship.errors import BadInput
+from botship.errors import BadInput, BotshipError
 from botship.secret_values import SecretValue, SecretValues
 from botship.spec import build_spec
 
@@ -183,7 +183,7 @@ def test_stopping_the_scheduler_stops_its_runs_and_a_vanished_emulator_is_not_po
 
 
 def test_invoking_a_bot_the_sandbox_does_not_hold_says_so(sandbox, counter):
-    with pytest.raises(Exception, match="not deployed in the sandbox"):
+    with pytest.raises(BotshipError, match="counter is not deployed on the sandbox emulator this command started"):
         provider_class("sandbox")(spec_for(counter)).invoke({})
 
 
