@@ -3,79 +3,144 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 
 from ..base import Check
 from .names import AwsNames
+from .policies import BOUNDARY_NAME
 from .session import AwsSession, Identity, error_code
 
-# Every action a deploy, a status or a destroy calls, iam:PassRole included.
-REQUIRED_ACTIONS = sorted({
-    "sts:GetCallerIdentity", "iam:GetRole", "iam:CreateRole", "iam:UpdateAssumeRolePolicy", "iam:GetRolePolicy",
-    "iam:PutRolePolicy", "iam:DeleteRolePolicy", "iam:DeleteRole", "iam:PassRole", "iam:TagRole",
-    "s3:CreateBucket", "s3:ListBucket", "s3:GetBucketVersioning", "s3:PutBucketVersioning",
-    "s3:GetBucketPublicAccessBlock", "s3:PutBucketPublicAccessBlock", "s3:GetEncryptionConfiguration",
-    "s3:PutEncryptionConfiguration", "s3:GetBucketPolicy", "s3:PutBucketPolicy", "s3:GetBucketTagging",
-    "s3:PutBucketTagging", "s3:PutObject", "s3:GetObject", "s3:DeleteObject",
-    "secretsmanager:CreateSecret", "secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue",
-    "secretsmanager:PutSecretValue", "secretsmanager:DeleteSecret", "secretsmanager:TagResource",
-    "lambda:CreateFunction", "lambda:GetFunction", "lambda:UpdateFunctionCode", "lambda:UpdateFunctionConfiguration",
-    "lambda:PutFunctionConcurrency", "lambda:GetFunctionConcurrency", "lambda:DeleteFunction", "lambda:TagResource",
-    "lambda:GetAccountSettings", "lambda:InvokeFunction", "lambda:ListTags",
-    "s3:ListBucketVersions", "s3:DeleteObjectVersion", "s3:DeleteBucket",
-    "logs:CreateLogGroup", "logs:DescribeLogGroups", "logs:PutRetentionPolicy", "logs:TagResource",
-    "logs:FilterLogEvents",
-    "scheduler:CreateSchedule", "scheduler:GetSchedule", "scheduler:UpdateSchedule", "scheduler:DeleteSchedule",
-    "scheduler:ListSchedules", "tag:GetResources",
-})
-# What an image deploy adds: its repository, and pushing (Lambda sets the repository policy it pulls with).
-IMAGE_ACTIONS = sorted({
-    "ecr:GetAuthorizationToken", "ecr:CreateRepository", "ecr:DescribeRepositories", "ecr:DeleteRepository",
-    "ecr:PutImageScanningConfiguration", "ecr:TagResource", "ecr:ListTagsForResource", "ecr:PutLifecyclePolicy",
-    "ecr:GetLifecyclePolicy", "ecr:BatchCheckLayerAvailability", "ecr:InitiateLayerUpload", "ecr:UploadLayerPart",
-    "ecr:CompleteLayerUpload", "ecr:PutImage", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer",
-    "ecr:SetRepositoryPolicy", "ecr:GetRepositoryPolicy",
-})
+@dataclass(frozen=True)
+class Grant:
+    """One statement of the deploy policy: actions on resources (`{account}` filled in), maybe conditioned.
+
+    The one source of truth: `botship doctor --policy` prints these, the permission check simulates
+    exactly these actions on these resources with these conditions' values, and a test records every
+    call each command makes and checks it against them.
+    """
+
+    sid: str
+    actions: tuple[str, ...]
+    resources: tuple[str, ...]
+    condition: dict | None = None
+
+
+_ROLES = "arn:aws:iam::{account}:role/botship-*"
+_BOUNDARY = "arn:aws:iam::{account}:policy/" + BOUNDARY_NAME
+_BUCKETS = "arn:aws:s3:::botship-*"
+# Pushing an image talks to the registry, not the ECR API: these are what `docker push` needs.
+PUSH_ACTIONS = ("ecr:BatchCheckLayerAvailability", "ecr:InitiateLayerUpload", "ecr:UploadLayerPart",
+                "ecr:CompleteLayerUpload", "ecr:PutImage", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer")
+
+GRANTS: tuple[Grant, ...] = (
+    # Account-wide reads AWS does not scope to a resource. (sts:GetCallerIdentity needs no permission.)
+    Grant("ReadAccountWide", ("ecr:GetAuthorizationToken", "lambda:GetAccountSettings", "logs:DescribeLogGroups",
+                              "tag:GetResources"), ("*",)),
+    # `botship doctor` asks IAM's simulator what the deploying identity may do (only principals of this account).
+    Grant("SimulateOwnAccount", ("iam:SimulatePrincipalPolicy",),
+          ("arn:aws:iam::{account}:user/*", "arn:aws:iam::{account}:role/*")),
+    Grant("BotshipIam", ("iam:DeleteRole", "iam:DeleteRolePolicy", "iam:GetRole", "iam:GetRolePolicy", "iam:TagRole",
+                         "iam:UpdateAssumeRolePolicy"), (_ROLES,)),
+    # Writing what a role may do only on roles that carry botship's boundary, and setting no other boundary.
+    Grant("BotshipRoleWrites", ("iam:CreateRole", "iam:PutRolePermissionsBoundary", "iam:PutRolePolicy"), (_ROLES,),
+          {"StringEquals": {"iam:PermissionsBoundary": _BOUNDARY}}),
+    Grant("PassBotshipRoles", ("iam:PassRole",), (_ROLES,),
+          {"StringEquals": {"iam:PassedToService": ["lambda.amazonaws.com", "scheduler.amazonaws.com"]}}),
+    # The boundary is created once (when absent) and read; changing or deleting it is denied below.
+    Grant("BotshipBoundary", ("iam:CreatePolicy", "iam:GetPolicy", "iam:GetPolicyVersion", "iam:TagPolicy"),
+          (_BOUNDARY,)),
+    Grant("BotshipBuckets", ("s3:CreateBucket", "s3:DeleteBucket", "s3:GetBucketPolicy", "s3:GetBucketPublicAccessBlock",
+                             "s3:GetBucketTagging", "s3:GetBucketVersioning", "s3:GetEncryptionConfiguration",
+                             "s3:GetLifecycleConfiguration", "s3:ListBucket", "s3:ListBucketVersions",
+                             "s3:PutBucketPolicy", "s3:PutBucketPublicAccessBlock", "s3:PutBucketTagging",
+                             "s3:PutBucketVersioning", "s3:PutEncryptionConfiguration",
+                             "s3:PutLifecycleConfiguration"), (_BUCKETS,)),
+    Grant("BotshipStateObjects", ("s3:DeleteObject", "s3:DeleteObjectVersion", "s3:GetObject", "s3:GetObjectVersion",
+                                  "s3:PutObject"), (_BUCKETS + "/*",)),
+    Grant("BotshipSecretsmanager", ("secretsmanager:CreateSecret", "secretsmanager:DeleteSecret",
+                                    "secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue",
+                                    "secretsmanager:PutSecretValue", "secretsmanager:RestoreSecret",
+                                    "secretsmanager:TagResource"),
+          ("arn:aws:secretsmanager:*:{account}:secret:botship/*",)),
+    Grant("BotshipLambda", ("lambda:CreateFunction", "lambda:DeleteFunction", "lambda:GetFunction",
+                            "lambda:GetFunctionConcurrency", "lambda:InvokeFunction", "lambda:ListTags",
+                            "lambda:PutFunctionConcurrency", "lambda:TagResource", "lambda:UpdateFunctionCode",
+                            "lambda:UpdateFunctionConfiguration"),
+          ("arn:aws:lambda:*:{account}:function:botship-*",)),
+    Grant("BotshipLogs", ("logs:CreateLogGroup", "logs:ListTagsLogGroup", "logs:ListTagsForResource",
+                          "logs:PutRetentionPolicy", "logs:TagLogGroup", "logs:TagResource"),
+          ("arn:aws:logs:*:{account}:log-group:/aws/lambda/botship-*",)),
+    Grant("BotshipScheduler", ("scheduler:CreateSchedule", "scheduler:DeleteSchedule", "scheduler:GetSchedule",
+                               "scheduler:UpdateSchedule"),
+          ("arn:aws:scheduler:*:{account}:schedule/default/botship-*",)),
+    Grant("BotshipEcr", ("ecr:CreateRepository", "ecr:DeleteRepository", "ecr:DescribeRepositories",
+                         "ecr:GetLifecyclePolicy", "ecr:GetRepositoryPolicy", "ecr:ListTagsForResource",
+                         "ecr:PutImageScanningConfiguration", "ecr:PutLifecyclePolicy", "ecr:SetRepositoryPolicy",
+                         "ecr:TagResource", *PUSH_ACTIONS),
+          ("arn:aws:ecr:*:{account}:repository/botship/*",)),
+)
+
+# Never allowed, whatever else the deployer holds: taking a boundary off a role, or changing the boundary.
+# The cost: a botship release that changes the boundary needs an administrator to deploy once.
+DENIED: tuple[Grant, ...] = (
+    Grant("KeepRoleBoundaries", ("iam:DeleteRolePermissionsBoundary",), (_ROLES,)),
+    Grant("KeepTheBoundaryAsBotshipMadeIt", ("iam:CreatePolicyVersion", "iam:DeletePolicy", "iam:DeletePolicyVersion",
+                                             "iam:SetDefaultPolicyVersion"), (_BOUNDARY,)),
+)
 
 
 def required_actions(packaging: str = "zip") -> list[str]:
-    return sorted({*REQUIRED_ACTIONS, *IMAGE_ACTIONS}) if packaging == "image" else REQUIRED_ACTIONS
+    """Every action a deploy, an update, a destroy, a status, invoke, state and doctor call, iam:PassRole included."""
+    # Only an image bot uses ECR (its repository and the registry sign-in).
+    return sorted({a for g in GRANTS for a in g.actions if packaging == "image" or not a.startswith("ecr:")})
 
 
-# Where each service's actions may act: botship names everything botship-* (secrets botship/*).
-_SCOPES = {
-    "iam": ["arn:aws:iam::{account}:role/botship-*"],
-    "s3": ["arn:aws:s3:::botship-*", "arn:aws:s3:::botship-*/*"],
-    "secretsmanager": ["arn:aws:secretsmanager:*:{account}:secret:botship/*"],
-    "lambda": ["arn:aws:lambda:*:{account}:function:botship-*"],
-    "logs": ["arn:aws:logs:*:{account}:log-group:/aws/lambda/botship-*"],
-    "scheduler": ["arn:aws:scheduler:*:{account}:schedule/default/botship-*"],
-    "ecr": ["arn:aws:ecr:*:{account}:repository/botship/*"],
-}
-# Actions AWS does not scope to a resource.
-_UNSCOPED = {"sts:GetCallerIdentity", "tag:GetResources", "lambda:GetAccountSettings", "logs:DescribeLogGroups",
-             "scheduler:ListSchedules", "ecr:GetAuthorizationToken"}
+REQUIRED_ACTIONS = required_actions("zip")
+IMAGE_ACTIONS = sorted(set(required_actions("image")) - set(REQUIRED_ACTIONS))
+
+
+def _statement(grant: Grant, account: str, effect: str, actions: list[str]) -> dict:
+    resources = [r.format(account=account) for r in grant.resources]
+    statement = {"Sid": grant.sid, "Effect": effect, "Action": actions,
+                 "Resource": "*" if resources == ["*"] else resources}
+    if grant.condition:
+        statement["Condition"] = json.loads(json.dumps(grant.condition).replace("{account}", account))
+    return statement
 
 
 def deploy_policy(account: str, actions: list[str] = REQUIRED_ACTIONS) -> dict:
-    """A least-privilege policy granting `actions` on botship's own resources only.
-
-    iam:PassRole gets its own statement: only botship's roles, only to Lambda and EventBridge Scheduler.
-    """
-    statements: list[dict] = []
-    unscoped = sorted(a for a in actions if a in _UNSCOPED)
-    if unscoped:
-        statements.append({"Sid": "ReadAccountWide", "Effect": "Allow", "Action": unscoped, "Resource": "*"})
-    for service, resources in _SCOPES.items():
-        granted = sorted(a for a in actions if a.startswith(f"{service}:") and a not in _UNSCOPED and a != "iam:PassRole")
+    """A least-privilege policy granting `actions` on botship's own resources only, and denying the
+    changes that would let a deployer widen what botship's roles may do."""
+    wanted = set(actions)
+    statements = []
+    for grant in GRANTS:
+        granted = sorted(wanted & set(grant.actions))
         if granted:
-            statements.append({"Sid": f"Botship{service.capitalize()}", "Effect": "Allow", "Action": granted,
-                               "Resource": [r.format(account=account) for r in resources]})
-    if "iam:PassRole" in actions:
-        statements.append({"Sid": "PassBotshipRoles", "Effect": "Allow", "Action": "iam:PassRole",
-                           "Resource": f"arn:aws:iam::{account}:role/botship-*",
-                           "Condition": {"StringEquals": {"iam:PassedToService": [
-                               "lambda.amazonaws.com", "scheduler.amazonaws.com"]}}})
+            statements.append(_statement(grant, account, "Allow", granted))
+    statements += [_statement(grant, account, "Deny", sorted(grant.actions)) for grant in DENIED]
     return {"Version": "2012-10-17", "Statement": statements}
+
+
+def _context(account: str) -> list[dict]:
+    """The condition values a deploy's requests carry, so the simulator evaluates the conditions as AWS will."""
+    return [{"ContextKeyName": "iam:PermissionsBoundary", "ContextKeyType": "string",
+             "ContextKeyValues": [_BOUNDARY.format(account=account)]},
+            {"ContextKeyName": "iam:PassedToService", "ContextKeyType": "string",
+             "ContextKeyValues": ["lambda.amazonaws.com"]}]
+
+
+def simulated_requests(account: str, region: str, actions: list[str]) -> list[dict]:
+    """What the permission check asks the simulator: each grant's actions on a resource of its own pattern."""
+    requests = []
+    for grant in GRANTS:
+        granted = sorted(set(actions) & set(grant.actions))
+        if not granted:
+            continue
+        request = {"ActionNames": granted, "ContextEntries": _context(account)}
+        if grant.resources != ("*",):
+            request["ResourceArns"] = [grant.resources[0].format(account=account).replace(":*:", f":{region}:", 1)]
+        requests.append(request)
+    return requests
 
 
 def check_permissions(session: AwsSession, identity: Identity, actions: list[str] = REQUIRED_ACTIONS) -> Check:
@@ -85,16 +150,18 @@ def check_permissions(session: AwsSession, identity: Identity, actions: list[str
     iam = session.client("iam")
     denied: list[str] = []
     try:
-        pages = iam.get_paginator("simulate_principal_policy").paginate(
-            PolicySourceArn=identity.principal, ActionNames=actions)
-        for page in pages:
-            denied += [r["EvalActionName"] for r in page["EvaluationResults"] if r["EvalDecision"] != "allowed"]
+        for request in simulated_requests(identity.account, session.region, actions):
+            pages = iam.get_paginator("simulate_principal_policy").paginate(PolicySourceArn=identity.principal,
+                                                                            **request)
+            for page in pages:
+                denied += [r["EvalActionName"] for r in page["EvaluationResults"] if r["EvalDecision"] != "allowed"]
     except Exception as exc:  # noqa: BLE001 - not being able to check is reported, and the deploy goes on
         code = error_code(exc)
         why = ("your identity may not call iam:SimulatePrincipalPolicy" if code in ("AccessDenied", "AccessDeniedException")
                else f"the permission simulator answered {code or type(exc).__name__}")
         return Check("permissions", None, f"not checked: {why}",
                      "a missing permission will show up as a failed step, with its name")
+    denied = sorted(set(denied))
     if denied:
         return Check("permissions", False, f"{len(denied)} missing: {', '.join(denied)}",
                      f"attach this policy to {identity.principal}: "
