@@ -50,9 +50,20 @@ class Binding:
         """True when it is a function, class or built object; False when it never is; None when unknown."""
         if self.kind in ("import", "constant", "annotation"):
             return False
+        if self.kind == "class" and self.detail == "run-method":
+            return False
         if self.kind in ("def", "class", "call", "lambda"):
             return True
         return None
+
+
+def _has_instance_run(node: ast.ClassDef) -> bool:
+    """Whether the class defines run(self, …): the runtime would call it on the class, with no instance."""
+    for item in node.body:
+        if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef) and item.name == "run":
+            decorators = {d.id for d in item.decorator_list if isinstance(d, ast.Name)}
+            return not decorators & {"staticmethod", "classmethod"}
+    return False
 
 
 def _is_literal(node: ast.expr) -> bool:
@@ -89,8 +100,10 @@ def bindings_of(source: str, name: str, filename: str = "<bot>") -> list[Binding
     tree = ast.parse(source, filename=filename)
 
     def own(node: ast.stmt) -> Binding | None:
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) and node.name == name:
-            return Binding("class" if isinstance(node, ast.ClassDef) else "def", node.lineno)
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name == name:
+            return Binding("def", node.lineno)
+        if isinstance(node, ast.ClassDef) and node.name == name:
+            return Binding("class", node.lineno, "run-method" if _has_instance_run(node) else "")
         if isinstance(node, ast.Import):
             for alias in node.names:
                 if (alias.asname or alias.name.split(".")[0]) == name:
@@ -231,6 +244,10 @@ def _judge(project: Path, module: str, path: Path, source: str, attribute: str, 
         return f"'{attribute}' is the module {binding.detail} that it imports ({where}), not the bot"
     if binding.kind == "constant":
         return f"'{attribute}' is a constant ({attribute} = {binding.detail}, {where}), not a function or an app"
+    if binding.kind == "class" and binding.detail == "run-method":
+        return (f"'{attribute}' is a class whose run() needs an instance ({where}): the runtime would call "
+                f"{attribute}.run() on the class itself; create the app (e.g. bot = {attribute}()) and point entry "
+                "at that")
     if binding.kind == "annotation":
         return f"'{attribute}' is only annotated, never assigned ({where}), so the module has no such attribute"
     if depth > 8:

@@ -273,6 +273,11 @@ else:
     # The runtime calls the entry as bot(event, context), or bot.run() for an app: it must be one of those.
     try:
         runnable = callable(bot) or callable(getattr(bot, "run", None))
+        if isinstance(bot, type) and callable(getattr(bot, "run", None)):
+            import inspect, types
+            # The runtime calls an app's run() on the entry itself: on a class, run(self) has no instance.
+            if isinstance(inspect.getattr_static(bot, "run"), types.FunctionType):
+                found["needs_instance"] = bot.__name__
     except Exception:
         runnable = False
     if not runnable:
@@ -309,6 +314,12 @@ def import_check(entries: dict[str, Path | bytes], deps: DependencyLayer, layout
                            "the cloud would fail the same way (on Azure: \"0 functions found\")",
                            "fix the import error above; requirements.txt must list every package the bot imports")
     found = json.loads(result.stdout.strip().splitlines()[-1])
+    if found.get("needs_instance"):
+        name = found["needs_instance"]
+        raise BadInput(f"entry '{spec.entry}' is the class {name}, whose run() needs an instance",
+                       f"the runtime calls the entry's run() for an app, and on the class itself {name}.run() "
+                       "has no self, so every run would fail",
+                       f"create the app in the module (e.g. bot = {name}()) and point entry at it")
     if found.get("not_runnable"):
         raise BadInput(f"entry '{spec.entry}' is {found['not_runnable']}, not a function or an app",
                        "the runtime calls the entry as a function (event, context), or its .run() for an app: "

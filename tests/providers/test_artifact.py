@@ -205,3 +205,12 @@ def test_an_entry_module_the_ignore_rules_drop_is_refused_not_shipped(project, t
     assert "line 2 of .botshipignore" in info.value.fix
     assert "requirements.txt" not in info.value.fix
     assert not (tmp_path / "out" / "lambda-zip.zip").exists()
+
+
+def test_the_import_check_refuses_a_class_whose_run_needs_an_instance(project):
+    (project / "app.py").write_text("def make():\n    class Bot:\n        def run(self, number_of_iterations=1):\n"
+                                    "            return 1\n    return Bot\n\nhandler = make()\n")
+    with pytest.raises(BadInput) as info:
+        build_artifact(spec_for(project), project, Report())
+    assert "is the class Bot, whose run() needs an instance" in info.value.what
+    assert "bot = Bot()" in info.value.fix

@@ -42,11 +42,20 @@ APP = """\
         def run(self, number_of_iterations=1):
             return 1
 
+    class Job:
+        def __init__(self, event, context):
+            self.done = True
+
+    class Scheduled:
+        @staticmethod
+        def run(number_of_iterations=1):
+            return 1
+
     bot = Bot()
     lam = lambda event, context: 1
     alias = handler
     printer = print
-    FIRST_FN, SECOND_FN = handler, Bot
+    FIRST_FN, SECOND_FN = handler, Job
 
     if os.environ.get("FAST"):
         maybe = 1
@@ -107,6 +116,7 @@ def entry_problem(project: Path, entry: str) -> str:
     ("app:FIRST", "'FIRST' is a constant (FIRST = 1"),
     ("app:overwritten", "'overwritten' is a constant (overwritten = 3"),
     ("pkg.helpers:MAX_ORDERS", "'MAX_ORDERS' is a constant (MAX_ORDERS = 3, line 1)"),
+    ("app:Bot", "'Bot' is a class whose run() needs an instance"),
 ])
 def test_an_entry_that_is_not_the_bot_is_refused_naming_what_it_is(project, entry, says):
     message = entry_problem(project, entry)
@@ -118,7 +128,7 @@ def test_an_entry_that_is_not_the_bot_is_refused_naming_what_it_is(project, entr
 
 
 @pytest.mark.parametrize("entry", [
-    "app:handler", "app:async_handler", "app:Bot", "app:bot", "app:lam", "app:alias", "app:printer",
+    "app:handler", "app:async_handler", "app:Job", "app:Scheduled", "app:bot", "app:lam", "app:alias", "app:printer",
     "app:FIRST_FN", "app:SECOND_FN", "app:maybe", "app:shadowed", "app:run_once", "app:pkg_tick",
     "pkg:tick", "pkg.helpers:run_once",
 ])
