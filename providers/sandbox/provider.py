@@ -67,7 +67,10 @@ class SandboxProvider(AwsProvider):
 
     def plan(self, context: DeployContext):
         self._reachable()
-        return super().plan(context)
+        plan = super().plan(context)
+        # The emulator's fixed account number is no account of the user's: the plan does not show it as one.
+        plan.summary = [(key, value) for key, value in plan.summary if key != "account"]
+        return plan
 
     def plan_destroy(self, *, purge_state: bool = False):
         self._reachable()

@@ -81,6 +81,9 @@ def test_a_headless_deploy_says_its_emulator_ends_and_the_next_commands_agree(bo
 
 
 def test_destroy_on_a_kept_emulator_says_what_went_and_what_stays(bot, external):
+    dry = botship("deploy", "--dry-run", project=bot, url=external)
+    assert dry.returncode == 0 and "Plan:" in dry.stdout
+    assert not [line for line in dry.stdout.splitlines() if line.split()[:1] == ["account"]]  # the emulator's, not yours
     assert botship("deploy", "--yes", project=bot, url=external).returncode == 0
     listed = botship("profiles", project=bot, url=external)
     assert "on Sandbox" in listed.stdout and "ended" not in listed.stdout and "destroyed" not in listed.stdout
