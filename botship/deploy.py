@@ -113,7 +113,7 @@ def record_destroy(project: Path, name: str, spec: DeploySpec, status: str, kept
 
 def _destroy_summary(console: Console, spec: DeploySpec, plan, *, removed: bool) -> None:
     """What a destroy leaves, true whatever was there: gone, kept (and how to delete it), or nothing at all."""
-    kept = getattr(plan, "kept", [])
+    kept = plan.kept
     if removed:
         console.line(f"{spec.bot_name} is no longer deployed on {spec.where}: "
                      f"{', '.join(step.title.lower() for step in plan.changes)} removed.")
@@ -152,7 +152,7 @@ def run_destroy(project: Path, profile: str | None, console: Console, *, yes: bo
             from .record import ABSENT, load_records
 
             if (record := load_records(project).get(name)) is not None and record.deployed:
-                record_destroy(project, name, spec, ABSENT, getattr(plan, "kept", []))
+                record_destroy(project, name, spec, ABSENT, plan.kept)
         return 0
     if dry_run:
         console.line("Dry run: nothing was changed.")
@@ -169,7 +169,7 @@ def run_destroy(project: Path, profile: str | None, console: Console, *, yes: bo
     if result.ok:
         from .record import DESTROYED
 
-        record_destroy(project, name, spec, DESTROYED, getattr(plan, "kept", []))
+        record_destroy(project, name, spec, DESTROYED, plan.kept)
         _destroy_summary(console, spec, plan, removed=True)
     return EXIT_CODES[result.status]
 

@@ -82,6 +82,8 @@ class Plan:
     # again once it is held: what was read before waiting for another deploy may be stale by then.
     lock: DeployLock | None = field(default=None, repr=False, compare=False)
     replan: Callable[[], Plan] | None = field(default=None, repr=False, compare=False)
+    # A destroy plan's list of what stays after it runs (a state bucket, a log group), each with how to delete it.
+    kept: list[str] = field(default_factory=list, compare=False)
 
     def __post_init__(self) -> None:
         ids = [s.id for s in self.steps]
