@@ -119,3 +119,17 @@ def spec_cost(spec: DeploySpec) -> list[str]:
     if typical.free_tier_note:
         lines.append(f"  {typical.free_tier_note}")
     return lines
+
+
+S3_STANDARD_GB_MONTH = 0.023  # S3 Standard, us-east-1, first 50 TB
+DAYS_PER_MONTH = 30.4375
+
+
+def state_storage_monthly(state_mb: float, runs_per_month: float, retention_days: int) -> CostLine:
+    """The state bucket's steady-state storage: the current state plus, when every run changes all of it (the
+    worst case), one earlier version per run, each kept `retention_days` before the lifecycle rule expires it."""
+    versions = runs_per_month * retention_days / DAYS_PER_MONTH
+    stored_gb = state_mb * (1 + versions) / 1024
+    return CostLine("S3 state storage", stored_gb * S3_STANDARD_GB_MONTH,
+                    f"{state_mb:g} MB of state changed by every run: ~{versions:,.0f} earlier versions kept "
+                    f"{retention_days} days, ~{stored_gb:,.2f} GB stored")

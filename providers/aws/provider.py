@@ -186,6 +186,7 @@ class AwsProvider(Provider):
                                      ("package", f"{package}, {artifact.content_hash[:12]}"),
                                      ("state history", f"kept {spec.state_retention_days} days "
                                                        f"(earlier versions of the state, for `state restore`)"),
+                                     ("state storage", _state_storage(spec)),
                                      ("lock", f"one deploy at a time: held in {names.bucket} while this runs")]
         return Plan(f"Deploy {spec.bot_name} to {spec.where}", spec.mode, summary + self.plan_notes(), steps)
 
@@ -333,3 +334,20 @@ class AwsProvider(Provider):
                 into.rmdir()
             shutil.move(os.path.join(scratch, "state"), into)
         return listing
+
+
+# What the state storage line assumes: a bot whose runs rewrite this much state each time.
+ASSUMED_STATE_MB = 10
+
+
+def _state_storage(spec) -> str:
+    """The steady-state cost of the state bucket (current state and the history the lifecycle rule keeps)."""
+    from botship.cost import state_storage_monthly
+    from botship.schedule import parse_schedule, runs_per_month
+
+    try:
+        runs = runs_per_month(parse_schedule(spec.schedule), spec.timezone) if spec.schedule else 0.0
+    except Exception:  # noqa: BLE001 - an estimate never stops a plan
+        return "not estimated"
+    line = state_storage_monthly(ASSUMED_STATE_MB, runs, spec.state_retention_days)
+    return f"about ${line.usd:,.2f} a month ({line.note})"
