@@ -67,7 +67,7 @@ GRANTS: tuple[Grant, ...] = (
                             "lambda:PutFunctionConcurrency", "lambda:TagResource", "lambda:UpdateFunctionCode",
                             "lambda:UpdateFunctionConfiguration"),
           ("arn:aws:lambda:*:{account}:function:botship-*",)),
-    Grant("BotshipLogs", ("logs:CreateLogGroup", "logs:ListTagsLogGroup", "logs:ListTagsForResource",
+    Grant("BotshipLogs", ("logs:CreateLogGroup", "logs:ListTagsLogGroup",
                           "logs:PutRetentionPolicy", "logs:TagLogGroup", "logs:TagResource"),
           ("arn:aws:logs:*:{account}:log-group:/aws/lambda/botship-*",)),
     Grant("BotshipScheduler", ("scheduler:CreateSchedule", "scheduler:DeleteSchedule", "scheduler:GetSchedule",

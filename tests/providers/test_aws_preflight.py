@@ -14,7 +14,7 @@ from pathlib import Path
 
 from botocore.stub import Stubber
 
-from botship.providers.aws.preflight import REQUIRED_ACTIONS, check_permissions
+from botship.providers.aws.preflight import REQUIRED_ACTIONS, check_permissions, simulated_requests
 from botship.providers.aws.session import AwsSession, Identity
 from helpers import run_botship, write_aws_profile
 
@@ -23,13 +23,15 @@ ROLE = Identity("123456789012", "arn:aws:sts::123456789012:assumed-role/Deployer
                 "arn:aws:iam::123456789012:role/Deployer", "role")
 
 
-def simulated(decisions: dict[str, str]) -> Stubber:
+def simulated(decisions: dict[str, str]) -> tuple[AwsSession, Stubber]:
+    """A session whose IAM simulator answers each request botship makes (one per grant) with `decisions`."""
     session = AwsSession("eu-west-1")
     stubber = Stubber(session.client("iam"))
-    results = [{"EvalActionName": a, "EvalResourceName": "*", "EvalDecision": decisions.get(a, "allowed")}
-               for a in REQUIRED_ACTIONS]
-    stubber.add_response("simulate_principal_policy", {"EvaluationResults": results, "IsTruncated": False},
-                         {"PolicySourceArn": ROLE.principal, "ActionNames": REQUIRED_ACTIONS})
+    for request in simulated_requests(ROLE.account, "eu-west-1", REQUIRED_ACTIONS):
+        results = [{"EvalActionName": a, "EvalResourceName": r, "EvalDecision": decisions.get(a, "allowed")}
+                   for a in request["ActionNames"] for r in request.get("ResourceArns", ["*"])]
+        stubber.add_response("simulate_principal_policy", {"EvaluationResults": results, "IsTruncated": False},
+                             {"PolicySourceArn": ROLE.principal, **request})
     return session, stubber
 
 
@@ -53,6 +55,7 @@ def test_all_permissions_allowed(aws):
     session, stubber = simulated({})
     with stubber:
         assert check_permissions(session, ROLE).ok is True
+        stubber.assert_no_pending_responses()
 
 
 def test_an_identity_that_may_not_simulate_is_told_so_and_goes_on(aws):
@@ -132,6 +135,8 @@ def test_memory_the_account_refuses_fails_the_function_step_with_what_to_do(aws,
     context = DeployContext(project, "prod", SecretValues([]))
     plan = AwsProvider(spec, session).plan(context)
     stubber = Stubber(session.client("lambda"))
+    # Read twice: the run plans again once it holds the deploy lock, then the step reads before it writes.
+    stubber.add_client_error("get_function", "ResourceNotFoundException", "no function", 404)
     stubber.add_client_error("get_function", "ResourceNotFoundException", "no function", 404)
     stubber.add_client_error("create_function", "InvalidParameterValueException",
                              "'MemorySize' value failed to satisfy constraint: Member must have value less than "
@@ -188,8 +193,58 @@ def test_the_full_deploy_policy_grants_every_action_and_scopes_all_it_can():
     policy = deploy_policy("123456789012")
     granted = []
     for statement in policy["Statement"]:
-        actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
-        granted += actions
+        if statement["Effect"] == "Allow":
+            granted += statement["Action"]
         if statement["Resource"] == "*":
             assert statement["Sid"] == "ReadAccountWide"
     assert sorted(granted) == REQUIRED_ACTIONS
+    assert "sts:GetCallerIdentity" not in granted  # needs no permission
+
+
+BOUNDARY = "arn:aws:iam::123456789012:policy/botship-bot-boundary"
+ROLE_ARN = "arn:aws:iam::123456789012:role/botship-sma-bot-run"
+
+
+@pytest.mark.parametrize("action", ["iam:CreateRole", "iam:PutRolePolicy", "iam:PutRolePermissionsBoundary"])
+def test_role_writes_are_allowed_only_with_botships_boundary(action):
+    from botship.providers.aws.preflight import deploy_policy
+    from test_aws_policy_complete import decide
+
+    policy = deploy_policy("123456789012")
+    assert decide(policy, action, ROLE_ARN, {"iam:PermissionsBoundary": BOUNDARY}) == "allowed"
+    assert decide(policy, action, ROLE_ARN, {}) == "implicitDeny"
+    other = "arn:aws:iam::123456789012:policy/AdministratorAccess"
+    assert decide(policy, action, ROLE_ARN, {"iam:PermissionsBoundary": other}) == "implicitDeny"
+    # Only botship's own roles, whatever the boundary.
+    assert decide(policy, action, "arn:aws:iam::123456789012:role/admin",
+                  {"iam:PermissionsBoundary": BOUNDARY}) == "implicitDeny"
+    assert "iam:AttachRolePolicy" not in REQUIRED_ACTIONS  # botship attaches no managed policy
+
+
+def test_no_deployer_can_loosen_or_rewrite_the_boundary():
+    from botship.providers.aws.preflight import deploy_policy, required_actions
+    from test_aws_policy_complete import decide
+
+    for packaging in ("zip", "image"):
+        policy = deploy_policy("123456789012", required_actions(packaging))
+        assert decide(policy, "iam:DeleteRolePermissionsBoundary", ROLE_ARN, {}) == "explicitDeny"
+        for action in ("iam:CreatePolicyVersion", "iam:DeletePolicy", "iam:DeletePolicyVersion",
+                       "iam:SetDefaultPolicyVersion"):
+            assert decide(policy, action, BOUNDARY, {}) == "explicitDeny", action
+        # Created once when absent (the trade-off: whoever deploys first in an account could create it wider;
+        # an administrator who creates it first closes that), read always, and nothing else.
+        assert decide(policy, "iam:CreatePolicy", BOUNDARY, {}) == "allowed"
+        assert decide(policy, "iam:CreatePolicy", "arn:aws:iam::123456789012:policy/other", {}) == "implicitDeny"
+        assert decide(policy, "iam:PassRole", ROLE_ARN, {"iam:PassedToService": "ec2.amazonaws.com"}) == "implicitDeny"
+
+
+def test_the_permission_check_simulates_each_grant_on_its_resources_with_the_condition_values():
+    requests = simulated_requests("123456789012", "eu-west-1", REQUIRED_ACTIONS)
+    asked = sorted(a for r in requests for a in r["ActionNames"])
+    assert asked == REQUIRED_ACTIONS
+    writes = next(r for r in requests if "iam:CreateRole" in r["ActionNames"])
+    assert writes["ResourceArns"] == ["arn:aws:iam::123456789012:role/botship-*"]
+    context = {e["ContextKeyName"]: e["ContextKeyValues"] for e in writes["ContextEntries"]}
+    assert context["iam:PermissionsBoundary"] == [BOUNDARY]
+    functions = next(r for r in requests if "lambda:CreateFunction" in r["ActionNames"])
+    assert functions["ResourceArns"] == ["arn:aws:lambda:eu-west-1:123456789012:function:botship-*"]
