@@ -36,6 +36,8 @@ class ProfileSummary:
     mode: str
     last_deployed: str | None
     where: str | None
+    # How the last deploy stands now: "deployed", "destroyed", "ended" (its sandbox emulator stopped) or "absent".
+    last_status: str | None = None
 
 
 @dataclass
@@ -162,8 +164,17 @@ def _profiles(store: ProfileStore) -> list[ProfileSummary]:
             mode=_shown(raw, "mode"),
             last_deployed=record.finished_at if record else None,
             where=record.where if record else None,
+            last_status=_standing(record),
         ))
     return summaries
+
+
+def _standing(record) -> str | None:
+    if record is None:
+        return None
+    if record.deployed:
+        return "deployed"
+    return "ended" if record.ended else "destroyed" if record.status == "destroyed" else "absent"
 
 
 def _shown(raw: dict, key: str) -> str:

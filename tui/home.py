@@ -60,6 +60,8 @@ class HomeScreen(Screen):
         for p in scan.profiles:
             mode = f"[b red]{p.mode.upper()}[/]" if p.mode == "live" else p.mode.upper()
             last = f"{p.last_deployed} · {escape(p.where or '')}" if p.last_deployed else "never"
+            if p.last_status not in (None, "deployed"):
+                last = f"{p.last_status} · {last}"
             table.add_row(p.name, p.platform, escape(p.bot_name), mode, last, key=p.name)
         note = ("Pick one and press r (or Enter) to re-run it." if scan.profiles else
                 "None yet: a deployment saves its answers as a profile.")

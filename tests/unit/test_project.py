@@ -114,8 +114,33 @@ def test_profiles_are_summarised_with_their_last_deploy_even_when_invalid(tmp_pa
     assert scan.profiles == [
         ProfileSummary("draft", "azure", "?", "paper", None, None),
         ProfileSummary("odd", "?", "?", "paper", None, None),
-        ProfileSummary("prod", "aws", "sma-bot", "live", "2026-03-01T09:00:00+00:00", "AWS Lambda (eu-west-1)"),
+        ProfileSummary("prod", "aws", "sma-bot", "live", "2026-03-01T09:00:00+00:00", "AWS Lambda (eu-west-1)",
+                       "deployed"),
     ]
+
+
+def test_a_destroyed_or_ended_deploy_is_not_shown_as_deployed(tmp_path):
+    root = write(tmp_path, {"botship.toml": """\
+        [profiles.prod]
+        platform = "aws"
+        bot_name = "sma-bot"
+        entry = "app:handler"
+        [profiles.prod.aws]
+        region = "eu-west-1"
+
+        [profiles.sandbox]
+        platform = "sandbox"
+        bot_name = "sma-bot"
+        entry = "app:handler"
+        """})
+    save_record(root, DeployRecord(profile="prod", platform="aws", bot_name="sma-bot", mode="paper",
+                                   where="AWS Lambda (eu-west-1)", status="destroyed", finished_at="2026-03-02"))
+    # A sandbox deploy held by an emulator that no longer answers (nothing listens on port 9 here).
+    save_record(root, DeployRecord(profile="sandbox", platform="sandbox", bot_name="sma-bot", mode="paper",
+                                   where="Sandbox (local emulator)", status="ok", finished_at="2026-03-03",
+                                   emulator="http://127.0.0.1:9", emulator_pid=0))
+    standing = {p.name: p.last_status for p in scan_project(root).profiles}
+    assert standing == {"prod": "destroyed", "sandbox": "ended"}
 
 
 def test_a_broken_profile_file_gives_no_profiles_instead_of_an_error(tmp_path):
