@@ -48,8 +48,8 @@ def fetch(registry, path: str, accept: str = ACCEPT_ANY) -> tuple[bytes, dict[st
 def test_an_image_deploy_pushes_one_linux_amd64_manifest_and_the_function_runs_it_by_digest(images, project):
     plan, result, mutating = deploy(project, image_spec(project, images))
     assert result.ok, result.failure
-    assert [s.id for s in plan.steps] == ["bucket", "secret", "execution-role", "scheduler-role", "log-group",
-                                          "repository", "image", "function", "schedule"]
+    assert [s.id for s in plan.steps] == ["bucket", "secret", "role-boundary", "execution-role", "scheduler-role",
+                                          "log-group", "repository", "image", "function", "schedule"]
 
     ecr = boto3.client("ecr")
     repo = ecr.describe_repositories(repositoryNames=["botship/sma-bot"])["repositories"][0]
