@@ -462,7 +462,7 @@ class Guided:
         self.answers["schedule"] = expr
         self.help("timezone")
         zone = self.text("Time zone:", "timezone", default=self.answers.get("timezone") or "UTC",
-                         check=lambda value: self.problem("timezone", value))
+                         check=lambda value: self.problem("timezone", value) or _never_fires(expr, value))
         self.answers["timezone"] = zone
         from zoneinfo import ZoneInfo
 
@@ -596,4 +596,15 @@ def _profile_name_problem(name: str) -> str | None:
         check_profile_name(name)
     except BadInput as exc:
         return f"{exc.what}: {exc.why}"
+    return None
+
+
+def _never_fires(expr: str, zone: str) -> str | None:
+    """Why the schedule never runs in `zone` (a DST gap, say), or None when it does."""
+    from .schedule import check_fires, parse_schedule
+
+    try:
+        check_fires(parse_schedule(expr), zone)
+    except ValueError as exc:
+        return str(exc)
     return None

@@ -17,7 +17,7 @@ from botship.answers import (
     daily_parts,
     preset_of,
 )
-from botship.schedule import describe_schedule, next_runs, parse_schedule
+from botship.schedule import check_fires, describe_schedule, next_runs, parse_schedule
 from botship.spec import DeploySpec, limits_for
 
 from .sections import Section
@@ -118,7 +118,9 @@ class SizeSection(Section):
             return
         try:
             schedule = parse_schedule(expr)
-            runs = next_runs(schedule, zone, 5, self.app.clock().astimezone(ZoneInfo(zone)))
+            now = self.app.clock()
+            check_fires(schedule, zone, now)
+            runs = next_runs(schedule, zone, 5, now.astimezone(ZoneInfo(zone)))
         except (ValueError, KeyError, LookupError) as exc:
             preview.update(f"[red]{escape(str(exc) if expr != 'invalid' else 'write the time as HH:MM, e.g. 09:00')}[/]")
             return
