@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
+import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -26,8 +29,90 @@ from .artifact.build import AZURE_SITE, Artifact, lend_lambda_modules
 KILL_MARGIN_S = 5
 
 
+# The last lines a failed handler printed, shown with its failure.
+OUTPUT_TAIL = 40
+# Temporary folders of local runs carry their owner's pid, so a later botship can sweep those of one that died.
+TEMP_PREFIXES = ("botship-invoke-", "botship-sandbox-")
+_STALE = re.compile(r"^botship-(?:invoke|sandbox)-(\d+)-")
+
+
 class RunTimedOut(BotshipError):
     """The handler ran past its timeout and was stopped (what it printed was already passed on)."""
+
+
+class HandlerFailed(BotshipError):
+    """The handler process ended without answering: killed by a signal, or exited; `output` is what it printed."""
+
+    def __init__(self, what: str, why: str, fix: str, output: list[str]) -> None:
+        super().__init__(what, why, fix)
+        self.output = output
+
+
+def temp_dir(prefix: str) -> str:
+    """A temporary folder named for this process, so it is swept if this process dies without removing it."""
+    sweep_stale_temp_dirs()
+    return tempfile.mkdtemp(prefix=f"{prefix}{os.getpid()}-")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def sweep_stale_temp_dirs() -> list[str]:
+    """Remove the temporary folders (copies of packages and state) of botship processes that are gone."""
+    base = tempfile.gettempdir()
+    removed = []
+    try:
+        names = os.listdir(base)
+    except OSError:
+        return removed
+    for name in names:
+        match = _STALE.match(name)
+        if not match or int(match.group(1)) == os.getpid() or _alive(int(match.group(1))):
+            continue
+        path = os.path.join(base, name)
+        try:
+            if os.lstat(path).st_uid != os.getuid() or not os.path.isdir(path):
+                continue
+        except OSError:
+            continue
+        shutil.rmtree(path, ignore_errors=True)
+        removed.append(path)
+    return removed
+
+
+# Handler processes running now (each the leader of its own process group), stopped if botship exits first.
+_running: set[subprocess.Popen] = set()
+
+
+def _stop_group(process: subprocess.Popen) -> None:
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+@atexit.register
+def _stop_all() -> None:
+    for process in list(_running):
+        _stop_group(process)
+
+
+def _terminated(signum, frame):  # noqa: ANN001 - a signal handler's signature
+    raise SystemExit(128 + signum)
+
+
+def signal_name(returncode: int) -> str:
+    try:
+        return f"{signal.Signals(-returncode).name} ({-returncode})"
+    except ValueError:
+        return f"signal {-returncode}"
 
 
 @dataclass
@@ -75,50 +160,94 @@ def run_local(spec: DeploySpec, artifact: Artifact, *, project: Path, profile: s
     })
     if state_url == local_state_url(project, profile):  # how the runtime's messages name this state
         env["BOTSHIP_STATE_CLI_FLAGS"] = "--local"
-    return run_artifact(artifact.path, artifact.layout, env, timeout_s=spec.timeout_s, event=event, on_line=on_line)
+    return run_artifact(artifact.path, artifact.layout, env, timeout_s=spec.timeout_s, event=event, on_line=on_line,
+                        mask=secrets.masker().mask)
 
 
 def run_artifact(path: Path, layout: str, env: dict[str, str], *, timeout_s: int, event: dict[str, Any],
-                 on_line: Callable[[str], None], on_start: Callable[[subprocess.Popen], None] | None = None
-                 ) -> LocalResult:
+                 on_line: Callable[[str], None], on_start: Callable[[subprocess.Popen], None] | None = None,
+                 mask: Callable[[str], str] | None = None) -> LocalResult:
     """Run a package's handler once in a subprocess with exactly `env` (plus the import path it needs).
 
     The process is stopped a little after `timeout_s`, as the cloud stops a function at its timeout;
-    `on_start` receives the process (so an owner can stop it early).
+    `on_start` receives the process (so an owner can stop it early); `mask` hides secrets in the output
+    a failure shows. The handler runs in its own process group, which is stopped when it ends, when
+    botship is stopped, and (Linux) when botship dies.
     """
-    with tempfile.TemporaryDirectory(prefix="botship-invoke-") as tmp:
-        paths = unpack_path(path, layout, Path(tmp) / "task")
-        if layout != "azure-zip":
-            paths.append(lend_lambda_modules(Path(tmp) / "lambda-provided"))
-        result_file = Path(tmp) / "result.json"
-        env = {**env, "PYTHONPATH": os.pathsep.join(map(str, paths)), "PYTHONDONTWRITEBYTECODE": "1",
-               "PYTHONUNBUFFERED": "1",  # lines reach the log as printed, also from a run stopped at its timeout
-               "BOTSHIP_TIMEOUT_S": str(timeout_s)}
-        command = [sys.executable, "-S", "-m", "botship_runtime.local", str(result_file), json.dumps(event)]
-        process = subprocess.Popen(command, cwd=paths[0], env=env, stdout=subprocess.PIPE,
-                                   stderr=subprocess.STDOUT, text=True)
-        if on_start:
-            on_start(process)
-        # Reading the output blocks until the process ends, so the time limit is a timer that kills it.
-        timed_out = threading.Event()
-        timer = threading.Timer(timeout_s + KILL_MARGIN_S, lambda: (timed_out.set(), process.kill()))
-        timer.start()
-        try:
-            assert process.stdout is not None
-            for line in process.stdout:
-                on_line(line.rstrip("\n"))
-            process.wait()
-        except BaseException:
-            process.kill()
-            process.wait()
-            raise
-        finally:
-            timer.cancel()
-        if timed_out.is_set():
-            raise RunTimedOut(f"the local run took longer than {timeout_s} s and was stopped",
-                               fix="raise timeout_s in the profile, or make the bot's run shorter")
-        if not result_file.is_file():
-            raise BotshipError(f"the handler process exited with code {process.returncode} without a result",
-                               "the runtime itself could not start", "see the output above")
-        response = json.loads(result_file.read_text())
+    tmp = temp_dir("botship-invoke-")
+    # SIGTERM or SIGHUP to botship (a closed terminal, `kill`) unwinds this run like Ctrl-C: the handler's
+    # process group is stopped and the temporary folders removed. (Signal handlers belong to the main thread.)
+    handlers = {}
+    if threading.current_thread() is threading.main_thread():
+        for signum in (signal.SIGTERM, signal.SIGHUP):
+            if signal.getsignal(signum) is signal.SIG_DFL:
+                handlers[signum] = signal.signal(signum, _terminated)
+    try:
+        return _run_in(Path(tmp), path, layout, env, timeout_s=timeout_s, event=event, on_line=on_line,
+                       on_start=on_start, mask=mask or (lambda text: text))
+    finally:
+        for signum, previous in handlers.items():
+            signal.signal(signum, previous)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _run_in(tmp: Path, path: Path, layout: str, env: dict[str, str], *, timeout_s: int, event: dict[str, Any],
+            on_line: Callable[[str], None], on_start: Callable[[subprocess.Popen], None] | None,
+            mask: Callable[[str], str]) -> LocalResult:
+    paths = unpack_path(path, layout, Path(tmp) / "task")
+    if layout != "azure-zip":
+        paths.append(lend_lambda_modules(Path(tmp) / "lambda-provided"))
+    result_file = Path(tmp) / "result.json"
+    # The runtime stops itself (and removes these folders) if botship dies: see botship_runtime.local.
+    cleanup = os.pathsep.join(p for p in (str(tmp), env.get("BOTSHIP_RUN_TMP", "")) if p)
+    env = {**env, "PYTHONPATH": os.pathsep.join(map(str, paths)), "PYTHONDONTWRITEBYTECODE": "1",
+           "PYTHONUNBUFFERED": "1",  # lines reach the log as printed, also from a run stopped at its timeout
+           "BOTSHIP_TIMEOUT_S": str(timeout_s), "BOTSHIP_PARENT_PID": str(os.getpid()),
+           "BOTSHIP_RUN_TMP": cleanup}
+    command = [sys.executable, "-S", "-m", "botship_runtime.local", str(result_file), json.dumps(event)]
+    # Its own process group: the handler and whatever it starts are stopped together.
+    process = subprocess.Popen(command, cwd=paths[0], env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    _running.add(process)
+    if on_start:
+        on_start(process)
+    # Reading the output blocks until the process ends, so the time limit is a timer that kills it.
+    timed_out = threading.Event()
+    timer = threading.Timer(timeout_s + KILL_MARGIN_S, lambda: (timed_out.set(), _stop_group(process)))
+    timer.start()
+    tail: list[str] = []
+    try:
+        assert process.stdout is not None
+        for line in process.stdout:
+            line = line.rstrip("\n")
+            tail = (tail + [line])[-OUTPUT_TAIL:]
+            on_line(line)
+        process.wait()
+    except BaseException:
+        _stop_group(process)
+        process.wait()
+        raise
+    finally:
+        timer.cancel()
+        _stop_group(process)  # what the handler left running goes with it
+        _running.discard(process)
+    if timed_out.is_set():
+        raise RunTimedOut(f"the local run took longer than {timeout_s} s and was stopped",
+                           fix="raise timeout_s in the profile, or make the bot's run shorter")
+    if not result_file.is_file():
+        raise _failed(process.returncode, [mask(line) for line in tail])
+    response = json.loads(result_file.read_text())
     return LocalResult(response["statusCode"], json.loads(response["body"]))
+
+
+def _failed(returncode: int, output: list[str]) -> HandlerFailed:
+    """The handler process ended without an answer: say how, with what it printed."""
+    shown = "\n".join(f"  │ {line}" for line in output) if output else "  (it printed nothing)"
+    if returncode < 0:
+        return HandlerFailed(f"the handler process was killed by signal {signal_name(returncode)} before it answered",
+                             f"its last output:\n{shown}",
+                             "SIGKILL usually means it ran out of memory or was killed from outside; "
+                             "raise memory_mb or look for what stopped it", output)
+    return HandlerFailed(f"the handler process exited with code {returncode} before it answered",
+                         f"the runtime itself failed before the bot's result was written; its last output:\n{shown}",
+                         "fix what the output names (a variable, a missing module), then invoke again", output)

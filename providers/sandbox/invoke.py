@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
-import tempfile
 import time
 import uuid
 from collections.abc import Callable
@@ -18,7 +18,7 @@ from botship.masking import Masker
 
 from ..aws.names import AwsNames
 from ..aws.session import AwsSession, error_code, translate
-from ..local import RunTimedOut, run_artifact
+from ..local import RunTimedOut, run_artifact, temp_dir
 from .emulator import Emulator
 from .image import image_folder
 
@@ -47,7 +47,8 @@ def invoke_deployed(session: AwsSession, emulator: Emulator, names: AwsNames, ev
 
     request_id = str(uuid.uuid4())
     started = time.time()
-    with tempfile.TemporaryDirectory(prefix="botship-sandbox-") as tmp:
+    tmp = temp_dir("botship-sandbox-")  # holds a copy of the bot's state: removed however the run ends
+    try:
         try:
             if image:
                 path = image_folder(session, names, package)
@@ -61,14 +62,17 @@ def invoke_deployed(session: AwsSession, emulator: Emulator, names: AwsNames, ev
         env = {k: v for k, v in os.environ.items() if k in _PASS}
         env.update(variables)
         env.update(emulator.client_env())
-        env.update({"AWS_LAMBDA_FUNCTION_NAME": names.function, "BOTSHIP_STATE_DIR": str(Path(tmp) / "state")})
+        env.update({"AWS_LAMBDA_FUNCTION_NAME": names.function, "BOTSHIP_STATE_DIR": str(Path(tmp) / "state"),
+                    "BOTSHIP_RUN_TMP": tmp})
         timeout_s = int(config.get("Timeout", 60))
         try:
             result = run_artifact(path, "image" if image else "zip", env, timeout_s=timeout_s, event=event,
-                                  on_line=line, on_start=on_start)
+                                  on_line=line, on_start=on_start, mask=masker.mask)
         except RunTimedOut:
             result = None
             line(f"Task timed out after {timeout_s} seconds")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
     duration_ms = (time.time() - started) * 1000
     stream = _write_logs(session, names, request_id, started, lines, duration_ms)
     answer = {"status": 200, "logs": lines, "log_stream": stream, "duration_ms": round(duration_ms)}
