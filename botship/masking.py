@@ -5,25 +5,25 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-MASK = "***"
-# Shorter values would mask ordinary text ("1", "on") while protecting nothing.
-MIN_SECRET_LENGTH = 4
+# One set of forms for botship and the runtime in the function (which imports nothing of botship).
+from botship.runtime.logs import MASK, MIN_SECRET_LENGTH, mask_text, masking_forms, secret_forms
+
+__all__ = ["MASK", "MIN_SECRET_LENGTH", "Masker", "secret_forms"]
 
 
 class Masker:
-    """Replaces every known secret value with `***`."""
+    """Replaces every known secret value with `***`, in every form a bot is likely to print it
+    (plain, JSON-escaped, repr() with either quote, URL-encoded: see `secret_forms`)."""
 
     def __init__(self, values: Iterable[str] = ()) -> None:
         self._values = sorted({v for v in values if v and len(v) >= MIN_SECRET_LENGTH}, key=len, reverse=True)
+        self._forms = masking_forms(self._values)
 
     def __bool__(self) -> bool:
         return bool(self._values)
 
     def mask(self, text: str) -> str:
-        for value in self._values:
-            if value in text:
-                text = text.replace(value, MASK)
-        return text
+        return mask_text(text, self._forms)
 
     def mask_data(self, data: Any) -> Any:
         """Mask strings inside nested dicts, lists and tuples."""
@@ -38,4 +38,4 @@ class Masker:
         return data
 
     def contains_secret(self, text: str) -> bool:
-        return any(value in text for value in self._values)
+        return any(form in text for form in self._forms)

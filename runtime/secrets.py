@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 
+from . import logs
+
 _resolved: dict[str, str] | None = None
 _resolved_for: tuple[str, str] | None = None
 
@@ -28,4 +30,5 @@ def resolve_secrets() -> list[str]:
         _resolved = {str(k): str(v) for k, v in json.loads(value).items()}
         _resolved_for = (arn, version)
     os.environ.update(_resolved)
+    logs.add_secrets(_resolved.values())
     return sorted(_resolved)
