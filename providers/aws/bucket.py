@@ -8,7 +8,7 @@ from typing import Any
 from botship.errors import BotshipError
 
 from ..plan import Action, Step
-from .names import AwsNames
+from .names import INFO_TAGS, AwsNames
 from .policies import bucket_policy
 from .session import AwsSession, error_code, translate
 
@@ -94,7 +94,8 @@ class StateBucket:
         want = self.desired()
         if current is None:
             return list(want)
-        return [key for key, value in want.items() if current.get(key) != value]
+        return [key for key, value in want.items()
+                if not (_same_tags(current.get(key) or {}, value) if key == "tags" else current.get(key) == value)]
 
     def step(self) -> Step:
         missing = self.differences(self.read())
@@ -158,3 +159,10 @@ def _comparable(rules: list[dict[str, Any]]) -> list[tuple]:
                 sorted(k for k in rule.get("Expiration") or {} if k != "ExpiredObjectDeleteMarker"),
                 sorted(k for k in rule if k in ("Transitions", "NoncurrentVersionTransitions")))
     return sorted(one(rule) for rule in rules)
+
+
+def _same_tags(stored: dict[str, str], wanted: dict[str, str]) -> bool:
+    """The bucket's whole tag set is replaced when written, so it is compared whole, information-only tags aside."""
+    def meaningful(tags: dict[str, str]) -> dict[str, str]:
+        return {k: v for k, v in tags.items() if k not in INFO_TAGS}
+    return meaningful(stored) == meaningful(wanted)

@@ -12,7 +12,7 @@ from botship.spec import DeploySpec
 
 from ..artifact import Artifact
 from ..plan import Action, Step
-from .names import AwsNames
+from .names import AwsNames, tags_match
 from .policies import arn
 from .session import AwsSession, error_code, translate
 
@@ -46,7 +46,7 @@ class LogGroup:
 
     def _tags_match(self) -> bool:
         current = self.logs.list_tags_log_group(logGroupName=self.names.log_group).get("tags", {})
-        return all(current.get(k) == v for k, v in self.tags.items())
+        return tags_match(current, self.tags)
 
     def step(self) -> Step:
         group = self._current()
@@ -144,7 +144,7 @@ class BotFunction:
                       if current["tags"].get(key) != wanted[key] and not (secret_changes and key == "botship:config")]
             if current["concurrency"] != 1:
                 stale.append("concurrency")
-            if any(current["tags"].get(k) != v for k, v in self.tags.items()):
+            if not tags_match(current["tags"], self.tags):
                 stale.append("tags")
             action = Action.UPDATE if stale else Action.NO_CHANGE
             detail = ("update: " + ", ".join(stale)) if stale else ""

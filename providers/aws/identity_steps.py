@@ -10,7 +10,7 @@ from botship.errors import BotshipError
 from botship.secret_values import SecretValues
 
 from ..plan import Action, Step
-from .names import AwsNames
+from .names import AwsNames, tags_match
 from .policies import BOUNDARY_NAME, boundary_arn, boundary_policy, execution_policy, scheduler_policy, trust
 from .session import AwsSession, error_code, translate
 
@@ -45,7 +45,7 @@ class BotSecret:
                 "tags": {t["Key"]: t["Value"] for t in described.get("Tags", [])}}
 
     def _tagged(self, current: dict[str, Any]) -> bool:
-        return all(current["tags"].get(k) == v for k, v in self.tags.items())
+        return tags_match(current["tags"], self.tags)
 
     def step(self) -> Step | None:
         if not self.values:
@@ -198,7 +198,7 @@ class BotRole:
 
     def _tagged(self, role: dict[str, Any]) -> bool:
         stored = {t["Key"]: t["Value"] for t in role.get("Tags", [])}
-        return all(stored.get(k) == v for k, v in self.tags.items())
+        return tags_match(stored, self.tags)
 
     def _bounded(self, role: dict[str, Any]) -> bool:
         return role.get("PermissionsBoundary", {}).get("PermissionsBoundaryArn") == self.boundary.arn

@@ -22,7 +22,7 @@ from botship.spec import DeploySpec
 
 from ..artifact import Artifact, base_image_for
 from ..plan import Action, Step
-from .names import AwsNames
+from .names import AwsNames, tags_match
 from .session import AwsSession, error_code, translate
 
 # Push to this registry (host:port) instead of the account's ECR registry: for emulators, which answer
@@ -69,7 +69,7 @@ class Repository:
         if not repo.get("imageScanningConfiguration", {}).get("scanOnPush"):
             stale.append("scan on push")
         current = {t["Key"]: t["Value"] for t in self.ecr.list_tags_for_resource(resourceArn=repo["repositoryArn"])["tags"]}
-        if any(current.get(k) != v for k, v in self.tags.items()):
+        if not tags_match(current, self.tags):
             stale.append("tags")
         try:
             policy = self.ecr.get_lifecycle_policy(repositoryName=self.names.repository)["lifecyclePolicyText"]

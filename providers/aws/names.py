@@ -9,24 +9,14 @@ from dataclasses import dataclass
 DEPLOY_LOCK_KEY = "_botship/deploy.lock"
 
 
-class InfoTag(str):
-    """A tag value kept as information only: written with the other tags, never a reason to change a resource.
+# Tags kept as information only: written with the others, never a reason to change a resource
+# (upgrading botship alone must not make every resource of every bot drift).
+INFO_TAGS = frozenset({"botship:version"})
 
-    It compares equal to any value (and to a missing one), so every "do the stored tags match?" check —
-    `stored.get(k) == v`, `stored.get(k) != v`, or comparing whole dicts — ignores it, whichever
-    resource's code does the comparing. Used for `botship:version`: upgrading botship alone must
-    not make every resource of every bot drift.
-    """
 
-    __slots__ = ()
-
-    def __eq__(self, other: object) -> bool:
-        return True
-
-    def __ne__(self, other: object) -> bool:
-        return False
-
-    __hash__ = str.__hash__
+def tags_match(stored: dict[str, str], wanted: dict[str, str]) -> bool:
+    """Whether a resource's stored tags carry every wanted tag, information-only tags aside."""
+    return all(stored.get(key) == value for key, value in wanted.items() if key not in INFO_TAGS)
 
 
 @dataclass(frozen=True)

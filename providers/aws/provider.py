@@ -25,7 +25,7 @@ from .function import DIRECT_UPLOAD_LIMIT, BotFunction, BotSchedule, LogGroup
 from .identity_steps import execution_role, scheduler_role
 from .image import BotImage, Registry, Repository, docker_client
 from .lock import DeployLock
-from .names import AwsNames, InfoTag
+from .names import AwsNames
 from .preflight import (
     check_bucket_name,
     check_permissions,
@@ -98,7 +98,7 @@ class AwsProvider(Provider):
     def tags(self, profile: str) -> dict[str, str]:
         """On every resource, so bots are found from any machine by tag; the version is information, not drift."""
         return {**self.spec.tags, "botship:bot": self.spec.bot_name, "botship:profile": profile,
-                "botship:mode": self.spec.mode, "botship:version": InfoTag(version("botship"))}
+                "botship:mode": self.spec.mode, "botship:version": version("botship")}
 
     def check_credentials(self) -> list[Check]:
         identity = self.session.identity()
