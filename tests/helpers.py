@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import textwrap
 import subprocess
 import sys
 from pathlib import Path
@@ -25,3 +26,26 @@ def write_aws_profile(project: Path, bot_name: str, *extra: str) -> None:
     (project / "botship.toml").write_text(
         f'[profiles.prod]\nplatform = "aws"\nbot_name = "{bot_name}"\nentry = "app:handler"\n'
         f'python = "{HOST_PYTHON}"\n{lines}\n[profiles.prod.aws]\nregion = "eu-west-1"\n')
+
+
+class RecordingReport:
+    """What the artifact builder reports, kept for tests to read: log lines and progress calls."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.progress_seen: list[tuple] = []
+
+    def log(self, message: str, level: str = "info") -> None:
+        self.lines.append(message)
+
+    def progress(self, done: int, total: int | None = None, unit: str = "") -> None:
+        self.progress_seen.append((done, total, unit))
+
+
+def write_files(root: Path, files: dict[str, str]) -> Path:
+    """Write each `files` entry (relative path → dedented text) under `root`, making folders; returns `root`."""
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text))
+    return root

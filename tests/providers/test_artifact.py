@@ -12,21 +12,10 @@ import pytest
 from botship.errors import BadInput, BotshipError
 from botship.providers.artifact import build_artifact
 from botship.spec import build_spec
+from helpers import RecordingReport as Report
 
 HOST_PYTHON = f"{sys.version_info.major}.{sys.version_info.minor}"
 AZURE = {"subscription_id": "00000000-0000-0000-0000-000000000000", "resource_group": "bots", "location": "westeurope"}
-
-
-class Report:
-    def __init__(self):
-        self.lines: list[str] = []
-        self.progress_seen: list[tuple] = []
-
-    def log(self, message, level="info"):
-        self.lines.append(message)
-
-    def progress(self, done, total=None, unit=""):
-        self.progress_seen.append((done, total, unit))
 
 
 def spec_for(project: Path, **overrides):

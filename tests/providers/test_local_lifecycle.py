@@ -17,17 +17,10 @@ from botship.providers.artifact import build_artifact
 from botship.providers.local import HandlerFailed, run_local, sweep_stale_temp_dirs
 from botship.secret_values import SecretValue, SecretValues
 from botship.spec import build_spec
+from helpers import RecordingReport as Report
 
 BOTS = Path(__file__).resolve().parents[1] / "bots"
 PYTHON = f"{sys.version_info.major}.{sys.version_info.minor}"
-
-
-class Report:
-    def log(self, message, level="info"):
-        pass
-
-    def progress(self, done, total=None, unit=""):
-        pass
 
 
 def _children(pid: int) -> list[int]:

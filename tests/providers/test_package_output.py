@@ -17,6 +17,7 @@ import pytest
 
 from botship.providers.artifact import build_artifact
 from botship.spec import build_spec
+from helpers import RecordingReport as Report
 
 BOTS = Path(__file__).resolve().parents[1] / "bots"
 HOST_PYTHON = f"{sys.version_info.major}.{sys.version_info.minor}"
@@ -30,14 +31,6 @@ python = "{HOST_PYTHON}"
 [profiles.dev.aws]
 region = "eu-west-1"
 """
-
-
-class Report:
-    def log(self, message, level="info"):
-        pass
-
-    def progress(self, done, total=None, unit=""):
-        pass
 
 
 @pytest.fixture

@@ -22,22 +22,12 @@ from botship.providers.artifact import build_artifact
 from botship.providers.artifact.deps import layer_key, platform_tags, read_requirements
 
 from botship.spec import build_spec
+from helpers import RecordingReport as Report
 
 HOST_PYTHON = f"{sys.version_info.major}.{sys.version_info.minor}"
 AZURE = {"subscription_id": "00000000-0000-0000-0000-000000000000", "resource_group": "bots", "location": "westeurope"}
 
 SIX_WHEEL_SHA256 = "8abb2f1d86890a2dfb989f9a77cfcfd3e47c2a354b01111771326f8aa26e0254"  # six-1.16.0-py2.py3-none-any
-
-
-class Report:
-    def __init__(self):
-        self.lines: list[str] = []
-
-    def log(self, message, level="info"):
-        self.lines.append(message)
-
-    def progress(self, done, total=None, unit=""):
-        pass
 
 
 def spec_for(project: Path, **overrides):

@@ -18,6 +18,7 @@ from botship.providers.aws.names import AwsNames
 from botship.providers.local import local_state_url, run_local
 from botship.secret_values import SecretValues
 from botship.spec import build_spec
+from helpers import RecordingReport as Report
 
 BOTS = Path(__file__).resolve().parents[1] / "bots"
 PYTHON = f"{sys.version_info.major}.{sys.version_info.minor}"
@@ -36,14 +37,6 @@ bot_name = "other-bot"
 entry = "app:handler"
 python = "{PYTHON}"
 """
-
-
-class Report:
-    def log(self, message, level="info"):
-        pass
-
-    def progress(self, done, total=None, unit=""):
-        pass
 
 
 @pytest.fixture

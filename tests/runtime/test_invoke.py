@@ -21,19 +21,9 @@ from botship.runtime.stores import open_store
 from botship.secret_values import SecretValues
 from botship.spec import build_spec
 from conftest import ALL_STORES
+from helpers import RecordingReport as Report
 
 BOTS = Path(__file__).resolve().parents[1] / "bots"
-
-
-class Report:
-    def __init__(self):
-        self.lines = []
-
-    def log(self, message, level="info"):
-        self.lines.append(message)
-
-    def progress(self, done, total=None, unit=""):
-        pass
 
 
 AZURE = {"subscription_id": "00000000-0000-0000-0000-000000000000", "resource_group": "bots", "location": "westeurope"}

@@ -19,16 +19,9 @@ from botship.runtime.state import ManifestInvalid, StateSync, validate_manifest
 from botship.runtime.stores import open_store
 from botship.secret_values import SecretValues
 from botship.spec import build_spec
+from helpers import RecordingReport as Report
 
 BOTS = Path(__file__).resolve().parents[1] / "bots"
-
-
-class Report:
-    def log(self, message, level="info"):
-        pass
-
-    def progress(self, done, total=None, unit=""):
-        pass
 
 
 @pytest.fixture

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import textwrap
 from pathlib import Path
 
 import pytest
 
 from botship.errors import SpecInvalid
 from botship.spec import build_spec
+from helpers import write_files as write
 
 BASE = {"platform": "aws", "bot_name": "sma-bot", "entry": "app:handler", "aws": {"region": "eu-west-1"}}
 
@@ -74,14 +74,6 @@ PKG = {
     "pkg/__init__.py": "from .helpers import run_once as tick\n",
     "pkg/helpers.py": "MAX_ORDERS = 3\n\ndef run_once(event, context):\n    return 1\n",
 }
-
-
-def write(root: Path, files: dict[str, str]) -> Path:
-    for name, text in files.items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(textwrap.dedent(text))
-    return root
 
 
 @pytest.fixture

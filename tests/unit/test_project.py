@@ -2,19 +2,11 @@
 
 from __future__ import annotations
 
-import textwrap
 from pathlib import Path
 
 from botship.project import EntryCandidate, ProfileSummary, scan_project
 from botship.record import DeployRecord, save_record
-
-
-def write(root: Path, files: dict[str, str]) -> Path:
-    for name, text in files.items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(textwrap.dedent(text))
-    return root
+from helpers import write_files as write
 
 
 def test_entries_are_found_by_reading_source_apps_first_then_handlers(tmp_path):
