@@ -152,6 +152,10 @@ class LocalScheduler:
         except Exception as exc:  # noqa: BLE001 - reported to the app, never raised into its thread
             fired.error = f"{type(exc).__name__}: {exc}"
         finally:
+            if self._stop.is_set() and fired.answer is None:
+                # Killed by stop(), not by itself: say so rather than name the signal it was sent.
+                fired.error = "stopped without a result: the scheduler stopped while it ran (its state was not saved)"
+
             with self._lock:
                 self._runs.pop(function, None)
                 self.history.append(fired)
