@@ -4,14 +4,24 @@ from __future__ import annotations
 
 import ast
 import builtins
+import importlib.util
+import os
 import re
-from dataclasses import dataclass
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import BotshipError
-from .ignores import ShipRules
+from .ignores import RUNTIME_PACKAGE, ShipRules
 
 _ENTRY = re.compile(r"^([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*):([A-Za-z_]\w*)$")
+
+# Top-level module names the function imports before the bot, or that the platform provides: a project module
+# of the same name is shadowed by them (or shadows them, breaking botship's runtime), so it cannot be the entry.
+# The standard library, the AWS SDK Lambda provides, botship's runtime package and Azure's entry file.
+_PROVIDED = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six", "awslambdaric",
+             "bootstrap", RUNTIME_PACKAGE, "function_app", "azure")
 
 
 def parse_entry(text: str) -> tuple[str, str]:
@@ -19,16 +29,54 @@ def parse_entry(text: str) -> tuple[str, str]:
     m = _ENTRY.match(text.strip())
     if not m:
         raise ValueError(f"'{text}' is not module:attribute, e.g. 'app:handler' for handler in app.py")
-    return m.group(1), m.group(2)
+    module, attribute = m.group(1), m.group(2)
+    import keyword
+
+    if bad := next((part for part in [*module.split("."), attribute] if keyword.iskeyword(part)), None):
+        raise ValueError(f"'{text}': '{bad}' is a Python keyword, so no module or attribute can have that name")
+    return module, attribute
+
+
+def shadowed_name(module: str) -> str | None:
+    """Why a project module of this dotted name cannot be imported as the project's own, or None."""
+    top = module.split(".")[0]
+    if top in sys.stdlib_module_names:
+        return (f"'{top}' is the name of a module of Python's standard library, which the function loads before "
+                "the bot; rename the project's module (e.g. 'bot_" + top + "')")
+    if top in _PROVIDED:
+        return (f"'{top}' is the name of a module the cloud runtime or botship provides, which the function loads "
+                f"before the bot; rename the project's module (e.g. 'bot_{top}')")
+    return None
 
 
 def module_file(project: Path, module: str) -> Path | None:
-    """The source file that defines `module` in the project, if there is one."""
-    base = project.joinpath(*module.split("."))
-    for candidate in (base.with_suffix(".py"), base / "__init__.py"):
-        if candidate.is_file():
-            return candidate
+    """The source file that defines `module` in the project, if there is one.
+
+    Names are compared exactly, as on the cloud's case-sensitive Linux: on a case-insensitive disk `App.py` is
+    not `app.py`. A package (`app/__init__.py`) comes before a module (`app.py`), as Python's import does.
+    """
+    parts = module.split(".")
+    folder = project
+    for part in parts[:-1]:
+        if not _has_entry(folder, part, directory=True):
+            return None
+        folder = folder / part
+    last = parts[-1]
+    if _has_entry(folder, last, directory=True) and _has_entry(folder / last, "__init__.py"):
+        return folder / last / "__init__.py"
+    if _has_entry(folder, f"{last}.py"):
+        return folder / f"{last}.py"
     return None
+
+
+def _has_entry(folder: Path, name: str, directory: bool = False) -> bool:
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return False
+    if name not in names:
+        return False
+    return (folder / name).is_dir() if directory else (folder / name).is_file()
 
 
 # Expressions whose value is never a function or an app: literals, containers, comprehensions, comparisons,
@@ -41,14 +89,18 @@ _LITERALS = (ast.Constant, ast.JoinedStr, ast.List, ast.Tuple, ast.Set, ast.Dict
 class Binding:
     """What a module-level statement binds a name to, as far as reading the source can tell."""
 
-    kind: str  # "def" | "class" | "call" | "lambda" | "alias" | "import" | "from-import" | "constant" | "annotation" | "other"
+    # "def" | "class" | "call" | "lambda" | "alias" | "import" | "from-import" | "constant" | "annotation"
+    # | "deleted" | "other"
+    kind: str
     line: int
     detail: str = ""  # the module imported, the literal's source, the aliased name
+    # Why the runtime's call `entry(event, context)` would fail on this function or class, when that is known.
+    call_problem: str = ""
 
     @property
     def runnable(self) -> bool | None:
         """True when it is a function, class or built object; False when it never is; None when unknown."""
-        if self.kind in ("import", "constant", "annotation"):
+        if self.kind in ("import", "constant", "annotation", "deleted") or self.call_problem:
             return False
         if self.kind == "class" and self.detail == "run-method":
             return False
@@ -66,6 +118,51 @@ def _has_instance_run(node: ast.ClassDef) -> bool:
     return False
 
 
+def _two_positional(args: ast.arguments, skip: int = 0) -> str:
+    """Why a function with these parameters cannot be called as f(event, context), or ""."""
+    positional = [*args.posonlyargs, *args.args][skip:]
+    required = len(positional) - len(args.defaults)
+    names = [a.arg for a in positional]
+    if len(positional) < 2 and args.vararg is None:
+        took = f"({', '.join(names)})" if names else "no arguments"
+        return f"takes {took}, but the runtime passes two: (event, context)"
+    if required > 2:
+        return f"needs {required} arguments ({', '.join(names[:required])}), but the runtime passes two: (event, context)"
+    kw_required = [a.arg for a, default in zip(args.kwonlyargs, args.kw_defaults) if default is None]
+    if kw_required:
+        return (f"needs the keyword argument{'s' if len(kw_required) > 1 else ''} {', '.join(kw_required)}, "
+                "which the runtime never passes")
+    return ""
+
+
+def _def_binding(node: ast.FunctionDef | ast.AsyncFunctionDef) -> Binding:
+    if node.decorator_list:
+        return Binding("def", node.lineno)  # a decorator may return anything: its signature is not this one
+    if isinstance(node, ast.AsyncFunctionDef):
+        return Binding("def", node.lineno, "async")
+    problem = _two_positional(node.args)
+    return Binding("def", node.lineno, call_problem=f"the function {node.name}() {problem}" if problem else "")
+
+
+def _class_binding(node: ast.ClassDef) -> Binding:
+    if _has_instance_run(node):
+        return Binding("class", node.lineno, "run-method")
+    if node.bases or node.keywords or node.decorator_list or any(
+            isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef) and item.name in ("run", "__new__", "__call__")
+            for item in node.body):
+        return Binding("class", node.lineno)  # inherited, replaced or static behaviour: not known from here
+    init = next((item for item in node.body if isinstance(item, ast.FunctionDef) and item.name == "__init__"), None)
+    if init is None:
+        problem = f"the class {node.name} has no run() and takes no arguments, but the runtime calls " \
+                  f"{node.name}(event, context)"
+    elif init.decorator_list:
+        problem = ""
+    else:
+        problem = _two_positional(init.args, skip=1)
+        problem = f"the class {node.name} has no run(), and creating it {problem}" if problem else ""
+    return Binding("class", node.lineno, call_problem=problem)
+
+
 def _is_literal(node: ast.expr) -> bool:
     if isinstance(node, _LITERALS):
         return True
@@ -80,7 +177,8 @@ def _is_literal(node: ast.expr) -> bool:
 
 def _value_binding(value: ast.expr, line: int, source: str) -> Binding:
     if isinstance(value, ast.Lambda):
-        return Binding("lambda", line)
+        problem = _two_positional(value.args)
+        return Binding("lambda", line, call_problem=f"the lambda {problem}" if problem else "")
     if isinstance(value, ast.Call):
         return Binding("call", line)
     if isinstance(value, ast.Name):
@@ -91,122 +189,360 @@ def _value_binding(value: ast.expr, line: int, source: str) -> Binding:
     return Binding("other", line)
 
 
-def bindings_of(source: str, name: str, filename: str = "<bot>") -> list[Binding]:
-    """Every binding of `name` the module may be left with after import (more than one behind if/try).
+def _static_truth(test: ast.expr) -> bool | None:
+    """Whether an `if` test is always true or always false when the module is imported, or None."""
+    if isinstance(test, ast.Constant):
+        return bool(test.value)
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        inner = _static_truth(test.operand)
+        return None if inner is None else not inner
+    # `if TYPE_CHECKING:` / `if typing.TYPE_CHECKING:` — only type checkers run these blocks.
+    if (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+            isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"):
+        return False
+    # `if __name__ == "__main__":` — only when the file is run as a script, never when the runtime imports it.
+    if isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.Eq | ast.NotEq):
+        sides = [test.left, test.comparators[0]]
+        if any(isinstance(s, ast.Name) and s.id == "__name__" for s in sides) and any(
+                isinstance(s, ast.Constant) and s.value == "__main__" for s in sides):
+            return isinstance(test.ops[0], ast.NotEq)
+    return None
 
-    Statements run in order, so a later binding at the top level replaces the earlier ones; a binding
-    inside an if/try/with/loop block may or may not happen, so it joins them.
+
+@dataclass
+class ModuleNames:
+    """Every name a module may bind at import time, with what it may be bound to (more than one behind if/try)."""
+
+    bindings: dict[str, list[Binding]] = field(default_factory=dict)
+    # The module may have names its source does not spell out: a module __getattr__, globals() writes, or a
+    # `from X import *` of a module outside the project.
+    open_ended: bool = False
+
+    def names(self) -> set[str]:
+        return {name for name, found in self.bindings.items() if any(b.kind != "deleted" for b in found)}
+
+    def of(self, name: str) -> list[Binding]:
+        return self.bindings.get(name, [])
+
+
+StarNames = Callable[[str, int], "set[str] | None"]
+
+
+def module_names(tree: ast.Module, source: str, star_names: StarNames | None = None) -> ModuleNames:
+    """What each name of a module may be bound to after import, statement by statement.
+
+    Statements run in order, so a later binding at the top level replaces the earlier ones; a binding in a
+    block that may or may not run (if, try, loops, match) joins them. Blocks that never run on import
+    (`if __name__ == "__main__":`, `if TYPE_CHECKING:`) are skipped. `star_names(module, level)` gives the
+    names a `from module import *` brings, or None when they cannot be known.
     """
-    tree = ast.parse(source, filename=filename)
+    result = ModuleNames()
+    Env = dict[str, list[Binding]]
 
-    def own(node: ast.stmt) -> Binding | None:
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name == name:
-            return Binding("def", node.lineno)
-        if isinstance(node, ast.ClassDef) and node.name == name:
-            return Binding("class", node.lineno, "run-method" if _has_instance_run(node) else "")
-        if isinstance(node, ast.Import):
-            for alias in node.names:
-                if (alias.asname or alias.name.split(".")[0]) == name:
-                    return Binding("import", node.lineno, alias.name if alias.asname else alias.name.split(".")[0])
-        if isinstance(node, ast.ImportFrom):
-            for alias in node.names:
-                if (alias.asname or alias.name) == name:
-                    module = "." * node.level + (node.module or "")
-                    return Binding("from-import", node.lineno, f"{module}:{alias.name}")
-        if isinstance(node, ast.Assign):
-            for target in node.targets:
-                if isinstance(target, ast.Name) and target.id == name:
-                    return _value_binding(node.value, node.lineno, source)
-                if isinstance(target, ast.Tuple | ast.List) and any(
-                        isinstance(n, ast.Name) and n.id == name for n in ast.walk(target)):
-                    elements = target.elts
-                    value = node.value
-                    if isinstance(value, ast.Tuple | ast.List) and len(value.elts) == len(elements):
-                        for element, part in zip(elements, value.elts):
-                            if isinstance(element, ast.Name) and element.id == name:
-                                return _value_binding(part, node.lineno, source)
-                    return Binding("other", node.lineno)
-        if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.target.id == name:
-            if node.value is None:
-                return Binding("annotation", node.lineno)
-            return _value_binding(node.value, node.lineno, source)
-        return None
+    def bind(env: Env, name: str, binding: Binding) -> None:
+        env[name] = [binding]
 
-    def visit(body: list[ast.stmt], current: list[Binding]) -> list[Binding]:
+    def join(*envs: Env) -> Env:
+        out: Env = {}
+        for env in envs:
+            for name, found in env.items():
+                out.setdefault(name, [])
+                out[name] += [b for b in found if b not in out[name]]
+        return out
+
+    def targets(env: Env, target: ast.expr, value: ast.expr | None, line: int) -> None:
+        if isinstance(target, ast.Name):
+            bind(env, target.id, _value_binding(value, line, source) if value is not None else Binding("other", line))
+        elif isinstance(target, ast.Tuple | ast.List):
+            values = value.elts if isinstance(value, ast.Tuple | ast.List) and len(value.elts) == len(target.elts) \
+                and not any(isinstance(e, ast.Starred) for e in target.elts) else None
+            for n, element in enumerate(target.elts):
+                targets(env, element, values[n] if values else None, line)
+        elif isinstance(target, ast.Starred):
+            targets(env, target.value, None, line)
+        elif isinstance(target, ast.Subscript) and _is_globals(target.value):
+            result.open_ended = True
+
+    def walrus(env: Env, node: ast.AST) -> None:
+        for sub in _walk_same_scope(node):
+            if isinstance(sub, ast.NamedExpr) and isinstance(sub.target, ast.Name):
+                bind(env, sub.target.id, Binding("other", sub.lineno))
+            elif isinstance(sub, ast.Call) and _is_globals_call(sub):
+                result.open_ended = True
+
+    def visit(body: list[ast.stmt], env: Env) -> Env:
         for node in body:
-            found = own(node)
-            if found is not None:
-                current = [found]
-                continue
-            if isinstance(node, ast.If | ast.Try | ast.With | ast.For | ast.While | ast.AsyncWith | ast.AsyncFor):
-                inner: list[Binding] = []
-                blocks = [getattr(node, part, []) for part in ("body", "orelse", "finalbody")]
-                blocks += [handler.body for handler in getattr(node, "handlers", [])]
-                for block in blocks:
-                    inner += [b for b in visit(block, []) if b not in inner]
-                current = current + [b for b in inner if b not in current]
-            elif isinstance(node, ast.AugAssign | ast.Delete | ast.Global | ast.Nonlocal | ast.Expr):
-                continue
-            elif any(isinstance(n, ast.NamedExpr) and isinstance(n.target, ast.Name) and n.target.id == name
-                     for n in ast.walk(node)):
-                current = current + [Binding("other", node.lineno)]
-        return current
+            env = statement(node, env)
+        return env
 
-    return visit(tree.body, [])
+    def statement(node: ast.stmt, env: Env) -> Env:
+        env = dict(env)
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            bind(env, node.name, _def_binding(node))
+            if node.name == "__getattr__":
+                result.open_ended = True
+        elif isinstance(node, ast.ClassDef):
+            bind(env, node.name, _class_binding(node))
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                bound = alias.asname or alias.name.split(".")[0]
+                bind(env, bound, Binding("import", node.lineno, alias.name if alias.asname else bound))
+        elif isinstance(node, ast.ImportFrom):
+            module = "." * node.level + (node.module or "")
+            for alias in node.names:
+                if alias.name == "*":
+                    found = star_names(node.module or "", node.level) if star_names else None
+                    if found is None:
+                        result.open_ended = True
+                    for name in found or ():
+                        bind(env, name, Binding("from-import", node.lineno, f"{module}:{name}"))
+                else:
+                    bind(env, alias.asname or alias.name, Binding("from-import", node.lineno, f"{module}:{alias.name}"))
+        elif isinstance(node, ast.Assign):
+            walrus(env, node.value)
+            for target in node.targets:
+                targets(env, target, node.value, node.lineno)
+        elif isinstance(node, ast.AnnAssign):
+            if node.value is not None:
+                walrus(env, node.value)
+            if isinstance(node.target, ast.Name):
+                bind(env, node.target.id, Binding("annotation", node.lineno) if node.value is None
+                     else _value_binding(node.value, node.lineno, source))
+        elif isinstance(node, ast.Delete):
+            for target in node.targets:
+                for sub in ast.walk(target):
+                    if isinstance(sub, ast.Name):
+                        bind(env, sub.id, Binding("deleted", node.lineno))
+        elif isinstance(node, ast.If):
+            walrus(env, node.test)
+            truth = _static_truth(node.test)
+            if truth is True:
+                return visit(node.body, env)
+            if truth is False:
+                return visit(node.orelse, env)
+            return join(visit(node.body, env), visit(node.orelse, env))
+        elif isinstance(node, ast.For | ast.AsyncFor):
+            walrus(env, node.iter)
+            looped = dict(env)
+            targets(looped, node.target, None, node.lineno)
+            looped = visit(node.body, looped)
+            return visit(node.orelse, join(env, looped))
+        elif isinstance(node, ast.While):
+            walrus(env, node.test)
+            return visit(node.orelse, join(env, visit(node.body, env)))
+        elif isinstance(node, ast.With | ast.AsyncWith):
+            for item in node.items:
+                walrus(env, item.context_expr)
+                if item.optional_vars is not None:
+                    targets(env, item.optional_vars, None, node.lineno)
+            return visit(node.body, env)
+        elif isinstance(node, ast.Try | getattr(ast, "TryStar", ast.Try)):
+            tried = visit(node.body, env)
+            handled = [visit(handler.body, join(env, tried)) for handler in node.handlers]
+            after = join(visit(node.orelse, tried), *handled) if handled else visit(node.orelse, tried)
+            return visit(node.finalbody, after)
+        elif isinstance(node, ast.Match):
+            walrus(env, node.subject)
+            cases = []
+            for case in node.cases:
+                matched = dict(env)
+                for sub in ast.walk(case.pattern):
+                    for name in (getattr(sub, "name", None), getattr(sub, "rest", None)):
+                        if isinstance(name, str):
+                            bind(matched, name, Binding("other", node.lineno))
+                cases.append(visit(case.body, matched))
+            return join(env, *cases)
+        elif type(node).__name__ == "TypeAlias":
+            bind(env, node.name.id, Binding("other", node.lineno))  # type: ignore[attr-defined]
+        else:
+            walrus(env, node)
+        return env
+
+    result.bindings = visit(tree.body, {})
+    return result
+
+
+def _walk_same_scope(node: ast.AST):
+    """ast.walk, without descending into functions, lambdas and classes (their names are their own)."""
+    todo = [node]
+    while todo:
+        current = todo.pop()
+        yield current
+        for child in ast.iter_child_nodes(current):
+            if not isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda | ast.ClassDef):
+                todo.append(child)
+
+
+def _is_globals_call(node: ast.expr) -> bool:
+    return isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("globals", "vars")
+
+
+def _is_globals(node: ast.expr) -> bool:
+    return _is_globals_call(node)
+
+
+def _parse(source: str, filename: str = "<bot>") -> ast.Module:
+    return ast.parse(source, filename=filename)
+
+
+def bindings_of(source: str, name: str, filename: str = "<bot>") -> list[Binding]:
+    """Every binding of `name` the module may be left with after import (more than one behind if/try)."""
+    return module_names(_parse(source, filename), source).of(name)
 
 
 def top_level_names(source: str, filename: str = "<bot>") -> set[str]:
-    """Names a module binds at import time: defs, classes, assignments and imports (inside if/try too)."""
-    tree = ast.parse(source, filename=filename)
-    names: set[str] = set()
-
-    def visit(body: list[ast.stmt]) -> None:
-        for node in body:
-            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-                names.add(node.name)
-            elif isinstance(node, ast.Assign):
-                for target in node.targets:
-                    names.update(n.id for n in ast.walk(target) if isinstance(n, ast.Name))
-            elif isinstance(node, ast.AnnAssign | ast.AugAssign) and isinstance(node.target, ast.Name):
-                names.add(node.target.id)
-            elif isinstance(node, ast.Import | ast.ImportFrom):
-                names.update((a.asname or a.name).split(".")[0] for a in node.names)
-            elif isinstance(node, ast.If | ast.Try | ast.With):
-                for part in ("body", "orelse", "finalbody"):
-                    visit(getattr(node, part, []))
-                for handler in getattr(node, "handlers", []):
-                    visit(handler.body)
-
-    visit(tree.body)
-    return names
+    """Names a module binds at import time: defs, classes, assignments, imports, loop and with targets."""
+    return module_names(_parse(source, filename), source).names()
 
 
-def check_entry_in_project(project: Path, module: str, attribute: str) -> Path:
-    """Check that `module` exists in `project`, ships, and binds `attribute` to something runnable; return its file.
+def _version(python: str | None) -> tuple[int, int] | None:
+    m = re.fullmatch(r"3\.(\d+)", str(python or ""))
+    return (3, int(m.group(1))) if m else None
 
-    Runnable: a function, a class or an object built by a call (an app). A module the file imports, a name
-    imported from outside the project, a constant or a bare annotation never is, so those are refused here
-    rather than on every run in the cloud.
+
+@dataclass
+class _Source:
+    """A project module read and parsed, or why it could not be (None when only a newer Python can tell)."""
+
+    path: Path
+    text: str = ""
+    tree: ast.Module | None = None
+    problem: str | None = None
+
+
+class _Reader:
+    """Reads the project's modules the way the target Python would, each once."""
+
+    def __init__(self, project: Path, python: str | None) -> None:
+        self.project = project
+        self.target = _version(python)
+        self.cache: dict[Path, _Source] = {}
+
+    def read(self, path: Path) -> _Source:
+        if path not in self.cache:
+            self.cache[path] = self._read(path)
+        return self.cache[path]
+
+    def _read(self, path: Path) -> _Source:
+        rel = path.relative_to(self.project).as_posix()
+        here = sys.version_info[:2]
+        data = b""
+        try:
+            data = path.read_bytes()
+            # From bytes, as the import system reads a file: a UTF-8 BOM and `# coding:` lines are honoured.
+            text = importlib.util.decode_source(data)
+            feature = self.target if self.target and self.target < here else None
+            tree = ast.parse(data, filename=path.name, feature_version=feature)
+        except SyntaxError as exc:
+            if self.target and self.target > here and _maybe_newer_syntax(exc, data):
+                # Syntax newer than this Python (`type X = …`, `def f[T]()`, 3.12's f-strings) cannot be judged
+                # here: the import check and the cloud do.
+                return _Source(path)
+            where = f" line {exc.lineno}" if exc.lineno else ""
+            return _Source(path, problem=f"{rel}{where}: syntax error: {exc.msg}" + (
+                f" (under Python {self.target[0]}.{self.target[1]}, the bot's version)" if feature else ""))
+        except (OSError, UnicodeDecodeError, ValueError) as exc:
+            return _Source(path, problem=f"cannot read {rel}: {exc}")
+        return _Source(path, text, tree)
+
+    def names(self, module: str) -> tuple[_Source, ModuleNames] | None:
+        path = module_file(self.project, module)
+        if path is None:
+            return None
+        source = self.read(path)
+        if source.tree is None:
+            return None
+        package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+        return source, module_names(source.tree, source.text, lambda name, level: self.star(package, name, level))
+
+    def star(self, package: str, name: str, level: int) -> set[str] | None:
+        full = _absolute(package, name, level)
+        if full is None or module_file(self.project, full) is None:
+            return None
+        found = self.names(full)
+        if found is None:
+            return None
+        source, names = found
+        exported = _literal_all(source.tree)
+        return exported if exported is not None else {n for n in names.names() if not n.startswith("_")}
+
+
+# What Python 3.12 and 3.13 added to the grammar: type aliases, type parameters, and f-strings that nest quotes.
+_NEWER_SYNTAX = re.compile(r"^\s*type\s+\w+|\b(?:def|class)\s+\w+\s*\[|(?<![\w'\"])(?:[rRbB]?[fF]|[fF][rR])['\"]")
+
+
+def _maybe_newer_syntax(exc: SyntaxError, data: bytes) -> bool:
+    """Whether a syntax error found by this (older) Python may be syntax a newer one accepts."""
+    if exc.lineno is None:
+        return False  # a NUL byte, or an encoding no Python reads
+    lines = data.decode("utf-8", errors="replace").splitlines()
+    nearby = lines[max(exc.lineno - 3, 0):exc.lineno + 2] or [exc.text or ""]
+    return any(_NEWER_SYNTAX.search(line) for line in nearby)
+
+
+def _absolute(package: str, name: str, level: int) -> str | None:
+    """The absolute module name of `from <level dots><name> import …` inside `package`."""
+    if not level:
+        return name or None
+    parts = package.split(".") if package else []
+    if level - 1 > len(parts):
+        return None
+    base = parts[:len(parts) - (level - 1)]
+    full = ".".join(base + ([name] if name else []))
+    return full or None
+
+
+def _literal_all(tree: ast.Module | None) -> set[str] | None:
+    for node in tree.body if tree else ():
+        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "__all__" for t in node.targets):
+            try:
+                value = ast.literal_eval(node.value)
+            except ValueError:
+                return None
+            return {v for v in value if isinstance(v, str)} if isinstance(value, list | tuple) else None
+    return None
+
+
+def check_entry_in_project(project: Path, module: str, attribute: str, python: str | None = None) -> Path:
+    """Check that `module` exists in `project`, ships, imports, and binds `attribute` to something the runtime can
+    call as (event, context) or run as an app; return its file.
+
+    Refused: a module named like one the runtime loads first, a syntax error in it or in a project module it
+    imports, a module the file imports, a name imported from outside the project, a constant, a bare annotation,
+    a deleted name, a name bound only under `if __name__ == "__main__":`, and a function or class whose
+    parameters do not take (event, context).
     """
+    if reason := shadowed_name(module):
+        raise ValueError(reason)
     path = module_file(project, module)
     if path is None:
         rel = Path(*module.split("."))
-        raise ValueError(f"no {rel}.py or {rel}/__init__.py in the project folder")
+        raise ValueError(f"no {rel}.py or {rel}/__init__.py in the project folder" + _case_hint(project, module))
     rel = path.relative_to(project).as_posix()
-    source = _read(project, path)
-    names = top_level_names(source, str(path.name))
-    if attribute not in names:
-        callables = sorted(n for n in names if not n.startswith("_"))[:8]
-        found = f" (it defines: {', '.join(callables)})" if callables else ""
-        raise ValueError(f"{rel} defines no '{attribute}'{found}")
-    problem = _not_runnable(project, module, path, source, attribute, 0)
-    if problem:
-        runnable = [n for n in sorted(names) if not n.startswith("_") and n != attribute
-                    and _not_runnable(project, module, path, source, n, 0) is None
-                    and any(b.runnable for b in bindings_of(source, n))][:6]
-        hint = f" such as {', '.join(f'{module}:{n}' for n in runnable)}" if runnable else ""
-        raise ValueError(f"{rel}: {problem}; point entry at a function taking (event, context) or an app "
-                         f"object with .run() that the project defines{hint}")
+    if link := _link_that_does_not_ship(project, path):
+        raise ValueError(f"{rel} would not be in the package: {link}; copy it into the project")
+    reader = _Reader(project, python)
+    source = reader.read(path)
+    if source.problem:
+        raise ValueError(source.problem)
+    if problem := _imports_problem(reader, module, path):
+        raise ValueError(problem)
+    if source.tree is not None:
+        found = reader.names(module)
+        assert found is not None
+        names = found[1]
+        if attribute not in names.bindings and not names.open_ended:
+            callables = sorted(n for n in names.names() if not n.startswith("_"))[:8]
+            defined = f" (it defines: {', '.join(callables)})" if callables else ""
+            main_only = _only_under_main(source.tree, attribute)
+            raise ValueError(f"{rel} defines no '{attribute}'" + (main_only or defined))
+        problem = _not_runnable(reader, module, attribute, 0)
+        if problem:
+            runnable = [n for n in sorted(names.names()) if not n.startswith("_") and n != attribute
+                        and any(b.runnable for b in names.of(n)) and _not_runnable(reader, module, n, 0) is None][:6]
+            hint = f" such as {', '.join(f'{module}:{n}' for n in runnable)}" if runnable else ""
+            raise ValueError(f"{rel}: {problem}; point entry at a function taking (event, context) or an app "
+                             f"object with .run() that the project defines{hint}")
     try:
         dropped = ShipRules(project).dropped_by(rel)
     except BotshipError as exc:
@@ -217,80 +553,159 @@ def check_entry_in_project(project: Path, module: str, attribute: str) -> Path:
     return path
 
 
-def _read(project: Path, path: Path) -> str:
-    try:
-        source = path.read_text(encoding="utf-8")
-        ast.parse(source, filename=str(path.name))
-    except SyntaxError as exc:
-        raise ValueError(f"{path.relative_to(project)} line {exc.lineno}: syntax error: {exc.msg}") from None
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
-        raise ValueError(f"cannot read {path.relative_to(project)}: {exc}") from None
-    return source
+def _link_that_does_not_ship(project: Path, path: Path) -> str | None:
+    """A symbolic link on the way to `path` that packaging does not follow: a folder link, or a file link out of the project."""
+    current = project
+    parts = path.relative_to(project).parts
+    for n, part in enumerate(parts):
+        current = current / part
+        if not current.is_symlink():
+            continue
+        shown = current.relative_to(project).as_posix()
+        if n < len(parts) - 1:
+            return f"{shown}/ is a link to a folder, and packaging does not follow folder links"
+        if not current.resolve().is_relative_to(project.resolve()):
+            return f"it is a link to {current.resolve()}, outside the project, and only the project's files ship"
+    return None
 
 
-def _not_runnable(project: Path, module: str, path: Path, source: str, attribute: str, depth: int) -> str | None:
+def _case_hint(project: Path, module: str) -> str:
+    """A did-you-mean when the module exists under another case (`App.py` for `app`), which Linux does not find."""
+    parts = module.split(".")
+    folder = project
+    for n, part in enumerate(parts):
+        try:
+            names = os.listdir(folder)
+        except OSError:
+            return ""
+        last = n == len(parts) - 1
+        wanted = [part, f"{part}.py"] if last else [part]
+        match = next((name for name in names if name.lower() in {w.lower() for w in wanted}), None)
+        if match is None:
+            return ""
+        if match not in wanted:
+            shown = (folder / match).relative_to(project).as_posix()
+            return (f"; there is {shown}, but the cloud's file names are case-sensitive — rename it or write the "
+                    "entry with the same case")
+        folder = folder / match
+    return ""
+
+
+def _only_under_main(tree: ast.Module, attribute: str) -> str:
+    for node in tree.body:
+        if isinstance(node, ast.If) and _static_truth(node.test) is False:
+            hidden = module_names(ast.Module(body=node.body, type_ignores=[]), "")
+            if attribute in hidden.names():
+                return (f" when imported: it is defined only under the `if` on line {node.lineno}, which runs when "
+                        "the file is run as a script (or by a type checker), never when the runtime imports it — "
+                        "move the definition out of that block")
+    return ""
+
+
+def _imports_problem(reader: _Reader, module: str, path: Path) -> str | None:
+    """A syntax error in a project module that importing the entry runs: its parent packages, then what it imports."""
+    parts = module.split(".")
+    todo: list[tuple[str, str]] = [(".".join(parts[:n]), "") for n in range(1, len(parts))]
+    todo.append((module, ""))
+    seen: set[str] = set()
+    while todo:
+        name, via = todo.pop(0)
+        if name in seen or len(seen) > 500:
+            continue
+        seen.add(name)
+        file = module_file(reader.project, name)
+        if file is None:
+            continue
+        source = reader.read(file)
+        if source.problem:
+            return f"{via}{source.problem}" if via else source.problem
+        if source.tree is None:
+            continue
+        package = name if file.name == "__init__.py" else name.rpartition(".")[0]
+        rel = file.relative_to(reader.project).as_posix()
+        for node in ast.walk(source.tree):
+            imported: list[str] = []
+            if isinstance(node, ast.Import):
+                imported = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                base = _absolute(package, node.module or "", node.level)
+                if base:
+                    imported = [base, *(f"{base}.{a.name}" for a in node.names if a.name != "*")]
+            for target in imported:
+                pieces = target.split(".")
+                for n in range(1, len(pieces) + 1):
+                    todo.append((".".join(pieces[:n]), f"{rel} imports {target} (line {node.lineno}), and "))
+    return None
+
+
+def _not_runnable(reader: _Reader, module: str, attribute: str, depth: int) -> str | None:
     """Why `attribute` of `module` is never a function or an app, or None when it is (or may be)."""
-    found = bindings_of(source, attribute, str(path.name))
-    reasons = [_judge(project, module, path, source, attribute, b, depth) for b in found]
-    if found and all(reason is not None for reason in reasons):
+    found = reader.names(module)
+    if found is None:
+        return None
+    source, names = found
+    bindings = names.of(attribute)
+    if not bindings:
+        return None
+    reasons = [_judge(reader, module, source, names, attribute, b, depth) for b in bindings]
+    if all(reason is not None for reason in reasons):
         return reasons[-1]
     return None
 
 
-def _judge(project: Path, module: str, path: Path, source: str, attribute: str, binding: Binding,
+def _judge(reader: _Reader, module: str, source: _Source, names: ModuleNames, attribute: str, binding: Binding,
            depth: int) -> str | None:
     where = f"line {binding.line}"
     if binding.kind == "import":
         return f"'{attribute}' is the module {binding.detail} that it imports ({where}), not the bot"
     if binding.kind == "constant":
         return f"'{attribute}' is a constant ({attribute} = {binding.detail}, {where}), not a function or an app"
+    if binding.kind == "deleted":
+        return f"'{attribute}' is deleted (del {attribute}, {where}) before the module finishes loading"
     if binding.kind == "class" and binding.detail == "run-method":
         return (f"'{attribute}' is a class whose run() needs an instance ({where}): the runtime would call "
                 f"{attribute}.run() on the class itself; create the app (e.g. bot = {attribute}()) and point entry "
                 "at that")
+    if binding.call_problem:
+        return f"{binding.call_problem} ({where}); give it the parameters (event, context)"
     if binding.kind == "annotation":
         return f"'{attribute}' is only annotated, never assigned ({where}), so the module has no such attribute"
     if depth > 8:
         return None
     if binding.kind == "alias":
         target = binding.detail
-        if target != attribute and target in top_level_names(source, str(path.name)):
-            inner = _not_runnable(project, module, path, source, target, depth + 1)
+        if target != attribute and target in names.names():
+            inner = _not_runnable(reader, module, target, depth + 1)
             return f"'{attribute}' is '{target}', and {inner}" if inner else None
-        if target not in top_level_names(source) and hasattr(builtins, target):
+        if target not in names.names() and hasattr(builtins, target):
             if not callable(getattr(builtins, target)):
                 return f"'{attribute}' is the built-in constant {target} ({where}), not a function or an app"
         return None
     if binding.kind == "from-import":
-        return _judge_from_import(project, module, path, attribute, binding, depth)
+        return _judge_from_import(reader, module, source, attribute, binding, depth)
     return None
 
 
-def _judge_from_import(project: Path, module: str, path: Path, attribute: str, binding: Binding,
+def _judge_from_import(reader: _Reader, module: str, source: _Source, attribute: str, binding: Binding,
                        depth: int) -> str | None:
     imported, _, name = binding.detail.partition(":")
     level = len(imported) - len(imported.lstrip("."))
-    full = imported.lstrip(".")
-    if level:
-        package = module.split(".") if path.name == "__init__.py" else module.split(".")[:-1]
-        if level - 1 > len(package):
-            return None  # an import error, which the artifact's import check reports
-        base = package[:len(package) - (level - 1)]
-        full = ".".join(base + ([full] if full else []))
-    source_file = module_file(project, full) if full else None
-    if source_file is None:
+    package = module if source.path.name == "__init__.py" else module.rpartition(".")[0]
+    full = _absolute(package, imported.lstrip("."), level)
+    if full is None:
+        return None  # an import error, which the artifact's import check reports
+    if module_file(reader.project, f"{full}.{name}") is not None and (
+            module_file(reader.project, full) is None or name not in (reader.names(full) or (None, ModuleNames()))[1].names()):
+        return f"'{attribute}' is the module {full}.{name} that it imports (line {binding.line}), not the bot"
+    if module_file(reader.project, full) is None:
         if level:
             return None
         return (f"'{attribute}' is imported from {full} (line {binding.line}), outside the project, so botship "
                 "cannot check that it is the bot (to run it, wrap it: def handler(event, context) that calls it)")
-    try:
-        source = source_file.read_text(encoding="utf-8")
-        names = top_level_names(source, source_file.name)
-    except (OSError, UnicodeDecodeError, SyntaxError, ValueError):
+    found = reader.names(full)
+    if found is None:
         return None
-    if name in names:
-        inner = _not_runnable(project, full, source_file, source, name, depth + 1)
+    if name in found[1].bindings:
+        inner = _not_runnable(reader, full, name, depth + 1)
         return f"'{attribute}' is {full}:{name} (line {binding.line}), and there {inner}" if inner else None
-    if module_file(project, f"{full}.{name}") is not None:
-        return f"'{attribute}' is the module {full}.{name} that it imports (line {binding.line}), not the bot"
     return None

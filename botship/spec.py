@@ -85,12 +85,14 @@ def _check_bot_name(value: str) -> str:
 def _check_entry(value: str, info: ValidationInfo) -> str:
     try:
         module, attribute = parse_entry(value)
-        project = (info.context or {}).get("project")
-        if project is not None:
-            check_entry_in_project(Path(project), module, attribute)
+        context = info.context or {}
+        if context.get("project") is not None:
+            python = _python_from_toml(context.get("python"))
+            check_entry_in_project(Path(context["project"]), module, attribute, python if isinstance(python, str) else None)
     except ValueError as exc:
         raise _fail(str(exc)) from None
-    return value
+    # Stored as the runtime reads it: spaces around the entry would become part of the module's name.
+    return f"{module}:{attribute}"
 
 
 def _python_from_toml(value: Any) -> Any:
@@ -466,6 +468,9 @@ def _cross_field_problems(values: dict[str, Any], given: set[str]) -> list[tuple
     return problems
 
 
+_DEFAULT_PYTHON = DeploySpec.model_fields["python"].default
+
+
 @functools.cache
 def _field_adapter(name: str) -> TypeAdapter:
     info = DeploySpec.model_fields[name]
@@ -536,14 +541,15 @@ def problems_of(exc: ValidationError) -> list[Problem]:
 def build_spec(data: dict[str, Any], project: Path | None = None, source: str = "the deploy spec") -> DeploySpec:
     """Validate answers into a spec, or raise SpecInvalid listing every problem at once."""
     try:
-        return DeploySpec.model_validate(data, context={"project": project} if project else None)
+        context = {"project": project, "python": data.get("python", _DEFAULT_PYTHON)} if project else None
+        return DeploySpec.model_validate(data, context=context)
     except ValidationError as exc:
         raise SpecInvalid(problems_of(exc), source) from None
 
 
 def check_field(name: str, value: Any, answers: dict[str, Any], project: Path | None = None) -> list[Problem]:
     """Problems of one answer given the others — what a wizard input shows as the user types."""
-    context = {"project": project} if project else None
+    context = {"project": project, "python": {**answers, name: value}.get("python", _DEFAULT_PYTHON)} if project else None
     try:
         checked = _field_adapter(name).validate_python(value, context=context)
     except ValidationError as exc:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import importlib
+import inspect
 import os
 import types
 from typing import Any
@@ -37,8 +39,13 @@ def call_entry(target: Any, event: Any, context: Any, state_dir: str) -> Any:
         set_config = getattr(target, "set_config", None)
         if callable(set_config):  # investing-algorithm-framework keeps its databases under RESOURCE_DIRECTORY
             set_config("RESOURCE_DIRECTORY", state_dir)
-        return run(number_of_iterations=1)
-    return target(event, context)
+        return _settled(run(number_of_iterations=1))
+    return _settled(target(event, context))
+
+
+def _settled(result: Any) -> Any:
+    # An `async def` handler (or app run) returns a coroutine: run it to its end, or the bot's code never runs.
+    return asyncio.run(result) if inspect.iscoroutine(result) else result
 
 
 def prepare_environment(state_dir: str, extra: dict[str, str]) -> None:
