@@ -15,6 +15,7 @@ from botship.masking import Masker
 from .events import (
     Event,
     LogLine,
+    PlanChanged,
     Progress,
     RunFinished,
     RunStarted,
@@ -100,9 +101,9 @@ class _Run:
     def execute(self) -> RunResult:
         started = time.monotonic()
         plan = self.plan
-        self.emit(RunStarted(title=plan.title, mode=plan.mode, steps=[s.as_dict() for s in plan.steps]))
         # A plan that changes nothing writes nothing, so it needs no lock.
         lock = plan.lock if plan.changes else None
+        self.emit(RunStarted(title=plan.title, mode=plan.mode, steps=_step_list(plan, lock)))
         keeper = None
         if lock is not None:
             plan, status, failure = self._take_lock(plan, lock)
@@ -144,6 +145,7 @@ class _Run:
                                         for s in fresh.changes) or "nothing left to change"
                     ctx.log(f"what is deployed changed since the plan was shown — planned again: {changes}",
                             "warning")
+                    self.emit(PlanChanged(steps=_step_list(fresh, lock), changes=changes))
                 plan = fresh
         except Exception as exc:  # noqa: BLE001
             self._release(lock)
@@ -174,8 +176,14 @@ class _Run:
     def _steps(self, plan: Plan, keeper: _LockKeeper | None) -> tuple[str, StepFailed | None, int, str | None]:
         status, failure, changed, failed_step = "ok", None, 0, None
         for index, step in enumerate(plan.steps, 1):
-            if keeper is not None and keeper.lost is not None:
-                failure, status, failed_step = self._lost(step, keeper.lost, 0.0), "failed", step.id
+            # A lock lost (removed by `botship unlock`, taken over) stops the run before its next write.
+            lost = keeper.lost if keeper is not None else None
+            if lost is None and keeper is not None and step.action is not Action.NO_CHANGE \
+                    and not self.cancel_event.is_set():
+                lost = keeper.verify()
+            if lost is not None:
+                failure, status, failed_step = self._lost(step, lost, 0.0), "failed", step.id
+                self.emit(failure)
                 break
             if self.cancel_event.is_set():
                 status = "cancelled"
@@ -232,6 +240,14 @@ class _Run:
                           fix=lost.fix)
 
 
+def _step_list(plan: Plan, lock: DeployLock | None) -> list[dict[str, Any]]:
+    """The steps a run reports: the deploy lock first when it takes one, then the plan's."""
+    steps = [s.as_dict() for s in plan.steps]
+    if lock is None:
+        return steps
+    return [{"id": "lock", "title": "Deploy lock", "resource": lock.describe, "action": "take", "detail": ""}] + steps
+
+
 def _signature(plan: Plan) -> list[tuple[str, str, str]]:
     return [(s.id, s.action.value, s.detail) for s in plan.steps]
 
@@ -251,12 +267,45 @@ class _LockKeeper:
             try:
                 self.lock.refresh()
             except LockLost as exc:
-                self.lost = exc
-                self.run.cancel_event.set()
+                self._lose(exc)
                 return
             except Exception as exc:  # noqa: BLE001 - a failed refresh is retried; the lock outlives a few
                 self.run.emit(LogLine(step="lock", message=f"could not refresh the deploy lock: {exc}",
                                       level="warning"))
+                if self._expiring():
+                    self._lose(LockLost(
+                        "this deploy could not refresh its deploy lock before it expires",
+                        f"the last refresh failed: {exc}; once it expires another deploy may take it",
+                        "re-run the deploy once S3 answers again: it re-reads what is deployed and finishes the job"))
+                    return
+
+    def _expiring(self) -> bool:
+        """Most of the lock's time-to-live has passed since it was last written: others may soon take it."""
+        unrefreshed = getattr(self.lock, "unrefreshed_s", None)
+        ttl = getattr(self.lock, "ttl_s", None)
+        return unrefreshed is not None and ttl is not None and unrefreshed > 0.8 * ttl
+
+    def _lose(self, exc: BotshipError) -> None:
+        self.lost = exc
+        self.run.cancel_event.set()
+
+    def verify(self) -> BotshipError | None:
+        """Before a step that writes: the lock still ours? The reason to stop when it is not."""
+        if self.lost is not None:
+            return self.lost
+        check = getattr(self.lock, "verify", None)
+        if check is None:
+            return None
+        try:
+            check()
+        except LockLost as exc:
+            self._lose(exc)
+        except Exception as exc:  # noqa: BLE001 - S3 not answering one read proves nothing; refresh decides
+            self.run.emit(LogLine(step="lock", message=f"could not check the deploy lock: {exc}", level="warning"))
+            if self._expiring():
+                self._lose(LockLost("this deploy could not check its deploy lock before it expires", str(exc),
+                                    "re-run the deploy once S3 answers again"))
+        return self.lost
 
     def stop(self) -> None:
         self._stop.set()

@@ -36,6 +36,15 @@ class RunStarted(Event):
 
 
 @dataclass(frozen=True)
+class PlanChanged(Event):
+    """Planned again once the deploy lock was held (another deploy ran meanwhile): the steps that now run."""
+
+    kind: ClassVar[str] = "plan_changed"
+    steps: list[dict[str, Any]]
+    changes: str
+
+
+@dataclass(frozen=True)
 class StepStarted(Event):
     kind: ClassVar[str] = "step_started"
     step: str

@@ -60,6 +60,7 @@ class RunScreen(Screen):
         self.state, self.spec, self.plan, self.provider = state, spec, plan, provider
         self.handle = None
         self.running: str | None = None
+        self.step_ids: list[str] = []
         self.started: dict[str, float] = {}
         self.result = None
         self.journal = ""
@@ -95,11 +96,21 @@ class RunScreen(Screen):
         self._buttons()
         self.start(self.plan)
 
-    def _fill_steps(self) -> None:
+    def _fill_steps(self, steps: list[dict[str, Any]] | None = None) -> None:
+        """One row per step: the plan's, with the deploy lock first when the run takes one; or, once the
+        run reports its steps (planned again under the lock), those."""
         table = self.query_one("#run-steps", DataTable)
+        # Planned again mid-run: the lock row keeps its state (it is running); the other rows start over.
+        states = {key.value: table.get_cell(key, "state") for key in table.rows} if steps is not None else {}
         table.clear()
-        for step in self.plan.steps:
-            table.add_row("waiting", step.title, step.action.value, key=step.id)
+        if steps is None:
+            steps = [s.as_dict() for s in self.plan.steps]
+            if getattr(self.plan, "lock", None) is not None and self.plan.changes:
+                steps.insert(0, {"id": "lock", "title": "Deploy lock", "action": "take"})
+        for step in steps:
+            state = states.get(step["id"], "waiting") if step["id"] == "lock" else "waiting"
+            table.add_row(state, step["title"], step["action"], key=step["id"])
+        self.step_ids = [step["id"] for step in steps]
 
     def _set_state(self, step: str, text: str) -> None:
         table = self.query_one("#run-steps", DataTable)
@@ -147,7 +158,9 @@ class RunScreen(Screen):
         event = message.event
         log = self.query_one("#run-log", RichLog)
         kind = event.kind
-        if kind == "step_started":
+        if kind == "plan_changed":
+            self._fill_steps(event.steps)
+        elif kind == "step_started":
             self.running = event.step
             log.write(f"[b]▸ {escape(event.title)}[/b]  [dim]{event.action}[/dim]")
             self._progress_shown(False)
@@ -183,9 +196,9 @@ class RunScreen(Screen):
         self._progress_shown(False)
         self.result = message.result
         self.running = None
-        for step in self.plan.steps:
-            if self.query_one("#run-steps", DataTable).get_cell(step.id, "state") == "waiting":
-                self._set_state(step.id, "skipped")
+        for step_id in self.step_ids:
+            if self.query_one("#run-steps", DataTable).get_cell(step_id, "state") == "waiting":
+                self._set_state(step_id, "skipped")
         outcome = self.query_one("#run-outcome", Static)
         result = message.result
         if result.ok:

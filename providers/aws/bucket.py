@@ -76,9 +76,15 @@ class StateBucket:
         current["policy"] = json.loads(policy) if policy else None
         tag_set = self._optional(lambda: self.s3.get_bucket_tagging(Bucket=bucket)["TagSet"]) or []
         current["tags"] = {t["Key"]: t["Value"] for t in tag_set}
-        rules = self._optional(lambda: self.s3.get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"])
+        # Only botship's own rule (by its ID) is compared: rules someone else added to the bucket are theirs.
+        rules = [r for r in self._lifecycle() if r.get("ID") == LIFECYCLE_RULE_ID]
         current["lifecycle"] = _comparable(rules) if rules else None
         return current
+
+    def _lifecycle(self) -> list[dict[str, Any]]:
+        """Every lifecycle rule of the bucket, as S3 returns them."""
+        bucket = self.names.bucket
+        return self._optional(lambda: self.s3.get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"]) or []
 
     def _optional(self, call):
         try:
@@ -140,8 +146,10 @@ class StateBucket:
         elif setting == "policy":
             self.s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(bucket_policy(bucket)))
         elif setting == "lifecycle":
+            # The call replaces the bucket's whole configuration: keep every rule that is not botship's.
+            others = [r for r in self._lifecycle() if r.get("ID") != LIFECYCLE_RULE_ID]
             self.s3.put_bucket_lifecycle_configuration(Bucket=bucket,
-                                                       LifecycleConfiguration={"Rules": self.lifecycle_rules()})
+                                                       LifecycleConfiguration={"Rules": others + self.lifecycle_rules()})
         elif setting == "tags":
             self.s3.put_bucket_tagging(Bucket=bucket, Tagging={
                 "TagSet": [{"Key": k, "Value": v} for k, v in sorted(self.tags.items())]})

@@ -8,7 +8,7 @@ from botship.errors import BotshipError
 
 from ..plan import Action, Step
 from .identity_steps import POLICY_NAME, BotSecret
-from .names import AwsNames
+from .names import DEPLOY_LOCK_KEY, AwsNames
 from .session import AwsSession, error_code, translate
 
 # A dropped secret is scheduled for deletion, not deleted: Secrets Manager keeps it this long, restorable.
@@ -165,6 +165,17 @@ class RestorableSecret(BotSecret):
         return super().apply(ctx)
 
 
+def _delete_versions(s3, bucket: str, versions: list[dict[str, str]]) -> int:
+    for start in range(0, len(versions), 1000):
+        answer = s3.delete_objects(Bucket=bucket, Delete={"Objects": versions[start:start + 1000], "Quiet": True})
+        if answer.get("Errors"):
+            first = answer["Errors"][0]
+            raise BotshipError(f"{len(answer['Errors'])} state file version(s) could not be deleted",
+                               f"e.g. {first['Key']}: {first.get('Code')} {first.get('Message', '')}",
+                               "check s3:DeleteObjectVersion on the bucket (and any object lock), then re-run")
+    return len(versions)
+
+
 def _delete_role(iam, role: str) -> dict[str, Any]:
     _ignoring_gone(lambda: iam.delete_role_policy(RoleName=role, PolicyName=POLICY_NAME), f"removing role {role}")
     _ignoring_gone(lambda: iam.delete_role(RoleName=role), f"removing role {role}")
@@ -172,26 +183,31 @@ def _delete_role(iam, role: str) -> dict[str, Any]:
 
 
 def _purge_bucket(s3, bucket: str, ctx) -> dict[str, Any]:
-    """Every object version and delete marker (the bucket is versioned), then the bucket itself."""
+    """Every object version and delete marker (the bucket is versioned), then the bucket itself.
+
+    The deploy lock this destroy holds goes last, just before the bucket: deleted first (its key sorts
+    before the state's), it would let a waiting deploy start while the purge still deletes its bucket.
+    """
     removed = 0
+    lock_versions: list[dict[str, str]] = []
     try:
         for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket):
             ctx.check_cancelled()
-            batch = [{"Key": v["Key"], "VersionId": v["VersionId"]}
-                     for v in page.get("Versions", []) + page.get("DeleteMarkers", [])]
-            for start in range(0, len(batch), 1000):
-                answer = s3.delete_objects(Bucket=bucket, Delete={"Objects": batch[start:start + 1000], "Quiet": True})
-                if answer.get("Errors"):
-                    first = answer["Errors"][0]
-                    raise BotshipError(f"{len(answer['Errors'])} state file version(s) could not be deleted",
-                                       f"e.g. {first['Key']}: {first.get('Code')} {first.get('Message', '')}",
-                                       "check s3:DeleteObjectVersion on the bucket (and any object lock), then re-run")
-            removed += len(batch)
+            versions = [{"Key": v["Key"], "VersionId": v["VersionId"]}
+                        for v in page.get("Versions", []) + page.get("DeleteMarkers", [])]
+            lock_versions += [v for v in versions if v["Key"] == DEPLOY_LOCK_KEY]
+            removed += _delete_versions(s3, bucket, [v for v in versions if v["Key"] != DEPLOY_LOCK_KEY])
             ctx.progress(removed, None, "versions deleted")
+        ctx.check_cancelled()
+        removed += _delete_versions(s3, bucket, lock_versions)
         s3.delete_bucket(Bucket=bucket)
     except BotshipError:
         raise
     except Exception as exc:  # noqa: BLE001
+        if error_code(exc) == "BucketNotEmpty":
+            raise BotshipError(f"bucket {bucket} was written to while it was being emptied",
+                               "another deploy of this bot started as the purge ended",
+                               "let that deploy finish, then run `botship destroy --purge-state` again") from None
         if error_code(exc) not in GONE:
             raise translate(exc, f"emptying bucket {bucket}") from None
     ctx.log(f"deleted {removed} object version(s) and the bucket")

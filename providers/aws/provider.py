@@ -201,6 +201,14 @@ class AwsProvider(Provider):
         return []
 
     def plan_destroy(self, *, purge_state: bool = False) -> Plan:
+        plan = self._plan_destroy(purge_state)
+        # Not while a deploy of the bot runs (a destroy makes no bucket just to lock it); once it holds the lock
+        # it plans again, so what a deploy it waited for created is deleted too, not left behind.
+        plan.lock = DeployLock(self.session, self.names, "destroy", create_bucket=False)
+        plan.replan = lambda: self._plan_destroy(purge_state)
+        return plan
+
+    def _plan_destroy(self, purge_state: bool) -> Plan:
         names = self.names
         steps = destroy_steps(self.session, names, purge_state, self.spec.packaging == "image")
         # The summary says what is there: a state bucket or log group that does not exist is not "kept".
@@ -219,8 +227,6 @@ class AwsProvider(Provider):
                    ("state", state), ("logs", logs)]
         plan = Plan(f"Destroy {self.spec.bot_name} on {self.spec.where}", self.spec.mode, summary, steps)
         plan.kept = kept
-        # Not while a deploy of the bot runs (a destroy makes no bucket just to lock it).
-        plan.lock = DeployLock(self.session, names, "destroy", create_bucket=False)
         return plan
 
     def _exists_after_destroy(self, names: AwsNames) -> tuple[bool, bool]:
