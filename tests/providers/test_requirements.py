@@ -190,3 +190,94 @@ def test_changing_what_any_line_asks_for_changes_the_key(reqs, data):
     assert key_of(before) != key_of(after)
     # A constraint is not a requirement: the same line under -c means something else.
     assert key_of({"requirements.txt": "-c inner.txt\n", "inner.txt": before["inner.txt"]}) != key_of(before)
+
+
+# --- lines pip reads that a cloud package cannot hold, and what a local path means for the cache ---------------
+
+@pytest.mark.parametrize("line", ["-e .", "--editable ./libs/x", "-e git+https://example.invalid/x.git#egg=x"])
+def test_an_editable_requirement_is_refused_before_pip_runs(project, line):
+    (project / "libs" / "x").mkdir(parents=True)
+    (project / "requirements.txt").write_text(f"six==1.16.0\n{line}\n")
+    report = Report()
+    with pytest.raises(BadInput) as info:
+        build_artifact(spec_for(project), project, report)
+    assert "requirements.txt line 2" in info.value.what and "editable" in info.value.what
+    assert "drop the '-e '" in info.value.fix
+    assert not any(line.startswith("Collecting") for line in report.lines)
+
+
+@pytest.mark.parametrize("files, loop", [
+    ({"requirements.txt": "-r requirements.txt\n"}, "requirements.txt → requirements.txt"),
+    ({"requirements.txt": "six\n-r deps/a.txt\n", "deps/a.txt": "-c ../requirements.txt\n"},
+     "requirements.txt → deps/a.txt → requirements.txt"),
+])
+def test_an_include_loop_is_refused_naming_the_files(project, files, loop):
+    write(project, files)
+    with pytest.raises(BadInput) as info:
+        build_artifact(spec_for(project), project, Report())
+    assert f"in a loop: {loop}" in info.value.what
+
+
+def test_botship_itself_as_a_requirement_is_refused(project):
+    (project / "requirements.txt").write_text("six==1.16.0\nbotship>=0.1  # the deploy tool\n")
+    with pytest.raises(BadInput) as info:
+        build_artifact(spec_for(project), project, Report())
+    assert "requirements.txt line 2" in info.value.what and "botship_runtime" in info.value.why
+
+
+def test_a_local_path_that_does_not_exist_is_named(project):
+    (project / "requirements.txt").write_text("./libs/gone\n")
+    with pytest.raises(BadInput) as info:
+        build_artifact(spec_for(project), project, Report())
+    assert "./libs/gone" in info.value.what and "does not exist" in info.value.what
+
+
+def write_local_package(folder: Path, value: str) -> None:
+    write(folder, {"pyproject.toml": '[project]\nname = "mylib"\nversion = "1"\n[build-system]\n'
+                                     'requires = ["setuptools"]\nbuild-backend = "setuptools.build_meta"\n',
+                   "mylib/__init__.py": f"VALUE = {value!r}\n"})
+
+
+@pytest.mark.parametrize("line", ["./vendor/mylib", "file:./vendor/mylib"])
+def test_a_local_requirement_is_rebuilt_when_its_content_changes(project, tmp_path, line):
+    write_local_package(project / "vendor" / "mylib", "one")
+    (project / "requirements.txt").write_text(f"{line}\n")
+    first = build_artifact(spec_for(project), project, Report(), tmp_path / "out")
+    assert b"one" in zipfile.ZipFile(first.path).read("mylib/__init__.py")
+
+    write_local_package(project / "vendor" / "mylib", "two")  # same name, same version, new code
+    second = build_artifact(spec_for(project), project, Report(), tmp_path / "out")
+    assert second.deps.key != first.deps.key
+    assert b"two" in zipfile.ZipFile(second.path).read("mylib/__init__.py")
+
+
+def test_a_package_compiled_here_from_source_is_refused_and_leaves_nothing_in_the_cache(project, tmp_path,
+                                                                                          monkeypatch):
+    import shutil
+
+    if not shutil.which("cc"):
+        pytest.skip("no C compiler here")
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("BOTSHIP_CACHE_DIR", str(cache))
+    write(project / "native", {
+        "setup.py": 'from setuptools import setup, Extension\n'
+                    'setup(name="native", version="1", ext_modules=[Extension("native", ["native.c"])])\n',
+        "native.c": '#include <Python.h>\nstatic struct PyModuleDef m = {PyModuleDef_HEAD_INIT, "native", NULL, -1, NULL};\n'
+                    'PyMODINIT_FUNC PyInit_native(void) { return PyModule_Create(&m); }\n'})
+    (project / "requirements.txt").write_text("./native\n")
+    with pytest.raises(BadInput) as info:
+        build_artifact(spec_for(project), project, Report(), tmp_path / "out")
+    assert "native-1" in info.value.what and "built for this machine" in info.value.what
+    assert list((cache / "deps").iterdir()) == []  # no half-made layer left behind
+
+
+def test_an_index_that_cannot_be_reached_is_named_not_called_a_missing_wheel(project, tmp_path, monkeypatch):
+    monkeypatch.setenv("PIP_RETRIES", "1")
+    monkeypatch.setenv("BOTSHIP_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.delenv("PIP_FIND_LINKS", raising=False)
+    (project / "requirements.txt").write_text("--index-url https://index.invalid/simple\nsix==1.16.0\n")
+    with pytest.raises(BotshipError) as info:
+        build_artifact(spec_for(project), project, Report(), tmp_path / "out")
+    assert "could not reach the package index (https://index.invalid/simple" in info.value.what
+    assert "no Linux wheel" not in info.value.what
+    assert [p for p in (tmp_path / "cache" / "deps").iterdir()] == []
