@@ -52,6 +52,31 @@ _INTERPRETER_ENV = {
 }
 
 
+def _python_setting_problem(name: str, value: str) -> str | None:
+    """Why Python would refuse to start with this variable set (CPython's own checks), or None."""
+    import codecs
+
+    name = name.upper()
+    if name == "PYTHONHASHSEED" and value and value != "random" and not (
+            value.strip().isdigit() and int(value) <= 4294967295):
+        return "Python starts only with PYTHONHASHSEED set to 'random' or a number 0–4294967295"
+    if name == "PYTHONUTF8" and value not in ("", "0", "1"):
+        return "Python starts only with PYTHONUTF8 set to 0 or 1"
+    if name == "PYTHONMALLOC" and value and value not in (
+            "default", "debug", "malloc", "malloc_debug", "pymalloc", "pymalloc_debug", "mimalloc", "mimalloc_debug"):
+        return "Python starts only with PYTHONMALLOC set to an allocator it has, e.g. 'malloc' or 'pymalloc'"
+    if name == "PYTHONIOENCODING" and (encoding := value.partition(":")[0]):
+        try:
+            codecs.lookup(encoding)
+        except LookupError:
+            return f"Python does not start with PYTHONIOENCODING naming an unknown encoding ('{encoding}'); use e.g. 'utf-8'"
+    if name == "PYTHONINTMAXSTRDIGITS" and value and not (value.isdigit() and (int(value) == 0 or int(value) >= 640)):
+        return "Python starts only with PYTHONINTMAXSTRDIGITS set to 0 (no limit) or a number from 640"
+    if name == "PYTHONTRACEMALLOC" and value and not (value.isdigit() and int(value) <= 65535):
+        return "Python starts only with PYTHONTRACEMALLOC set to a number of frames 0–65535"
+    return None
+
+
 def _fail(message: str) -> PydanticCustomError:
     # Without a context pydantic does not format the template, so braces in `message` stay as they are.
     return PydanticCustomError("botship", message)
@@ -146,6 +171,40 @@ def _check_timezone(value: str) -> str:
     close = difflib.get_close_matches(value, _places(), n=1)
     hint = f"; did you mean '{close[0]}'?" if close else "; use an IANA name like 'Europe/Amsterdam' or 'UTC'"
     raise _fail(f"'{value}' is not a known time zone{hint}")
+
+
+@functools.cache
+def _aws_regions() -> frozenset[str]:
+    """The commercial regions where every service a bot uses runs, as the installed AWS SDK knows them."""
+    try:
+        import botocore.session
+
+        session = botocore.session.get_session()
+        services = ("lambda", "scheduler", "s3", "secretsmanager", "logs")
+        known = [set(session.get_available_regions(service)) for service in services]
+    except Exception:  # noqa: BLE001 - without the SDK's endpoint data, the pattern alone decides
+        return frozenset()
+    return frozenset(set.intersection(*known)) if all(known) else frozenset()
+
+
+def _check_region(value: str) -> str:
+    regions = _aws_regions()
+    if regions and value not in regions:
+        close = difflib.get_close_matches(value, sorted(regions), n=1, cutoff=0.7)
+        hint = f"did you mean '{close[0]}'?" if close else f"regions botship knows: {', '.join(sorted(regions))}"
+        raise _fail(f"'{value}' is not an AWS region where Lambda and EventBridge Scheduler run; {hint} "
+                    "(a region newer than this botship's AWS SDK needs an upgrade: pip install -U botship botocore)")
+    return value
+
+
+def _check_aws_profile(value: str) -> str:
+    if not value.strip():
+        raise _fail("is empty; name a profile from your AWS config, or leave the key out to use the standard "
+                    "credential chain")
+    if value != value.strip() or any(c in value for c in "[]\n\r\t"):
+        raise _fail(f"{value!r} is not a profile name as the AWS config writes them ([profile NAME]); "
+                    f"write it without spaces around it or brackets, e.g. '{value.strip(' []') or 'trading'}'")
+    return value
 
 
 def _check_var_name(value: str) -> str:
@@ -283,7 +342,9 @@ Tags = Annotated[dict[TagKey, TagValue], AfterValidator(_check_tags)]
 # Sizes are whole numbers: no booleans (`true` would be 1), strings or floats.
 Size = Annotated[int, Strict()]
 Region = Annotated[str, _pattern(r"(?!us-gov-|us-iso|cn-)[a-z]{2}-[a-z]+-\d{1,2}",
-                                 "a commercial AWS region name like 'eu-west-1' (GovCloud, ISO and China regions are not supported)")]
+                                 "a commercial AWS region name like 'eu-west-1' (GovCloud, ISO and China regions are not supported)"),
+                   AfterValidator(lambda value: _check_region(value))]
+AwsProfileName = Annotated[str, AfterValidator(lambda value: _check_aws_profile(value))]
 SubscriptionId = Annotated[
     str, _pattern(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}",
                   "a subscription id (a GUID like 00000000-0000-0000-0000-000000000000)")
@@ -307,7 +368,8 @@ class AwsSettings(_Strict):
     """Where on AWS the bot lives."""
 
     region: Region = Field(description="AWS region to deploy to, e.g. eu-west-1")
-    profile: str | None = Field(None, description="profile from your AWS config; empty uses the standard credential chain")
+    profile: AwsProfileName | None = Field(
+        None, description="profile from your AWS config; left out uses the standard credential chain")
     base_image: ImageReference | None = Field(
         None, description="base of the container image (packaging = \"image\"); empty uses the official Lambda "
                           "Python image for `python`")
@@ -462,9 +524,36 @@ def _cross_field_problems(values: dict[str, Any], given: set[str]) -> list[tuple
             check_fires(parse_schedule(schedule), zone)
         except ValueError as exc:
             problems.append((("schedule",), str(exc)))
-    both = sorted(set(values.get("env", {})) & set(values.get("secrets", [])))
+    env, secrets = values.get("env", {}), values.get("secrets", [])
+    both = sorted(set(env) & set(secrets))
     for name in both:
         problems.append((("env", name), "also listed in secrets; keep it in one place (secrets, if it is sensitive)"))
+    # Azure's app settings (and Windows) ignore case: API_KEY and api_key would be one variable there.
+    seen: dict[str, tuple[tuple, str]] = {}
+    for loc, name in [*((("env", n), n) for n in env), *((("secrets", i), n) for i, n in enumerate(secrets))]:
+        first = seen.setdefault(name.upper(), (loc, name))
+        if first[1] != name:
+            where = "env" if first[0][0] == "env" else "secrets"
+            problems.append((loc, f"'{name}' and '{first[1]}' (in {where}) differ only in case; the cloud may treat "
+                                  "them as one variable — keep one name"))
+    for name, value in env.items():
+        if problem := _python_setting_problem(name, value):
+            problems.append((("env", name), f"{problem}; with {value!r} the function never starts"))
+    if platform:
+        for other in ("aws", "azure"):
+            if values.get(other) is not None and other in given and platform != other and not (
+                    other == "aws" and platform == "sandbox"):
+                problems.append(((other,), f"the [{other}] settings do not apply to {PLATFORMS[platform]}; remove "
+                                           f"them, or set platform = \"{other}\""))
+    aws = values.get("aws")
+    base = aws.base_image if aws is not None else None
+    python = values.get("python")
+    if base and python and values.get("packaging") == "image" and (
+            m := re.search(r":(3\.\d+)(?![\d.]*\d)(?:[-_.]|$)", base.partition("@")[0].rsplit("/", 1)[-1])):
+        if m.group(1) != python:
+            problems.append((("aws", "base_image"), f"is a Python {m.group(1)} image, but python = \"{python}\": the "
+                                                    f"dependencies are built for {python} and would not import; use "
+                                                    f"the {python} image or set python = \"{m.group(1)}\""))
     return problems
 
 
@@ -496,7 +585,32 @@ def _valid_fields(data: Any, context: Any) -> tuple[dict[str, Any], set[str]]:
     return values, set(data) & set(DeploySpec.model_fields)
 
 
-_SIZE_FIELDS = {"memory_mb": 512, "timeout_s": 300, "ephemeral_mb": 512}
+_SIZE_FIELDS = {"memory_mb": 512, "timeout_s": 300, "ephemeral_mb": 512, "state_retention_days": 30}
+_TABLE_EXAMPLES = {"aws": 'a [profiles.NAME.aws] table with region = "eu-west-1"',
+                   "azure": "a [profiles.NAME.azure] table with subscription_id, resource_group and location",
+                   "env": 'a table of names and values, e.g. env = { MARKET = "bitvavo" }',
+                   "tags": 'a table of keys and values, e.g. tags = { team = "quant" }'}
+
+
+def _what(given: Any) -> str:
+    """A TOML value's kind, in the words of the file."""
+    import datetime
+
+    if isinstance(given, bool):
+        return "a boolean"
+    if isinstance(given, datetime.datetime | datetime.date | datetime.time):
+        return "a date or time"
+    return {str: "text", int: "a whole number", float: "a decimal number", list: "a list", dict: "a table"}.get(
+        type(given), type(given).__name__)
+
+
+def _shown(given: Any) -> str:
+    if isinstance(given, bool):
+        return str(given).lower()
+    if isinstance(given, dict):
+        return "{…}" if given else "{}"
+    text = given.isoformat() if hasattr(given, "isoformat") else repr(given)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def _message(error: dict[str, Any]) -> str:
@@ -522,7 +636,31 @@ def _message(error: dict[str, Any]) -> str:
                 + ("; write it without quotes" if isinstance(given, str) else ""))
     if loc == ("secrets",) and kind == "list_type" and isinstance(error.get("input"), dict):
         return "list secret names only, e.g. secrets = [\"API_KEY\"]; values belong in .env or the environment, never here"
-    return f"{error['msg']} (got {error['input']!r})"
+    given = error.get("input")
+    got = f"(got {_shown(given)}, {_what(given)})"
+    key = next((str(part) for part in reversed(loc) if isinstance(part, str) and part != "[key]"), "value")
+    if kind == "string_type":
+        quoted = given.isoformat() if hasattr(given, "isoformat") else str(given).lower() if isinstance(given, bool) \
+            else given if isinstance(given, int | float) else "…"
+        example = f"{key} = \"{quoted}\"" if loc and isinstance(loc[-1], str) else f"\"{quoted}\""
+        return f"must be text in quotes, e.g. {example} {got}"
+    if kind in ("dict_type", "model_type", "model_attributes_type"):
+        return f"must be {_TABLE_EXAMPLES.get(key, 'a table')} {got}"
+    if kind == "list_type":
+        return f"must be a list, e.g. {key} = [\"API_KEY\"] {got}"
+    if kind == "literal_error":
+        choices = re.findall(r"'([^']*)'", error["msg"])
+        close = next((c for c in choices if isinstance(given, str) and c.lower() == given.strip().lower()), None)
+        hint = f"; did you mean '{close}'?" if close else ""
+        if key == "python":
+            hint = "; write it in quotes, e.g. python = \"3.12\" (without them, TOML reads 3.10 as the number 3.1)"
+        listed = [repr(c) for c in choices]
+        either = listed[0] if len(listed) == 1 else f"{', '.join(listed[:-1])} or {listed[-1]}"
+        return f"must be {either} {got}{hint}"
+    if kind in ("less_than_equal", "greater_than_equal"):
+        bound = error.get("ctx", {}).get("le", error.get("ctx", {}).get("ge"))
+        return f"must be {'at most' if kind == 'less_than_equal' else 'at least'} {bound} (got {_shown(given)})"
+    return f"{error['msg']} {got}"
 
 
 def problems_of(exc: ValidationError) -> list[Problem]:
