@@ -24,10 +24,15 @@ def suggest_name(folder: str) -> str:
     return name[:32].rstrip("-") or "my-bot"
 
 
+def _number(text: str) -> bool:
+    # ASCII digits only: '²'.isdigit() is true, yet int('²') raises.
+    return text.isascii() and text.isdigit() and len(text) <= 4
+
+
 def daily_expr(at: str) -> str | None:
     """`HH:MM` as the cron expression of a daily run, or None when it is not a time of day."""
     hours, _, minutes = at.strip().partition(":")
-    if hours.isdigit() and minutes.isdigit() and int(hours) < 24 and int(minutes) < 60:
+    if _number(hours) and _number(minutes) and int(hours) < 24 and int(minutes) < 60:
         return f"cron({int(minutes)} {int(hours)} * * ? *)"
     return None
 
@@ -35,7 +40,7 @@ def daily_expr(at: str) -> str | None:
 def daily_parts(expr: str) -> tuple[int, int] | None:
     """(hour, minute) of a daily cron expression, else None."""
     parts = expr.removeprefix("cron(").removesuffix(")").split()
-    if len(parts) == 6 and parts[2:] == ["*", "*", "?", "*"] and parts[0].isdigit() and parts[1].isdigit():
+    if len(parts) == 6 and parts[2:] == ["*", "*", "?", "*"] and _number(parts[0]) and _number(parts[1]):
         return int(parts[1]), int(parts[0])
     return None
 
