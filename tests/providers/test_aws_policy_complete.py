@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import fnmatch
 import json
+import time
 import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -345,6 +346,13 @@ NOT_SEEN_HERE = {
 }
 
 
+def plant_lock(bucket: str, **fields) -> None:
+    """Another deploy's lock, written as botship writes one (outside the recorded calls)."""
+    body = {"owner": "someone-else", "user": "ann", "host": "ci-runner-7", "profile": "prod",
+            "started": time.time(), "expires": time.time() + 600, **fields}
+    boto3.client("s3").put_object(Bucket=bucket, Key="_botship/deploy.lock", Body=json.dumps(body).encode())
+
+
 def print_policy(rec: Recorder, project: Path, capsys) -> dict:
     printed = json.loads(run(rec, project, "doctor --policy", "doctor", "--policy", capsys=capsys))
     rec.policy = printed
@@ -389,6 +397,17 @@ def test_every_call_of_every_command_of_a_zip_bot_is_allowed_by_the_policy(recor
     run(rec, project, "deploy: mode", "deploy", "--yes", "--confirm-live", capsys=capsys)
 
     provider = provider_for(project)
+    # The deploy lock's own paths: a deploy refused by --no-wait, `unlock`, and a deploy taking over a dead lock.
+    settings["memory_mb"] = 384  # a change, so the deploys below take the lock
+    write_profile(project, **settings)
+    plant_lock(provider.names.bucket)
+    rec.command = "deploy --no-wait (lock held)"
+    assert main(["deploy", "--yes", "--confirm-live", "--no-wait", "--project", str(project)]) == 1
+    capsys.readouterr()
+    run(rec, project, "unlock", "unlock", "--yes", capsys=capsys)
+    plant_lock(provider.names.bucket, ttl_s=1)
+    time.sleep(2.5)
+    run(rec, project, "deploy: takes over an expired lock", "deploy", "--yes", "--confirm-live", capsys=capsys)
     check_runtime_against_role(run_the_runtime(tmp_path / "state"))
     rec.command = "state versions"
     versions = provider.state_versions()
@@ -443,6 +462,8 @@ def run_the_runtime(folder: Path) -> list[Need]:
         (folder / "runs.txt").write_text(run_id)
         sync.save(run_id)
     store.unlock("run-1")
+    # What a run does when its manifest is damaged: list the manifest's versions to name the last good one.
+    store.manifest_versions()
     return calls
 
 
