@@ -37,6 +37,12 @@ DEFAULT_IGNORES = [
 ]
 
 
+# Never shipped, whatever `.botshipignore` says (a `!.env` line included): secrets and botship's own work folder
+# (records, local state, builds) and version control (whose config may hold tokens).
+NEVER_SHIP = [".env", ".env.*", "!.env.example", f"{WORK_DIR}/", ".git/"]
+_NEVER = GitIgnoreSpec.from_lines(NEVER_SHIP)
+
+
 @dataclass(frozen=True)
 class Rule:
     """One ignore rule and where it comes from."""
@@ -67,14 +73,27 @@ class ShipRules:
         # is its rule's index here.
         self.spec = GitIgnoreSpec.from_lines([r.pattern for r in self.rules])
         self.outputs = remembered_outputs(project)
+        # Paths the project's rules would ship but NEVER_SHIP keeps out (a `!.env` line): said in the build log.
+        self.withheld: list[str] = []
 
     def excludes_dir(self, rel: str) -> bool:
         """Whether the folder `rel` (relative, with `/`) is left out: by a rule, or as something botship wrote."""
+        if _NEVER.match_file(f"{rel}/"):
+            self._withheld(f"{rel}/")
+            return True
         return (self.spec.match_file(f"{rel}/") or rel in self.outputs
                 or (self.project / rel / IMAGE_MARKER).is_file())
 
     def excludes_file(self, rel: str) -> bool:
+        if _NEVER.match_file(rel):
+            self._withheld(rel)
+            return True
         return self.spec.match_file(rel) or rel in self.outputs or is_botship_archive(self.project / rel)
+
+    def _withheld(self, rel: str) -> None:
+        """Note a path that `.botshipignore` would ship but that never ships (so the build can say so)."""
+        if not self.spec.match_file(rel) and rel not in self.withheld:
+            self.withheld.append(rel)
 
     def dropped_by(self, rel: str) -> Dropped | None:
         """Why the file `rel` does not ship (the rule, or botship's own output), or None when it ships."""
@@ -82,6 +101,10 @@ class ShipRules:
         for depth in range(1, len(parts) + 1):
             path = "/".join(parts[:depth])
             match = f"{path}/" if depth < len(parts) else path
+            if _NEVER.match_file(match):
+                return Dropped(f"{'its folder ' + match if depth < len(parts) else 'it'} never ships "
+                               "(secrets, version control and botship's work folder stay out whatever "
+                               f"{IGNORE_FILE} says)", "move the file out of there")
             result = self.spec.check_file(match)
             if result.include and result.index is not None:
                 rule = self.rules[result.index]

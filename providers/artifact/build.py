@@ -18,13 +18,14 @@ import sys
 import tempfile
 import zipfile
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
 from botship.entrypoint import module_file
-from botship.errors import BadInput, BotshipError
-from botship.ignores import RUNTIME_PACKAGE, ShipRules
+from botship.errors import DISK_ERRNOS, BadInput, BotshipError
+from botship.ignores import IGNORE_FILE, RUNTIME_PACKAGE, ShipRules
 from botship.locations import work_dir
 from botship.spec import DeploySpec
 
@@ -89,10 +90,13 @@ def render(text: str, values: dict[str, str], blocks: dict[str, bool] | None = N
     return text
 
 
-def _code_entries(spec: DeploySpec, project: Path, layout: str) -> dict[str, Path | bytes]:
+def _code_entries(spec: DeploySpec, project: Path, layout: str, report=None) -> dict[str, Path | bytes]:
     """Arcname → file or rendered bytes for everything but the dependencies."""
     rules = ShipRules(project.resolve())
     entries: dict[str, Path | bytes] = {f.arcname: f.source for f in project_files(project, rules)}
+    if rules.withheld and report is not None:
+        report.log(f"left out though {IGNORE_FILE} would ship them: {', '.join(rules.withheld[:5])} "
+                   "(secrets, version control and botship's work folder never ship)", "warning")
     _check_entry_ships(spec, project, entries, rules)
     ours: dict[str, Path | bytes] = {}
     runtime_dir = resources.files("botship.runtime")
@@ -150,20 +154,37 @@ def _layer_zip(deps: DependencyLayer, prefix: str, report) -> Path:
         return path
     files = sorted(p for p in deps.site.rglob("*") if p.is_file())
     tmp = path.with_suffix(f".tmp{os.getpid()}")
-    with zipfile.ZipFile(tmp, "w") as archive:
-        for index, file in enumerate(files, 1):
-            _zip_add(archive, prefix + file.relative_to(deps.site).as_posix(), file)
-            if index % 200 == 0 or index == len(files):
-                report.progress(index, len(files), "files zipped")
-    os.replace(tmp, path)
+    with _removed_on_failure(tmp):
+        with zipfile.ZipFile(tmp, "w") as archive:
+            for index, file in enumerate(files, 1):
+                _zip_add(archive, prefix + file.relative_to(deps.site).as_posix(), file)
+                if index % 200 == 0 or index == len(files):
+                    report.progress(index, len(files), "files zipped")
+        os.replace(tmp, path)
     return path
+
+
+@contextmanager
+def _removed_on_failure(tmp: Path):
+    """A temporary file or folder that goes away when what writes it fails (a full disk, Ctrl-C): no half-written
+    artifact is ever left where a later build could find it. A copy's error names the file being written."""
+    try:
+        yield
+    except BaseException as exc:
+        if tmp.is_dir() and not tmp.is_symlink():
+            shutil.rmtree(tmp, ignore_errors=True)
+        else:
+            tmp.unlink(missing_ok=True)
+        if isinstance(exc, OSError) and exc.errno in DISK_ERRNOS and exc.filename2 is None:
+            raise OSError(exc.errno, exc.strerror, str(tmp)) from None
+        raise
 
 
 def build_artifact(spec: DeploySpec, project: Path, report, out_dir: Path | None = None) -> Artifact:
     """Build (or reuse) the artifact for `spec`; `report` has log(message) and progress(done, total, unit)."""
     layout = layout_for(spec)
     target = "azure" if layout == "azure-zip" else "aws"
-    entries = _code_entries(spec, project, layout)
+    entries = _code_entries(spec, project, layout, report)
     deps = install_dependencies(project, target, spec.python, report)
     if layout != "azure-zip":
         shadowing = sorted(name for name in entries if (deps.site / name).exists())
@@ -186,7 +207,7 @@ def build_artifact(spec: DeploySpec, project: Path, report, out_dir: Path | None
     path = out / ("image" if layout == "image" else f"{layout}.zip")
     sidecar = out / f"{layout}.json"
     artifact = Artifact(layout, path, content_hash, size, deps.files + len(entries), deps)
-    if sidecar.is_file() and path.exists() and json.loads(sidecar.read_text()).get("content_hash") == content_hash:
+    if path.exists() and _recorded_hash(sidecar) == content_hash:
         artifact.reused = True
         report.log(f"nothing changed since the last build ({content_hash[:12]})")
         return artifact
@@ -198,8 +219,20 @@ def build_artifact(spec: DeploySpec, project: Path, report, out_dir: Path | None
         _write_image_tree(path, deps, entries, spec)
     else:
         _write_zip(path, deps, entries, AZURE_SITE if layout == "azure-zip" else "", report)
-    sidecar.write_text(json.dumps(artifact.as_dict(), indent=2))
+    tmp = sidecar.with_suffix(f".tmp{os.getpid()}")
+    with _removed_on_failure(tmp):
+        tmp.write_text(json.dumps(artifact.as_dict(), indent=2))
+        os.replace(tmp, sidecar)
     return artifact
+
+
+def _recorded_hash(sidecar: Path) -> str | None:
+    """The content hash an earlier build recorded, or None when there is no readable record."""
+    try:
+        data = json.loads(sidecar.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data.get("content_hash") if isinstance(data, dict) else None
 
 
 def package_step(spec: DeploySpec, project: Path, out_dir: Path | None = None,
@@ -218,12 +251,14 @@ def package_step(spec: DeploySpec, project: Path, out_dir: Path | None = None,
 
 
 def _write_zip(path: Path, deps: DependencyLayer, entries: dict[str, Path | bytes], prefix: str, report) -> None:
+    layer = _layer_zip(deps, prefix, report)
     tmp = path.with_suffix(f".tmp{os.getpid()}")
-    shutil.copyfile(_layer_zip(deps, prefix, report), tmp)
-    with zipfile.ZipFile(tmp, "a") as archive:
-        for name in sorted(entries):
-            _zip_add(archive, name, entries[name])
-    os.replace(tmp, path)
+    with _removed_on_failure(tmp):
+        shutil.copyfile(layer, tmp)
+        with zipfile.ZipFile(tmp, "a") as archive:
+            for name in sorted(entries):
+                _zip_add(archive, name, entries[name])
+        os.replace(tmp, path)
     report.log(f"wrote {path.name}: {len(entries)} code files on top of {deps.files} dependency files")
 
 

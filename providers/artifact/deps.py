@@ -268,8 +268,8 @@ def install_dependencies(project: Path, target: str, python: str, report) -> Dep
     key = layer_key(requirements, python, tags)
     home = cache_root() / "deps" / key
     record = home / "layer.json"
-    if record.is_file():
-        data = json.loads(record.read_text())
+    data = _layer_record(record)
+    if data is not None and (home / "site").is_dir():
         report.log(f"dependencies unchanged: reusing cached layer {key} ({data['files']} files)")
         return DependencyLayer(key, home / "site", data["digest"], data["size"], data["files"])
     _sweep_staging(home.parent)
@@ -295,6 +295,17 @@ def install_dependencies(project: Path, target: str, python: str, report) -> Dep
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return DependencyLayer(key, home / "site", digest, size, files)
+
+
+def _layer_record(record: Path) -> dict | None:
+    """A cached layer's record, or None when it is missing or damaged (the layer is then installed again)."""
+    try:
+        data = json.loads(record.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    ok = isinstance(data, dict) and all(isinstance(data.get(k), t) for k, t in
+                                        (("digest", str), ("size", int), ("files", int)))
+    return data if ok else None
 
 
 def _sweep_staging(folder: Path) -> None:

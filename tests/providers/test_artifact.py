@@ -203,3 +203,75 @@ def test_the_import_check_refuses_a_class_whose_run_needs_an_instance(project):
         build_artifact(spec_for(project), project, Report())
     assert "is the class Bot, whose run() needs an instance" in info.value.what
     assert "bot = Bot()" in info.value.fix
+
+
+# --- what is in the project folder that is not a plain file, or that must never ship --------------------------
+
+def test_env_files_and_git_never_ship_even_when_botshipignore_re_includes_them(project, tmp_path):
+    (project / ".env").write_text("API_SECRET=hunter2\n")
+    (project / ".env.prod").write_text("API_SECRET=hunter3\n")
+    (project / ".env.example").write_text("API_SECRET=\n")
+    (project / "sub").mkdir()
+    (project / "sub" / ".env").write_text("NESTED=1\n")
+    (project / ".git").mkdir()
+    (project / ".git" / "config").write_text("[remote]\nurl = https://token@example.invalid/x\n")
+    (project / ".botshipignore").write_text("!.env\n!.env.*\n!**/.env\n!.git/\n!.botship/\n")
+    report = Report()
+    artifact = build_artifact(spec_for(project), project, report, tmp_path / "out")
+    shipped = names(artifact.path)
+    assert ".env.example" in shipped
+    assert not [n for n in shipped if n.split("/")[-1].startswith(".env") and n != ".env.example"], shipped
+    assert not [n for n in shipped if n.startswith((".git/", ".botship/"))], shipped
+    assert any("left out though .botshipignore would ship them: " in line and ".env" in line for line in report.lines)
+
+
+def test_links_to_nowhere_loops_fifos_and_sockets_are_passed_over(project, tmp_path):
+    import os
+    import socket
+    import threading
+
+    (project / "dangling.py").symlink_to(project / "gone.py")
+    (project / "loop_a").symlink_to(project / "loop_b")
+    (project / "loop_b").symlink_to(project / "loop_a")
+    (project / "passwd").symlink_to("/etc/passwd")  # outside the project
+    (project / "alias.py").symlink_to(project / "app.py")  # inside: its content ships
+    os.mkfifo(project / "pipe")
+    server = socket.socket(socket.AF_UNIX)
+    server.bind(str(project / "control.sock"))
+    try:
+        done: list = []
+        worker = threading.Thread(target=lambda: done.append(build_artifact(spec_for(project), project, Report(),
+                                                                            tmp_path / "out")), daemon=True)
+        worker.start()
+        worker.join(120)
+        assert done, "the build hung (reading a fifo?) or failed"
+    finally:
+        server.close()
+    shipped = names(done[0].path)
+    assert "alias.py" in shipped
+    assert not {"dangling.py", "loop_a", "loop_b", "passwd", "pipe", "control.sock"} & set(shipped)
+
+
+def test_a_file_name_that_is_not_utf8_is_refused_naming_it_unless_ignored(project, tmp_path):
+    import os
+
+    bad = os.fsencode(str(project)) + b"/notes-\xff.txt"
+    with open(bad, "wb") as fh:
+        fh.write(b"x")
+    with pytest.raises(BadInput) as info:
+        build_artifact(spec_for(project), project, Report(), tmp_path / "out")
+    assert "notes-\\xff.txt" in info.value.what and "not UTF-8" in info.value.what
+    assert ".botshipignore" in info.value.fix
+
+    (project / ".botshipignore").write_text("notes-*\n")
+    artifact = build_artifact(spec_for(project), project, Report(), tmp_path / "out")
+    assert not [n for n in names(artifact.path) if n.startswith("notes-")]
+
+
+def test_a_damaged_build_record_or_layer_record_is_rebuilt_not_fatal(project, tmp_path, monkeypatch):
+    monkeypatch.setenv("BOTSHIP_CACHE_DIR", str(tmp_path / "cache"))
+    first = build_artifact(spec_for(project), project, Report(), tmp_path / "out")
+    (tmp_path / "out" / "lambda-zip.json").write_text('{"content_ha')  # cut short
+    (first.deps.site.parent / "layer.json").write_text("")
+    second = build_artifact(spec_for(project), project, Report(), tmp_path / "out")
+    assert second.content_hash == first.content_hash and not second.reused
