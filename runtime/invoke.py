@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import time
@@ -12,7 +13,8 @@ from typing import Any
 from . import logs
 from .entry import call_entry, load_entry, prepare_environment, saves_state_on_error
 from .secrets import resolve_secrets
-from .state import ManifestInvalid, StateObjectMissing, StateSync, validate_manifest
+from .state import (ManifestInvalid, StateFolderReplaced, StateObjectCorrupt, StateObjectMissing, StateSync,
+                    validate_manifest)  # StateFolderReplaced covers StateFileUnsettled
 from .stores import Conflict, open_store
 
 LOCK_MARGIN_S = 30
@@ -72,9 +74,11 @@ def invoke(event: Any, context: Any, remaining_s: float | None = None) -> dict[s
         return _response(200, {**base, "status": "skipped", "reason": "previous run still active",
                                "lock": holder, "message": describe_lock(holder), "timings": timings})
     phase("lock")
-    sync = StateSync(store, settings.state_dir)
+    stage = "load"
     try:
+        sync = StateSync(store, settings.state_dir)
         loaded = sync.load()
+        stage = "run"
         phase("load")
         names = resolve_secrets()
         phase("secrets")
@@ -88,7 +92,11 @@ def invoke(event: Any, context: Any, remaining_s: float | None = None) -> dict[s
         phase("run")
         saved = None
         if failure is None or (not isinstance(failure, ImportError) and saves_state_on_error(settings.entry)):
+            stage = "save"
             saved = sync.save(run_id)
+            if sync.local.skipped:
+                logs.info("not saved: only regular files are state (symlinks, fifos, sockets are left out)",
+                          paths=sync.local.skipped[:20], count=len(sync.local.skipped), **base)
         phase("save")
         body = {**base, "timings": timings,
                 "bytes": {"downloaded": loaded.bytes, "uploaded": saved.bytes if saved else 0},
@@ -100,25 +108,61 @@ def invoke(event: Any, context: Any, remaining_s: float | None = None) -> dict[s
                                    "error": {"type": type(failure).__name__, "message": str(failure)}})
         logs.info("run finished", status="ok", timings=timings, **base)
         return _response(200, {**body, "status": "ok", "result": result})
-    except (ManifestInvalid, StateObjectMissing) as exc:
+    except (ManifestInvalid, StateObjectMissing, StateObjectCorrupt) as exc:
         message = state_fault_message(store, exc)
         logs.error("the bot's state cannot be loaded; nothing ran and nothing was changed", error=message, **base)
         return _response(500, {**base, "status": "error", "timings": timings,
                                "error": {"type": "StateDamaged", "message": message}})
+    except StateFolderReplaced as exc:
+        logs.error("the bot's state was not saved", error=str(exc), **base)
+        return _response(500, {**base, "status": "error", "timings": timings,
+                               "error": {"type": type(exc).__name__, "message": str(exc)}})
+    except OSError as exc:
+        if exc.errno not in FOLDER_ERRORS or stage == "run":
+            return _failed(exc, base, timings)
+        message = folder_fault_message(exc, stage, os.path.abspath(settings.state_dir))
+        logs.error(f"the state folder could not be written; {'nothing ran' if stage == 'load' else 'nothing was saved'}",
+                   error=message, **base)
+        return _response(500, {**base, "status": "error", "timings": timings,
+                               "error": {"type": "StateFolderFull" if exc.errno in (errno.ENOSPC, errno.EDQUOT)
+                                         else "StateFolderUnwritable", "message": message}})
     except Conflict as exc:
         logs.error("state changed by another writer; this run's state was not saved", error=str(exc), **base)
         return _response(409, {**base, "status": "error", "timings": timings,
                                "error": {"type": "StateConflict", "message": "state changed by another writer"}})
     except Exception as exc:  # noqa: BLE001 - state or secret failures are reported, never swallowed
-        logs.error("botship runtime failed", error=f"{type(exc).__name__}: {exc}",
-                   traceback=traceback.format_exc(), **base)
-        return _response(500, {**base, "status": "error", "timings": timings,
-                               "error": {"type": type(exc).__name__, "message": str(exc)}})
+        return _failed(exc, base, timings)
     finally:
         try:
             store.unlock(run_id)
         except Exception as exc:  # noqa: BLE001 - the lock expires by itself; the result stands
             logs.error("could not release the lock; it expires by itself", error=str(exc), **base)
+
+
+def _failed(exc: BaseException, base: dict[str, Any], timings: dict[str, float]) -> dict[str, Any]:
+    logs.error("botship runtime failed", error=f"{type(exc).__name__}: {exc}",
+               traceback=traceback.format_exc(), **base)
+    return _response(500, {**base, "status": "error", "timings": timings,
+                           "error": {"type": type(exc).__name__, "message": str(exc)}})
+
+
+# The disk errors a state folder meets: full, over quota, read-only, not ours.
+FOLDER_ERRORS = (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM)
+
+
+def folder_fault_message(exc: OSError, stage: str, root: str) -> str:
+    """A full or unwritable state folder, named, with what was (not) done and what to do."""
+    where = exc.filename or root
+    done = ("the bot did not run and its stored state is unchanged" if stage == "load"
+            else "this run's state was not saved; the stored state is unchanged")
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        why = f"no space left on the disk of the state folder {root} (writing {where})"
+        fix = ("on AWS Lambda the state folder is in /tmp, whose size is the profile's ephemeral_mb "
+               "(512 MB unless raised): raise it, or keep less in the state folder")
+    else:
+        why = f"the state folder {root} cannot be written ({os.strerror(exc.errno)}: {where})"
+        fix = "point BOTSHIP_STATE_DIR at a writable folder"
+    return f"{why} while {'loading' if stage == 'load' else 'saving'} the state; {done}. {fix}"
 
 
 def _holder(store) -> dict[str, Any] | None:
@@ -174,7 +218,7 @@ def last_good_generation(store, below: int | None = None, skip_current: bool = T
 
 def state_fault_message(store, exc: Exception) -> str:
     """A damaged manifest or a missing object: what is wrong, the last good generation, the command to restore it."""
-    below = exc.generation if isinstance(exc, StateObjectMissing) else None
+    below = exc.generation if isinstance(exc, StateObjectMissing | StateObjectCorrupt) else None
     good = last_good_generation(store, below)
     bot = os.environ.get("BOTSHIP_BOT_NAME") or "BOT"
     extra = os.environ.get("BOTSHIP_STATE_CLI_FLAGS", "")

@@ -6,7 +6,9 @@ carry them (see `secret_forms`; botship's own masking uses the same forms).
 
 from __future__ import annotations
 
+import base64
 import json
+import os
 import sys
 import time
 from typing import Any
@@ -29,7 +31,32 @@ def secret_forms(value: str) -> set[str]:
         once = json.dumps(value, ensure_ascii=ascii_only)[1:-1]
         forms |= {once, json.dumps(once, ensure_ascii=ascii_only)[1:-1]}
     forms.add(value.encode("unicode_escape").decode("ascii"))
-    return {form for form in forms if len(form) >= MIN_SECRET_LENGTH}
+    forms.add(repr(value.encode("utf-8"))[2:-1])  # inside b'…': a bytes value printed, or in a traceback
+    # A value printed across lines (a PEM key, a multi-line token) reaches a line-by-line log a line at a time.
+    if "\n" in value:
+        forms |= {line.strip("\r") for line in value.split("\n")}
+    forms = {form for form in forms if len(form) >= MIN_SECRET_LENGTH}
+    return forms | base64_forms(value)
+
+
+# Base64 text shorter than this is too likely to occur by chance in other base64 text.
+MIN_BASE64_FORM = 8
+
+
+def base64_forms(value: str) -> set[str]:
+    """The characters that encode `value` in base64 (standard and URL-safe), wherever it starts in the
+    encoded bytes: with 0, 1 or 2 bytes before it (e.g. `user:` in a Basic auth header), the characters
+    that also depend on a neighbouring byte are left out, so the rest is what always appears."""
+    data = value.encode("utf-8")
+    forms: set[str] = set()
+    for before in range(3):
+        encoded = base64.b64encode(b"\0" * before + data).decode("ascii").rstrip("=")
+        start = (0, 2, 3)[before]
+        end = len(encoded) - (1 if (before + len(data)) % 3 else 0)
+        core = encoded[start:end]
+        if len(core) >= MIN_BASE64_FORM:
+            forms |= {core, core.replace("+", "-").replace("/", "_")}
+    return forms
 
 
 def masking_forms(values) -> list[str]:
@@ -69,8 +96,23 @@ def _masked(data: Any) -> Any:
 
 def log(level: str, message: str, **fields: Any) -> None:
     record = {"time": round(time.time(), 3), "level": level, "logger": "botship", "message": message, **fields}
-    sys.stdout.write(json.dumps(_masked(record) if _forms else record, default=str) + "\n")
-    sys.stdout.flush()
+    _write(json.dumps(_masked(record) if _forms else record, default=str) + "\n")
+
+
+def _write(text: str) -> None:
+    """Write a log line: to sys.stdout, or past a bot that closed or replaced it; never raises (a lost log
+    line must not lose the run's result)."""
+    for stream in (sys.stdout, sys.__stdout__):
+        try:
+            stream.write(text)
+            stream.flush()
+            return
+        except (ValueError, OSError, AttributeError):
+            continue
+    try:
+        os.write(1, text.encode("utf-8", "replace"))
+    except OSError:
+        pass
 
 
 def info(message: str, **fields: Any) -> None:

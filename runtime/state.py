@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import stat
 import time
 import uuid
 from collections.abc import Iterator
@@ -34,6 +35,8 @@ RACY_NS = 2_000_000_000
 PACK_FILE_MAX = 64 * 1024
 PACK_MIN_FILES = 16
 PACK_MAX = 32 * 1024 * 1024
+# What a file being placed by a load is called until its content is checked (`NAME.botship-<id>.part`).
+PART_MARK = ".botship-"
 
 
 def sha256_file(path: str) -> str:
@@ -119,6 +122,29 @@ class ManifestInvalid(Exception):
         self.where, self.problem = where, problem
 
 
+class StateObjectCorrupt(Exception):
+    """An object the manifest lists came back with other content than its hash (or a pack too short for its entry)."""
+
+    def __init__(self, generation: int, path: str, digest: str) -> None:
+        super().__init__(f"the state manifest (generation {generation}) lists {path}, whose stored object "
+                         f"{digest} does not hold that file's content (it was changed or damaged)")
+        self.generation, self.path, self.digest = generation, path, digest
+
+
+class StateFolderReplaced(Exception):
+    """The bot replaced its state folder with something that is not a folder (a symlink, a file): nothing is saved."""
+
+
+class StateFileUnsettled(StateFolderReplaced):
+    """A state file kept changing while it was saved (a thread or process the bot left running writes it)."""
+
+
+class _ChangedWhileSaving(Exception):
+    def __init__(self, rel: str) -> None:
+        super().__init__(rel)
+        self.rel = rel
+
+
 class StateObjectMissing(Exception):
     """The manifest lists an object the store does not hold."""
 
@@ -136,6 +162,13 @@ def _is_count(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
 
+def safe_path(rel: Any) -> bool:
+    """Whether a manifest path names a file inside the state folder: relative, "/"-separated, every part a
+    real name (not empty, ".", ".."), no NUL. Anything else could write outside the folder, or over it."""
+    return (isinstance(rel, str) and bool(rel) and "\x00" not in rel
+            and all(part not in ("", ".", "..") for part in rel.split("/")))
+
+
 def validate_manifest(data: bytes, where: str = "manifest.json") -> dict[str, Any]:
     """The manifest's document, checked: its shape, every entry, and its checksum when it has one.
 
@@ -143,8 +176,9 @@ def validate_manifest(data: bytes, where: str = "manifest.json") -> dict[str, An
     """
     try:
         doc = json.loads(data)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ManifestInvalid(where, f"not JSON ({exc}); it may be truncated") from None
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+        problem = "nested too deeply" if isinstance(exc, RecursionError) else f"{exc}"
+        raise ManifestInvalid(where, f"not JSON ({problem}); it may be truncated") from None
     if not isinstance(doc, dict):
         raise ManifestInvalid(where, f"expected a JSON object, found {type(doc).__name__ if doc is not None else 'null'}")
     if doc.get("format") != 1:
@@ -157,13 +191,19 @@ def validate_manifest(data: bytes, where: str = "manifest.json") -> dict[str, An
     if not isinstance(packs, dict) or not all(isinstance(k, str) and _is_count(v) for k, v in packs.items()):
         raise ManifestInvalid(where, "its packs table is malformed")
     for rel, entry in files.items():
-        if (not isinstance(rel, str) or not rel or rel.startswith("/") or ".." in rel.split("/")
-                or not isinstance(entry, dict) or not _is_hash(entry.get("sha256"))
-                or not _is_count(entry.get("size"))):
+        if not safe_path(rel):
+            raise ManifestInvalid(where, f"its entry {rel!r} is not a path inside the state folder")
+        if not isinstance(entry, dict) or not _is_hash(entry.get("sha256")) or not _is_count(entry.get("size")):
             raise ManifestInvalid(where, f"its entry for {rel!r} is malformed")
         if "pack" in entry and (not isinstance(entry["pack"], str) or entry["pack"] not in packs
                                 or not _is_count(entry.get("offset"))):
             raise ManifestInvalid(where, f"its entry for {rel!r} points into an unknown pack")
+        if "pack" in entry and entry["offset"] + entry["size"] > packs[entry["pack"]]:
+            raise ManifestInvalid(where, f"its entry for {rel!r} reaches past the end of its pack")
+    folders = {"/".join(parts[:n]) for parts in (rel.split("/") for rel in files) for n in range(1, len(parts))}
+    clash = sorted(folders & set(files))
+    if clash:
+        raise ManifestInvalid(where, f"{clash[0]!r} is listed both as a file and as a folder of other files")
     if "checksum" in doc:
         expected = "sha256:" + hashlib.sha256(_canonical(doc)).hexdigest()
         if doc["checksum"] != expected:
@@ -206,16 +246,39 @@ class LocalFolder:
             self.index = {}
 
     def scan(self) -> dict[str, dict[str, Any]]:
-        """Every regular file as path → {sha256, size}; only files whose size or mtime changed are hashed."""
+        """Every regular file as path → {sha256, size}; only files whose size or mtime changed are hashed.
+
+        Only regular files inside the folder are state: symlinks (which may point anywhere, e.g. at
+        /etc/passwd), fifos (reading one blocks), sockets and devices are left out and listed in
+        `self.skipped`. A temporary file of a load that was killed half-way is removed, not saved.
+        """
+        self.skipped: list[str] = []
+        try:
+            top = os.lstat(self.root)
+        except FileNotFoundError:
+            top = None  # the bot removed its whole state folder: it holds nothing
+        if top is not None and not stat.S_ISDIR(top.st_mode):
+            kind = "a symlink" if stat.S_ISLNK(top.st_mode) else "not a folder"
+            raise StateFolderReplaced(f"the bot replaced its state folder {self.root} with {kind}; "
+                                      "its state was not saved (the stored state is unchanged)")
         found: dict[str, dict[str, Any]] = {}
-        for base, dirs, files in os.walk(self.root):
+        for base, dirs, files in os.walk(self.root) if top is not None else ():
             dirs.sort()
+            for name in [d for d in dirs if os.path.islink(os.path.join(base, d))]:  # walk does not follow them
+                self.skipped.append(os.path.relpath(os.path.join(base, name), self.root).replace(os.sep, "/"))
             for name in sorted(files):
                 full = os.path.join(base, name)
-                if os.path.islink(full):
-                    continue
                 rel = os.path.relpath(full, self.root).replace(os.sep, "/")
-                st = os.stat(full)
+                try:
+                    st = os.lstat(full)
+                except FileNotFoundError:  # removed while we looked (a thread the bot left running)
+                    continue
+                if not stat.S_ISREG(st.st_mode):
+                    self.skipped.append(rel)
+                    continue
+                if PART_MARK in name and name.endswith(".part"):
+                    os.remove(full)
+                    continue
                 known = self.index.get(rel)
                 if (known and known[0] == st.st_size and known[1] == st.st_mtime_ns
                         and known[3] - st.st_mtime_ns > RACY_NS):
@@ -317,25 +380,59 @@ class StateSync:
 
     @contextmanager
     def _placing(self, rel: str, entry: dict[str, Any]) -> Iterator[str]:
-        """A temporary file that becomes `rel` only once its content matches the manifest's hash."""
-        target = self.local.path(rel)
-        os.makedirs(os.path.dirname(target), exist_ok=True)
-        if os.path.isdir(target):  # a folder of untracked leftovers where the state now has a file
-            import shutil
+        """A temporary file that becomes `rel` only once its content matches the manifest's hash.
 
+        Whatever stands in the way inside the state folder and is not state (a symlink the bot made,
+        which may point outside the folder; a folder of untracked leftovers) is removed first, so a
+        file is only ever written inside the folder.
+        """
+        import shutil
+
+        target = self.local.path(rel)
+        folder = self.local.root
+        os.makedirs(folder, exist_ok=True)
+        for part in rel.split("/")[:-1]:
+            folder = os.path.join(folder, part)
+            if os.path.islink(folder) or (os.path.lexists(folder) and not os.path.isdir(folder)):
+                os.remove(folder)
+            if not os.path.lexists(folder):
+                os.mkdir(folder)
+        if os.path.islink(target):
+            os.remove(target)
+        elif os.path.isdir(target):  # a folder of untracked leftovers where the state now has a file
             shutil.rmtree(target)
-        tmp = f"{target}.botship-{uuid.uuid4().hex}.part"
+        tmp = f"{target}{PART_MARK}{uuid.uuid4().hex}.part"
         try:
             yield tmp
             if sha256_file(tmp) != entry["sha256"]:
-                raise OSError(f"state object for {rel} does not match its hash")
+                raise StateObjectCorrupt(self.manifest.generation, rel, entry.get("pack") or entry["sha256"])
             os.replace(tmp, target)
         finally:
             if os.path.exists(tmp):
                 os.remove(tmp)
 
+    # A save whose files changed under it is started over this many times before it gives up.
+    SAVE_ATTEMPTS = 3
+
     def save(self, run_id: str) -> SyncReport:
-        """Upload new content, then write the manifest (conditionally), then drop what nothing refers to."""
+        """Upload new content, then write the manifest (conditionally), then drop what nothing refers to.
+
+        Objects are stored by hash, so a file that changes between its hash and its upload (a thread
+        the bot left running, a database's journal) would store content under a hash it does not have,
+        damaging the state for every later run. Each upload is checked against the file's hash (packs)
+        or its size and mtime (loose files); a change starts the save over.
+        """
+        for attempt in range(self.SAVE_ATTEMPTS):
+            try:
+                return self._save_once(run_id)
+            except _ChangedWhileSaving as exc:
+                changed = exc.rel
+                time.sleep(0.2 * (attempt + 1))
+        raise StateFileUnsettled(f"{changed} in the state folder kept changing while it was being saved (a thread "
+                                 f"or process the bot started still writes it): this run's state was not saved "
+                                 f"and the stored state is unchanged. Stop what writes it before the bot returns")
+
+    def _save_once(self, run_id: str) -> SyncReport:
         current = self.local.scan()
         report = SyncReport()
         old = self.manifest
@@ -354,7 +451,16 @@ class StateSync:
 
         def put(item: tuple[str, str]) -> int:
             digest, rel = item
+            scanned = self.local.index.get(rel)
             self.store.upload(digest, self.local.path(rel))
+            try:
+                st = os.lstat(self.local.path(rel))
+                settled = scanned is not None and [st.st_size, st.st_mtime_ns] == scanned[:2]
+            except FileNotFoundError:
+                settled = False
+            if not settled:  # what went up may not be the content of `digest`: it must not stay under that name
+                self.store.delete([digest])
+                raise _ChangedWhileSaving(rel)
             return current[rel]["size"]
 
         def put_pack(item: tuple[str, str]) -> int:
@@ -393,6 +499,16 @@ class StateSync:
                      current: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
         """Write small contents into pack files (up to PACK_MAX each); content hash → its pack entry."""
         entries: dict[str, dict[str, Any]] = {}
+        try:
+            return self._pack_into(entries, digests, fresh, current)
+        except BaseException:  # e.g. the disk filled up: no pack file is left behind to fill it further
+            for path in {entry["_file"] for entry in entries.values()}:
+                if os.path.exists(path):
+                    os.remove(path)
+            raise
+
+    def _pack_into(self, entries: dict[str, dict[str, Any]], digests: list[str], fresh: dict[str, str],
+                   current: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
         batch: list[str] = []
         size = 0
         for digest in sorted(digests) + [None]:  # type: ignore[list-item]
@@ -404,11 +520,15 @@ class StateSync:
                 path = os.path.join(os.path.dirname(self.local.root), f".botship-pack-{uuid.uuid4().hex}")
                 pack_hash = hashlib.sha256()
                 offsets: dict[str, int] = {}
+                for member in batch:  # recorded first, so a failure below removes this file too
+                    entries[member] = {"_file": path}
                 with open(path, "wb") as out:
                     for member in batch:
                         offsets[member] = out.tell()
                         with open(self.local.path(fresh[member]), "rb") as fh:
                             data = fh.read()
+                        if hashlib.sha256(data).hexdigest() != member:
+                            raise _ChangedWhileSaving(fresh[member])
                         pack_hash.update(data)
                         out.write(data)
                 name = f"pack-{pack_hash.hexdigest()}"
