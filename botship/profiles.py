@@ -12,7 +12,7 @@ import tomlkit
 from tomlkit.exceptions import ParseError, TOMLKitError
 from tomlkit.items import AoT, InlineTable, Table
 
-from .errors import BadInput, file_error
+from .errors import BadInput, Problem, SpecInvalid, file_error
 from .locations import PROFILE_FILE
 from .masking import Masker
 from .spec import DeploySpec, build_spec, to_profile
@@ -32,6 +32,11 @@ def check_profile_name(name: str) -> str:
     return name
 
 
+def _suggest_name(name: str) -> str:
+    suggested = re.sub(r"[^a-z0-9_-]+", "-", name.lower()).strip("-_")[:32]
+    return suggested if suggested and PROFILE_NAME.fullmatch(suggested) else "prod"
+
+
 class ProfileStore:
     """The profiles of one bot project."""
 
@@ -43,8 +48,14 @@ class ProfileStore:
         if self.path.is_dir():
             raise BadInput(f"{self.path} is a folder; botship keeps profiles in a file of that name",
                            fix=f"move or rename the folder {self.path}, then re-run (or run `botship` to create the file)")
+        if self.path.is_symlink() and not self.path.exists():
+            raise BadInput(f"{self.path} is a symbolic link to {os.readlink(self.path)}, which does not exist",
+                           fix=f"point the link at your {PROFILE_FILE}, or remove it (then run `botship` to create one)")
         if not self.path.exists():
             return tomlkit.document()
+        if not self.path.is_file():
+            raise BadInput(f"{self.path} is not a regular file (a pipe, socket or device)",
+                           fix=f"make {PROFILE_FILE} a text file, or remove it")
         try:
             # utf-8-sig: a byte-order mark (as some Windows editors write) is accepted and dropped on the next save.
             doc = tomlkit.parse(self.path.read_text(encoding="utf-8-sig"))
@@ -93,8 +104,24 @@ class ProfileStore:
         return table.unwrap()
 
     def spec(self, name: str) -> DeploySpec:
-        """The profile validated into a spec; raises SpecInvalid with every problem at once."""
-        return build_spec(self.raw(name), self.project, source=f"profile '{name}' in {PROFILE_FILE}")
+        """The profile validated into a spec; raises SpecInvalid with every problem at once.
+
+        The profile's name is checked too: it names local files (records, local state) and goes into the
+        `botship:profile` tag of every resource, so a name written by hand must follow the rule a saved one does.
+        """
+        source = f"profile '{name}' in {PROFILE_FILE}"
+        data = self.raw(name)
+        name_problems = [] if PROFILE_NAME.fullmatch(name) else [Problem(
+            "profile name", f"'{name}' is not a profile name botship can use: 1–32 lower-case letters, digits, '-' "
+                            "or '_', starting with a letter or digit (it names local files and is a tag on every "
+                            f"resource); rename the table, e.g. [profiles.{_suggest_name(name)}]")]
+        try:
+            spec = build_spec(data, self.project, source=source)
+        except SpecInvalid as exc:
+            raise SpecInvalid(name_problems + exc.problems, source) from None
+        if name_problems:
+            raise SpecInvalid(name_problems, source)
+        return spec
 
     def save(self, name: str, spec: DeploySpec, secrets: Masker | None = None) -> None:
         """Write the spec as profile `name`, keeping every other line, comment and profile as it was."""
@@ -122,19 +149,21 @@ class ProfileStore:
         self._write(tomlkit.dumps(doc))
 
     def _write(self, text: str) -> None:
-        # Write-then-rename so a crash (or a full disk) never leaves a half-written profile file behind.
+        # Write-then-rename so a crash (or a full disk) never leaves a half-written profile file behind. A
+        # botship.toml that is a symbolic link is written where it points, keeping the link.
+        target = self.path.resolve() if self.path.is_symlink() else self.path
         try:
-            fd, tmp = tempfile.mkstemp(dir=self.project, prefix=f".{PROFILE_FILE}.", suffix=".tmp")
+            fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{PROFILE_FILE}.", suffix=".tmp")
         except OSError as exc:
             # The temporary file's name means nothing to the user: the folder it goes in does.
-            raise file_error(OSError(exc.errno, exc.strerror, str(self.project)),
+            raise file_error(OSError(exc.errno, exc.strerror, str(target.parent)),
                              f"saving {PROFILE_FILE} (nothing was changed)") from None
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as fh:
                 fh.write(text)
-            if self.path.exists():
-                os.chmod(tmp, self.path.stat().st_mode & 0o777)
-            os.replace(tmp, self.path)
+            if target.exists():
+                os.chmod(tmp, target.stat().st_mode & 0o777)
+            os.replace(tmp, target)
         except OSError as exc:
             Path(tmp).unlink(missing_ok=True)
             if exc.filename is None or exc.filename == tmp:

@@ -541,7 +541,8 @@ def _cross_field_problems(values: dict[str, Any], given: set[str]) -> list[tuple
             problems.append((("env", name), f"{problem}; with {value!r} the function never starts"))
     if platform:
         for other in ("aws", "azure"):
-            if values.get(other) is not None and other in given and platform != other and not (
+            # Given, and not an explicit empty value (an invalid table is not in `values` and counts as given).
+            if other in given and values.get(other, ...) is not None and platform != other and not (
                     other == "aws" and platform == "sandbox"):
                 problems.append(((other,), f"the [{other}] settings do not apply to {PLATFORMS[platform]}; remove "
                                            f"them, or set platform = \"{other}\""))

@@ -94,3 +94,21 @@ def test_the_refused_interpreter_values_really_stop_python(value):
                              capture_output=True)
     assert stopped.returncode != 0
     assert subprocess.run([sys.executable, "-c", "pass"], env={**os.environ, "PYTHONHASHSEED": "7"}).returncode == 0
+
+
+def test_a_broken_table_of_another_platform_is_named_as_not_applying():
+    found = problems({**BASE, "platform": "sandbox", "azure": {"plan": "flex"}})
+    assert "do not apply to Sandbox" in found["azure"]
+
+
+@pytest.mark.parametrize("name", ["weird name!", "../../x", "Prod", ""])
+def test_validate_refuses_a_profile_name_that_cannot_be_a_tag_or_a_file_name(tmp_path, name):
+    """The name goes into the botship:profile tag of every resource and names local files (records, state)."""
+    (tmp_path / "app.py").write_text("def handler(event, context):\n    return 1\n")
+    (tmp_path / "botship.toml").write_text(
+        f'[profiles."{name}"]\nplatform = "sandbox"\nbot_name = "sma-bot"\nentry = "app:handler"\n')
+    result = subprocess.run([sys.executable, "-m", "botship", "validate", "--project", str(tmp_path)],
+                            capture_output=True, text=True, env={**os.environ, "NO_COLOR": "1"}, timeout=60)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "profile name: " in result.stdout and "rename the table, e.g. [profiles." in result.stdout
+    assert "Traceback" not in result.stdout + result.stderr
