@@ -10,8 +10,10 @@ import shutil
 import signal
 import subprocess
 import sys
+import queue
 import tempfile
 import threading
+import uuid
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,6 +22,7 @@ from typing import Any
 
 from botship.errors import BotshipError
 from botship.locations import work_dir
+from botship.runtime.local import RUN_TOKEN, stop_marked
 from botship.secret_values import SecretValues
 from botship.spec import DeploySpec
 
@@ -89,6 +92,8 @@ def sweep_stale_temp_dirs() -> list[str]:
 
 # Handler processes running now (each the leader of its own process group), stopped if botship exits first.
 _running: set[subprocess.Popen] = set()
+# Each run's mark in its handler's environment, inherited by everything the handler starts.
+_tokens: dict[subprocess.Popen, str] = {}
 
 
 def _stop_group(process: subprocess.Popen) -> None:
@@ -96,6 +101,7 @@ def _stop_group(process: subprocess.Popen) -> None:
         os.killpg(process.pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
         pass
+    stop_marked(_tokens.get(process, ""))
 
 
 @atexit.register
@@ -200,29 +206,58 @@ def _run_in(tmp: Path, path: Path, layout: str, env: dict[str, str], *, timeout_
     result_file = Path(tmp) / "result.json"
     # The runtime stops itself (and removes these folders) if botship dies: see botship_runtime.local.
     cleanup = os.pathsep.join(p for p in (str(tmp), env.get("BOTSHIP_RUN_TMP", "")) if p)
+    token = uuid.uuid4().hex
     env = {**env, "PYTHONPATH": os.pathsep.join(map(str, paths)), "PYTHONDONTWRITEBYTECODE": "1",
            "PYTHONUNBUFFERED": "1",  # lines reach the log as printed, also from a run stopped at its timeout
            "BOTSHIP_TIMEOUT_S": str(timeout_s), "BOTSHIP_PARENT_PID": str(os.getpid()),
-           "BOTSHIP_RUN_TMP": cleanup}
+           "BOTSHIP_RUN_TMP": cleanup, RUN_TOKEN: token}
     command = [sys.executable, "-S", "-m", "botship_runtime.local", str(result_file), json.dumps(event)]
     # Its own process group: the handler and whatever it starts are stopped together.
     process = subprocess.Popen(command, cwd=paths[0], env=env, stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, text=True, start_new_session=True)
+                               stderr=subprocess.STDOUT, start_new_session=True)
+    _tokens[process] = token
     _running.add(process)
     if on_start:
         on_start(process)
-    # Reading the output blocks until the process ends, so the time limit is a timer that kills it.
+    # The output is read on a thread until the handler process ends (not until the pipe closes: a child
+    # the handler left running may hold it open); the time limit is a timer that kills the process.
     timed_out = threading.Event()
     timer = threading.Timer(timeout_s + KILL_MARGIN_S, lambda: (timed_out.set(), _stop_group(process)))
     timer.start()
     tail: list[str] = []
+
+    def shown(line: str) -> None:
+        nonlocal tail
+        tail = (tail + [line])[-OUTPUT_TAIL:]
+        on_line(line)
+
+    lines: queue.SimpleQueue = queue.SimpleQueue()
+    assert process.stdout is not None
+    reader = threading.Thread(target=_read_lines, args=(process.stdout, lines), daemon=True, name="botship-output")
+    reader.start()
     try:
-        assert process.stdout is not None
-        for line in process.stdout:
-            line = line.rstrip("\n")
-            tail = (tail + [line])[-OUTPUT_TAIL:]
-            on_line(line)
-        process.wait()
+        while True:
+            try:
+                item = lines.get(timeout=0.2)
+            except queue.Empty:
+                if process.poll() is None:
+                    continue
+                reader.join(DRAIN_S)  # what it printed last is still in the pipe
+                if reader.is_alive():  # a child it left running holds the pipe: stop that child
+                    _stop_group(process)
+                    reader.join(DRAIN_S)
+                while True:
+                    try:
+                        item = lines.get_nowait()
+                    except queue.Empty:
+                        break
+                    if item is not None:
+                        shown(item)
+                break
+            if item is None:
+                process.wait()
+                break
+            shown(item)
     except BaseException:
         _stop_group(process)
         process.wait()
@@ -231,6 +266,8 @@ def _run_in(tmp: Path, path: Path, layout: str, env: dict[str, str], *, timeout_
         timer.cancel()
         _stop_group(process)  # what the handler left running goes with it
         _running.discard(process)
+        _tokens.pop(process, None)
+        process.stdout.close()
     if timed_out.is_set():
         raise RunTimedOut(f"the local run took longer than {timeout_s} s and was stopped",
                            fix="raise timeout_s in the profile, or make the bot's run shorter")
@@ -238,6 +275,42 @@ def _run_in(tmp: Path, path: Path, layout: str, env: dict[str, str], *, timeout_
         raise _failed(process.returncode, [mask(line) for line in tail])
     response = json.loads(result_file.read_text())
     return LocalResult(response["statusCode"], json.loads(response["body"]))
+
+
+# Seconds to wait for the last output of a handler that ended.
+DRAIN_S = 1.0
+# A printed line longer than this is cut (a bot printing megabytes without a newline keeps botship's memory small).
+LINE_MAX = 16 * 1024
+
+
+def _read_lines(stream, into: queue.SimpleQueue) -> None:
+    """Each line of `stream` (decoded, cut at LINE_MAX), then None at its end."""
+    try:
+        while True:
+            raw = stream.readline(LINE_MAX)
+            if not raw:
+                break
+            if not raw.endswith(b"\n"):  # a longer line: keep its start, count the rest
+                cut = 0
+                while True:
+                    more = stream.readline(LINE_MAX)
+                    if not more:
+                        break
+                    cut += len(more.rstrip(b"\r\n"))
+                    if more.endswith(b"\n"):
+                        break
+                if cut:
+                    into.put(f"{_decode(raw)} … [{cut} more bytes of this line not shown]")
+                    continue
+            into.put(_decode(raw).rstrip("\r\n"))
+    except (OSError, ValueError):
+        pass
+    finally:
+        into.put(None)
+
+
+def _decode(raw: bytes) -> str:
+    return raw.decode("utf-8", "replace")
 
 
 def _failed(returncode: int, output: list[str]) -> HandlerFailed:

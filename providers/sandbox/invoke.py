@@ -9,6 +9,7 @@ import shutil
 import subprocess
 import time
 import uuid
+from collections import deque
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,8 @@ from .emulator import Emulator
 from .image import image_folder
 
 # Variables of this process that a subprocess may see; credentials, endpoints and botship's own never pass.
+# A run's lines kept for its answer and the emulator's log stream: the first and the last half of these.
+KEEP_LINES = 20_000
 _PASS = ("PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TMPDIR", "TZ", "SYSTEMROOT")
 
 
@@ -37,11 +40,18 @@ def invoke_deployed(session: AwsSession, emulator: Emulator, names: AwsNames, ev
     package = _package(session, names, function.get("Tags", {}).get("botship:code", ""))
     image = package.endswith(".image")
     masker = _secret_masker(session, variables.get("BOTSHIP_SECRET_ARN"))
-    lines: list[str] = []
+    first: list[str] = []
+    last: deque[str] = deque(maxlen=KEEP_LINES // 2)
+    dropped = 0
 
     def line(text: str) -> None:
+        nonlocal dropped
         text = masker.mask(text)
-        lines.append(text)
+        if len(first) < KEEP_LINES // 2:
+            first.append(text)
+        else:
+            dropped += len(last) == last.maxlen
+            last.append(text)
         if on_line:
             on_line(text)
 
@@ -74,6 +84,7 @@ def invoke_deployed(session: AwsSession, emulator: Emulator, names: AwsNames, ev
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     duration_ms = (time.time() - started) * 1000
+    lines = first + ([f"[{dropped} lines in between not kept]"] if dropped else []) + list(last)
     stream = _write_logs(session, names, request_id, started, lines, duration_ms)
     answer = {"status": 200, "logs": lines, "log_stream": stream, "duration_ms": round(duration_ms)}
     if result is None:  # as Lambda answers a function stopped at its timeout
@@ -118,6 +129,20 @@ def _package(session: AwsSession, names: AwsNames, code: str) -> str:
     return max(found, key=lambda item: item["LastModified"])["Key"]
 
 
+def _batches(messages: list[str]) -> list[list[str]]:
+    """Messages in batches CloudWatch accepts (at most 10,000 events and 1 MB, counting 26 bytes each)."""
+    batches: list[list[str]] = [[]]
+    size = 0
+    for message in messages:
+        cost = len(message.encode("utf-8")) + 26
+        if len(batches[-1]) >= 10_000 or size + cost > 1_000_000:
+            batches.append([])
+            size = 0
+        batches[-1].append(message)
+        size += cost
+    return batches
+
+
 def _write_logs(session: AwsSession, names: AwsNames, request_id: str, started: float, lines: list[str],
                 duration_ms: float) -> str | None:
     """The run's lines in the function's log group, framed as Lambda frames them; None if that failed."""
@@ -130,8 +155,9 @@ def _write_logs(session: AwsSession, names: AwsNames, request_id: str, started: 
     try:
         logs = session.client("logs")
         logs.create_log_stream(logGroupName=names.log_group, logStreamName=stream)
-        logs.put_log_events(logGroupName=names.log_group, logStreamName=stream,
-                            logEvents=[{"timestamp": stamp, "message": m or " "} for m in messages])
+        for batch in _batches([m or " " for m in messages]):
+            logs.put_log_events(logGroupName=names.log_group, logStreamName=stream,
+                                logEvents=[{"timestamp": stamp, "message": m} for m in batch])
     except Exception:  # noqa: BLE001 - the run happened; losing its copy in the emulator's logs is not a failure
         return None
     return stream

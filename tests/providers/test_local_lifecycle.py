@@ -148,3 +148,98 @@ def test_a_handler_that_ends_without_answering_is_reported_with_its_output(tmp_p
 
 def _secrets() -> SecretValues:
     return SecretValues([SecretValue("EXCHANGE_API_KEY", "k3y-that-must-not-show", "test")])
+
+
+ESCAPING = '''\
+import os, signal, subprocess, sys, time
+
+
+def _daemon():
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(300)"], start_new_session=True)
+    with open(os.environ["PIDS_FILE"], "a") as fh:
+        fh.write(f"{os.getpid()} {child.pid}\\n")
+
+
+def daemon(event, context):
+    _daemon()  # holds the output pipe open, in a session of its own
+    return {"ok": True}
+
+
+def stubborn(event, context):
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # the runtime's own handler is gone
+    _daemon()
+    print("stubborn", flush=True)
+    time.sleep(120)
+
+
+def noisy(event, context):
+    sys.stdout.write("x" * (20 * 1024 * 1024))
+    sys.stdout.write("\\nafter\\n")
+    return {"ok": True}
+'''
+
+
+def _escaping(tmp_path, monkeypatch, dependency_cache, entry):
+    monkeypatch.setenv("BOTSHIP_CACHE_DIR", str(dependency_cache))
+    monkeypatch.setenv("PIDS_FILE", str(tmp_path / "pids"))
+    project = tmp_path / "escaping"
+    project.mkdir()
+    (project / "escaping.py").write_text(ESCAPING)
+    (project / "botship.toml").write_text(f'[profiles.dev]\nplatform = "sandbox"\nbot_name = "escaping"\n'
+                                          f'entry = "escaping:{entry}"\npython = "{PYTHON}"\ntimeout_s = 60\n')
+    spec = build_spec({"platform": "sandbox", "bot_name": "escaping", "entry": f"escaping:{entry}",
+                       "python": PYTHON, "timeout_s": 60}, project)
+    return project, spec, build_artifact(spec, project, Report())
+
+
+def _all_gone(pids: list[int]) -> bool:
+    deadline = time.monotonic() + 5
+    while not all(_gone(pid) for pid in pids) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return all(_gone(pid) for pid in pids)
+
+
+def test_a_daemon_the_bot_started_neither_holds_the_run_open_nor_outlives_it(tmp_path, monkeypatch,
+                                                                             dependency_cache):
+    project, spec, artifact = _escaping(tmp_path, monkeypatch, dependency_cache, "daemon")
+    started = time.monotonic()
+    result = run_local(spec, artifact, project=project, profile="dev", secrets=SecretValues(),
+                       state_url=f"file://{tmp_path / 'remote'}", event={}, on_line=lambda line: None)
+    assert result.status_code == 200 and result.body["result"] == {"ok": True}
+    assert time.monotonic() - started < 30, "the run waited for the daemon's end (the output pipe it holds)"
+    pids = [int(p) for p in (tmp_path / "pids").read_text().split()]
+    assert _all_gone(pids), "the bot's daemon outlived its run"
+
+
+def test_killing_botship_stops_a_bot_that_ignores_sigterm_and_its_daemon(tmp_path, monkeypatch, dependency_cache):
+    project, _, _ = _escaping(tmp_path, monkeypatch, dependency_cache, "stubborn")
+    env = {**os.environ, "NO_COLOR": "1"}
+    botship = subprocess.Popen([sys.executable, "-m", "botship", "invoke", "--local", "--project", str(project)],
+                               env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        assert botship.stdout is not None
+        seen = []
+        for line in botship.stdout:
+            seen.append(line)
+            if "stubborn" in line:
+                break
+        else:
+            pytest.fail("the bot never started: " + "".join(seen))
+        botship.kill()
+        botship.wait(10)
+        pids = [int(p) for p in (tmp_path / "pids").read_text().split()]
+        assert _all_gone(pids), "the handler or its daemon outlived botship"
+    finally:
+        if botship.poll() is None:
+            botship.kill()
+            botship.wait()
+
+
+def test_a_line_of_megabytes_is_cut_and_the_run_goes_on(tmp_path, monkeypatch, dependency_cache):
+    project, spec, artifact = _escaping(tmp_path, monkeypatch, dependency_cache, "noisy")
+    lines: list[str] = []
+    result = run_local(spec, artifact, project=project, profile="dev", secrets=SecretValues(),
+                       state_url=f"file://{tmp_path / 'remote'}", event={}, on_line=lines.append)
+    assert result.status_code == 200
+    assert max(len(line) for line in lines) < 20_000
+    assert any("more bytes of this line not shown" in line for line in lines) and "after" in lines
