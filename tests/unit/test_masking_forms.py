@@ -62,3 +62,40 @@ def test_a_secret_in_a_decoded_record_and_in_data_is_masked():
     assert masker.mask_data({"body": json.dumps({"key": value}), "list": [repr(value)]}) == {
         "body": '{"key": "***"}', "list": ["'***'"]}
     assert masker.contains_secret(json.dumps(value))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(min_size=4, max_size=40).filter(lambda v: len(v.encode()) >= 7), st.binary(max_size=5),
+       st.binary(max_size=5))
+def test_a_secret_inside_base64_is_masked_wherever_it_starts(value, before, after):
+    """From 7 bytes on (shorter base64 runs would match other base64 text by chance)."""
+    import base64
+
+    masker = Masker([value])
+    for encode in (base64.b64encode, base64.urlsafe_b64encode):
+        encoded = encode(before + value.encode() + after).decode()  # e.g. a Basic auth header's user:password
+        masked = masker.mask(f"Authorization: Basic {encoded}")
+        assert encoded not in masked and "***" in masked
+
+
+def test_a_seven_byte_secret_is_masked_in_base64_at_every_offset():
+    import base64
+
+    masker = Masker(["abcdefg"])
+    for before in (b"", b"u", b"us", b"usr:"):
+        assert "***" in masker.mask(base64.b64encode(before + b"abcdefg").decode())
+
+
+def test_a_multi_line_secret_printed_line_by_line_and_a_bytes_repr_are_masked():
+    key = "-----BEGIN KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\nBKcwggSjAgEAAoIBAQC7\n-----END KEY-----"
+    masker = Masker([key])
+    for printed in key.split("\n"):  # what a line-by-line log (the sandbox's, a local run's) sees
+        assert "MIIEvQ" not in masker.mask(printed) and "BKcwgg" not in masker.mask(printed)
+    assert "sécret-v4lue" not in Masker(["sécret-v4lue"]).mask(repr({"key": "sécret-v4lue".encode()}))
+    assert "s\\xc3\\xa9cret" not in Masker(["sécret-v4lue"]).mask(repr({"key": "sécret-v4lue".encode()}))
+
+
+def test_secrets_that_contain_each_other_or_regex_characters_are_all_masked_and_short_ones_are_not():
+    masker = Masker(["abc.*def", "abc.*def+more", "x", "ab"])
+    assert masker.mask("a=abc.*def b=abc.*def+more c=abcXXdef") == "a=*** b=*** c=abcXXdef"
+    assert masker.mask("x marks ab") == "x marks ab"  # below MIN_SECRET_LENGTH: never masked (see the README)
