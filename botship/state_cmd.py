@@ -123,7 +123,7 @@ def run_restore(project: Path, bot: str | None, profile: str | None, generation:
         kept = sorted({g["generation"] for g in listed if g["valid"]})
         raise BadInput(f"{spec.bot_name}'s state ({where}) has no valid generation {generation}",
                        f"kept: {', '.join(map(str, kept))}" if kept else "no valid generation is kept",
-                       f"list them with `botship state versions {spec.bot_name}`")
+                       f"list them with `botship state versions {spec.bot_name}{' --local' if local else ''}`")
     console.line(f"{mode_badge(spec.mode)} restore generation {generation} of {spec.bot_name}'s state ({where}): "
                  f"{chosen['files']} files, {_size(chosen['bytes'])}, written {chosen['written_at']}")
     console.line("  It becomes a new current generation; the generations after it stay listed.")
