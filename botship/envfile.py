@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -36,7 +37,15 @@ def read_env_file(path: Path) -> EnvFile:
         env.problems.append(Problem(path.name, f"{path} is a folder, not a file of NAME=value lines; move or rename "
                                                "the folder (botship reads .env as a file, and it is optional)"))
         return env
+    if path.is_symlink() and not path.exists():
+        env.problems.append(Problem(path.name, f"{path} is a symbolic link to {os.readlink(path)}, which does not "
+                                               "exist; point the link at your .env file, or remove it"))
+        return env
     if not path.exists():
+        return env
+    if not path.is_file():
+        env.problems.append(Problem(path.name, f"{path} is not a regular file (a pipe, socket or device); "
+                                               "make it a file of NAME=value lines, or remove it"))
         return env
     try:
         # utf-8-sig: a byte-order mark some editors write is read as nothing, not as part of the first name.

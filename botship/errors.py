@@ -108,13 +108,17 @@ def file_error(exc: OSError, doing: str = "") -> BotshipError:
 
     code = errno.errorcode.get(exc.errno or 0, "")
     path = os.fsdecode(exc.filename) if isinstance(exc.filename, bytes | str) else ""
+    other = os.fsdecode(exc.filename2) if isinstance(exc.filename2, bytes | str) else ""
+    if other and exc.errno in DISK_ERRNOS:
+        # A copy (src → dst) that fails for a full or read-only disk fails on the disk being written: name that.
+        path, other = other, path
     what, fix, users_input = _OS_ERRORS.get(code, ("{path} could not be used", "check the path and its disk", False))
     what = what.format(path=path or "a file or folder")
     if doing:
         what = f"{what} while {doing}"
     why = exc.strerror or str(exc)
-    if exc.filename2:
-        why += f" ({os.fsdecode(exc.filename2)})"
+    if other:
+        why += f" ({other})"
     hints = [hint for marker, hint in _WHERE_HINTS if marker in path]
     if hints:
         why += f"; {hints[0]}"

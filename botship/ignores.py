@@ -61,6 +61,12 @@ class ShipRules:
         self.project = project
         self.rules: list[Rule] = [Rule(p, "botship's default ignore rules") for p in DEFAULT_IGNORES]
         path = project / IGNORE_FILE
+        if path.is_symlink() and not path.exists():
+            raise BadInput(f"{path} is a symbolic link to {os.readlink(path)}, which does not exist",
+                           fix=f"point the link at your ignore rules, or remove {IGNORE_FILE}")
+        if path.exists() and not path.is_file():
+            raise BadInput(f"{path} is not a regular file", fix=f"make {IGNORE_FILE} a text file (gitignore syntax), "
+                                                                "or move it away")
         if path.exists():
             try:
                 text = path.read_text(encoding="utf-8-sig")

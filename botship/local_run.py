@@ -9,7 +9,7 @@ from typing import Any
 
 from .console import Console
 from .deploy import require_live_confirmation, wait_for_run
-from .errors import BadInput
+from .errors import BadInput, file_error
 from .profiles import ProfileStore
 from .secret_values import resolve_secrets
 
@@ -36,10 +36,7 @@ def run_package(project: Path, profile: str | None, console: Console, output: Pa
         return 130 if result.status == "cancelled" else 1
     path = artifact.path
     if output is not None:
-        if artifact.layout == "image":
-            shutil.copytree(artifact.path, output, dirs_exist_ok=True)
-        else:
-            shutil.copyfile(artifact.path, output)
+        copy_output(artifact.path, output, image=artifact.layout == "image")
         path = output
     console.record("artifact", **{**artifact.as_dict(), "path": str(path)})
     console.line(f"{path}")
@@ -49,6 +46,47 @@ def run_package(project: Path, profile: str | None, console: Console, output: Pa
     for note in artifact.notes:
         console.line(f"  note: {note}")
     return 0
+
+
+def copy_output(source: Path, output: Path, *, image: bool) -> None:
+    """Copy the artifact to `-o`: written beside it under a temporary name, then renamed, so a full disk or an
+    interrupted copy never leaves a half-written zip (or build context) where the finished one belongs."""
+    import os
+    import stat
+
+    try:
+        mode = os.stat(output).st_mode
+    except OSError:
+        mode = 0
+    if mode and not stat.S_ISREG(mode) and not stat.S_ISDIR(mode):
+        # A device or a pipe (-o /dev/stdout): written into as it is, never replaced by a file.
+        try:
+            shutil.copyfile(source, output)
+        except OSError as exc:
+            raise file_error(OSError(exc.errno, exc.strerror, str(output)),
+                             f"copying the artifact to {output}") from None
+        return
+    tmp = output.with_name(f".{output.name}.botship-tmp{os.getpid()}")
+    try:
+        if image:
+            shutil.copytree(source, tmp)
+        else:
+            shutil.copyfile(source, tmp)
+        if image and output.is_dir():
+            shutil.rmtree(output)  # an earlier build context, checked by prepare_output
+        os.replace(tmp, output)
+    except BaseException as exc:
+        if tmp.is_dir() and not tmp.is_symlink():
+            shutil.rmtree(tmp, ignore_errors=True)
+        else:
+            try:
+                tmp.unlink(missing_ok=True)
+            except OSError:
+                pass  # on a read-only disk even removing a file that is not there fails
+        if isinstance(exc, OSError):
+            raise file_error(OSError(exc.errno, exc.strerror, str(output)),
+                             f"copying the artifact to {output} (nothing was left there)") from None
+        raise
 
 
 def function_log_lines(masker, line: str) -> tuple[dict[str, Any] | None, list[str]]:

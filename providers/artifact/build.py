@@ -18,7 +18,7 @@ import sys
 import tempfile
 import zipfile
 from collections.abc import Callable
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -154,7 +154,7 @@ def _layer_zip(deps: DependencyLayer, prefix: str, report) -> Path:
         return path
     files = sorted(p for p in deps.site.rglob("*") if p.is_file())
     tmp = path.with_suffix(f".tmp{os.getpid()}")
-    with _removed_on_failure(tmp):
+    with _removed_on_failure(tmp, path):
         with zipfile.ZipFile(tmp, "w") as archive:
             for index, file in enumerate(files, 1):
                 _zip_add(archive, prefix + file.relative_to(deps.site).as_posix(), file)
@@ -165,18 +165,19 @@ def _layer_zip(deps: DependencyLayer, prefix: str, report) -> Path:
 
 
 @contextmanager
-def _removed_on_failure(tmp: Path):
+def _removed_on_failure(tmp: Path, final: Path):
     """A temporary file or folder that goes away when what writes it fails (a full disk, Ctrl-C): no half-written
-    artifact is ever left where a later build could find it. A copy's error names the file being written."""
+    artifact is ever left where a later build could find it. An error names the file being made, `final`."""
     try:
         yield
     except BaseException as exc:
         if tmp.is_dir() and not tmp.is_symlink():
             shutil.rmtree(tmp, ignore_errors=True)
         else:
-            tmp.unlink(missing_ok=True)
-        if isinstance(exc, OSError) and exc.errno in DISK_ERRNOS and exc.filename2 is None:
-            raise OSError(exc.errno, exc.strerror, str(tmp)) from None
+            with suppress(OSError):  # on a read-only disk even removing a file that is not there fails
+                tmp.unlink(missing_ok=True)
+        if isinstance(exc, OSError) and (exc.errno in DISK_ERRNOS or str(tmp) in (exc.filename, exc.filename2)):
+            raise OSError(exc.errno, exc.strerror, str(final)) from None
         raise
 
 
@@ -220,7 +221,7 @@ def build_artifact(spec: DeploySpec, project: Path, report, out_dir: Path | None
     else:
         _write_zip(path, deps, entries, AZURE_SITE if layout == "azure-zip" else "", report)
     tmp = sidecar.with_suffix(f".tmp{os.getpid()}")
-    with _removed_on_failure(tmp):
+    with _removed_on_failure(tmp, sidecar):
         tmp.write_text(json.dumps(artifact.as_dict(), indent=2))
         os.replace(tmp, sidecar)
     return artifact
@@ -253,7 +254,7 @@ def package_step(spec: DeploySpec, project: Path, out_dir: Path | None = None,
 def _write_zip(path: Path, deps: DependencyLayer, entries: dict[str, Path | bytes], prefix: str, report) -> None:
     layer = _layer_zip(deps, prefix, report)
     tmp = path.with_suffix(f".tmp{os.getpid()}")
-    with _removed_on_failure(tmp):
+    with _removed_on_failure(tmp, path):
         shutil.copyfile(layer, tmp)
         with zipfile.ZipFile(tmp, "a") as archive:
             for name in sorted(entries):

@@ -86,15 +86,91 @@ def test_a_folder_named_env_is_reported_by_validate(project):
     assert ".env" in result.stdout and "is a folder" in result.stdout and "move or rename" in result.stdout
 
 
-def test_a_full_disk_under_the_records_folder_names_the_file(project):
+def test_a_records_folder_that_cannot_be_written_names_the_record_and_keeps_the_last_one(project):
     records = project / ".botship" / "records"
     records.mkdir(parents=True)
-    (records / "try.json").symlink_to("/dev/full")  # every write there fails with ENOSPC
-    result = botship("deploy", "--profile", "try", "--yes", project=project)
+    last = '{"profile": "try", "platform": "sandbox", "bot_name": "files-bot", "mode": "paper", "where": "x", ' \
+           '"status": "destroyed", "finished_at": "earlier"}'
+    (records / "try.json").write_text(last)
+    prefix = _read_only_prefix(records)
+    if prefix is None:
+        pytest.skip("no user namespaces here to mount the records folder read-only")
+    result = botship("deploy", "--profile", "try", "--yes", project=project, prefix=prefix)
     no_internal_error(result)
     assert result.returncode == 1
-    assert f"the disk holding {records / 'try.json'} is full" in result.stderr
-    assert "free some space" in result.stderr and "only this machine's note of it is missing" in result.stderr
+    assert f"{records / 'try.json'} is on a read-only file system" in result.stderr
+    assert "only this machine's note of it is missing" in result.stderr
+    assert (records / "try.json").read_text() == last and [p.name for p in records.iterdir()] == ["try.json"]
+
+
+def _tmpfs_prefix(folder: Path, size: str) -> list[str] | None:
+    """A command prefix running what follows with a small, new file system (tmpfs of `size`) at `folder`: a real
+    full disk, in a user namespace; None where this machine allows no such namespace."""
+    unshare = shutil.which("unshare")
+    if not unshare:
+        return None
+    folder.mkdir(parents=True, exist_ok=True)
+    probe = subprocess.run([unshare, "-rm", "sh", "-c", f"mount -t tmpfs -o size={size} tmpfs '{folder}'"],
+                           capture_output=True)
+    if probe.returncode != 0:
+        return None
+    return [unshare, "-rm", "sh", "-c", f"mount -t tmpfs -o size={size} tmpfs '{folder}' && exec \"$@\"", "sh"]
+
+
+def test_a_full_disk_never_leaves_a_cut_short_record_in_place_of_the_last_good_one(project):
+    records = project / ".botship" / "records"
+    prefix = _tmpfs_prefix(records, "8k")
+    if prefix is None:
+        pytest.skip("no user namespaces here to mount a small file system")
+    script = """
+import json, sys
+from pathlib import Path
+from botship.errors import BotshipError
+from botship.record import DeployRecord, save_record
+project = Path(sys.argv[1])
+save_record(project, DeployRecord("try", "sandbox", "files-bot", "paper", "the sandbox", "ok", "earlier"))
+try:
+    save_record(project, DeployRecord("try", "sandbox", "files-bot", "paper", "x" * 50000, "ok", "now"))
+except BotshipError as exc:
+    print("refused:", exc.what)
+folder = project / ".botship" / "records"
+print("kept:", json.loads((folder / "try.json").read_text())["finished_at"])
+print("files:", sorted(p.name for p in folder.iterdir()))
+"""
+    result = subprocess.run([*prefix, sys.executable, "-c", script, str(project)], capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert f"refused: the disk holding {records / 'try.json'} is full" in result.stdout
+    assert "kept: earlier" in result.stdout and "files: ['try.json']" in result.stdout
+
+
+def test_a_full_disk_at_the_output_path_names_it_and_leaves_nothing_there(project, tmp_path):
+    out = tmp_path / "out"
+    prefix = _tmpfs_prefix(out, "12k")
+    if prefix is None:
+        pytest.skip("no user namespaces here to mount a small file system")
+    result = subprocess.run([*prefix, "sh", "-c", f"{sys.executable} -m botship package --profile try --project "
+                             f"'{project}' -o '{out}/bot.zip'; echo rc=$?; ls -A '{out}'"],
+                            capture_output=True, text=True, timeout=120, env={**os.environ, "NO_COLOR": "1"})
+    no_internal_error(result)
+    assert "rc=1" in result.stdout
+    assert f"the disk holding {out / 'bot.zip'} is full while copying the artifact" in result.stderr
+    assert result.stdout.strip().endswith("rc=1")  # nothing listed after it: no half-written zip in the folder
+
+
+def test_a_full_disk_in_the_build_folder_names_it_and_leaves_no_temporary_file(project):
+    build = project / ".botship" / "build"
+    prefix = _tmpfs_prefix(build, "12k")
+    if prefix is None:
+        pytest.skip("no user namespaces here to mount a small file system")
+    result = subprocess.run([*prefix, "sh", "-c", f"{sys.executable} -m botship package --profile try --project "
+                             f"'{project}'; echo rc=$?; find '{build}' -type f"],
+                            capture_output=True, text=True, timeout=120, env={**os.environ, "NO_COLOR": "1"})
+    no_internal_error(result)
+    assert "rc=1" in result.stdout and result.stdout.strip().endswith("rc=1"), result.stdout
+    # the file being written is named (not the cached layer it was copied from), and nothing half-written stays
+    assert f"the disk holding {build / 'files-bot' / 'lambda-zip.zip'} is full" in result.stdout
+    assert "cache" not in next(line for line in result.stdout.splitlines() if "is full" in line)
 
 
 def test_a_file_where_the_journal_folder_belongs_refuses_before_any_step(project):
@@ -161,3 +237,40 @@ def test_a_read_only_project_folder_names_the_folder(project):
     assert result.returncode == 1
     assert f"{project / '.botship'} is on a read-only file system" in result.stderr
     assert "Done in" not in result.stdout
+
+
+@pytest.mark.parametrize("name", ["botship.toml", ".env", ".botshipignore"])
+def test_a_link_to_nowhere_is_named_never_taken_for_a_missing_file(project, name):
+    path = project / name
+    if path.exists():
+        path.rename(project / f"{name}.moved")
+    path.symlink_to(project / "moved-away" / name)
+    result = botship("validate", project=project)
+    no_internal_error(result)
+    assert result.returncode == 2, result.stdout + result.stderr
+    text = result.stdout + result.stderr
+    assert f"{path} is a symbolic link to {project / 'moved-away' / name}, which does not exist" in text
+    assert "no profiles" not in text
+
+
+@pytest.mark.parametrize("name", ["botship.toml", ".env", ".botshipignore"])
+def test_a_pipe_where_a_file_belongs_is_refused_not_read_for_ever(project, name):
+    path = project / name
+    if path.exists():
+        path.unlink()
+    os.mkfifo(path)
+    result = botship("validate", project=project)  # reading a fifo would block: the 120 s timeout would fail it
+    no_internal_error(result)
+    assert result.returncode == 2
+    assert f"{path} is not a regular file" in result.stdout + result.stderr
+
+
+def test_saving_through_a_linked_botship_toml_keeps_the_link(project, tmp_path):
+    shared = tmp_path / "dotfiles" / "botship.toml"
+    shared.parent.mkdir()
+    (project / "botship.toml").rename(shared)
+    (project / "botship.toml").symlink_to(shared)
+    result = botship("profiles", "delete", "other", "--yes", project=project)
+    assert result.returncode == 0, result.stderr
+    assert (project / "botship.toml").is_symlink()
+    assert set(tomllib.loads(shared.read_text())["profiles"]) == {"try"}
