@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sys
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
 
 from .answers import suggest_name
-from .errors import BadInput
+from .errors import BadInput, file_error
 
 # Template name → what it makes, in one line (the CLI's choices and help come from here).
 TEMPLATES: dict[str, str] = {
@@ -98,12 +100,23 @@ def scaffold(dest: Path, template: str, *, force: bool = False, bot_name: str | 
         raise BadInput(f"{len(existing)} {noun} in {dest} would be replaced; nothing was written",
                        "\n".join(f"  • {path.as_posix()}" for path in existing),
                        "add --force to replace them, or choose another folder")
-    written: list[Path] = []
-    for relative, text in files:
-        target = dest / relative
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if target.is_symlink():
-            target.unlink()  # replace the link itself, never the file it points to
-        target.write_text(text, encoding="utf-8", newline="\n")
-        written.append(target)
-    return written
+    # Every file is written beside its place first, and only then are they all renamed into place: a full disk
+    # or a folder that cannot be written leaves no cut-short template file behind.
+    staged: list[tuple[Path, Path]] = []
+    try:
+        for relative, text in files:
+            target = dest / relative
+            target.parent.mkdir(parents=True, exist_ok=True)
+            tmp = target.with_name(f".{target.name}.botship-tmp{os.getpid()}")
+            staged.append((tmp, target))
+            tmp.write_text(text, encoding="utf-8", newline="\n")
+    except OSError as exc:
+        for tmp, _ in staged:
+            with contextlib.suppress(OSError):
+                tmp.unlink(missing_ok=True)
+        named = exc.filename and not any(os.fsdecode(exc.filename) == str(tmp) for tmp, _ in staged)
+        raise file_error(exc if named else OSError(exc.errno, exc.strerror, str(dest)),
+                         "writing the new project (nothing was written)") from None
+    for tmp, target in staged:
+        os.replace(tmp, target)  # replaces a link itself, never the file it points to
+    return [target for _, target in staged]

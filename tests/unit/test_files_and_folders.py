@@ -274,3 +274,16 @@ def test_saving_through_a_linked_botship_toml_keeps_the_link(project, tmp_path):
     assert result.returncode == 0, result.stderr
     assert (project / "botship.toml").is_symlink()
     assert set(tomllib.loads(shared.read_text())["profiles"]) == {"try"}
+
+
+def test_init_on_a_full_disk_names_the_folder_and_leaves_no_cut_short_file(tmp_path):
+    dest = tmp_path / "newbot"
+    prefix = _tmpfs_prefix(dest, "8k")
+    if prefix is None:
+        pytest.skip("no user namespaces here to mount a small file system")
+    result = subprocess.run([*prefix, "sh", "-c", f"{sys.executable} -m botship init '{dest}' --template plain; "
+                             f"echo rc=$?; ls -A '{dest}'"], capture_output=True, text=True, timeout=120,
+                            env={**os.environ, "NO_COLOR": "1"})
+    no_internal_error(result)
+    assert "is full while writing the new project (nothing was written)" in result.stderr, result.stderr
+    assert result.stdout.strip().endswith("rc=1"), result.stdout  # the folder is empty: no half-written file
