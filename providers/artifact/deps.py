@@ -399,8 +399,9 @@ def _pip_error(output: list[str], python: str, requirements: Requirements | None
             f"no Linux wheel of {missing.group(1)} fits Python {python} on the target runtime",
             "botship installs only pre-built Linux wheels, for the runtime's glibc; this package has none "
             "for that combination (or the version pinned does not exist)",
-            f"pin a version of {name} that ships manylinux wheels for Python {python}, choose another Python "
-            "version, or set packaging = \"image\"")
+            f"pin a version of {name} that ships manylinux wheels for Python {python}, or choose another Python "
+            "version (Python 3.12 and 3.13 run on a newer glibc than 3.11, so more wheels fit; a container image "
+            "is built from the same wheels and does not help)")
     if unreachable:
         where = f" ({', '.join(str(i) for i in indexes[:3])}, named in requirements.txt)" if indexes else ""
         return BotshipError(

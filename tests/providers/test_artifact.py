@@ -92,7 +92,7 @@ def test_a_package_with_no_wheel_for_the_runtime_is_named(project):
     with pytest.raises(BotshipError) as info:
         build_artifact(spec_for(project, python="3.11"), project, Report())
     assert "no Linux wheel of numpy==2.4.6" in info.value.what
-    assert 'packaging = "image"' in info.value.fix
+    assert "another Python" in info.value.fix and 'packaging = "image"' not in info.value.fix
 
 
 def test_an_import_the_artifact_cannot_satisfy_is_caught_before_shipping(project):
