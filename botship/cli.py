@@ -290,9 +290,17 @@ def validate(profile: str | None, project: Path, as_json: bool) -> int:
     problems: list[tuple[str, Problem]] = [("", p) for p in read_env_file(root / ENV_FILE).problems]
     for name in names:
         try:
-            store.spec(name)
+            spec = store.spec(name)
         except SpecInvalid as exc:
             problems += [(name, p) for p in exc.problems]
+            continue
+        # What the build is sure to refuse in requirements.txt is refused here too, before any pip or cloud call.
+        from .providers.artifact import check_requirements
+
+        try:
+            check_requirements(spec, root)
+        except BadInput as exc:
+            problems.append((name, Problem("requirements.txt", exc.what + (f"; {exc.fix}" if exc.fix else ""))))
         else:
             console.record("valid", profile=name)
             console.line(f"{click.style('✓', fg='green')} profile '{name}' is valid")

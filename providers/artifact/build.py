@@ -181,6 +181,14 @@ def _removed_on_failure(tmp: Path, final: Path):
         raise
 
 
+def check_requirements(spec: DeploySpec, project: Path) -> None:
+    """Read the project's requirements as the build will, without installing anything: what pip is sure to
+    refuse (a missing include, a loop, an editable line, botship itself…) raises BadInput naming it."""
+    from .deps import read_requirements
+
+    read_requirements(project, "azure" if layout_for(spec) == "azure-zip" else "aws")
+
+
 def build_artifact(spec: DeploySpec, project: Path, report, out_dir: Path | None = None) -> Artifact:
     """Build (or reuse) the artifact for `spec`; `report` has log(message) and progress(done, total, unit)."""
     layout = layout_for(spec)

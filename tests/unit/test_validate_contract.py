@@ -71,3 +71,19 @@ def test_a_nul_in_a_secret_value_from_dotenv_is_named_too(tmp_path: Path):
     with pytest.raises(BadInput) as info:
         resolve_secrets(["EXCHANGE_API_KEY"], project=tmp_path, bot_name="sma-bot", environ={}, interactive=False)
     assert "EXCHANGE_API_KEY" in info.value.what and "project's .env" in info.value.why
+
+
+@pytest.mark.parametrize("files, fragment", [
+    ({"requirements.txt": "six==1.16.0  # pinned\n-r more.txt\n"}, "includes more.txt cannot be read"),
+    ({"requirements.txt": "-r more.txt\n", "more.txt": "-e .\n"}, "editable install"),
+    ({"requirements.txt": "-r more.txt\n", "more.txt": "-r requirements.txt\n"}, "requirements.txt"),
+    ({"requirements.txt": "botship\n"}, "botship"),
+])
+def test_validate_refuses_requirements_the_build_is_sure_to_refuse(make_project, files, fragment):
+    project = make_project(PROFILE.format(extra=""))
+    for name, text in files.items():
+        (project / name).write_text(text)
+    result = botship("validate", "--profile", "bad", "--project", str(project))
+    assert result.returncode == 2, result.stdout + result.stderr
+    problems = [line for line in result.stdout.splitlines() if line.startswith("✗")]
+    assert len(problems) == 1 and ": requirements.txt:" in problems[0] and fragment in problems[0], result.stdout
