@@ -10,7 +10,7 @@ from pathlib import Path
 
 from .envfile import ENV_FILE, read_env_file
 from .errors import BadInput, Cancelled
-from .masking import Masker
+from .masking import MIN_SECRET_LENGTH, Masker
 
 KEYRING_SERVICE = "botship"
 
@@ -54,6 +54,10 @@ class SecretValues(Mapping[str, str]):
 
     def masker(self) -> Masker:
         return Masker(item.value for item in self._items.values())
+
+    def too_short_to_mask(self) -> list[str]:
+        """Names of values so short that masking them would wreck every log line (they are shown as printed)."""
+        return sorted(name for name, item in self._items.items() if 0 < len(item.value) < MIN_SECRET_LENGTH)
 
 
 def _keyring_user(bot_name: str, name: str) -> str:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from botship.errors import BadInput, BotshipError
+from botship.masking import MIN_SECRET_LENGTH
 
 from ..artifact import base_image_for, build_artifact
 from ..base import BotStatus, BotSummary, Check, DeployContext, Provider, StateListing
@@ -188,6 +189,9 @@ class AwsProvider(Provider):
                                                        f"(earlier versions of the state, for `state restore`)"),
                                      ("state storage", _state_storage(spec)),
                                      ("lock", f"one deploy at a time: held in {names.bucket} while this runs")]
+        if short := context.secrets.only(spec.secrets).too_short_to_mask():
+            summary.append(("warning", f"{', '.join(short)}: shorter than {MIN_SECRET_LENGTH} characters, so botship "
+                                       "cannot mask it in the logs it shows; a real credential is longer"))
         return Plan(f"Deploy {spec.bot_name} to {spec.where}", spec.mode, summary + self.plan_notes(), steps)
 
     def _image_steps(self, pool: ThreadPoolExecutor, names: AwsNames, tags: dict[str, str], artifact) -> list:

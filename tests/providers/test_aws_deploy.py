@@ -87,6 +87,14 @@ def test_a_changed_secret_value_reaches_the_function_as_a_new_version(aws, proje
     assert deploy(project, spec_for(project), secret="key-9999")[0].is_noop
 
 
+def test_a_secret_too_short_to_mask_is_warned_about_in_the_plan(aws, project):
+    plan, result, _ = deploy(project, spec_for(project), secret="k9")
+    assert result.ok
+    warning = dict(plan.summary)["warning"]
+    assert "EXCHANGE_API_KEY" in warning and "cannot mask" in warning and "k9" not in warning
+    assert "warning" not in dict(deploy(project, spec_for(project), secret="key-9999")[0].summary)
+
+
 def test_removing_the_schedule_deletes_it_and_its_role(aws, project):
     deploy(project, spec_for(project))
     plan, result, _ = deploy(project, spec_for(project, schedule=None))
