@@ -49,3 +49,19 @@ def write_files(root: Path, files: dict[str, str]) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(textwrap.dedent(text))
     return root
+
+
+def counter_spec(project: Path, **overrides):
+    """The counter bot on AWS eu-west-1 with this interpreter's Python, validated against `project`."""
+    from botship.spec import build_spec
+
+    data = {"platform": "aws", "bot_name": "counter", "entry": "app:handler", "python": HOST_PYTHON,
+            "aws": {"region": "eu-west-1"}, **overrides}
+    return build_spec(data, project)
+
+
+def zip_names(path: Path) -> list[str]:
+    """The entries of a zip file, in order."""
+    import zipfile
+
+    return zipfile.ZipFile(path).namelist()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import sys
 import zipfile
 from pathlib import Path
 
@@ -11,21 +10,11 @@ import pytest
 
 from botship.errors import BadInput, BotshipError
 from botship.providers.artifact import build_artifact
-from botship.spec import build_spec
 from helpers import RecordingReport as Report
+from helpers import counter_spec as spec_for
+from helpers import zip_names as names
 
-HOST_PYTHON = f"{sys.version_info.major}.{sys.version_info.minor}"
 AZURE = {"subscription_id": "00000000-0000-0000-0000-000000000000", "resource_group": "bots", "location": "westeurope"}
-
-
-def spec_for(project: Path, **overrides):
-    data = {"platform": "aws", "bot_name": "counter", "entry": "app:handler", "python": HOST_PYTHON,
-            "aws": {"region": "eu-west-1"}, **overrides}
-    return build_spec(data, project)
-
-
-def names(path: Path) -> list[str]:
-    return zipfile.ZipFile(path).namelist()
 
 
 def test_lambda_zip_holds_the_bot_the_runtime_and_nothing_secret(project):

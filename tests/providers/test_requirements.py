@@ -8,7 +8,6 @@ run offline.
 from __future__ import annotations
 
 import random
-import sys
 import tempfile
 import zipfile
 from pathlib import Path
@@ -21,23 +20,13 @@ from botship.errors import BadInput, BotshipError
 from botship.providers.artifact import build_artifact
 from botship.providers.artifact.deps import layer_key, platform_tags, read_requirements
 
-from botship.spec import build_spec
 from helpers import RecordingReport as Report
+from helpers import counter_spec as spec_for
+from helpers import zip_names as names
 
-HOST_PYTHON = f"{sys.version_info.major}.{sys.version_info.minor}"
 AZURE = {"subscription_id": "00000000-0000-0000-0000-000000000000", "resource_group": "bots", "location": "westeurope"}
 
 SIX_WHEEL_SHA256 = "8abb2f1d86890a2dfb989f9a77cfcfd3e47c2a354b01111771326f8aa26e0254"  # six-1.16.0-py2.py3-none-any
-
-
-def spec_for(project: Path, **overrides):
-    data = {"platform": "aws", "bot_name": "counter", "entry": "app:handler", "python": HOST_PYTHON,
-            "aws": {"region": "eu-west-1"}, **overrides}
-    return build_spec(data, project)
-
-
-def names(path: Path) -> list[str]:
-    return zipfile.ZipFile(path).namelist()
 
 
 def write(root: Path, files: dict[str, str]) -> None:
