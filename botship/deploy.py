@@ -18,6 +18,13 @@ from .spec import DeploySpec
 EXIT_CODES = {"ok": 0, "failed": 1, "cancelled": 130}
 
 
+def exit_code_of(result) -> int:
+    """What a finished run means for the command: 0, 130, or its failure's code (2 when input was refused)."""
+    if result.status == "failed" and result.failure is not None:
+        return result.failure.exit_code
+    return EXIT_CODES[result.status]
+
+
 def require_live_confirmation(spec: DeploySpec, profile: str, *, confirmed: bool, interactive: bool) -> None:
     """A live deploy goes ahead only when confirmed: by flag, or by typing the bot's name."""
     if spec.mode != "live" or confirmed:
@@ -58,7 +65,7 @@ def run_deploy(project: Path, profile: str | None, console: Console, *, yes: boo
         console.line("Dry run: nothing was changed.")
         return 0
     result = confirm_and_execute(project, name, spec, plan, console, masker, yes=yes, interactive=interactive)
-    return EXIT_CODES[result.status]
+    return exit_code_of(result)
 
 
 def confirm_and_execute(project: Path, name: str, spec: DeploySpec, plan, console: Console, masker: Masker, *,
@@ -171,7 +178,7 @@ def run_destroy(project: Path, profile: str | None, console: Console, *, yes: bo
 
         record_destroy(project, name, spec, DESTROYED, plan.kept)
         _destroy_summary(console, spec, plan, removed=True)
-    return EXIT_CODES[result.status]
+    return exit_code_of(result)
 
 
 def run_unlock(project: Path, profile: str | None, console: Console, *, yes: bool, interactive: bool) -> int:

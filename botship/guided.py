@@ -137,7 +137,7 @@ class Guided:
             self.console.line("Dry run: nothing was changed and no profile was saved.")
             return 0
 
-        from .deploy import EXIT_CODES, confirm_and_execute
+        from .deploy import confirm_and_execute, exit_code_of
 
         result = confirm_and_execute(self.project, name, spec, plan, self.console, masker,
                                      yes=yes, interactive=True)
@@ -149,7 +149,7 @@ class Guided:
             self.console.line(f"Deploy it again without questions: botship deploy --profile {name}")
         else:
             self.console.line(f"Re-run it (it continues where it stopped): botship deploy --profile {name}")
-        return EXIT_CODES[result.status]
+        return exit_code_of(result)
 
     # ---- sections -----------------------------------------------------------------------------
 

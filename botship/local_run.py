@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from .console import Console
-from .deploy import require_live_confirmation, wait_for_run
+from .deploy import exit_code_of, require_live_confirmation, wait_for_run
 from .errors import BadInput, file_error
 from .profiles import ProfileStore
 from .secret_values import resolve_secrets
@@ -33,7 +33,7 @@ def run_package(project: Path, profile: str | None, console: Console, output: Pa
     spec = store.spec(name)
     result, artifact = _build(project, name, spec, console)
     if artifact is None:
-        return 130 if result.status == "cancelled" else 1
+        return exit_code_of(result) or 1
     path = artifact.path
     if output is not None:
         copy_output(artifact.path, output, image=artifact.layout == "image")
@@ -177,7 +177,7 @@ def run_invoke_local(project: Path, profile: str | None, console: Console, *, ev
     masker = secrets.masker()
     result, artifact = _build(project, name, spec, console)
     if artifact is None:
-        return 130 if result.status == "cancelled" else 1
+        return exit_code_of(result) or 1
     state_url = local_state_url(project, name)
     console.line(f"\nInvoking {spec.bot_name} locally ({spec.mode.upper()}), state in {state_url[len('file://'):]}")
     outcome = run_local(spec, artifact, project=project, profile=name, secrets=secrets, state_url=state_url,

@@ -156,7 +156,7 @@ class _Run:
     def _lock_failure(self, step: Step, t0: float, exc: BaseException) -> StepFailed:
         if isinstance(exc, BotshipError):
             failure = StepFailed(step=step.id, title=step.title, duration_s=time.monotonic() - t0,
-                                 what=exc.what, why=exc.why, fix=exc.fix)
+                                 what=exc.what, why=exc.why, fix=exc.fix, exit_code=exc.exit_code)
         else:
             failure = StepFailed(step=step.id, title=step.title, duration_s=time.monotonic() - t0,
                                  what=f"{step.title} failed", why=f"{type(exc).__name__}: {exc}",
@@ -207,12 +207,13 @@ class _Run:
                     break
             except BotshipError as exc:
                 failure = StepFailed(step=step.id, title=step.title, duration_s=time.monotonic() - t0,
-                                     what=exc.what, why=exc.why, fix=exc.fix)
+                                     what=exc.what, why=exc.why, fix=exc.fix, exit_code=exc.exit_code)
             except OSError as exc:
                 # A file or folder the step could not use (the cache, the build folder, a full disk): name it.
                 error = file_error(exc) if exc.filename is not None or exc.errno in DISK_ERRNOS else None
                 failure = StepFailed(step=step.id, title=step.title, duration_s=time.monotonic() - t0,
-                                     what=error.what, why=error.why, fix=error.fix) if error else StepFailed(
+                                     what=error.what, why=error.why, fix=error.fix,
+                                     exit_code=error.exit_code) if error else StepFailed(
                     step=step.id, title=step.title, duration_s=time.monotonic() - t0,
                     what=f"{step.title} failed", why=f"{type(exc).__name__}: {exc}",
                     fix="re-running is safe (every step reads before it writes); the run journal has the details",

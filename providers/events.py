@@ -92,6 +92,8 @@ class StepFailed(Event):
     why: str = ""
     fix: str = ""
     detail: str = ""
+    # The exit code the failure means for a command: 2 when the user's input was refused, 1 otherwise.
+    exit_code: int = 1
 
 
 @dataclass(frozen=True)

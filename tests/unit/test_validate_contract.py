@@ -87,3 +87,11 @@ def test_validate_refuses_requirements_the_build_is_sure_to_refuse(make_project,
     assert result.returncode == 2, result.stdout + result.stderr
     problems = [line for line in result.stdout.splitlines() if line.startswith("✗")]
     assert len(problems) == 1 and ": requirements.txt:" in problems[0] and fragment in problems[0], result.stdout
+
+
+def test_a_refusal_inside_a_build_step_exits_2_as_validate_does(make_project):
+    project = make_project(PROFILE.format(extra=""))
+    (project / "requirements.txt").write_text("-r more.txt\n")
+    result = botship("package", "--profile", "bad", "--project", str(project))
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "more.txt" in result.stdout + result.stderr and "Traceback" not in result.stdout + result.stderr
