@@ -116,6 +116,9 @@ def spec_cost(spec: DeploySpec) -> list[str]:
     lines = [f"Cost per month (estimate, {runs:,.0f} runs): about ${typical.total_usd:,.2f} at {TYPICAL_RUN_S:.0f} s "
              f"per run; at most ${worst.total_usd:,.2f} if every run takes the {spec.timeout_s} s timeout."]
     lines += [f"  {line.item}: ${line.usd:,.2f}" + (f" — {line.note}" if line.note else "") for line in typical.lines]
+    if spec.platform == "aws":
+        state = state_history_line(runs, spec.state_retention_days)
+        lines.append(f"  {state.item}: ${state.usd:,.3f} {state.note}")
     if typical.free_tier_note:
         lines.append(f"  {typical.free_tier_note}")
     return lines
@@ -123,6 +126,13 @@ def spec_cost(spec: DeploySpec) -> list[str]:
 
 S3_STANDARD_GB_MONTH = 0.023  # S3 Standard, us-east-1, first 50 TB
 DAYS_PER_MONTH = 30.4375
+
+
+def state_history_line(runs_per_month: float, retention_days: int) -> CostLine:
+    """What the state bucket costs a month per MB of state that every run rewrites (its current copy and the
+    earlier versions the lifecycle rule keeps); a file a run leaves unchanged stores nothing new."""
+    line = state_storage_monthly(1, runs_per_month, retention_days)
+    return CostLine("S3 state", line.usd, f"per MB of state each run rewrites: {line.note.split(': ', 1)[1]}")
 
 
 def state_storage_monthly(state_mb: float, runs_per_month: float, retention_days: int) -> CostLine:

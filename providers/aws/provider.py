@@ -42,6 +42,8 @@ class AwsProvider(Provider):
     title = "AWS Lambda"
     # The sandbox (same code, pointed at an emulator) changes these two; see providers/sandbox.
     tls_only_state = True
+    # Whether the state bucket is billed (the sandbox's is not), so the plan says what its history costs.
+    billed_storage = True
     direct_upload_limit = DIRECT_UPLOAD_LIMIT
 
     def __init__(self, spec, session: AwsSession | None = None) -> None:
@@ -185,14 +187,24 @@ class AwsProvider(Provider):
                    if spec.packaging == "image" else f"{artifact.unzipped_size / 1e6:.1f} MB unzipped")
         summary = spec.describe() + [("account", names.account),
                                      ("package", f"{package}, {artifact.content_hash[:12]}"),
-                                     ("state history", f"kept {spec.state_retention_days} days "
-                                                       f"(earlier versions of the state, for `state restore`)"),
-                                     ("state storage", _state_storage(spec)),
+                                     ("history", self._history(spec)),
                                      ("lock", f"one deploy at a time: held in {names.bucket} while this runs")]
         if short := context.secrets.only(spec.secrets).too_short_to_mask():
             summary.append(("warning", f"{', '.join(short)}: shorter than {MIN_SECRET_LENGTH} characters, so botship "
                                        "cannot mask it in the logs it shows; a real credential is longer"))
         return Plan(f"Deploy {spec.bot_name} to {spec.where}", spec.mode, summary + self.plan_notes(), steps)
+
+    def _history(self, spec) -> str:
+        """How long earlier state is kept, and (where billed) what that history costs per MB a run rewrites."""
+        kept = f"earlier state kept {spec.state_retention_days} days, for `botship state restore`"
+        if not self.billed_storage or not spec.schedule:
+            return kept
+        from botship.cost import state_history_line
+        from botship.schedule import parse_schedule, runs_per_month
+
+        line = state_history_line(runs_per_month(parse_schedule(spec.schedule), spec.timezone),
+                                  spec.state_retention_days)
+        return f"{kept}; ~${line.usd:,.3f} a month per MB each run rewrites"
 
     def _image_steps(self, pool: ThreadPoolExecutor, names: AwsNames, tags: dict[str, str], artifact) -> list:
         """Planned steps (futures) that put the container image where the function's ImageUri points."""
@@ -344,20 +356,3 @@ class AwsProvider(Provider):
                 into.rmdir()
             shutil.move(os.path.join(scratch, "state"), into)
         return listing
-
-
-# What the state storage line assumes: a bot whose runs rewrite this much state each time.
-ASSUMED_STATE_MB = 10
-
-
-def _state_storage(spec) -> str:
-    """The steady-state cost of the state bucket (current state and the history the lifecycle rule keeps)."""
-    from botship.cost import state_storage_monthly
-    from botship.schedule import parse_schedule, runs_per_month
-
-    try:
-        runs = runs_per_month(parse_schedule(spec.schedule), spec.timezone) if spec.schedule else 0.0
-    except Exception:  # noqa: BLE001 - an estimate never stops a plan
-        return "not estimated"
-    line = state_storage_monthly(ASSUMED_STATE_MB, runs, spec.state_retention_days)
-    return f"about ${line.usd:,.2f} a month ({line.note})"

@@ -25,6 +25,7 @@ class SandboxProvider(AwsProvider):
     # moto applies a bucket policy's Deny without reading its conditions, so the TLS-only policy would
     # refuse every request; and it serves plain HTTP on loopback anyway.
     tls_only_state = False
+    billed_storage = False
     # Every package goes through the state bucket, where invoking finds the exact bytes that were deployed.
     direct_upload_limit = 0
 
