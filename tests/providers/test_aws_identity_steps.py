@@ -156,14 +156,20 @@ def test_a_role_made_without_the_boundary_gets_it_on_the_next_deploy(aws):
     assert role.step().action is Action.NO_CHANGE
 
 
-def test_a_boundary_that_differs_is_set_back_by_whoever_may(aws):
-    from botship.providers.aws.identity_steps import RoleBoundary
-
+def _deployed_with_a_wide_boundary():
+    """Roles deployed, then the shared boundary widened to allow everything (as an admin or attacker might)."""
     session = AwsSession("eu-west-1")
     deploy_roles(session)
     iam = boto3.client("iam")
     wide = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
     iam.create_policy_version(PolicyArn=BOUNDARY, PolicyDocument=json.dumps(wide), SetAsDefault=True)
+    return session, iam
+
+
+def test_a_boundary_that_differs_is_set_back_by_whoever_may(aws):
+    from botship.providers.aws.identity_steps import RoleBoundary
+
+    session, iam = _deployed_with_a_wide_boundary()
     step = RoleBoundary(session, NAMES).step()
     assert step.action is Action.UPDATE and "an administrator" in step.detail
     step.run(Ctx())
@@ -176,11 +182,7 @@ def test_a_boundary_the_deployer_may_not_change_stops_the_deploy_with_who_can(aw
     from botship.errors import BotshipError
     from botship.providers.aws.identity_steps import RoleBoundary
 
-    session = AwsSession("eu-west-1")
-    deploy_roles(session)
-    iam = boto3.client("iam")
-    wide = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
-    iam.create_policy_version(PolicyArn=BOUNDARY, PolicyDocument=json.dumps(wide), SetAsDefault=True)
+    session, iam = _deployed_with_a_wide_boundary()
     step = RoleBoundary(session, NAMES).step()
     versions = iam.list_policy_versions(PolicyArn=BOUNDARY)
     for listed in versions["Versions"]:
