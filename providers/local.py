@@ -27,6 +27,7 @@ from botship.secret_values import SecretValues
 from botship.spec import DeploySpec
 
 from .artifact.build import AZURE_SITE, Artifact, lend_lambda_modules
+from .pids import alive
 
 # Seconds beyond the bot's timeout before a local run is stopped (the cloud stops it at the timeout).
 KILL_MARGIN_S = 5
@@ -57,16 +58,6 @@ def temp_dir(prefix: str) -> str:
     return tempfile.mkdtemp(prefix=f"{prefix}{os.getpid()}-")
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def sweep_stale_temp_dirs() -> list[str]:
     """Remove the temporary folders (copies of packages and state) of botship processes that are gone."""
     base = tempfile.gettempdir()
@@ -77,7 +68,7 @@ def sweep_stale_temp_dirs() -> list[str]:
         return removed
     for name in names:
         match = _STALE.match(name)
-        if not match or int(match.group(1)) == os.getpid() or _alive(int(match.group(1))):
+        if not match or int(match.group(1)) == os.getpid() or alive(int(match.group(1))):
             continue
         path = os.path.join(base, name)
         try:

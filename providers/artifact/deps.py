@@ -16,6 +16,7 @@ from packaging.utils import canonicalize_name
 
 from botship.errors import BadInput, BotshipError
 
+from ..pids import alive
 from .digest import content_digest, folder_entries
 
 # The newest glibc each target runtime has (manylinux_2_N runs where glibc >= 2.N).
@@ -316,14 +317,8 @@ def _sweep_staging(folder: Path) -> None:
         return
     for path in leftovers:
         pid = path.name.rpartition(".tmp")[2]
-        if not pid.isdigit() or int(pid) == os.getpid():
-            continue
-        try:
-            os.kill(int(pid), 0)
-        except ProcessLookupError:
+        if pid.isdigit() and int(pid) != os.getpid() and not alive(int(pid)):
             shutil.rmtree(path, ignore_errors=True)
-        except OSError:
-            continue
 
 
 def _check_wheel_tags(site: Path, tags: list[str], python: str, requirements: Requirements) -> None:

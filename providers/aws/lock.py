@@ -31,6 +31,7 @@ from typing import Any
 
 from botship.errors import BotshipError
 
+from ..pids import alive
 from ..plan import LockLost
 from .names import DEPLOY_LOCK_KEY, AwsNames
 from .session import AwsSession, error_code, translate
@@ -329,16 +330,6 @@ def _process_ids() -> dict[str, str]:
     return {"boot": _read("/proc/sys/kernel/random/boot_id"), "pidns": namespace}
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:
-        return True  # exists, owned by someone else
-    return True
-
-
 def _dead_here(body: dict[str, Any]) -> bool:
     """The holder ran on this machine, in this boot and process namespace, and its process is gone.
 
@@ -351,7 +342,7 @@ def _dead_here(body: dict[str, Any]) -> bool:
     if body.get("boot") != ours["boot"] or body.get("pidns") != ours["pidns"]:
         return False
     pid = body.get("pid")
-    return isinstance(pid, int) and not isinstance(pid, bool) and pid > 0 and pid != os.getpid() and not _alive(pid)
+    return isinstance(pid, int) and not isinstance(pid, bool) and pid > 0 and pid != os.getpid() and not alive(pid)
 
 
 def _user() -> str:

@@ -11,6 +11,8 @@ from typing import Any
 
 from botship.errors import BadInput, BotshipError
 
+from ..pids import alive
+
 SANDBOX_REGION = "us-east-1"
 # The emulator accepts any keys; fixed ones keep the user's real AWS credentials out of the sandbox entirely.
 SANDBOX_KEYS = ("sandbox", "sandbox-secret")
@@ -92,13 +94,8 @@ def holds(url: str, pid: int = 0) -> bool:
         return True
     if pid == os.getpid():
         return False  # it ran in this process, which has stopped it since
-    if pid and os.name == "posix":  # (on Windows, os.kill would end the process, not probe it)
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return False
-        except OSError:
-            pass  # alive, owned by someone else
+    if pid and not alive(pid):
+        return False
     parts = urlsplit(url)
     try:
         import socket
