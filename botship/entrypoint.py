@@ -260,7 +260,7 @@ def module_names(tree: ast.Module, source: str, star_names: StarNames | None = N
                 targets(env, element, values[n] if values else None, line)
         elif isinstance(target, ast.Starred):
             targets(env, target.value, None, line)
-        elif isinstance(target, ast.Subscript) and _is_globals(target.value):
+        elif isinstance(target, ast.Subscript) and _is_globals_call(target.value):
             result.open_ended = True
 
     def walrus(env: Env, node: ast.AST) -> None:
@@ -375,24 +375,6 @@ def _walk_same_scope(node: ast.AST):
 
 def _is_globals_call(node: ast.expr) -> bool:
     return isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("globals", "vars")
-
-
-def _is_globals(node: ast.expr) -> bool:
-    return _is_globals_call(node)
-
-
-def _parse(source: str, filename: str = "<bot>") -> ast.Module:
-    return ast.parse(source, filename=filename)
-
-
-def bindings_of(source: str, name: str, filename: str = "<bot>") -> list[Binding]:
-    """Every binding of `name` the module may be left with after import (more than one behind if/try)."""
-    return module_names(_parse(source, filename), source).of(name)
-
-
-def top_level_names(source: str, filename: str = "<bot>") -> set[str]:
-    """Names a module binds at import time: defs, classes, assignments, imports, loop and with targets."""
-    return module_names(_parse(source, filename), source).names()
 
 
 def _version(python: str | None) -> tuple[int, int] | None:
