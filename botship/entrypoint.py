@@ -399,6 +399,7 @@ class _Reader:
         self.project = project
         self.target = _version(python)
         self.cache: dict[Path, _Source] = {}
+        self.modules: dict[str, tuple[_Source, ModuleNames] | None] = {}
 
     def read(self, path: Path) -> _Source:
         if path not in self.cache:
@@ -428,6 +429,14 @@ class _Reader:
         return _Source(path, text, tree)
 
     def names(self, module: str) -> tuple[_Source, ModuleNames] | None:
+        """The module's source and what it binds, worked out once per check."""
+        if module not in self.modules:
+            # None while it is being worked out: a `from … import *` cycle back to it brings no known names.
+            self.modules[module] = None
+            self.modules[module] = self._names(module)
+        return self.modules[module]
+
+    def _names(self, module: str) -> tuple[_Source, ModuleNames] | None:
         path = module_file(self.project, module)
         if path is None:
             return None
