@@ -107,6 +107,11 @@ def test_a_star_import_names_what_the_other_module_exports(tmp_path):
     assert "'handler' is helper:handler (line 1), and there 'handler' is a constant" in problem(tmp_path)
 
 
+def test_two_modules_that_star_import_each_other_are_read_without_end(tmp_path):
+    write(tmp_path, {"app.py": "from helper import *\n" + OK, "helper.py": "from app import *\n"})
+    assert build_spec(BASE, tmp_path).entry == "app:handler"
+
+
 def test_the_entry_is_kept_as_the_runtime_reads_it(tmp_path):
     write(tmp_path, {"app.py": OK})
     assert build_spec({**BASE, "entry": "  app:handler "}, tmp_path).entry == "app:handler"
