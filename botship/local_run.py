@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+from .atomic import written_beside
 from .console import Console
 from .deploy import exit_code_of, require_live_confirmation, wait_for_run
 from .errors import BadInput, file_error
@@ -66,27 +67,17 @@ def copy_output(source: Path, output: Path, *, image: bool) -> None:
             raise file_error(OSError(exc.errno, exc.strerror, str(output)),
                              f"copying the artifact to {output}") from None
         return
-    tmp = output.with_name(f".{output.name}.botship-tmp{os.getpid()}")
     try:
-        if image:
-            shutil.copytree(source, tmp)
-        else:
-            shutil.copyfile(source, tmp)
-        if image and output.is_dir():
-            shutil.rmtree(output)  # an earlier build context, checked by prepare_output
-        os.replace(tmp, output)
-    except BaseException as exc:
-        if tmp.is_dir() and not tmp.is_symlink():
-            shutil.rmtree(tmp, ignore_errors=True)
-        else:
-            try:
-                tmp.unlink(missing_ok=True)
-            except OSError:
-                pass  # on a read-only disk even removing a file that is not there fails
-        if isinstance(exc, OSError):
-            raise file_error(OSError(exc.errno, exc.strerror, str(output)),
-                             f"copying the artifact to {output} (nothing was left there)") from None
-        raise
+        with written_beside(output) as tmp:
+            if image:
+                shutil.copytree(source, tmp)
+            else:
+                shutil.copyfile(source, tmp)
+            if image and output.is_dir():
+                shutil.rmtree(output)  # an earlier build context, checked by prepare_output
+    except OSError as exc:
+        raise file_error(OSError(exc.errno, exc.strerror, str(output)),
+                         f"copying the artifact to {output} (nothing was left there)") from None
 
 
 def function_log_lines(masker, line: str) -> tuple[dict[str, Any] | None, list[str]]:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .atomic import written_beside
 from .errors import file_error
 from .locations import WORK_DIR, records_dir
 
@@ -66,20 +65,14 @@ def describe(record: DeployRecord | None) -> str:
 
 
 def save_record(project: Path, record: DeployRecord) -> Path:
-    tmp: Path | None = None
+    target = project / WORK_DIR / "records" / f"{record.profile}.json"
     try:
         path = records_dir(project) / f"{record.profile}.json"
         # Written beside it and renamed: a full disk never leaves a cut-short record in place of the last good one.
-        tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-        tmp.write_text(json.dumps(asdict(record), indent=2, sort_keys=True), encoding="utf-8")
-        os.replace(tmp, path)
+        with written_beside(path) as tmp:
+            tmp.write_text(json.dumps(asdict(record), indent=2, sort_keys=True), encoding="utf-8")
     except OSError as exc:
-        if tmp is not None:
-            with contextlib.suppress(OSError):  # on a read-only disk even removing a file that is not there fails
-                tmp.unlink(missing_ok=True)
-        target = project / WORK_DIR / "records" / f"{record.profile}.json"
-        named = exc.filename and (tmp is None or os.fsdecode(exc.filename) != str(tmp))
-        raise file_error(exc if named else OSError(exc.errno, exc.strerror, str(target)),
+        raise file_error(exc if exc.filename else OSError(exc.errno, exc.strerror, str(target)),
                          f"saving the local record of profile '{record.profile}' (the cloud was changed as shown "
                          "above; only this machine's note of it is missing)") from None
     return path

@@ -18,13 +18,13 @@ import sys
 import tempfile
 import zipfile
 from collections.abc import Callable
-from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
 from botship.entrypoint import module_file
-from botship.errors import DISK_ERRNOS, BadInput, BotshipError
+from botship.atomic import written_beside
+from botship.errors import BadInput, BotshipError
 from botship.ignores import IGNORE_FILE, RUNTIME_PACKAGE, ShipRules
 from botship.locations import work_dir
 from botship.spec import DeploySpec
@@ -153,32 +153,12 @@ def _layer_zip(deps: DependencyLayer, prefix: str, report) -> Path:
     if path.is_file():
         return path
     files = sorted(p for p in deps.site.rglob("*") if p.is_file())
-    tmp = path.with_suffix(f".tmp{os.getpid()}")
-    with _removed_on_failure(tmp, path):
-        with zipfile.ZipFile(tmp, "w") as archive:
-            for index, file in enumerate(files, 1):
-                _zip_add(archive, prefix + file.relative_to(deps.site).as_posix(), file)
-                if index % 200 == 0 or index == len(files):
-                    report.progress(index, len(files), "files zipped")
-        os.replace(tmp, path)
+    with written_beside(path) as tmp, zipfile.ZipFile(tmp, "w") as archive:
+        for index, file in enumerate(files, 1):
+            _zip_add(archive, prefix + file.relative_to(deps.site).as_posix(), file)
+            if index % 200 == 0 or index == len(files):
+                report.progress(index, len(files), "files zipped")
     return path
-
-
-@contextmanager
-def _removed_on_failure(tmp: Path, final: Path):
-    """A temporary file or folder that goes away when what writes it fails (a full disk, Ctrl-C): no half-written
-    artifact is ever left where a later build could find it. An error names the file being made, `final`."""
-    try:
-        yield
-    except BaseException as exc:
-        if tmp.is_dir() and not tmp.is_symlink():
-            shutil.rmtree(tmp, ignore_errors=True)
-        else:
-            with suppress(OSError):  # on a read-only disk even removing a file that is not there fails
-                tmp.unlink(missing_ok=True)
-        if isinstance(exc, OSError) and (exc.errno in DISK_ERRNOS or str(tmp) in (exc.filename, exc.filename2)):
-            raise OSError(exc.errno, exc.strerror, str(final)) from None
-        raise
 
 
 def check_requirements(spec: DeploySpec, project: Path) -> None:
@@ -228,10 +208,8 @@ def build_artifact(spec: DeploySpec, project: Path, report, out_dir: Path | None
         _write_image_tree(path, deps, entries, spec)
     else:
         _write_zip(path, deps, entries, AZURE_SITE if layout == "azure-zip" else "", report)
-    tmp = sidecar.with_suffix(f".tmp{os.getpid()}")
-    with _removed_on_failure(tmp, sidecar):
+    with written_beside(sidecar) as tmp:
         tmp.write_text(json.dumps(artifact.as_dict(), indent=2))
-        os.replace(tmp, sidecar)
     return artifact
 
 
@@ -261,13 +239,11 @@ def package_step(spec: DeploySpec, project: Path, out_dir: Path | None = None,
 
 def _write_zip(path: Path, deps: DependencyLayer, entries: dict[str, Path | bytes], prefix: str, report) -> None:
     layer = _layer_zip(deps, prefix, report)
-    tmp = path.with_suffix(f".tmp{os.getpid()}")
-    with _removed_on_failure(tmp, path):
+    with written_beside(path) as tmp:
         shutil.copyfile(layer, tmp)
         with zipfile.ZipFile(tmp, "a") as archive:
             for name in sorted(entries):
                 _zip_add(archive, name, entries[name])
-        os.replace(tmp, path)
     report.log(f"wrote {path.name}: {len(entries)} code files on top of {deps.files} dependency files")
 
 
