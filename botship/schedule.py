@@ -121,7 +121,6 @@ _DAY_OF_MONTH = _Field("day-of-month", 1, 31, 31, "1,15")
 _MONTH = _Field("month", 1, 12, 12, "JAN-MAR", tuple(_MONTHS))
 _DAY_OF_WEEK = _Field("day-of-week", 1, 7, 7, "MON-FRI", tuple(_DAYS))
 _YEAR = _Field("year", 1970, 2199, 229, "2027-2030")
-_NTH = ("first", "second", "third", "fourth", "fifth")
 
 
 def _parse_cron(text: str) -> Cron:
