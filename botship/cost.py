@@ -131,15 +131,20 @@ DAYS_PER_MONTH = 30.4375
 def state_history_line(runs_per_month: float, retention_days: int) -> CostLine:
     """What the state bucket costs a month per MB of state that every run rewrites (its current copy and the
     earlier versions the lifecycle rule keeps); a file a run leaves unchanged stores nothing new."""
-    line = state_storage_monthly(1, runs_per_month, retention_days)
-    return CostLine("S3 state", line.usd, f"per MB of state each run rewrites: {line.note.split(': ', 1)[1]}")
+    usd, kept = _state_stored(1, runs_per_month, retention_days)
+    return CostLine("S3 state", usd, f"per MB of state each run rewrites: {kept}")
 
 
 def state_storage_monthly(state_mb: float, runs_per_month: float, retention_days: int) -> CostLine:
     """The state bucket's steady-state storage: the current state plus, when every run changes all of it (the
     worst case), one earlier version per run, each kept `retention_days` before the lifecycle rule expires it."""
+    usd, kept = _state_stored(state_mb, runs_per_month, retention_days)
+    return CostLine("S3 state storage", usd, f"{state_mb:g} MB of state changed by every run: {kept}")
+
+
+def _state_stored(state_mb: float, runs_per_month: float, retention_days: int) -> tuple[float, str]:
+    """The monthly price of `state_mb` rewritten by every run, and what is stored for it, in words."""
     versions = runs_per_month * retention_days / DAYS_PER_MONTH
     stored_gb = state_mb * (1 + versions) / 1024
-    return CostLine("S3 state storage", stored_gb * S3_STANDARD_GB_MONTH,
-                    f"{state_mb:g} MB of state changed by every run: ~{versions:,.0f} earlier versions kept "
-                    f"{retention_days} days, ~{stored_gb:,.2f} GB stored")
+    return stored_gb * S3_STANDARD_GB_MONTH, f"~{versions:,.0f} earlier versions kept {retention_days} days, " \
+                                              f"~{stored_gb:,.2f} GB stored"
