@@ -115,9 +115,12 @@ def secret_removal(session: AwsSession, names: AwsNames, detail: str = "", *, fo
     restored; `force` (destroy --purge-state) deletes it at once, also one already scheduled for deletion.
     """
     secrets = session.client("secretsmanager")
-    if not _exists(lambda: secrets.describe_secret(SecretId=names.secret)):
-        return None
-    scheduled = secret_deletion_date(secrets, names)
+    try:  # one read: whether it exists, and whether its deletion is already scheduled
+        scheduled = secrets.describe_secret(SecretId=names.secret).get("DeletedDate")
+    except Exception as exc:  # noqa: BLE001
+        if error_code(exc) in GONE:
+            return None
+        raise translate(exc, "reading what is deployed") from None
     if scheduled is not None and not force:
         return None  # already on its way out, still restorable
     if force:
