@@ -343,8 +343,8 @@ Tags = Annotated[dict[TagKey, TagValue], AfterValidator(_check_tags)]
 Size = Annotated[int, Strict()]
 Region = Annotated[str, _pattern(r"(?!us-gov-|us-iso|cn-)[a-z]{2}-[a-z]+-\d{1,2}",
                                  "a commercial AWS region name like 'eu-west-1' (GovCloud, ISO and China regions are not supported)"),
-                   AfterValidator(lambda value: _check_region(value))]
-AwsProfileName = Annotated[str, AfterValidator(lambda value: _check_aws_profile(value))]
+                   AfterValidator(_check_region)]
+AwsProfileName = Annotated[str, AfterValidator(_check_aws_profile)]
 SubscriptionId = Annotated[
     str, _pattern(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}",
                   "a subscription id (a GUID like 00000000-0000-0000-0000-000000000000)")
@@ -399,8 +399,8 @@ class DeploySpec(_Strict):
     memory_mb: Size = Field(512, description="memory for each run in MB (AWS 128–10240; Azure Flex 512, 2048 or 4096)")
     timeout_s: Size = Field(300, description="longest a run may take, in seconds (AWS 1–900; Azure Consumption 1–600)")
     ephemeral_mb: Size = Field(512, description="/tmp space in MB, AWS only (512–10240)")
-    state_retention_days: int = Field(
-        30, ge=1, le=3650, strict=True,
+    state_retention_days: Size = Field(
+        30, ge=1, le=3650,
         description="days an earlier version of the bot's state is kept for `state restore` (1–3650)")
     schedule: ScheduleText | None = Field(
         None, description="when the bot runs: rate(15 minutes) or cron(0 9 * * ? *); empty = only when invoked")
@@ -586,7 +586,8 @@ def _valid_fields(data: Any, context: Any) -> tuple[dict[str, Any], set[str]]:
     return values, set(data) & set(DeploySpec.model_fields)
 
 
-_SIZE_FIELDS = {"memory_mb": 512, "timeout_s": 300, "ephemeral_mb": 512, "state_retention_days": 30}
+# The whole-number fields (`Size`) and their defaults, shown as the example of how to write them.
+_SIZE_FIELDS = {name: info.default for name, info in DeploySpec.model_fields.items() if Strict() in info.metadata}
 _TABLE_EXAMPLES = {"aws": 'a [profiles.NAME.aws] table with region = "eu-west-1"',
                    "azure": "a [profiles.NAME.azure] table with subscription_id, resource_group and location",
                    "env": 'a table of names and values, e.g. env = { MARKET = "bitvavo" }',
