@@ -164,7 +164,7 @@ def _layer_zip(deps: DependencyLayer, prefix: str, report) -> Path:
 def check_requirements(spec: DeploySpec, project: Path) -> None:
     """Read the project's requirements as the build will, without installing anything: what pip is sure to
     refuse (a missing include, a loop, an editable line, botship itself…) raises BadInput naming it."""
-    from .deps import read_requirements
+    from .requirements import read_requirements
 
     read_requirements(project, "azure" if layout_for(spec) == "azure-zip" else "aws")
 
