@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+import shutil
 import textwrap
 import subprocess
 import sys
 from pathlib import Path
 
 HOST_PYTHON = f"{sys.version_info.major}.{sys.version_info.minor}"
+BOTS = Path(__file__).resolve().parent / "bots"
 
 
 def run_botship(*args: str, project: Path, cache: Path | None = None, **env: str) -> subprocess.CompletedProcess:
@@ -26,6 +28,13 @@ def write_aws_profile(project: Path, bot_name: str, *extra: str) -> None:
     (project / "botship.toml").write_text(
         f'[profiles.prod]\nplatform = "aws"\nbot_name = "{bot_name}"\nentry = "app:handler"\n'
         f'python = "{HOST_PYTHON}"\n{lines}\n[profiles.prod.aws]\nregion = "eu-west-1"\n')
+
+
+def counter_project(folder: Path, *extra: str) -> Path:
+    """A copy of the counter bot at `folder` with its `prod` AWS profile (`extra` lines go into the table)."""
+    shutil.copytree(BOTS / "counter", folder)
+    write_aws_profile(folder, "counter", *extra)
+    return folder
 
 
 class RecordingReport:

@@ -16,30 +16,13 @@ from pathlib import Path
 import pytest
 
 from botship.providers.artifact import build_artifact
-from botship.spec import build_spec
 from helpers import RecordingReport as Report
-
-BOTS = Path(__file__).resolve().parents[1] / "bots"
-HOST_PYTHON = f"{sys.version_info.major}.{sys.version_info.minor}"
-PROFILE = f"""\
-[profiles.dev]
-platform = "aws"
-bot_name = "counter"
-entry = "app:handler"
-python = "{HOST_PYTHON}"
-
-[profiles.dev.aws]
-region = "eu-west-1"
-"""
-
+from helpers import counter_project, counter_spec, write_aws_profile
 
 @pytest.fixture
 def project(tmp_path, monkeypatch, dependency_cache) -> Path:
     monkeypatch.setenv("BOTSHIP_CACHE_DIR", str(dependency_cache))
-    folder = tmp_path / "counter"
-    shutil.copytree(BOTS / "counter", folder)
-    (folder / "botship.toml").write_text(PROFILE)
-    return folder
+    return counter_project(tmp_path / "counter")
 
 
 def botship(project: Path, *args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
@@ -49,8 +32,7 @@ def botship(project: Path, *args: str, cwd: Path | None = None) -> subprocess.Co
 
 
 def build(project: Path, out: Path) -> bytes:
-    spec = build_spec({"platform": "aws", "bot_name": "counter", "entry": "app:handler", "python": HOST_PYTHON,
-                       "aws": {"region": "eu-west-1"}}, project)
+    spec = counter_spec(project)
     artifact = build_artifact(spec, project, Report(), out)
     assert not artifact.reused
     return artifact.path.read_bytes()
@@ -71,8 +53,8 @@ def test_two_builds_are_byte_identical_whatever_package_o_and_export_left_in_the
     (export / "databases").mkdir(parents=True)
     (export / "state.db").write_bytes(b"SQLite format 3\0" + b"\1" * 100)
     (export / "databases" / "bot.sqlite3").write_bytes(b"x")
-    (project / ".botship" / "local-state" / "dev").mkdir(parents=True)
-    (project / ".botship" / "local-state" / "dev" / "runs.txt").write_text("3")
+    (project / ".botship" / "local-state" / "prod").mkdir(parents=True)
+    (project / ".botship" / "local-state" / "prod" / "runs.txt").write_text("3")
 
     after = build(project, tmp_path / "second")
     assert hashlib.sha256(after).hexdigest() == hashlib.sha256(before).hexdigest()
@@ -90,7 +72,7 @@ def io_bytes(data: bytes):
 
 
 def test_an_image_build_context_written_with_o_never_ships(project, tmp_path):
-    (project / "botship.toml").write_text(PROFILE.replace('python = ', 'packaging = "image"\npython = '))
+    write_aws_profile(project, "counter", 'packaging = "image"')
     for _ in range(2):
         result = botship(project, "package", "-o", "context")
         assert result.returncode == 0, result.stdout + result.stderr
