@@ -7,7 +7,7 @@ from typing import Any
 from botship.errors import BotshipError
 
 from ..plan import Action, Step
-from .identity_steps import POLICY_NAME, BotSecret
+from .identity_steps import POLICY_NAME
 from .names import DEPLOY_LOCK_KEY, AwsNames
 from .session import AwsSession, error_code, translate
 
@@ -139,33 +139,6 @@ def secret_removal(session: AwsSession, names: AwsNames, detail: str = "", *, fo
     recovery = (f"deleted after a {SECRET_RECOVERY_DAYS}-day recovery window; restore with {restore_hint(names)}")
     return Step("secret", "Secret values", names.secret, Action.DELETE, schedule,
                 detail="; ".join(x for x in (detail, recovery) if x))
-
-
-class RestorableSecret(BotSecret):
-    """The bot's secret, restored first when an earlier deploy or destroy scheduled it for deletion.
-
-    A secret scheduled for deletion can be neither read nor created again under its name: a deploy that
-    needs it again cancels the deletion (RestoreSecret), then writes the values as usual.
-    """
-
-    def step(self) -> Step | None:
-        if not self.values:
-            return None
-        scheduled = secret_deletion_date(self.client, self.names)
-        if scheduled is None:
-            return super().step()
-        return Step("secret", "Secret values", self.names.secret, Action.UPDATE, self.apply,
-                    detail=f"restore (its deletion was scheduled for {scheduled:%Y-%m-%d}); "
-                           + ", ".join(self.values))
-
-    def apply(self, ctx) -> dict[str, Any]:
-        if secret_deletion_date(self.client, self.names) is not None:
-            try:
-                self.client.restore_secret(SecretId=self.names.secret)
-            except Exception as exc:  # noqa: BLE001
-                raise translate(exc, f"restoring secret {self.names.secret}") from None
-            ctx.log("restored the secret (its scheduled deletion is cancelled)")
-        return super().apply(ctx)
 
 
 def _delete_versions(s3, bucket: str, versions: list[dict[str, str]]) -> int:

@@ -33,16 +33,20 @@ class BotSecret:
         self.tags = tags
 
     def _current(self) -> dict[str, Any] | None:
-        """The secret as stored: ARN, values, version and tags — None when there is no secret yet."""
+        """The secret as stored: ARN, values, version, tags and `deleted` (when its deletion is scheduled) —
+        None when there is no secret yet. A secret scheduled for deletion has no readable values."""
         try:
             described = self.client.describe_secret(SecretId=self.names.secret)
+            tags = {t["Key"]: t["Value"] for t in described.get("Tags", [])}
+            if deleted := described.get("DeletedDate"):
+                return {"arn": described["ARN"], "values": None, "version": None, "tags": tags, "deleted": deleted}
             stored = self.client.get_secret_value(SecretId=self.names.secret)
         except Exception as exc:  # noqa: BLE001
             if error_code(exc) == "ResourceNotFoundException":
                 return None
             raise translate(exc, f"reading secret {self.names.secret}") from None
         return {"arn": described["ARN"], "values": json.loads(stored["SecretString"]), "version": stored["VersionId"],
-                "tags": {t["Key"]: t["Value"] for t in described.get("Tags", [])}}
+                "tags": tags, "deleted": None}
 
     def _tagged(self, current: dict[str, Any]) -> bool:
         return tags_match(current["tags"], self.tags)
@@ -51,6 +55,11 @@ class BotSecret:
         if not self.values:
             return None
         current = self._current()
+        if current is not None and current["deleted"]:
+            # A destroy scheduled it for deletion: the deploy cancels that (RestoreSecret), then writes the values.
+            return Step("secret", "Secret values", self.names.secret, Action.UPDATE, self.apply,
+                        detail=f"restore (its deletion was scheduled for {current['deleted']:%Y-%m-%d}); "
+                               + ", ".join(self.values))
         same_values = current is not None and current["values"] == dict(self.values)
         action = (Action.CREATE if current is None
                   else Action.NO_CHANGE if same_values and self._tagged(current) else Action.UPDATE)
@@ -61,6 +70,13 @@ class BotSecret:
 
     def apply(self, ctx) -> dict[str, Any]:
         current = self._current()
+        if current is not None and current["deleted"]:
+            try:
+                self.client.restore_secret(SecretId=self.names.secret)
+            except Exception as exc:  # noqa: BLE001
+                raise translate(exc, f"restoring secret {self.names.secret}") from None
+            ctx.log("restored the secret (its scheduled deletion is cancelled)")
+            current = self._current()
         body = json.dumps(dict(self.values), sort_keys=True)
         try:
             if current is None:

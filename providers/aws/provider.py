@@ -21,9 +21,9 @@ from ..base import BotStatus, BotSummary, Check, DeployContext, Provider, StateL
 from ..plan import Plan
 from .bucket import StateBucket
 from .config import COMMON_REGIONS, aws_profiles, profile_region
-from .destroy import RestorableSecret, destroy_steps, role_removal, secret_removal
+from .destroy import destroy_steps, role_removal, secret_removal
 from .function import DIRECT_UPLOAD_LIMIT, BotFunction, BotSchedule, LogGroup
-from .identity_steps import execution_role, scheduler_role
+from .identity_steps import BotSecret, execution_role, scheduler_role
 from .image import BotImage, Registry, Repository, docker_client
 from .lock import DeployLock
 from .names import AwsNames
@@ -157,7 +157,7 @@ class AwsProvider(Provider):
         tags = self.tags(context.profile)
         artifact = build_artifact(spec, context.project, context.report)
         with_secret, image = bool(spec.secrets), spec.packaging == "image"
-        secret = RestorableSecret(session, names, context.secrets.only(spec.secrets), tags)
+        secret = BotSecret(session, names, context.secrets.only(spec.secrets), tags)
         function = BotFunction(session, names, spec, artifact, tags, with_secret, self.direct_upload_limit)
         # Each step reads what exists; the reads are independent (but for the two that need an earlier
         # step's plan-time outputs), so they run side by side: on real AWS that is most of a re-run's time.
