@@ -191,21 +191,21 @@ def describe_lock(holder: dict[str, Any] | None) -> str:
     return f"the bot's lock is held by {who}{since}{until}"
 
 
-def _restore_command(generation: int | None) -> str:
+def _state_command(verb: str, rest: str = "") -> str:
+    """The `botship state VERB BOT ...` line for this bot (with the flags its caller set, e.g. --local)."""
     bot = os.environ.get("BOTSHIP_BOT_NAME") or "BOT"
     extra = os.environ.get("BOTSHIP_STATE_CLI_FLAGS", "")
-    where = f" {extra}" if extra else ""
-    return f"botship state restore {bot}{where} --generation {generation if generation else 'N'}"
+    return f"botship state {verb} {bot}{' ' + extra if extra else ''}{rest}"
 
 
-def last_good_generation(store, below: int | None = None, skip_current: bool = True) -> int | None:
+def last_good_generation(store, below: int | None = None) -> int | None:
     """The newest earlier generation whose manifest is valid (and older than `below`), None if none is known."""
     try:
         versions = store.manifest_versions()[:25]
     except Exception:  # noqa: BLE001 - no history, or no permission to read it here
         return None
     for version in versions:
-        if version.current and skip_current:
+        if version.current:
             continue
         try:
             generation = validate_manifest(store.read_manifest_version(version.version_id))["generation"]
@@ -220,13 +220,11 @@ def state_fault_message(store, exc: Exception) -> str:
     """A damaged manifest or a missing object: what is wrong, the last good generation, the command to restore it."""
     below = exc.generation if isinstance(exc, StateObjectMissing | StateObjectCorrupt) else None
     good = last_good_generation(store, below)
-    bot = os.environ.get("BOTSHIP_BOT_NAME") or "BOT"
-    extra = os.environ.get("BOTSHIP_STATE_CLI_FLAGS", "")
-    listing = f"botship state versions {bot}{' ' + extra if extra else ''}"
     if good is not None:
-        advice = f"the last good generation is {good}: restore it with `{_restore_command(good)}`"
+        advice = f"the last good generation is {good}: restore it with `{_state_command('restore', f' --generation {good}')}`"
     else:
-        advice = f"no good earlier generation could be read here: list them with `{listing}`, then `{_restore_command(None)}`"
+        advice = (f"no good earlier generation could be read here: list them with `{_state_command('versions')}`, "
+                  f"then `{_state_command('restore', ' --generation N')}`")
     return f"{exc} ({store.manifest_name()}). The bot did not run and its state was not reset; {advice}"
 
 
