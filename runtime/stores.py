@@ -450,14 +450,15 @@ class FolderStore(Store):
                 fh.flush()
                 os.fsync(fh.fileno())
             os.replace(tmp, self._path("manifest.json"))
-            self._keep(data)
-        return hashlib.sha256(data).hexdigest()
+            token = hashlib.sha256(data).hexdigest()
+            self._keep(data, token)
+        return token
 
-    def _keep(self, data: bytes) -> None:
+    def _keep(self, data: bytes, digest: str) -> None:
         """Add a written manifest to the history; drop the oldest beyond HISTORY and what only they listed."""
         history = self._path("history")
         os.makedirs(history, exist_ok=True)
-        name = f"{time.time_ns():020d}-{hashlib.sha256(data).hexdigest()[:12]}.json"
+        name = f"{time.time_ns():020d}-{digest[:12]}.json"
         tmp = os.path.join(history, f".{name}.tmp")
         with open(tmp, "wb") as fh:
             fh.write(data)
