@@ -41,8 +41,10 @@ def _delete(call, doing: str):
     return run
 
 
-def destroy_steps(session: AwsSession, names: AwsNames, purge_state: bool, image: bool = False) -> list[Step]:
-    """What is there to delete, in reverse order of creation."""
+def destroy_steps(session: AwsSession, names: AwsNames, purge_state: bool, image: bool = False, *,
+                  has_bucket: bool) -> list[Step]:
+    """What is there to delete, in reverse order of creation; `has_bucket`: the state bucket exists (read once
+    by the caller, whose summary says whether it is kept)."""
     lam, scheduler, s3 = session.client("lambda"), session.client("scheduler"), session.client("s3")
     steps: list[Step] = []
 
@@ -61,7 +63,7 @@ def destroy_steps(session: AwsSession, names: AwsNames, purge_state: bool, image
     # The secret goes with the state: kept restorable for a while unless the state is purged too.
     if step := secret_removal(session, names, force=purge_state):
         steps.append(step)
-    if purge_state and _exists(lambda: s3.head_bucket(Bucket=names.bucket)):
+    if purge_state and has_bucket:
         steps.append(Step("bucket", "State bucket (purge)", names.bucket, Action.DELETE,
                           lambda ctx: _purge_bucket(s3, names.bucket, ctx), detail="every version of every state file"))
     return steps

@@ -226,9 +226,9 @@ class AwsProvider(Provider):
 
     def _plan_destroy(self, purge_state: bool) -> Plan:
         names = self.names
-        steps = destroy_steps(self.session, names, purge_state, self.spec.packaging == "image")
         # The summary says what is there: a state bucket or log group that does not exist is not "kept".
         has_bucket, has_logs = self._exists_after_destroy(names)
+        steps = destroy_steps(self.session, names, purge_state, self.spec.packaging == "image", has_bucket=has_bucket)
         kept: list[str] = []
         if has_bucket and not purge_state:
             state = f"kept: {names.bucket} (add --purge-state to delete it)"
