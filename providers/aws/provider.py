@@ -165,9 +165,8 @@ class AwsProvider(Provider):
             secret_step = pool.submit(secret.step)
             bucket = StateBucket(session, names, tags, tls_only=self.tls_only,
                                  retention_days=spec.state_retention_days)
-            planned = [pool.submit(bucket.step), secret_step,
-                       pool.submit(execution_role(session, names, tags, with_secret, spec.mode).boundary.step),
-                       pool.submit(execution_role(session, names, tags, with_secret, spec.mode).step)]
+            role = execution_role(session, names, tags, with_secret, spec.mode)
+            planned = [pool.submit(bucket.step), secret_step, pool.submit(role.boundary.step), pool.submit(role.step)]
             if spec.schedule:
                 planned.append(pool.submit(scheduler_role(session, names, tags).step))
             planned.append(pool.submit(LogGroup(session, names, tags).step))
