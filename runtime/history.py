@@ -59,7 +59,7 @@ def restore_generation(store: Store, generation: int, owner: str | None = None) 
     if not store.try_lock(owner, RESTORE_LOCK_S):
         raise LockHeld(store.lock_holder())
     try:
-        _, token = store.read_manifest()
+        current, token = store.read_manifest()
         objects = {e.get("pack") or e["sha256"]: rel for rel, e in doc["files"].items()}
         found = store.find_objects(sorted(objects))
         lost = sorted(objects[d] for d, where in found.items() if where is None)
@@ -67,7 +67,8 @@ def restore_generation(store: Store, generation: int, owner: str | None = None) 
             raise RestoreRefused(f"generation {generation} lists {len(lost)} file(s) whose stored objects are gone "
                                  f"(e.g. {', '.join(lost[:3])}); nothing was changed")
         store.revive(found)
-        newest = max((g["generation"] for g in list_generations(store) if g["valid"]), default=0)
+        # A run that saved since the listing above wrote the current manifest, the newest generation.
+        newest = max([g["generation"] for g in listed if g["valid"]] + [describe_manifest(current)["generation"] or 0])
         new = {k: v for k, v in doc.items() if k != "checksum"}
         new.update({"generation": newest + 1, "run_id": owner, "restored_from": generation,
                     "saved_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())})
