@@ -101,8 +101,7 @@ class _Run:
     def execute(self) -> RunResult:
         started = time.monotonic()
         plan = self.plan
-        # A plan that changes nothing writes nothing, so it needs no lock.
-        lock = plan.lock if plan.changes else None
+        lock = _lock_of(plan)
         self.emit(RunStarted(title=plan.title, mode=plan.mode, steps=_step_list(plan, lock)))
         keeper = None
         if lock is not None:
@@ -239,6 +238,16 @@ class _Run:
     def _lost(step: Step, lost: BotshipError, duration: float) -> StepFailed:
         return StepFailed(step=step.id, title=step.title, duration_s=duration, what=lost.what, why=lost.why,
                           fix=lost.fix)
+
+
+def _lock_of(plan: Plan) -> DeployLock | None:
+    """The lock a run of `plan` takes: a plan that changes nothing writes nothing, so it needs none."""
+    return plan.lock if plan.changes else None
+
+
+def run_steps(plan: Plan) -> list[dict[str, Any]]:
+    """The steps a run of `plan` will report (as RunStarted lists them), for a screen drawn before it starts."""
+    return _step_list(plan, _lock_of(plan))
 
 
 def _step_list(plan: Plan, lock: DeployLock | None) -> list[dict[str, Any]]:

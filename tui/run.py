@@ -104,9 +104,9 @@ class RunScreen(Screen):
         states = {key.value: table.get_cell(key, "state") for key in table.rows} if steps is not None else {}
         table.clear()
         if steps is None:
-            steps = [s.as_dict() for s in self.plan.steps]
-            if getattr(self.plan, "lock", None) is not None and self.plan.changes:
-                steps.insert(0, {"id": "lock", "title": "Deploy lock", "action": "take"})
+            from botship.providers.engine import run_steps
+
+            steps = run_steps(self.plan)
         for step in steps:
             state = states.get(step["id"], "waiting") if step["id"] == "lock" else "waiting"
             table.add_row(state, step["title"], step["action"], key=step["id"])
