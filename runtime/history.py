@@ -10,7 +10,7 @@ import time
 import uuid
 from typing import Any
 
-from .state import describe_manifest, seal_manifest, validate_manifest
+from .manifest import describe_manifest, seal_manifest, validate_manifest
 from .stores import Store
 
 RESTORE_LOCK_S = 300

@@ -12,9 +12,10 @@ from typing import Any
 
 from . import logs
 from .entry import call_entry, load_entry, prepare_environment, saves_state_on_error
+from .manifest import ManifestInvalid, validate_manifest
 from .secrets import resolve_secrets
-from .state import (ManifestInvalid, StateFolderReplaced, StateObjectCorrupt, StateObjectMissing, StateSync,
-                    validate_manifest)  # StateFolderReplaced covers StateFileUnsettled
+# StateFolderReplaced covers StateFileUnsettled
+from .state import StateFolderReplaced, StateObjectCorrupt, StateObjectMissing, StateSync
 from .stores import Conflict, open_store
 
 LOCK_MARGIN_S = 30
