@@ -86,20 +86,23 @@ class Store:
         return None
 
     # Earlier generations of the manifest, and the objects they list.
+    def _no_history(self) -> NoHistory:
+        return NoHistory(f"{self.describe} keeps no earlier generations of its state")
+
     def manifest_versions(self) -> list[ManifestVersion]:
         """Every stored version of the manifest, newest first; raises NoHistory where the store keeps none."""
-        raise NoHistory(f"{self.describe} keeps no earlier generations of its state")
+        raise self._no_history()
 
     def read_manifest_version(self, version_id: str) -> bytes:
-        raise NoHistory(f"{self.describe} keeps no earlier generations of its state")
+        raise self._no_history()
 
     def find_objects(self, digests: list[str]) -> dict[str, str | None]:
         """For each object: "current" if the store holds it, another token if it can be brought back, None if lost."""
-        raise NoHistory(f"{self.describe} keeps no earlier generations of its state")
+        raise self._no_history()
 
     def revive(self, found: dict[str, str | None]) -> None:
         """Make the objects `find_objects` found as earlier versions current again."""
-        raise NoHistory(f"{self.describe} keeps no earlier generations of its state")
+        raise self._no_history()
 
 
 def _lock_body(owner: str, ttl_s: float) -> bytes:
