@@ -153,15 +153,7 @@ class _Run:
         return plan, "ok", None
 
     def _lock_failure(self, step: Step, t0: float, exc: BaseException) -> StepFailed:
-        if isinstance(exc, BotshipError):
-            failure = StepFailed(step=step.id, title=step.title, duration_s=time.monotonic() - t0,
-                                 what=exc.what, why=exc.why, fix=exc.fix, exit_code=exc.exit_code)
-        else:
-            failure = StepFailed(step=step.id, title=step.title, duration_s=time.monotonic() - t0,
-                                 what=f"{step.title} failed", why=f"{type(exc).__name__}: {exc}",
-                                 fix="re-running is safe; the run journal has the details",
-                                 detail=traceback.format_exc())
-        failure = failure.masked(self.masker)
+        failure = _failure_of(step, t0, exc).masked(self.masker)
         self.emit(failure)
         return failure
 
@@ -204,25 +196,8 @@ class _Run:
                     self.emit(StepCancelled(step=step.id, title=step.title, duration_s=time.monotonic() - t0))
                     status = "cancelled"
                     break
-            except BotshipError as exc:
-                failure = StepFailed(step=step.id, title=step.title, duration_s=time.monotonic() - t0,
-                                     what=exc.what, why=exc.why, fix=exc.fix, exit_code=exc.exit_code)
-            except OSError as exc:
-                # A file or folder the step could not use (the cache, the build folder, a full disk): name it.
-                error = file_error(exc) if exc.filename is not None or exc.errno in DISK_ERRNOS else None
-                failure = StepFailed(step=step.id, title=step.title, duration_s=time.monotonic() - t0,
-                                     what=error.what, why=error.why, fix=error.fix,
-                                     exit_code=error.exit_code) if error else StepFailed(
-                    step=step.id, title=step.title, duration_s=time.monotonic() - t0,
-                    what=f"{step.title} failed", why=f"{type(exc).__name__}: {exc}",
-                    fix="re-running is safe (every step reads before it writes); the run journal has the details",
-                    detail=traceback.format_exc())
             except Exception as exc:  # noqa: BLE001 - any step error becomes an event the user can act on
-                failure = StepFailed(
-                    step=step.id, title=step.title, duration_s=time.monotonic() - t0,
-                    what=f"{step.title} failed", why=f"{type(exc).__name__}: {exc}",
-                    fix="re-running is safe (every step reads before it writes); the run journal has the details",
-                    detail=traceback.format_exc())
+                failure = _failure_of(step, t0, exc)
             if failure is not None:
                 failure = failure.masked(self.masker)
                 self.emit(failure)
@@ -238,6 +213,21 @@ class _Run:
     def _lost(step: Step, lost: BotshipError, duration: float) -> StepFailed:
         return StepFailed(step=step.id, title=step.title, duration_s=duration, what=lost.what, why=lost.why,
                           fix=lost.fix)
+
+
+def _failure_of(step: Step, t0: float, exc: BaseException) -> StepFailed:
+    """What a step's exception (raised since `t0`) tells the user; call it while handling the exception."""
+    duration = time.monotonic() - t0
+    error = exc if isinstance(exc, BotshipError) else None
+    if isinstance(exc, OSError) and (exc.filename is not None or exc.errno in DISK_ERRNOS):
+        error = file_error(exc)  # a file or folder the step could not use (the cache, the build folder, a full disk)
+    if error is not None:
+        return StepFailed(step=step.id, title=step.title, duration_s=duration, what=error.what, why=error.why,
+                          fix=error.fix, exit_code=error.exit_code)
+    return StepFailed(step=step.id, title=step.title, duration_s=duration, what=f"{step.title} failed",
+                      why=f"{type(exc).__name__}: {exc}",
+                      fix="re-running is safe (every step reads before it writes); the run journal has the details",
+                      detail=traceback.format_exc())
 
 
 def _lock_of(plan: Plan) -> DeployLock | None:
