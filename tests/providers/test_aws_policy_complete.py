@@ -124,6 +124,14 @@ def _name_arn(service: str, kind: str, name: str) -> str:
     return name if name.startswith("arn:") else f"arn:aws:{service}:{REGION}:{ACCOUNT}:{kind}{name}"
 
 
+def _tagged_if_created(service: str, op: str, resource: str, create: str, tags) -> list[Need]:
+    """The call's own need; the call creating the resource with tags also needs <service>:TagResource."""
+    result = [Need(f"{service}:{op}", resource)]
+    if op == create and tags:
+        result.append(Need(f"{service}:TagResource", resource))
+    return result
+
+
 def needs(service: str, op: str, p: dict[str, Any], role_boundary) -> list[Need]:
     """The IAM action(s), resource and condition values AWS checks for one call (KeyError: not mapped yet)."""
     if service == "sts" and op == "GetCallerIdentity":
@@ -172,10 +180,7 @@ def needs(service: str, op: str, p: dict[str, Any], role_boundary) -> list[Need]
         if op == "DescribeLogGroups":
             return [Need("logs:DescribeLogGroups", "*")]
         group = p.get("resourceArn") or _name_arn("logs", "log-group:", p["logGroupName"])
-        result = [Need(f"logs:{op}", group)]
-        if op == "CreateLogGroup" and p.get("tags"):
-            result.append(Need("logs:TagResource", group))
-        return result
+        return _tagged_if_created(service, op, group, "CreateLogGroup", p.get("tags"))
     if service == "scheduler":
         if op == "ListSchedules":
             return [Need("scheduler:ListSchedules", "*")]
@@ -188,10 +193,7 @@ def needs(service: str, op: str, p: dict[str, Any], role_boundary) -> list[Need]
     if service == "secretsmanager":
         name = p.get("SecretId") or p["Name"]
         secret = name if name.startswith("arn:") else f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:{name}-AbCdEf"
-        result = [Need(f"secretsmanager:{op}", secret)]
-        if op == "CreateSecret" and p.get("Tags"):
-            result.append(Need("secretsmanager:TagResource", secret))
-        return result
+        return _tagged_if_created(service, op, secret, "CreateSecret", p.get("Tags"))
     if service == "ecr":
         if op == "GetAuthorizationToken":
             return [Need("ecr:GetAuthorizationToken", "*")]
