@@ -281,9 +281,7 @@ class _LockKeeper:
 
     def _expiring(self) -> bool:
         """Most of the lock's time-to-live has passed since it was last written: others may soon take it."""
-        unrefreshed = getattr(self.lock, "unrefreshed_s", None)
-        ttl = getattr(self.lock, "ttl_s", None)
-        return unrefreshed is not None and ttl is not None and unrefreshed > 0.8 * ttl
+        return self.lock.unrefreshed_s > 0.8 * self.lock.ttl_s
 
     def _lose(self, exc: BotshipError) -> None:
         self.lost = exc
@@ -293,11 +291,8 @@ class _LockKeeper:
         """Before a step that writes: the lock still ours? The reason to stop when it is not."""
         if self.lost is not None:
             return self.lost
-        check = getattr(self.lock, "verify", None)
-        if check is None:
-            return None
         try:
-            check()
+            self.lock.verify()
         except LockLost as exc:
             self._lose(exc)
         except Exception as exc:  # noqa: BLE001 - S3 not answering one read proves nothing; refresh decides

@@ -59,12 +59,17 @@ class DeployLock(Protocol):
 
     describe: str
     refresh_every_s: float
+    ttl_s: float  # how long it stays held unrefreshed
+    unrefreshed_s: float  # seconds since this holder last wrote it
 
     def acquire(self, ctx: StepContext) -> None:
         """Take the lock, waiting (cancellably, logging why) while another deploy holds it; or raise."""
 
     def refresh(self) -> None:
         """Keep holding it (push its expiry forward); raises a BotshipError once it is no longer ours."""
+
+    def verify(self) -> None:
+        """Before a step writes: raises LockLost when the lock is no longer ours."""
 
     def release(self) -> None:
         """Let it go, if it is still ours."""
