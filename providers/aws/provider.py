@@ -135,27 +135,27 @@ class AwsProvider(Provider):
 
     def plan(self, context: DeployContext) -> Plan:
         plan = self._read_plan(context)
-        # The engine holds the deploy lock while the plan runs, and plans again once it holds it.
+        # The engine holds the deploy lock while the plan runs (and plans again once it holds it: `_plan`).
         plan.lock = self.deploy_lock(context.profile)
-        plan.replan = lambda: self._read_plan(context)
         return plan
 
     def deploy_lock(self, profile: str) -> DeployLock:
         return DeployLock(self.session, self.names, profile)
 
-    def _read_plan(self, context: DeployContext) -> Plan:
+    def _read_plan(self, context: DeployContext, artifact=None) -> Plan:
         try:
-            return self._plan(context)
+            return self._plan(context, artifact)
         except BotshipError:
             raise
         except Exception as exc:  # noqa: BLE001 - any SDK error while reading becomes a message with a fix
             raise translate(exc, "reading what is deployed") from None
 
-    def _plan(self, context: DeployContext) -> Plan:
+    def _plan(self, context: DeployContext, artifact=None) -> Plan:
+        """The deploy's steps; `artifact`, when given, is the one an earlier plan of this deploy built."""
         spec, session = self.spec, self.session
         names = self.names
         tags = self.tags(context.profile)
-        artifact = build_artifact(spec, context.project, context.report)
+        artifact = artifact or build_artifact(spec, context.project, context.report)
         with_secret, image = bool(spec.secrets), spec.packaging == "image"
         secret = BotSecret(session, names, context.secrets.only(spec.secrets), tags)
         function = BotFunction(session, names, spec, artifact, tags, with_secret, self.direct_upload_limit)
@@ -191,7 +191,10 @@ class AwsProvider(Provider):
         if short := context.secrets.only(spec.secrets).too_short_to_mask():
             summary.append(("warning", f"{', '.join(short)}: shorter than {MIN_SECRET_LENGTH} characters, so botship "
                                        "cannot mask it in the logs it shows; a real credential is longer"))
-        return Plan(f"Deploy {spec.bot_name} to {spec.where}", spec.mode, summary + self.plan_notes(), steps)
+        plan = Plan(f"Deploy {spec.bot_name} to {spec.where}", spec.mode, summary + self.plan_notes(), steps)
+        # Planned again under the lock, the cloud is read again; the package built (and shown) now is kept.
+        plan.replan = lambda: self._read_plan(context, artifact)
+        return plan
 
     def _history(self, spec) -> str:
         """How long earlier state is kept, and (where billed) what that history costs per MB a run rewrites."""
