@@ -99,7 +99,8 @@ class StateListing:
         return sum(self.files.values())
 
 
-def _when(stamp: Any) -> str:
+def utc_time(stamp: Any) -> str:
+    """An epoch time as 'YYYY-MM-DD HH:MM:SS UTC' ('an unknown time' when it is not one)."""
     import time
 
     try:
@@ -130,8 +131,8 @@ def restore_state_generation(store: Any, generation: int, bot: str) -> dict[str,
     except LockHeld as exc:
         holder = exc.holder or {}
         who = f"run {holder.get('owner', '?')}" + (f" on {holder['host']}" if holder.get("host") else "")
-        raise BotshipError(f"{bot}'s state is locked by {who}, since {_when(holder.get('started'))}",
-                           f"a run is going on; its lock expires at {_when(holder.get('expires'))}",
+        raise BotshipError(f"{bot}'s state is locked by {who}, since {utc_time(holder.get('started'))}",
+                           f"a run is going on; its lock expires at {utc_time(holder.get('expires'))}",
                            "run the restore again once the run has finished; nothing was changed") from None
     except (RestoreRefused, NoHistory) as exc:
         raise BotshipError(f"generation {generation} of {bot}'s state cannot be restored", str(exc),

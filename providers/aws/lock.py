@@ -25,12 +25,13 @@ import os
 import socket
 import time
 import uuid
-from datetime import datetime, timezone
+from datetime import datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 
 from botship.errors import BotshipError
 
+from ..base import utc_time
 from ..pids import alive
 from ..plan import LockLost
 from .names import DEPLOY_LOCK_KEY, AwsNames
@@ -43,18 +44,14 @@ CONFLICT = ("PreconditionFailed", "ConditionalRequestConflict", "412", "409")
 GONE = ("NoSuchKey", "404", "NotFound")
 
 
-def _when(epoch: float) -> str:
-    return datetime.fromtimestamp(epoch, timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
-
-
 def describe_holder(holder: dict[str, Any]) -> str:
     """'the deploy by ann on host ci-7 (profile prod, arn…) started at …; expires at …'."""
     who = holder.get("user") or "someone"
     where = f" on host {holder['host']}" if holder.get("host") else ""
     extra = ", ".join(x for x in (f"profile {holder['profile']}" if holder.get("profile") else "",
                                   holder.get("identity") or "") if x)
-    started = f" started at {_when(float(holder['started']))}" if holder.get("started") else ""
-    expires = f"; expires at {_when(float(holder['expires']))}" if holder.get("expires") else ""
+    started = f" started at {utc_time(holder['started'])}" if holder.get("started") else ""
+    expires = f"; expires at {utc_time(holder['expires'])}" if holder.get("expires") else ""
     return f"the deploy by {who}{where}{f' ({extra})' if extra else ''}{started}{expires}"
 
 
