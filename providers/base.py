@@ -124,16 +124,14 @@ def list_state_generations(store: Any, bot: str) -> list[dict[str, Any]]:
 def restore_state_generation(store: Any, generation: int, bot: str) -> dict[str, Any]:
     """Make generation `generation` of a bot's state current again (a new generation with its files)."""
     from botship.runtime.history import LockHeld, RestoreRefused, restore_generation
+    from botship.runtime.invoke import describe_lock
     from botship.runtime.stores import NoHistory
 
     try:
         return restore_generation(store, generation)
     except LockHeld as exc:
-        holder = exc.holder or {}
-        who = f"run {holder.get('owner', '?')}" + (f" on {holder['host']}" if holder.get("host") else "")
-        raise BotshipError(f"{bot}'s state is locked by {who}, since {utc_time(holder.get('started'))}",
-                           f"a run is going on; its lock expires at {utc_time(holder.get('expires'))}",
-                           "run the restore again once the run has finished; nothing was changed") from None
+        raise BotshipError(f"{bot}'s state cannot be restored while a run uses it: {describe_lock(exc.holder)}",
+                           fix="run the restore again once the run has finished; nothing was changed") from None
     except (RestoreRefused, NoHistory) as exc:
         raise BotshipError(f"generation {generation} of {bot}'s state cannot be restored", str(exc),
                            f"list what can be restored with `botship state versions {bot}`") from None

@@ -181,6 +181,14 @@ def test_a_restore_waits_for_no_run_and_names_the_lock_holder(tmp_path):
     with pytest.raises(LockHeld) as held:
         restore_generation(open_store(url, "paper"), 1)
     assert held.value.holder["owner"] == "busy-run" and held.value.holder["host"]
+    # botship's command says it in the runtime's own words: whose lock, since when, until when.
+    from botship.errors import BotshipError
+    from botship.providers.base import restore_state_generation
+
+    with pytest.raises(BotshipError) as said:
+        restore_state_generation(open_store(url, "paper"), 1, "counter")
+    assert said.value.what.startswith("counter's state cannot be restored while a run uses it: the bot's lock is "
+                                      "held by run busy-run on ") and " expires at " in said.value.what
     assert validate_manifest((tmp_path / "remote" / "paper" / "manifest.json").read_bytes())["generation"] == 2
 
 
