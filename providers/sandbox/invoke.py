@@ -109,9 +109,7 @@ def _function(session: AwsSession, emulator: Emulator, names: AwsNames) -> dict[
         return session.client("lambda").get_function(FunctionName=names.function)
     except Exception as exc:  # noqa: BLE001
         if error_code(exc) == "ResourceNotFoundException":
-            raise BotshipError(f"{names.bot} is not deployed on the sandbox emulator at {emulator.url}",
-                               f"it holds no function {names.function}: destroyed, or never deployed there",
-                               "deploy it first (in the wizard, or `botship deploy` with the sandbox profile)") from None
+            raise emulator.not_deployed(names.bot) from None
         raise translate(exc, f"reading {names.function}") from None
 
 

@@ -10,7 +10,7 @@ from botship.errors import BotshipError
 
 from ..aws.names import AwsNames
 from ..aws.provider import AwsProvider
-from ..aws.session import AwsSession, error_code, translate
+from ..aws.session import AwsSession
 from ..base import Check, DeployContext, Provider
 from .emulator import SANDBOX_REGION, Emulator, emulator
 from .image import LocalImage
@@ -112,10 +112,4 @@ class SandboxProvider(AwsProvider):
 
     def invoke(self, event: dict[str, Any], on_line: Callable[[str], None] | None = None) -> dict[str, Any]:
         self._reachable()
-        try:
-            self.session.client("lambda").get_function(FunctionName=self.names.function)
-        except Exception as exc:  # noqa: BLE001
-            if error_code(exc) == "ResourceNotFoundException":
-                raise self.emulator.not_deployed(self.spec.bot_name) from None
-            raise translate(exc, f"reading {self.names.function}") from None
         return invoke_deployed(self.session, self.emulator, self.names, event, on_line)
