@@ -19,7 +19,7 @@ from .spec import DeploySpec, build_spec, to_profile
 
 PROFILE_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
 # Tables written as `[profiles.NAME.KEY]`; other mappings are written inline (`env = { A = "1" }`).
-_SUBTABLES = ("aws", "azure")
+_SUBTABLES = ("aws", "azure", "paper")
 
 
 def check_profile_name(name: str) -> str:

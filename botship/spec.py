@@ -384,6 +384,26 @@ class AzureSettings(_Strict):
     plan: Literal["flex", "consumption"] = Field("flex", description="hosting plan: Flex Consumption (current) or Consumption (retiring 2028)")
 
 
+class PaperSettings(_Strict):
+    """How paper mode fills an investing-algorithm-framework app's orders (plain bots only read BOTSHIP_MODE)."""
+
+    balance: float | None = Field(
+        None, ge=0, le=1e12, allow_inf_nan=False, strict=True,
+        description="paper starting balance, in the market's trading symbol, for an app whose add_market has no "
+                    "initial_balance")
+    fee_pct: float | None = Field(
+        None, ge=0, le=10, allow_inf_nan=False, strict=True,
+        description="fee of each paper fill in percent (0–10); empty uses add_market's fee_percentage, else 0")
+    slippage_pct: float | None = Field(
+        None, ge=0, le=10, allow_inf_nan=False, strict=True,
+        description="how far each paper fill lands from the market price against the bot, in percent (0–10); "
+                    "empty uses add_market's slippage_percentage, else 0")
+    send_secrets: bool = Field(
+        False, strict=True,
+        description="send the profile's secrets to a paper framework app too (e.g. for private read-only data); "
+                    "by default a paper app never holds keys that could trade")
+
+
 class DeploySpec(_Strict):
     """Everything one deployment of one bot needs; secret values are never part of it."""
 
@@ -409,7 +429,11 @@ class DeploySpec(_Strict):
     secrets: Secrets = Field(
         default_factory=list, description="names of secret variables; values come from the environment, .env, keyring or a prompt")
     mode: Literal["paper", "live"] = Field(
-        "paper", description="paper trades on paper; live trades real money and needs explicit confirmation")
+        "paper", description="paper: a framework app's orders fill on paper (botship's paper exchange); a plain bot "
+                             "is told BOTSHIP_MODE=paper and must honour it. live trades real money and needs "
+                             "explicit confirmation")
+    paper: PaperSettings | None = Field(
+        None, description="paper trading of a framework app: starting balance, fee, slippage, secrets")
     aws: AwsSettings | None = Field(None, description="AWS settings (region, profile)")
     azure: AzureSettings | None = Field(None, description="Azure settings (subscription, resource group, location, plan)")
     tags: Tags = Field(default_factory=dict, description="extra tags put on every resource botship creates")
@@ -460,6 +484,10 @@ class DeploySpec(_Strict):
             ("schedule", f"{self.schedule} ({self.timezone})" if self.schedule else "none (runs only when invoked)"),
             ("secrets", ", ".join(self.secrets) or "none"),
         ]
+
+
+# The profile's nested tables, by key.
+TABLES: dict[str, type[BaseModel]] = {"aws": AwsSettings, "azure": AzureSettings, "paper": PaperSettings}
 
 
 @dataclass(frozen=True)
@@ -623,11 +651,11 @@ def _message(error: dict[str, Any]) -> str:
     if kind == "missing":
         model: type[BaseModel] = DeploySpec
         for part in loc[:-1]:
-            model = {"aws": AwsSettings, "azure": AzureSettings}.get(str(part), model)
+            model = TABLES.get(str(part), model)
         info = model.model_fields.get(str(loc[-1]))
         return f"required — {info.description}" if info else "required"
     if kind == "extra_forbidden":
-        model = {"aws": AwsSettings, "azure": AzureSettings}.get(str(loc[0]), DeploySpec) if len(loc) > 1 else DeploySpec
+        model = TABLES.get(str(loc[0]), DeploySpec) if len(loc) > 1 else DeploySpec
         close = difflib.get_close_matches(str(loc[-1]), model.model_fields, n=1)
         return "unknown key" + (f"; did you mean '{close[0]}'?" if close else f"; known keys: {', '.join(model.model_fields)}")
     if kind == "int_type" and loc and loc[-1] in _SIZE_FIELDS:
@@ -715,7 +743,7 @@ def field_docs() -> list[FieldDoc]:
 
     def walk(model: type[BaseModel], prefix: str) -> None:
         for name, info in model.model_fields.items():
-            nested = {"aws": AwsSettings, "azure": AzureSettings}.get(name) if model is DeploySpec else None
+            nested = TABLES.get(name) if model is DeploySpec else None
             if nested:
                 walk(nested, f"{name}.")
                 continue

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from botship import paper
 from botship.errors import BotshipError
 from botship.locations import work_dir
 from botship.runtime.local import RUN_TOKEN, stop_marked
@@ -146,7 +147,9 @@ def run_local(spec: DeploySpec, artifact: Artifact, *, project: Path, profile: s
     run_dir.mkdir(parents=True, exist_ok=True)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("BOTSHIP_", "PYTHON"))}
     env.update(spec.env)
-    env.update(dict(secrets))
+    if paper.sends_secrets(spec, project):  # a paper framework app never holds keys that could trade
+        env.update(dict(secrets))
+    env.update(paper.runtime_env(spec))
     env.update({
         "BOTSHIP_ENTRY": spec.entry,
         "BOTSHIP_MODE": spec.mode,

@@ -13,6 +13,7 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
+from botship import paper
 from botship.errors import BadInput, BotshipError
 from botship.masking import MIN_SECRET_LENGTH
 
@@ -158,14 +159,16 @@ class AwsProvider(Provider):
         artifact = artifact or build_artifact(spec, context.project, context.report)
         with_secret, image = bool(spec.secrets), spec.packaging == "image"
         secret = BotSecret(session, names, context.secrets.only(spec.secrets), tags)
-        function = BotFunction(session, names, spec, artifact, tags, with_secret, self.direct_upload_limit)
+        # A paper framework app gets neither the secret's reference nor the right to read it.
+        sends = paper.sends_secrets(spec, context.project)
+        function = BotFunction(session, names, spec, artifact, tags, with_secret, sends, self.direct_upload_limit)
         # Each step reads what exists; the reads are independent (but for the two that need an earlier
         # step's plan-time outputs), so they run side by side: on real AWS that is most of a re-run's time.
         with ThreadPoolExecutor(max_workers=8, thread_name_prefix="botship-plan") as pool:
             secret_step = pool.submit(secret.step)
             bucket = StateBucket(session, names, tags, tls_only=self.tls_only,
                                  retention_days=spec.state_retention_days)
-            role = execution_role(session, names, tags, with_secret, spec.mode)
+            role = execution_role(session, names, tags, with_secret and sends, spec.mode)
             planned = [pool.submit(bucket.step), secret_step, pool.submit(role.boundary.step), pool.submit(role.step)]
             if spec.schedule:
                 planned.append(pool.submit(scheduler_role(session, names, tags).step))
@@ -184,7 +187,7 @@ class AwsProvider(Provider):
             steps = [step for future in planned if (step := future.result()) is not None]
         package = (f"container image, {artifact.unzipped_size / 1e6:.1f} MB on {base_image_for(spec)}"
                    if spec.packaging == "image" else f"{artifact.unzipped_size / 1e6:.1f} MB unzipped")
-        summary = spec.describe() + [("account", names.account),
+        summary = spec.describe() + paper.summary(spec, context.project) + [("account", names.account),
                                      ("package", f"{package}, {artifact.content_hash[:12]}"),
                                      ("history", self._history(spec)),
                                      ("lock", f"one deploy at a time: held in {names.bucket} while this runs")]

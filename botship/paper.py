@@ -1,0 +1,156 @@
+"""What paper mode means for a bot, read from its source: enforced for framework apps, announced to plain bots.
+
+An investing-algorithm-framework app in paper mode gets botship's paper exchange (runtime/paper.py): orders
+fill on paper, balances come from its books, and the profile's secrets are not sent unless the profile's
+`[paper]` table asks for them. A plain bot can only be told the mode (BOTSHIP_MODE); whether it listens is
+its own code's business, which `reads_mode` checks statically. The user's code is never imported here.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+from pathlib import Path
+
+from .entrypoint import module_file, parse_entry
+
+FRAMEWORK = "investing_algorithm_framework"
+# add_market(market, trading_symbol, api_key, secret_key, initial_balance, fee_percentage, slippage_percentage)
+_ADD_MARKET = ("market", "trading_symbol", "api_key", "secret_key", "initial_balance", "fee_percentage",
+               "slippage_percentage")
+
+
+@dataclass(frozen=True)
+class Market:
+    """One add_market(...) call of the app, with what could be read as literals (None: not a literal)."""
+
+    market: str | None
+    trading_symbol: str | None
+    initial_balance: float | None
+    fee_percentage: float | None
+    slippage_percentage: float | None
+
+
+@dataclass(frozen=True)
+class FrameworkApp:
+    """An entry module that imports investing-algorithm-framework, and the markets it adds."""
+
+    path: Path
+    markets: tuple[Market, ...]
+
+
+def _source(project: Path, entry: str) -> tuple[Path, ast.Module] | None:
+    try:
+        module, _ = parse_entry(entry)
+        path = module_file(project, module)
+        if path is None:
+            return None
+        return path, ast.parse(path.read_bytes(), filename=str(path))
+    except (ValueError, OSError, SyntaxError):
+        return None
+
+
+def _imports_framework(tree: ast.Module) -> bool:
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import) and any(a.name.split(".")[0] == FRAMEWORK for a in node.names):
+            return True
+        if isinstance(node, ast.ImportFrom) and not node.level and (node.module or "").split(".")[0] == FRAMEWORK:
+            return True
+    return False
+
+
+def _literal(node: ast.expr | None) -> object:
+    try:
+        return ast.literal_eval(node) if node is not None else None
+    except ValueError:
+        return None
+
+
+def _number(value: object) -> float | None:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def _markets(tree: ast.Module) -> tuple[Market, ...]:
+    found = []
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "add_market"):
+            continue
+        given = dict(zip(_ADD_MARKET, node.args))
+        given.update({k.arg: k.value for k in node.keywords if k.arg})
+        values = {name: _literal(given.get(name)) for name in _ADD_MARKET}
+        found.append(Market(
+            market=values["market"] if isinstance(values["market"], str) else None,
+            trading_symbol=values["trading_symbol"] if isinstance(values["trading_symbol"], str) else None,
+            initial_balance=_number(values["initial_balance"]),
+            fee_percentage=_number(values["fee_percentage"]),
+            slippage_percentage=_number(values["slippage_percentage"])))
+    return tuple(found)
+
+
+def framework_app(project: Path, entry: str) -> FrameworkApp | None:
+    """The entry module as a framework app, or None when it does not import investing-algorithm-framework."""
+    found = _source(project, entry)
+    if found is None or not _imports_framework(found[1]):
+        return None
+    return FrameworkApp(found[0], _markets(found[1]))
+
+
+def sends_secrets(spec, project: Path) -> bool:
+    """Whether the profile's secret values reach the bot: always in live mode and for plain bots; for a paper
+    framework app only when its profile asks for them (`[paper] send_secrets = true`)."""
+    if spec.mode == "live" or not spec.secrets:
+        return True
+    if spec.paper is not None and spec.paper.send_secrets:
+        return True
+    return framework_app(project, spec.entry) is None
+
+
+def runtime_env(spec) -> dict[str, str]:
+    """The variables the runtime reads to run a paper framework app (none in live mode)."""
+    if spec.mode != "paper" or spec.paper is None:
+        return {}
+    paper = spec.paper
+    values = {"BOTSHIP_PAPER_BALANCE": paper.balance, "BOTSHIP_PAPER_FEE_PCT": paper.fee_pct,
+              "BOTSHIP_PAPER_SLIPPAGE_PCT": paper.slippage_pct}
+    return {name: _plain(value) for name, value in values.items() if value is not None}
+
+
+def _plain(value: float) -> str:
+    return f"{value:g}" if float(value).is_integer() else repr(float(value))
+
+
+def _pct(value: float | None) -> str:
+    return f"{value:g}%" if value is not None else "0%"
+
+
+def summary(spec, project: Path) -> list[tuple[str, str]]:
+    """The plan's lines on what paper mode does for this bot (nothing in live mode)."""
+    if spec.mode != "paper":
+        return []
+    app = framework_app(project, spec.entry)
+    if app is None:
+        return [("paper", "plain bot: botship sets BOTSHIP_MODE=paper; the bot's own code must honour it "
+                          "(botship cannot stop a plain bot's orders)")]
+    paper = spec.paper
+    lines = [("paper", "investing-algorithm-framework app: botship's paper exchange fills its orders and answers "
+                       "its balance requests; no order or balance request reaches an exchange")]
+    for market in app.markets or (Market(None, None, None, None, None),):
+        name = f"{market.market or 'market'} ({market.trading_symbol or '?'})"
+        if market.initial_balance is not None:
+            start = f"{market.initial_balance:g} {market.trading_symbol or ''}".strip() + ", from add_market"
+        elif paper is not None and paper.balance is not None:
+            start = f"{paper.balance:g} {market.trading_symbol or ''}".strip() + ", from [paper] balance"
+        else:
+            start = "none set: add initial_balance to add_market, or balance to the profile's [paper] table"
+        fee = paper.fee_pct if paper is not None and paper.fee_pct is not None else market.fee_percentage
+        slip = (paper.slippage_pct if paper is not None and paper.slippage_pct is not None
+                else market.slippage_percentage)
+        lines.append(("paper start", f"{name}: {start}; fee {_pct(fee)}, slippage {_pct(slip)}"))
+    if spec.secrets:
+        if paper is not None and paper.send_secrets:
+            lines.append(("paper secrets", f"sent to the paper app ({', '.join(spec.secrets)}): "
+                                           "[paper] send_secrets = true"))
+        else:
+            lines.append(("paper secrets", "kept back: a paper framework app never holds keys that could trade "
+                                           "(set [paper] send_secrets = true for private read-only data)"))
+    return lines
