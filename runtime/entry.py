@@ -7,6 +7,8 @@ import os
 import types
 from typing import Any
 
+from . import paper
+
 _ROUTINES = (types.FunctionType, types.BuiltinFunctionType, types.MethodType)
 
 _loaded: dict[str, Any] = {}
@@ -30,13 +32,18 @@ def saves_state_on_error(spec: str) -> bool:
     return getattr(module, "BOTSHIP_SAVE_ON_ERROR", False) is True
 
 
-def call_entry(target: Any, event: Any, context: Any, state_dir: str) -> Any:
-    """Run the bot once. Apps (anything with .run that is not a plain function) run one iteration."""
+def call_entry(target: Any, event: Any, context: Any, state_dir: str, mode: str = "paper") -> Any:
+    """Run the bot once. Apps (anything with .run that is not a plain function) run one iteration.
+
+    An investing-algorithm-framework app in paper mode trades on botship's paper exchange (paper.py).
+    """
     run = getattr(target, "run", None)
     if callable(run) and not isinstance(target, _ROUTINES):
         set_config = getattr(target, "set_config", None)
         if callable(set_config):  # investing-algorithm-framework keeps its databases under RESOURCE_DIRECTORY
             set_config("RESOURCE_DIRECTORY", state_dir)
+        if mode != "live" and paper.is_framework_app(target):
+            paper.install(target, state_dir)
         return _settled(run(number_of_iterations=1))
     return _settled(target(event, context))
 

@@ -86,7 +86,8 @@ def invoke(event: Any, context: Any, remaining_s: float | None = None) -> dict[s
         prepare_environment(sync.local.root, store.compat_env())
         logs.info("run started", state=store.describe, files_downloaded=loaded.files, secrets=names, **base)
         try:
-            result, failure = call_entry(load_entry(settings.entry), event, context, sync.local.root), None
+            result, failure = call_entry(load_entry(settings.entry), event, context, sync.local.root,
+                                          settings.mode), None
         except Exception as exc:  # noqa: BLE001 - the bot's error becomes a 500 result, its traceback a log line
             result, failure = None, exc
             logs.error("bot raised", error=f"{type(exc).__name__}: {exc}", traceback=traceback.format_exc(), **base)

@@ -119,5 +119,9 @@ def info(message: str, **fields: Any) -> None:
     log("INFO", message, **fields)
 
 
+def warning(message: str, **fields: Any) -> None:
+    log("WARNING", message, **fields)
+
+
 def error(message: str, **fields: Any) -> None:
     log("ERROR", message, **fields)

@@ -45,7 +45,7 @@ def test_iaf_app_runs_one_iteration_per_invoke_offline_with_its_database_in_the_
     body = result["body"]
     # The App's run() returns nothing; what it did is in its database and its log.
     assert body["status"] == "ok" and body["mode"] == "paper" and body["result"] is None
-    assert body["files"]["state_saved"] is True and body["files"]["uploaded"] == 2
+    assert body["files"]["state_saved"] is True and body["files"]["uploaded"] == 3
     artifact = next(r for r in records if r["type"] == "step_finished" and r["step"] == "package")
     assert artifact["outputs"]["layout"] == "image"
     logs = log_lines(records)
@@ -62,14 +62,19 @@ def test_iaf_app_runs_one_iteration_per_invoke_offline_with_its_database_in_the_
     assert orders == [("BUY", "CLOSED", "29591.05", orders[0][3])] and orders[0][3].startswith("paper-")
     assert portfolio == [("BITVAVO", "EUR", "1000")]
     assert trades == [("BTC", "OPEN")]
+    # botship's paper exchange filled it (ahead of the template's own stand-in), and kept the fill.
+    ledger = json.loads((state / "botship-paper.json").read_text())
+    assert ledger["markets"]["BITVAVO"]["starting_balance"] == 1000.0
+    (fill,) = ledger["fills"]
+    assert (fill["side"], fill["symbol"], fill["price"], fill["fee"]) == ("BUY", "BTC/EUR", 29591.05, 0.0)
     manifest = json.loads((project / ".botship" / "local-state" / "sandbox" / "paper" / "manifest.json").read_text())
-    assert set(manifest["files"]) == {"replay_feed.json", "databases/prod-database.sqlite3"}
+    assert set(manifest["files"]) == {"replay_feed.json", "databases/prod-database.sqlite3", "botship-paper.json"}
 
     # A new container (--cold) starts from the saved state: the next candle, the same open position.
     code, records = invoke(project, dependency_cache, "--cold")
     body = result_of(records)["body"]
     assert code == 0 and body["status"] == "ok", log_lines(records)[-3000:]
-    assert body["files"]["downloaded"] == 2
+    assert body["files"]["downloaded"] == 3
     assert json.loads((state / "replay_feed.json").read_text()) == {"row": 50}
     with sqlite3.connect(state / "databases" / "prod-database.sqlite3") as db:
         assert db.execute("SELECT COUNT(*) FROM orders").fetchone() == (1,)
@@ -93,7 +98,8 @@ def test_iaf_app_runs_one_iteration_per_invoke_offline_with_its_database_in_the_
     assert deployed.ok, deployed.failure
     bodies = [provider.invoke({"source": "test"})["result"]["body"] for _ in range(2)]
     assert [b["status"] for b in bodies] == ["ok", "ok"], bodies
-    assert set(provider.state_files().files) == {"replay_feed.json", "databases/prod-database.sqlite3"}
+    assert set(provider.state_files().files) == {"replay_feed.json", "databases/prod-database.sqlite3",
+                                                 "botship-paper.json"}
     exported = tmp_path / "exported"
     provider.export_state(exported)
     assert json.loads((exported / "replay_feed.json").read_text()) == {"row": 50}

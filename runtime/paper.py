@@ -1,0 +1,331 @@
+"""Paper mode, enforced for investing-algorithm-framework apps: botship's own exchange, on paper.
+
+Before a framework app runs in paper mode, `install` gives it an order executor and a portfolio provider
+that never reach an exchange, and makes the framework's lookups answer with them for every market, ahead
+of the framework's CCXT support and of anything the app registered itself:
+
+- Orders fill on paper at the price the app's own market data gives (its ticker, else the last candle),
+  moved against the bot by the slippage, with a fee, and are recorded in the app's own database by the
+  framework itself, so its portfolio, positions, trades and P&L read as they would live. A limit order
+  that is not marketable rests, and fills at its limit once the market reaches it (checked each run).
+- Balances are what the portfolio's books say; a new portfolio starts from add_market's initial_balance,
+  else the profile's `[paper] balance` (BOTSHIP_PAPER_BALANCE).
+- A market credential without keys gets a placeholder, so the framework does not ask for real ones.
+
+Every fill and the starting balances are also kept in the state folder (`botship-paper.json`).
+Market data still comes from the app's data providers (public endpoints), as a dry run does.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from typing import Any
+
+from . import logs
+
+FRAMEWORK = "investing_algorithm_framework"
+LEDGER = "botship-paper.json"
+# Lower comes first in the framework's lookups; nothing an app registers comes before this.
+PRIORITY = -(2 ** 31)
+PLACEHOLDER = "botship-paper-no-key"
+# Fills kept in the ledger; the framework's database keeps every order regardless.
+KEEP_FILLS = 500
+
+
+class PaperSetupError(RuntimeError):
+    """Paper mode cannot start for this app (e.g. no starting balance): nothing was traded."""
+
+
+def is_framework_app(target: Any) -> bool:
+    """Whether the entry is an investing-algorithm-framework App (or a subclass of one)."""
+    return any(cls.__module__.split(".")[0] == FRAMEWORK for cls in type(target).__mro__)
+
+
+def _percent(name: str) -> float | None:
+    value = os.environ.get(name)
+    if value in (None, ""):
+        return None
+    try:
+        number = float(value)
+    except ValueError:
+        raise PaperSetupError(f"{name} must be a number of percent, not {value!r}") from None
+    if not 0 <= number <= 10:
+        raise PaperSetupError(f"{name} must be between 0 and 10 (percent), not {value}")
+    return number
+
+
+class Ledger:
+    """botship's record of paper trading in the state folder: starting balances and fills."""
+
+    def __init__(self, state_dir: str) -> None:
+        self.path = os.path.join(state_dir, LEDGER)
+        try:
+            with open(self.path, encoding="utf-8") as fh:
+                data = json.load(fh)
+            if not isinstance(data, dict):
+                raise ValueError("not an object")
+        except FileNotFoundError:
+            data = {}
+        except (OSError, ValueError) as exc:
+            logs.warning("the paper ledger could not be read; starting a new one", path=LEDGER, error=str(exc))
+            data = {}
+        self.data: dict[str, Any] = {"version": 1, "markets": dict(data.get("markets") or {}),
+                                     "fills": list(data.get("fills") or [])}
+
+    def market(self, market: str) -> dict[str, Any] | None:
+        return self.data["markets"].get(market.upper())
+
+    def start(self, market: str, trading_symbol: str, balance: float, source: str) -> None:
+        self.data["markets"][market.upper()] = {"trading_symbol": trading_symbol.upper(), "starting_balance": balance,
+                                                "source": source, "started_at": _now()}
+        self.save()
+
+    def fill(self, record: dict[str, Any]) -> None:
+        self.data["fills"] = (self.data["fills"] + [record])[-KEEP_FILLS:]
+        self.save()
+
+    def save(self) -> None:
+        tmp = f"{self.path}.tmp"
+        with open(tmp, "w", encoding="utf-8") as fh:
+            json.dump(self.data, fh, indent=1, sort_keys=True, default=str)
+        os.replace(tmp, self.path)
+
+
+def _now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+
+
+def install(app: Any, state_dir: str) -> Any:
+    """Make `app` trade on paper for this run; returns the paper exchange (for its fills)."""
+    from investing_algorithm_framework import OrderExecutor, PortfolioProvider
+
+    exchange = PaperExchange(app, Ledger(state_dir), fee_pct=_percent("BOTSHIP_PAPER_FEE_PCT"),
+                             slippage_pct=_percent("BOTSHIP_PAPER_SLIPPAGE_PCT"),
+                             balance=_balance())
+
+    class PaperOrderExecutor(OrderExecutor):
+        """botship's paper exchange, as the framework's order executor."""
+
+        def execute_order(self, portfolio, order, market_credential):
+            return exchange.execute(portfolio, order)
+
+        def cancel_order(self, portfolio, order, market_credential):
+            return exchange.cancel(order)
+
+        def supports_market(self, market):
+            return True
+
+    class PaperPortfolioProvider(PortfolioProvider):
+        """botship's paper exchange, as the framework's source of balances and order states."""
+
+        def get_order(self, portfolio, order, market_credential):
+            return exchange.order_state(portfolio, order)
+
+        def get_position(self, portfolio, symbol, market_credential):
+            return exchange.position(portfolio, symbol)
+
+        def supports_market(self, market):
+            return True
+
+    executor, provider = PaperOrderExecutor(priority=PRIORITY), PaperPortfolioProvider(priority=PRIORITY)
+    app.add_order_executor(executor)
+    app.add_portfolio_provider(provider)
+    # Whatever else is registered (the framework adds its CCXT executor and provider when it runs), the
+    # lookups answer with the paper exchange for every market.
+    container = app.container
+    container.order_executor_lookup().get_order_executor = lambda market: executor
+    container.portfolio_provider_lookup().get_portfolio_provider = lambda market: provider
+    _placeholder_credentials()
+    return exchange
+
+
+def _balance() -> float | None:
+    value = os.environ.get("BOTSHIP_PAPER_BALANCE")
+    if value in (None, ""):
+        return None
+    try:
+        number = float(value)
+    except ValueError:
+        raise PaperSetupError(f"BOTSHIP_PAPER_BALANCE must be a number, not {value!r}") from None
+    if number < 0:
+        raise PaperSetupError(f"BOTSHIP_PAPER_BALANCE must not be negative, not {value}")
+    return number
+
+
+def _placeholder_credentials() -> None:
+    """A credential with no key (and none in the environment) gets a placeholder instead of an error."""
+    from investing_algorithm_framework.domain import MarketCredential
+
+    if getattr(MarketCredential.initialize, "_botship_paper", False):
+        return
+    original = MarketCredential.initialize
+
+    def initialize(self) -> None:
+        market = str(self.market).upper()
+        if self._api_key is None and not os.getenv(f"{market}_API_KEY"):
+            self._api_key = PLACEHOLDER
+        if self._secret_key is None and not os.getenv(f"{market}_SECRET_KEY"):
+            self._secret_key = PLACEHOLDER
+        original(self)
+
+    initialize._botship_paper = True  # type: ignore[attr-defined]
+    MarketCredential.initialize = initialize
+
+
+class PaperExchange:
+    """Fills, rests and cancels orders on paper; answers balances from the portfolio's books."""
+
+    def __init__(self, app: Any, ledger: Ledger, *, fee_pct: float | None, slippage_pct: float | None,
+                 balance: float | None) -> None:
+        self.app, self.ledger = app, ledger
+        self.fee_pct, self.slippage_pct, self.balance = fee_pct, slippage_pct, balance
+        self.fills: list[dict[str, Any]] = []
+
+    # -- prices -------------------------------------------------------------------------------------------
+
+    def _configuration(self, market: str) -> Any:
+        try:
+            return self.app.container.portfolio_configuration_service().get(market)
+        except Exception:  # noqa: BLE001 - defaults apply
+            return None
+
+    def _costs(self, market: str) -> tuple[float, float]:
+        """Fee and slippage in percent: the profile's, else add_market's, else none."""
+        config = self._configuration(market)
+        fee = self.fee_pct if self.fee_pct is not None else float(getattr(config, "fee_percentage", 0) or 0)
+        slip = (self.slippage_pct if self.slippage_pct is not None
+                else float(getattr(config, "slippage_percentage", 0) or 0))
+        return fee, slip
+
+    def market_price(self, portfolio: Any, order: Any) -> float | None:
+        """The price the app's own market data gives: the ask for a buy, the bid for a sell, else the last."""
+        from investing_algorithm_framework.domain import INDEX_DATETIME, OrderSide
+
+        symbol = f"{order.get_target_symbol()}/{order.get_trading_symbol()}".upper()
+        try:
+            date = self.app.config.get(INDEX_DATETIME)
+            ticker = self.app.container.data_provider_service().get_ticker_data(
+                symbol=symbol, market=portfolio.market, date=date)
+        except Exception as exc:  # noqa: BLE001 - no price: the caller decides what that means
+            logs.warning("paper: no market price from the app's data", symbol=symbol, market=portfolio.market,
+                         error=f"{type(exc).__name__}: {exc}")
+            return None
+        if not isinstance(ticker, dict):
+            return None
+        side = "ask" if OrderSide.BUY.equals(order.get_order_side()) else "bid"
+        for key in (side, "last", "close"):
+            value = ticker.get(key)
+            if isinstance(value, int | float) and value > 0:
+                return float(value)
+        return None
+
+    # -- orders -------------------------------------------------------------------------------------------
+
+    def execute(self, portfolio: Any, order: Any) -> Any:
+        """Fill a marketable order now (on paper); a limit order the market has not reached rests."""
+        from investing_algorithm_framework.domain import OrderSide, OrderStatus, OrderType
+
+        order.set_external_id(f"paper-{order.get_id()}")
+        buy = OrderSide.BUY.equals(order.get_order_side())
+        market = self.market_price(portfolio, order)
+        limit = order.get_price()
+        fee_pct, slip_pct = self._costs(portfolio.market)
+        if OrderType.MARKET.equals(order.get_order_type()) or limit is None:
+            if market is None:
+                order.set_status(OrderStatus.REJECTED.value)
+                order.set_filled(0)
+                order.set_remaining(order.get_amount())
+                logs.warning("paper: order rejected, the app's data gives no price to fill it at",
+                             order=order.get_id(), symbol=order.get_target_symbol())
+                return order
+            price = market * (1 + slip_pct / 100) if buy else market * (1 - slip_pct / 100)
+        elif market is None:
+            price = float(limit)  # no market data: a limit order fills at its own price
+        elif (market <= float(limit)) if buy else (market >= float(limit)):
+            slipped = market * (1 + slip_pct / 100) if buy else market * (1 - slip_pct / 100)
+            price = min(float(limit), slipped) if buy else max(float(limit), slipped)
+        else:
+            order.set_status(OrderStatus.OPEN.value)
+            order.set_filled(0)
+            order.set_remaining(order.get_amount())
+            logs.info("paper: limit order rests until the market reaches it", order=order.get_id(),
+                      side=order.get_order_side(), limit=float(limit), market=market)
+            return order
+        self._fill(order, price, market, fee_pct, portfolio)
+        return order
+
+    def _fill(self, order: Any, price: float, market: float | None, fee_pct: float, portfolio: Any) -> None:
+        from investing_algorithm_framework.domain import OrderStatus
+
+        amount = float(order.get_amount())
+        fee = amount * price * fee_pct / 100
+        order.set_status(OrderStatus.CLOSED.value)
+        order.set_filled(amount)
+        order.set_remaining(0)
+        order.set_price(price)
+        order.order_fee, order.order_fee_rate = fee, fee_pct / 100
+        order.order_fee_currency = order.get_trading_symbol()
+        record = {"order": order.get_id(), "external_id": order.get_external_id(), "market": portfolio.market,
+                  "side": order.get_order_side(), "type": order.get_order_type(),
+                  "symbol": f"{order.get_target_symbol()}/{order.get_trading_symbol()}", "amount": amount,
+                  "price": price, "market_price": market, "fee": fee, "fee_currency": order.get_trading_symbol(),
+                  "at": _now()}
+        self.fills.append(record)
+        self.ledger.fill(record)
+        logs.info("paper fill", **{k: record[k] for k in ("order", "side", "symbol", "amount", "price", "fee")})
+
+    def order_state(self, portfolio: Any, order: Any) -> Any:
+        """A resting paper order, as the exchange would report it now: filled once the market reached it."""
+        from investing_algorithm_framework.domain import Order, OrderSide, OrderStatus
+
+        if not OrderStatus.OPEN.equals(order.get_status()):
+            return None
+        state = Order.from_dict(order.to_dict())
+        limit, market = order.get_price(), self.market_price(portfolio, order)
+        buy = OrderSide.BUY.equals(order.get_order_side())
+        if limit is None or market is None or not ((market <= float(limit)) if buy else (market >= float(limit))):
+            return state
+        # A resting limit order fills at its limit: the cash it reserved is what it costs.
+        self._fill(state, float(limit), market, self._costs(portfolio.market)[0], portfolio)
+        return state
+
+    def cancel(self, order: Any) -> Any:
+        from investing_algorithm_framework.domain import OrderStatus
+
+        order.set_status(OrderStatus.CANCELED.value)
+        return order
+
+    # -- balances -----------------------------------------------------------------------------------------
+
+    def position(self, portfolio: Any, symbol: str) -> Any:
+        """The paper exchange holds what the portfolio's books say; a new portfolio, its starting balance."""
+        from investing_algorithm_framework.domain import Position
+
+        if symbol.upper() != portfolio.trading_symbol.upper():
+            return self._held(portfolio, symbol)
+        if portfolio.initialized:
+            return Position(symbol=symbol, amount=portfolio.get_unallocated(), cost=0, portfolio_id=portfolio.id)
+        start, source = self._starting_balance(portfolio)
+        known = self.ledger.market(portfolio.market)
+        if known is None or known.get("starting_balance") != start:
+            self.ledger.start(portfolio.market, portfolio.trading_symbol, start, source)
+        logs.info("paper portfolio starts", market=portfolio.market, balance=start,
+                  symbol=portfolio.trading_symbol, source=source)
+        return Position(symbol=symbol, amount=start, cost=0, portfolio_id=portfolio.id)
+
+    def _starting_balance(self, portfolio: Any) -> tuple[float, str]:
+        if portfolio.initial_balance is not None:
+            return float(portfolio.initial_balance), "add_market initial_balance"
+        if self.balance is not None:
+            return self.balance, "profile [paper] balance"
+        raise PaperSetupError(
+            f"paper mode needs a starting balance for {portfolio.market} ({portfolio.trading_symbol}): give "
+            "add_market an initial_balance, or set balance in the profile's [paper] table; nothing was traded")
+
+    def _held(self, portfolio: Any, symbol: str) -> Any:
+        try:
+            return self.app.container.position_service().find({"portfolio": portfolio.id, "symbol": symbol.upper()})
+        except Exception:  # noqa: BLE001 - no such position in the books
+            return None
