@@ -4,8 +4,10 @@ botship points the framework's RESOURCE_DIRECTORY (its SQLite database of portfo
 positions and trades) at the state folder it keeps between runs (BOTSHIP_STATE_DIR), so every
 run continues where the last one stopped; the framework needs no state handler of its own.
 
-In paper mode the prices are prices.csv replayed one candle per run and orders fill on paper
-(paper.py), so the bot runs with no network and no exchange account.
+In paper mode the prices are prices.csv replayed one candle per run, so the bot runs with no
+network and no exchange account. Under botship, botship's own paper exchange fills the orders and
+answers balance requests, ahead of anything registered here; the paper stand-ins of paper.py serve
+`python app.py` outside botship the same way.
 
     botship invoke --local     run one iteration here, exactly as the cloud would
     python app.py              run it without botship (state in ./resources)
