@@ -234,36 +234,52 @@ def package(profile: str | None, project: Path, output: str | None, as_json: boo
               help="Run the artifact here, in a subprocess, with the environment the cloud would give it.")
 @click.option("--event", metavar="JSON", help="The event passed to the bot (default: {}).")
 @click.option("--cold", is_flag=True, help="With --local: start from an empty state folder, like a new container.")
+@click.option("--state", "state", type=click.Choice(["local", "deployed"]), default=None,
+              help="With --local: which state the run uses. local (the default): the project's own state in "
+                   ".botship/local-state/PROFILE/, separate from the deployed bot's. deployed: the deployed bot's "
+                   "own state, under its lock; the run's changes are saved there.")
 @click.option("--confirm-live", is_flag=True, help="Confirm running a live profile (real money).")
 @json_option
-def invoke(profile: str | None, project: Path, local: bool, event: str | None, cold: bool, confirm_live: bool,
-           as_json: bool) -> int:
+def invoke(profile: str | None, project: Path, local: bool, event: str | None, cold: bool, state: str | None,
+           confirm_live: bool, as_json: bool) -> int:
     """Run the bot once now: the deployed function, or with --local a fresh build run here.
 
     Without --local the deployed bot runs where it lives (on the sandbox: its deployed
     package, run on this machine with its state in the emulator), and its log lines and
     result are shown.
 
-    With --local, botship builds the artifact and runs its handler here. Before the first
-    deploy, the bot's state is kept in .botship/local-state/PROFILE/ through the same
-    manifest and lock logic the cloud uses, so a bot can be developed with no cloud account.
+    With --local, botship builds the artifact and runs its handler here, against one of two states:
+
+    \b
+      --state local     (the default) the project's own state in .botship/local-state/PROFILE/,
+                        kept through the same manifest and lock logic the cloud uses and separate
+                        from the deployed bot's, so a bot can be developed with no cloud account.
+      --state deployed  the deployed bot's own state (on AWS and the sandbox: its state bucket),
+                        reached with the profile's sign-in; the run takes the bot's lock, so a run
+                        of the deployed function at the same moment is skipped, and its changes
+                        are saved there: the deployed bot's next run continues from them.
 
     \b
     Examples:
       botship invoke --local --profile sandbox
+      botship invoke --local --state deployed --profile prod
       botship invoke --profile prod --event '{"dry": true}'
 
     Exit 0 when the run succeeded (or was skipped because another run held the lock), 1 when
-    the bot or the runtime failed.
+    the bot or the runtime failed, 2 for bad input (e.g. --state deployed for a bot that is
+    not deployed).
     """
     from .local_run import run_invoke_deployed, run_invoke_local
 
     console = _use_console(as_json)
     if local:
         return run_invoke_local(_project(project), profile, console, event=event, cold=cold,
-                                confirm_live=confirm_live, interactive=_interactive(console))
+                                confirm_live=confirm_live, interactive=_interactive(console), state=state or "local")
     if cold:
         raise BadInput("--cold applies to --local runs only", fix="add --local, or leave --cold out")
+    if state is not None:
+        raise BadInput("--state applies to --local runs only",
+                       fix="add --local, or leave --state out: the deployed function always uses its own state")
     return run_invoke_deployed(_project(project), profile, console, event=event, confirm_live=confirm_live,
                                interactive=_interactive(console))
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -159,22 +160,69 @@ def run_invoke_deployed(project: Path, profile: str | None, console: Console, *,
     return 0 if not answer.get("error") and status in ("ok", "skipped") else 1
 
 
+# Which state `botship invoke --local` runs against: the project's own folder, or the deployed bot's store.
+STATE_CHOICES = ("local", "deployed")
+
+
+@dataclass(frozen=True)
+class RunState:
+    """The state a local run uses: `url` for the runtime, `where` to show, `env` to reach it from here."""
+
+    choice: str  # "local" | "deployed"
+    url: str
+    where: str
+    env: dict[str, str] = field(default_factory=dict)
+
+    def describe(self) -> str:
+        if self.choice == "deployed":
+            return f"deployed — {self.where} (the bot's own state; this run's changes are saved there)"
+        return f"local — {self.where} (separate from the deployed bot's)"
+
+    def as_dict(self) -> dict[str, str]:
+        return {"choice": self.choice, "location": self.where}
+
+
+def run_state(project: Path, profile: str, spec, choice: str) -> RunState:
+    """The state a local run of `profile` uses; for "deployed", where its provider says the deployed bot's
+    state is (a bot with none is bad input, exit 2, naming the profile and the ways on)."""
+    from botship.providers import provider_class
+    from botship.providers.base import NotDeployed
+    from botship.providers.local import local_state_url
+
+    if choice not in STATE_CHOICES:
+        raise BadInput(f"--state {choice} is not a choice", fix="use --state local or --state deployed")
+    if choice == "local":
+        url = local_state_url(project, profile)
+        return RunState("local", url, url[len("file://"):])
+    try:
+        deployed = provider_class(spec.platform)(spec).deployed_state(profile)
+    except NotDeployed as exc:
+        raise NotDeployed(exc.what, exc.why, f"{exc.fix}; or run it here against its own local state: "
+                                             f"`botship invoke --local --state local --profile {profile}`") from None
+    return RunState("deployed", deployed.url, deployed.where, dict(deployed.env))
+
+
 def run_invoke_local(project: Path, profile: str | None, console: Console, *, event: str | None, cold: bool,
-                     confirm_live: bool, interactive: bool) -> int:
-    from botship.providers.local import local_state_url, run_local
+                     confirm_live: bool, interactive: bool, state: str = "local") -> int:
+    """`botship invoke --local`: build the artifact and run it here once, against the project's local state
+    (`state="local"`) or the deployed bot's own state store (`state="deployed"`, under the bot's lock)."""
+    from botship.providers.local import run_local
 
     name, spec, payload = _prepare(project, profile, event, confirm_live, interactive)
+    used = run_state(project, name, spec, state)  # before the build: a bot with no deployed state is said at once
     secrets = resolve_secrets(spec.secrets, project=project, bot_name=spec.bot_name, interactive=interactive)
     masker = secrets.masker()
     result, artifact = _build(project, name, spec, console)
     if artifact is None:
         return exit_code_of(result) or 1
-    state_url = local_state_url(project, name)
-    console.line(f"\nInvoking {spec.bot_name} locally ({spec.mode.upper()}), state in {state_url[len('file://'):]}")
-    outcome = run_local(spec, artifact, project=project, profile=name, secrets=secrets, state_url=state_url,
-                        event=payload, on_line=lambda line: _show_log_line(console, masker, line), cold=cold)
+    console.line(f"\nInvoking {spec.bot_name} locally ({spec.mode.upper()})")
+    console.line(f"  state: {used.describe()}")
+    console.record("local_run", bot=spec.bot_name, profile=name, mode=spec.mode, state=used.as_dict())
+    outcome = run_local(spec, artifact, project=project, profile=name, secrets=secrets, state_url=used.url,
+                        state_env=used.env, event=payload, on_line=lambda line: _show_log_line(console, masker, line),
+                        cold=cold)
     body = masker.mask_data(outcome.body)
-    console.record("result", status_code=outcome.status_code, body=body)
+    console.record("result", status_code=outcome.status_code, body=body, state=used.as_dict())
     console.line(f"\nstatus {outcome.status_code}: {body.get('status')}")
     console.line(json.dumps(body, indent=2, default=str))
     return 0 if outcome.status_code == 200 else 1

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
-from botship.errors import BotshipError
+from botship.errors import BadInput, BotshipError
 from botship.masking import Masker
 from botship.secret_values import SecretValues
 from botship.spec import DeploySpec
@@ -97,6 +97,25 @@ class StateListing:
     @property
     def total_bytes(self) -> int:
         return sum(self.files.values())
+
+
+@dataclass(frozen=True)
+class DeployedState:
+    """Where a deployed bot's state lives, and what a process on this machine needs to reach it.
+
+    `url` is the state URL the deployed function is given (its BOTSHIP_STATE_URL: the runtime adds the
+    mode's prefix); `where` names the mode's store as the runtime does (e.g. s3://bucket/paper/); `env`
+    holds the variables a local process needs to reach it (an emulator's endpoint and keys, an AWS
+    profile and region), set on top of this process's environment.
+    """
+
+    url: str
+    where: str
+    env: dict[str, str] = field(default_factory=dict)
+
+
+class NotDeployed(BadInput):
+    """The bot has no deployed state store (never deployed, or its state was purged)."""
 
 
 def utc_time(stamp: Any) -> str:
@@ -188,6 +207,13 @@ class Provider(ABC):
     def state_store(self) -> Any:
         """The runtime's store of the bot's state (its mode's), for listing and restoring generations."""
         raise BotshipError(f"the state history of a bot on {self.title} is not supported yet")
+
+    def deployed_state(self, profile: str) -> DeployedState:
+        """Where the deployed bot's state is (its mode's) and what a process here needs to reach it, so a
+        local run can continue it under the bot's own lock; reads only. Raises NotDeployed, naming
+        `profile`, when the bot has no state store yet."""
+        raise BadInput(f"running here against the deployed state of a bot on {self.title} is not supported yet",
+                       fix="run it against the local state instead")
 
     def state_history_note(self) -> str:
         """How far back a restore can go on this cloud, in a sentence ("" when unknown)."""

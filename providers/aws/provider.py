@@ -18,7 +18,7 @@ from botship.errors import BadInput, BotshipError
 from botship.masking import MIN_SECRET_LENGTH
 
 from ..artifact import base_image_for, build_artifact
-from ..base import BotStatus, BotSummary, Check, DeployContext, Provider, StateListing
+from ..base import BotStatus, BotSummary, Check, DeployContext, DeployedState, NotDeployed, Provider, StateListing
 from ..plan import Plan
 from .bucket import StateBucket
 from .config import COMMON_REGIONS, aws_profiles, profile_region
@@ -252,19 +252,23 @@ class AwsProvider(Provider):
 
     def _exists_after_destroy(self, names: AwsNames) -> tuple[bool, bool]:
         """Whether the bot's state bucket and log group exist (a destroy keeps both unless told otherwise)."""
-        s3, logs = self.session.client("s3"), self.session.client("logs")
-        try:
-            s3.head_bucket(Bucket=names.bucket)
-            has_bucket = True
-        except Exception as exc:  # noqa: BLE001
-            if error_code(exc) not in ("404", "NoSuchBucket", "NotFound"):
-                raise translate(exc, "reading what is deployed") from None
-            has_bucket = False
+        has_bucket = self._bucket_exists(names, "reading what is deployed")
+        logs = self.session.client("logs")
         try:
             groups = logs.describe_log_groups(logGroupNamePrefix=names.log_group)["logGroups"]
         except Exception as exc:  # noqa: BLE001
             raise translate(exc, "reading what is deployed") from None
         return has_bucket, any(g["logGroupName"] == names.log_group for g in groups)
+
+    def _bucket_exists(self, names: AwsNames, doing: str) -> bool:
+        """Whether the bot's state bucket exists (`doing` names the read in the error of any other failure)."""
+        try:
+            self.session.client("s3").head_bucket(Bucket=names.bucket)
+            return True
+        except Exception as exc:  # noqa: BLE001
+            if error_code(exc) not in ("404", "NoSuchBucket", "NotFound"):
+                raise translate(exc, doing) from None
+            return False
 
     def list_bots(self) -> list[BotSummary]:
         tagging = self.session.client("resourcegroupstaggingapi")
@@ -321,6 +325,30 @@ class AwsProvider(Provider):
 
     def state_store(self):
         return self._state_store()
+
+    def deployed_state(self, profile: str) -> DeployedState:
+        names = self.names
+        if not self._bucket_exists(names, f"finding the state of {self.spec.bot_name}"):
+            raise self._not_deployed(profile, names)
+        # The URL BotFunction.configuration gives the function; the runtime adds the mode's prefix.
+        return DeployedState(f"s3://{names.bucket}", self._state_store().describe, self._state_client_env())
+
+    def _state_client_env(self) -> dict[str, str]:
+        """What the runtime's S3 client in a process here needs to reach the bucket as botship does: the
+        profile's region, and its AWS profile when it names one (keys in the environment then yield to
+        that profile, as they do for botship's own session); otherwise the usual credential chain."""
+        region = self.spec.aws.region
+        env = {"AWS_REGION": region, "AWS_DEFAULT_REGION": region}
+        if self.spec.aws.profile:
+            env.update({"AWS_PROFILE": self.spec.aws.profile, "AWS_ACCESS_KEY_ID": "", "AWS_SECRET_ACCESS_KEY": "",
+                        "AWS_SESSION_TOKEN": "", "AWS_SECURITY_TOKEN": ""})
+        return env
+
+    def _not_deployed(self, profile: str, names: AwsNames) -> NotDeployed:
+        return NotDeployed(f"profile '{profile}' has no deployed state: {self.spec.bot_name} has no state bucket "
+                           f"({names.bucket}) in {names.region}",
+                           "it was never deployed there, or it was destroyed with --purge-state",
+                           f"deploy it first: `botship deploy --profile {profile}`")
 
     def state_history_note(self) -> str:
         days = getattr(self.spec, "state_retention_days", 30)

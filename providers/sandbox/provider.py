@@ -11,7 +11,7 @@ from botship.errors import BotshipError
 from ..aws.names import AwsNames
 from ..aws.provider import AwsProvider
 from ..aws.session import AwsSession
-from ..base import Check, DeployContext, Provider
+from ..base import Check, DeployContext, DeployedState, NotDeployed, Provider
 from .emulator import SANDBOX_REGION, Emulator, emulator
 from .image import LocalImage
 from .invoke import invoke_deployed
@@ -97,6 +97,21 @@ class SandboxProvider(AwsProvider):
     def state_files(self):
         self._reachable()
         return super().state_files()
+
+    def deployed_state(self, profile: str) -> DeployedState:
+        self._reachable()
+        return super().deployed_state(profile)
+
+    def _state_client_env(self) -> dict[str, str]:
+        """The emulator's endpoint and keys, over whatever AWS settings of the user's a local run inherits:
+        the runtime's S3 client reaches the emulator and nothing else."""
+        url = self.emulator.url
+        return {**self.emulator.client_env(), "AWS_ENDPOINT_URL_S3": url,
+                "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS": "false", "AWS_SESSION_TOKEN": "", "AWS_SECURITY_TOKEN": ""}
+
+    def _not_deployed(self, profile: str, names: AwsNames) -> NotDeployed:
+        missing = self.emulator.not_deployed(self.spec.bot_name)
+        return NotDeployed(f"profile '{profile}' has no deployed state: {missing.what}", missing.why, missing.fix)
 
     def permissions_policy(self) -> dict | None:
         return None
