@@ -25,18 +25,30 @@ def exit_code_of(result) -> int:
     return EXIT_CODES[result.status]
 
 
-def require_live_confirmation(spec: DeploySpec, profile: str, *, confirmed: bool, interactive: bool) -> None:
-    """A live deploy goes ahead only when confirmed: by flag, or by typing the bot's name."""
+def require_live_confirmation(spec: DeploySpec, profile: str, *, confirmed: bool, interactive: bool,
+                              project: Path | None = None) -> None:
+    """A live deploy goes ahead only when confirmed: by flag, or by typing the bot's name.
+
+    With `project`, what going live means for this bot (botship.mode_check) is shown first.
+    """
     if spec.mode != "live" or confirmed:
         return
+    from .mode_check import live_switch_brief, live_switch_lines
+
     if not interactive:
+        why = "a live deploy must be confirmed explicitly"
         raise BadInput(
             f"profile '{profile}' deploys {spec.bot_name} in LIVE mode: it will trade real money",
-            "a live deploy must be confirmed explicitly",
+            f"{why}: {live_switch_brief(spec, project)}" if project is not None else why,
             "pass --confirm-live to deploy it live, or set mode = \"paper\" in the profile",
         )
+    import click
     import questionary
 
+    if project is not None:
+        click.echo(f"Going live with {spec.bot_name}:")
+        for line in live_switch_lines(spec, project):
+            click.echo(f"  {line}")
     typed = questionary.text(
         f"LIVE mode: {spec.bot_name} will trade real money. Type the bot's name to confirm:").unsafe_ask()
     if (typed or "").strip() != spec.bot_name:
@@ -52,7 +64,7 @@ def run_deploy(project: Path, profile: str | None, console: Console, *, yes: boo
     name = store.pick(profile)
     spec = store.spec(name)
     if not dry_run:
-        require_live_confirmation(spec, name, confirmed=confirm_live, interactive=interactive)
+        require_live_confirmation(spec, name, confirmed=confirm_live, interactive=interactive, project=project)
     provider = provider_class(spec.platform)(spec)
     secrets = resolve_secrets(spec.secrets, project=project, bot_name=spec.bot_name, interactive=interactive)
     masker = secrets.masker()

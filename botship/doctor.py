@@ -28,6 +28,7 @@ def run_doctor(project: Path, profile: str | None, console: Console) -> int:
     except SpecInvalid as exc:
         checks.append(Check("profile", False, "; ".join(map(str, exc.problems)), "fix them: `botship validate`"))
         return _show(console, checks)
+    checks.append(check_mode(spec, project))
     env_problems = read_env_file(project / ENV_FILE).problems
     if env_problems:
         checks.append(Check(ENV_FILE, False, "; ".join(map(str, env_problems)), f"fix those lines of {ENV_FILE}"))
@@ -45,6 +46,19 @@ def run_doctor(project: Path, profile: str | None, console: Console) -> int:
     except BotshipError as exc:
         checks.append(Check(spec.platform_title, False, exc.what, exc.fix))
     return _show(console, checks)
+
+
+def check_mode(spec, project: Path):
+    """Paper: enforced (framework app), announced and read (plain bot), or announced and ignored (a warning).
+    Live: what the run does, and that its state is not the paper state."""
+    from botship.providers.base import Check
+
+    from .mode_check import live_switch_lines, paper_note
+
+    if spec.mode == "live":
+        return Check("live mode", True, "; ".join(live_switch_lines(spec, project)))
+    note = paper_note(spec, project)
+    return Check("paper mode", None if note.warning else True, note.text, note.fix)
 
 
 def _show(console: Console, checks) -> int:

@@ -19,7 +19,6 @@ import click
 
 from .answers import (
     DEFAULT_SIGN_IN,
-    MODE_TITLES,
     PACKAGING_TITLES,
     SCHEDULE_PRESETS,
     SIZE_LABELS,
@@ -32,6 +31,7 @@ from .console import Console, ConsoleReport, mode_badge
 from .cost import spec_cost
 from .envfile import ENV_FILE, read_env_file
 from .errors import BadInput, BotshipError, Cancelled
+from .mode_check import MODE_TITLES, live_switch_lines, paper_note
 from .profiles import ProfileStore, check_profile_name
 from .secret_values import (
     SecretValue,
@@ -300,6 +300,11 @@ class Guided:
 
         self.heading("Mode")
         self.help("mode")
+        secrets = [v.name for v in self.variables if v.secret]
+        bot_answers = {**self.answers, "secrets": secrets}
+        note = paper_note(bot_answers, self.project)
+        self.console.line(click.style(f"  paper for this bot: {note}", fg="yellow" if note.warning else None,
+                                      bold=note.warning))
         while True:
             choices = [questionary.Choice(MODE_TITLES.get(v, v), value=v) for v in self.docs["mode"].choices]
             mode = self.select("Paper or live?", choices, self.answers.get("mode") or "paper")
@@ -309,9 +314,10 @@ class Guided:
             bot = self.answers["bot_name"]
             where = PLATFORMS.get(self.answers.get("platform", ""), "?")
             when = f"on {self.answers['schedule']}" if self.answers.get("schedule") else "when invoked"
-            secrets = ", ".join(v.name for v in self.variables if v.secret) or "none"
             self.console.line(f"{mode_badge('live')} {bot} will trade real money on {where}, {when}, "
-                              f"with the secrets {secrets}.")
+                              f"with the secrets {', '.join(secrets) or 'none'}.")
+            for line in live_switch_lines(bot_answers, self.project):
+                self.console.line(f"  {line}")
             typed = self.text(f"Type the bot's name ({bot}) to confirm LIVE mode:", "mode")
             if typed == bot:
                 self.answers["mode"] = "live"

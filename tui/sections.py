@@ -33,11 +33,11 @@ from textual.widgets.option_list import Option
 from botship import providers
 from botship.answers import (
     DEFAULT_SIGN_IN,
-    MODE_TITLES,
     PACKAGING_TITLES,
     suggest_name,
 )
 from botship.errors import BotshipError
+from botship.mode_check import MODE_TITLES, live_switch_lines, paper_note
 from botship.project import scan_project
 from botship.spec import PLATFORMS, FieldDoc, build_spec, field_docs
 
@@ -341,6 +341,7 @@ class ModeSection(Section):
         with RadioSet(id="mode"):
             yield RadioButton(MODE_TITLES["paper"], id="mode-paper", value=self.state.mode == "paper")
             yield RadioButton(MODE_TITLES["live"], id="mode-live", value=self.state.mode == "live")
+        yield Static("", id="paper-note")
         with Vertical(id="live-confirm"):
             yield Static("", id="live-summary")
             yield Field("Type the bot's name to confirm LIVE mode", Input(id="live-name"))
@@ -349,16 +350,29 @@ class ModeSection(Section):
         self.query_one("#live-confirm").display = self.state.mode == "live"
 
     def shown(self) -> None:
+        self._paper_note()
         self._summary()
 
+    def _bot(self) -> dict[str, Any]:
+        """The answers so far, with the secrets named on the environment step."""
+        return {**self.answers, "secrets": [row.name for row in self.state.env if row.secret]}
+
+    def _paper_note(self) -> None:
+        note = paper_note(self._bot(), self.state.project)
+        self.query_one("#paper-note", Static).update(
+            (f"[b yellow]Paper, for this bot — WARNING[/]: {escape(note.text)}.\n→ {escape(note.fix)}"
+             if note.warning else f"[b]Paper, for this bot[/]: {escape(note.text)}."))
+        self.query_one("#paper-note").set_class(note.warning, "warning")
+
     def _summary(self) -> None:
-        a = self.answers
-        secrets = [row.name for row in self.state.env if row.secret]
+        a = self._bot()
+        secrets = a["secrets"]
+        switch = "".join(f"\n• {escape(line)}" for line in live_switch_lines(a, self.state.project))
         self.query_one("#live-summary", Static).update(
             f"[b red]LIVE[/]: [b]{escape(a.get('bot_name', ''))}[/b] will trade real money on "
             f"{PLATFORMS.get(a.get('platform', ''), '?')}, "
             f"{'on ' + escape(a['schedule']) if a.get('schedule') else 'when invoked'}, "
-            + (f"with the secrets {', '.join(secrets)}." if secrets else "with no secrets."))
+            + (f"with the secrets {', '.join(secrets)}." if secrets else "with no secrets.") + switch)
 
     @on(RadioSet.Changed, "#mode")
     def picked(self, event: RadioSet.Changed) -> None:

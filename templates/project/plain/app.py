@@ -9,7 +9,10 @@ between runs (BOTSHIP_STATE_DIR), so every run continues where the last one stop
     python app.py              run it without botship (state in ./state)
 
 It trades on paper only. To trade for real, replace `load_closes` with your exchange's
-prices and `paper_fill` with its orders, then add its keys to the profile's `secrets`.
+prices and, in live mode only, `paper_fill` with its orders, then add its keys to the
+profile's `secrets`. Keep reading BOTSHIP_MODE: botship tells a plain bot its mode
+("paper" or "live") but cannot stop its orders, so paper mode stays on paper only
+because this code checks it.
 """
 
 import json
@@ -37,7 +40,7 @@ def state_dir():
 
 
 def handler(event, context):
-    mode = os.environ.get("BOTSHIP_MODE", "paper")
+    mode = os.environ.get("BOTSHIP_MODE", "paper")  # what botship deployed it as: "paper" or "live"
     if mode != "paper":
         # Never pretend: the feed is a replay and fills are on paper, so a live run must not go on.
         raise RuntimeError("this bot trades on paper only: wire in a real exchange (prices and orders, see the top "
