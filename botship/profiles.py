@@ -10,6 +10,7 @@ from typing import Any
 
 import tomlkit
 from tomlkit.exceptions import ParseError, TOMLKitError
+from tomlkit.container import OutOfOrderTableProxy
 from tomlkit.items import AoT, InlineTable, Table
 
 from .errors import BadInput, Problem, SpecInvalid, file_error
@@ -20,6 +21,9 @@ from .spec import DeploySpec, build_spec, to_profile
 PROFILE_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
 # Tables written as `[profiles.NAME.KEY]`; other mappings are written inline (`env = { A = "1" }`).
 _SUBTABLES = ("aws", "azure", "paper")
+# What TOML calls a table: `[a]`, `{ … }`, and a table whose sub-tables come later in the file (`[a]`, `[b]`,
+# `[a.c]` is valid TOML; tomlkit reads such an `a` as a proxy).
+TABLE_TYPES = (Table, InlineTable, OutOfOrderTableProxy)
 
 
 def check_profile_name(name: str) -> str:
@@ -69,7 +73,7 @@ class ProfileStore:
         except TOMLKitError as exc:
             raise BadInput(f"cannot read {PROFILE_FILE}: {exc}", fix=f"check {self.path}") from None
         profiles = doc.get("profiles")
-        if profiles is not None and not isinstance(profiles, Table):
+        if profiles is not None and (not isinstance(profiles, TABLE_TYPES) or isinstance(profiles, InlineTable)):
             raise BadInput(f"{PROFILE_FILE}: 'profiles' must be a table of [profiles.NAME] tables",
                            fix="see `botship profiles --help` for the format")
         return doc
@@ -99,7 +103,7 @@ class ProfileStore:
             raise BadInput(f"no profile '{name}' in {self.path}", f"profiles there: {known}",
                            "run `botship profiles` to list them, or `botship` to create one")
         table = profiles[name]
-        if not isinstance(table, Table | InlineTable):
+        if not isinstance(table, TABLE_TYPES):
             raise BadInput(f"profile '{name}' in {PROFILE_FILE} is not a table", fix=f"write it as [profiles.{name}]")
         return table.unwrap()
 
@@ -174,14 +178,14 @@ class ProfileStore:
             raise
 
 
-def _merge(table: Table | InlineTable, data: dict[str, Any]) -> None:
+def _merge(table: Table | InlineTable | OutOfOrderTableProxy, data: dict[str, Any]) -> None:
     """Make `table` hold `data`, touching only keys whose values changed (so comments survive)."""
     for key in [k for k in table if k not in data]:
         del table[key]
     for key, value in data.items():
         current = table.get(key)
         if isinstance(value, dict):
-            if isinstance(current, Table | InlineTable) and not isinstance(current, AoT):
+            if isinstance(current, TABLE_TYPES) and not isinstance(current, AoT):
                 _merge(current, value)
                 continue
             fresh = tomlkit.table() if key in _SUBTABLES else tomlkit.inline_table()

@@ -128,3 +128,39 @@ def test_pick_uses_the_only_profile_or_asks_for_one(make_project):
         ProfileStore(make_project(PROFILES, name="b")).pick(None)
     with pytest.raises(BadInput, match="no profiles"):
         ProfileStore(make_project(name="c")).pick(None)
+
+
+OUT_OF_ORDER = """\
+[profiles.paper]
+platform = "sandbox"
+bot_name = "sma-bot"
+entry = "app:handler"
+
+[profiles.live]
+platform = "sandbox"
+bot_name = "sma-bot-live"
+entry = "app:handler"
+mode = "live"
+
+# Valid TOML: a profile's sub-table may come after another profile.
+[profiles.paper.paper]
+balance = 500
+"""
+
+
+def test_a_profile_whose_sub_table_comes_later_in_the_file_loads_and_saves(make_project):
+    project = make_project(OUT_OF_ORDER)
+    store = ProfileStore(project)
+    assert store.names() == ["live", "paper"]
+    spec = store.spec("paper")
+    assert spec.paper.balance == 500.0
+    store.save("paper", spec.model_copy(update={"memory_mb": 1024}))
+    assert store.spec("paper") == spec.model_copy(update={"memory_mb": 1024})
+    assert "# Valid TOML: a profile's sub-table may come after another profile." in (project / "botship.toml").read_text()
+    assert store.spec("live").mode == "live"
+
+
+def test_profiles_written_inline_are_refused_with_the_format(make_project):
+    store = ProfileStore(make_project('profiles = { prod = { platform = "sandbox" } }\n'))
+    with pytest.raises(BadInput, match="must be a table of"):
+        store.names()
