@@ -7,6 +7,7 @@ import threading
 from datetime import datetime, timezone
 from pathlib import Path
 
+from . import paper
 from .console import Console, ConsoleReport
 from .errors import BadInput, Cancelled
 from .masking import Masker
@@ -66,7 +67,7 @@ def run_deploy(project: Path, profile: str | None, console: Console, *, yes: boo
     if not dry_run:
         require_live_confirmation(spec, name, confirmed=confirm_live, interactive=interactive, project=project)
     provider = provider_class(spec.platform)(spec)
-    secrets = resolve_secrets(spec.secrets, project=project, bot_name=spec.bot_name, interactive=interactive)
+    secrets = resolve_secrets(paper.sent_secrets(spec, project), project=project, bot_name=spec.bot_name, interactive=interactive)
     masker = secrets.masker()
     console.line(f"Reading {spec.where} to plan…")
     plan = provider.plan(DeployContext(project, name, secrets, report=ConsoleReport(console)))

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from . import paper
 from .console import Console, ConsoleReport
 from .envfile import ENV_FILE, read_env_file
 from .errors import BadInput, BotshipError, SpecInvalid
@@ -34,10 +35,14 @@ def run_doctor(project: Path, profile: str | None, console: Console) -> int:
         checks.append(Check(ENV_FILE, False, "; ".join(map(str, env_problems)), f"fix those lines of {ENV_FILE}"))
     secrets = SecretValues()
     try:
-        secrets = resolve_secrets(spec.secrets, project=project, bot_name=spec.bot_name, interactive=False)
-        if spec.secrets:
+        sent = paper.sent_secrets(spec, project)
+        secrets = resolve_secrets(sent, project=project, bot_name=spec.bot_name, interactive=False)
+        if sent:
             found = ", ".join(f"{n} ({secrets.source(n)})" for n in secrets)
             checks.append(Check("secret values", True, found))
+        elif spec.secrets:
+            checks.append(Check("secret values", True, "not needed in paper mode: a framework app is given no "
+                                                        "secrets unless [paper] send_secrets = true"))
     except BadInput as exc:
         checks.append(Check("secret values", False, exc.what, exc.fix))
     try:

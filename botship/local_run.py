@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from . import paper
 from .atomic import written_beside
 from .console import Console
 from .deploy import exit_code_of, require_live_confirmation, wait_for_run
@@ -145,7 +146,7 @@ def run_invoke_deployed(project: Path, profile: str | None, console: Console, *,
     from botship.providers import provider_class
 
     name, spec, payload = _prepare(project, profile, event, confirm_live, interactive)
-    masker = resolve_secrets(spec.secrets, project=project, bot_name=spec.bot_name, interactive=False,
+    masker = resolve_secrets(paper.sent_secrets(spec, project), project=project, bot_name=spec.bot_name, interactive=False,
                              required=False).masker()
     console.line(f"Invoking {spec.bot_name} on {spec.where} ({spec.mode.upper()})")
     answer = masker.mask_data(provider_class(spec.platform)(spec).invoke(payload))
@@ -210,7 +211,7 @@ def run_invoke_local(project: Path, profile: str | None, console: Console, *, ev
 
     name, spec, payload = _prepare(project, profile, event, confirm_live, interactive)
     used = run_state(project, name, spec, state)  # before the build: a bot with no deployed state is said at once
-    secrets = resolve_secrets(spec.secrets, project=project, bot_name=spec.bot_name, interactive=interactive)
+    secrets = resolve_secrets(paper.sent_secrets(spec, project), project=project, bot_name=spec.bot_name, interactive=interactive)
     masker = secrets.masker()
     result, artifact = _build(project, name, spec, console)
     if artifact is None:

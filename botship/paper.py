@@ -105,6 +105,12 @@ def sends_secrets(spec, project: Path) -> bool:
     return framework_app(project, spec.entry) is None
 
 
+def sent_secrets(spec, project: Path) -> list[str]:
+    """The secrets botship asks for, stores and gives the bot: none for a paper framework app that did not
+    ask for them (it needs no keys), else all of the profile's."""
+    return list(spec.secrets) if sends_secrets(spec, project) else []
+
+
 def runtime_env(spec) -> dict[str, str]:
     """The variables the runtime reads to run a paper framework app (none in live mode)."""
     if spec.mode != "paper" or spec.paper is None:
@@ -151,6 +157,7 @@ def summary(spec, project: Path) -> list[tuple[str, str]]:
             lines.append(("paper secrets", f"sent to the paper app ({', '.join(spec.secrets)}): "
                                            "[paper] send_secrets = true"))
         else:
-            lines.append(("paper secrets", "kept back: a paper framework app never holds keys that could trade "
+            lines.append(("paper secrets", f"kept back ({', '.join(spec.secrets)}): not asked for, not stored, not "
+                                           "sent; a paper framework app never holds keys that could trade "
                                            "(set [paper] send_secrets = true for private read-only data)"))
     return lines

@@ -80,13 +80,11 @@ class BotFunction:
     """The function: created or updated so its code, configuration, concurrency and tags match the spec."""
 
     def __init__(self, session: AwsSession, names: AwsNames, spec: DeploySpec, artifact: Artifact,
-                 tags: dict[str, str], with_secret: bool, sends_secrets: bool = True, direct_upload_limit: int = DIRECT_UPLOAD_LIMIT) -> None:
+                 tags: dict[str, str], with_secret: bool, direct_upload_limit: int = DIRECT_UPLOAD_LIMIT) -> None:
         self.client = session.client("lambda")
         self.direct_upload_limit = direct_upload_limit
         self.s3 = session.client("s3")
         self.names, self.spec, self.artifact, self.tags, self.with_secret = names, spec, artifact, tags, with_secret
-        # A paper framework app is not given the secret's reference: it never holds keys that could trade.
-        self.sends_secrets = sends_secrets
         self.image = spec.packaging == "image"
         self.package_type = "Image" if self.image else "Zip"
 
@@ -96,7 +94,7 @@ class BotFunction:
         variables = {**spec.env, "BOTSHIP_ENTRY": spec.entry, "BOTSHIP_MODE": spec.mode,
                      "BOTSHIP_BOT_NAME": spec.bot_name, "BOTSHIP_STATE_URL": f"s3://{names.bucket}"}
         variables.update(paper.runtime_env(spec))
-        if secret.get("secret_arn") and self.sends_secrets:
+        if secret.get("secret_arn"):
             # The version changes with every new value: a changed value means a configuration update,
             # so no warm container keeps serving the old one from its cache.
             variables["BOTSHIP_SECRET_ARN"] = secret["secret_arn"]

@@ -157,18 +157,18 @@ class AwsProvider(Provider):
         names = self.names
         tags = self.tags(context.profile)
         artifact = artifact or build_artifact(spec, context.project, context.report)
-        with_secret, image = bool(spec.secrets), spec.packaging == "image"
-        secret = BotSecret(session, names, context.secrets.only(spec.secrets), tags)
-        # A paper framework app gets neither the secret's reference nor the right to read it.
-        sends = paper.sends_secrets(spec, context.project)
-        function = BotFunction(session, names, spec, artifact, tags, with_secret, sends, self.direct_upload_limit)
+        # A paper framework app is given no secret: none is stored, referenced or readable by its role.
+        secrets = paper.sent_secrets(spec, context.project)
+        with_secret, image = bool(secrets), spec.packaging == "image"
+        secret = BotSecret(session, names, context.secrets.only(secrets), tags)
+        function = BotFunction(session, names, spec, artifact, tags, with_secret, self.direct_upload_limit)
         # Each step reads what exists; the reads are independent (but for the two that need an earlier
         # step's plan-time outputs), so they run side by side: on real AWS that is most of a re-run's time.
         with ThreadPoolExecutor(max_workers=8, thread_name_prefix="botship-plan") as pool:
             secret_step = pool.submit(secret.step)
             bucket = StateBucket(session, names, tags, tls_only=self.tls_only,
                                  retention_days=spec.state_retention_days)
-            role = execution_role(session, names, tags, with_secret and sends, spec.mode)
+            role = execution_role(session, names, tags, with_secret, spec.mode)
             planned = [pool.submit(bucket.step), secret_step, pool.submit(role.boundary.step), pool.submit(role.step)]
             if spec.schedule:
                 planned.append(pool.submit(scheduler_role(session, names, tags).step))
@@ -182,8 +182,9 @@ class AwsProvider(Provider):
             if not spec.schedule:
                 planned.append(pool.submit(role_removal, session, names.scheduler_role, "scheduler-role",
                                            "Scheduler role", "the profile has no schedule"))
-            if not spec.secrets:
-                planned.append(pool.submit(secret_removal, session, names, "the profile has no secrets"))
+            if not secrets:
+                planned.append(pool.submit(secret_removal, session, names, "the profile has no secrets" if not
+                                           spec.secrets else "a paper framework app is given no secrets"))
             steps = [step for future in planned if (step := future.result()) is not None]
         package = (f"container image, {artifact.unzipped_size / 1e6:.1f} MB on {base_image_for(spec)}"
                    if spec.packaging == "image" else f"{artifact.unzipped_size / 1e6:.1f} MB unzipped")
@@ -191,7 +192,7 @@ class AwsProvider(Provider):
                                      ("package", f"{package}, {artifact.content_hash[:12]}"),
                                      ("history", self._history(spec)),
                                      ("lock", f"one deploy at a time: held in {names.bucket} while this runs")]
-        if short := context.secrets.only(spec.secrets).too_short_to_mask():
+        if short := context.secrets.only(secrets).too_short_to_mask():
             summary.append(("warning", f"{', '.join(short)}: shorter than {MIN_SECRET_LENGTH} characters, so botship "
                                        "cannot mask it in the logs it shows; a real credential is longer"))
         plan = Plan(f"Deploy {spec.bot_name} to {spec.where}", spec.mode, summary + self.plan_notes(), steps)

@@ -30,15 +30,24 @@ def test_a_paper_framework_app_never_holds_its_secret_until_it_goes_live(aws, pr
     variables, policies = _function()
     assert "BOTSHIP_SECRET_ARN" not in variables and "secretsmanager:GetSecretValue" not in policies
     assert (variables["BOTSHIP_PAPER_BALANCE"], variables["BOTSHIP_PAPER_FEE_PCT"]) == ("500", "0.1")
-    # The secret is still stored, ready for live.
-    assert boto3.client("secretsmanager").describe_secret(SecretId="botship/sma-bot")["Name"] == "botship/sma-bot"
+    # Not even stored: the keys stay on this machine until the bot goes live.
+    assert "secret" not in {step.id for step in plan.steps}
+    assert boto3.client("secretsmanager").list_secrets()["SecretList"] == []
 
-    _, result, _ = deploy(project, spec_for(project, paper={"balance": 500}, mode="live"))
+    plan, result, _ = deploy(project, spec_for(project, paper={"balance": 500}, mode="live"))
     assert result.ok, result.failure
     variables, policies = _function()
     assert variables["BOTSHIP_SECRET_ARN"].startswith("arn:aws:secretsmanager:")
     assert "secretsmanager:GetSecretValue" in policies
     assert not any(name.startswith("BOTSHIP_PAPER_") for name in variables)
+
+    # Back to paper, the stored keys go (recoverable for the secret store's recovery window).
+    plan, result, _ = deploy(project, spec_for(project, paper={"balance": 500}))
+    assert result.ok, result.failure
+    (removal,) = [s for s in plan.changes if s.id == "secret"]
+    assert removal.detail.startswith("a paper framework app is given no secrets; deleted after a 30-day recovery")
+    variables, policies = _function()
+    assert "BOTSHIP_SECRET_ARN" not in variables and "secretsmanager:GetSecretValue" not in policies
 
 
 def test_a_paper_framework_app_that_asks_for_its_secrets_gets_them(aws, project):
