@@ -1,4 +1,9 @@
-"""Local invoke: run a built artifact's handler in a subprocess with the environment the cloud would give it."""
+"""Local invoke: run a built artifact's handler in a subprocess with the environment the cloud would give it.
+
+As on Lambda: the working directory is the code folder; the code and its dependencies cannot be written,
+only the run's own temporary folder (TMPDIR), /tmp and the state folder can (botship_runtime.sandbox_fs keeps
+that rule inside the run); and the variables Lambda sets are set (`lambda_env`).
+"""
 
 from __future__ import annotations
 
@@ -13,6 +18,7 @@ import sys
 import queue
 import tempfile
 import threading
+import time
 import uuid
 import zipfile
 from collections.abc import Callable
@@ -24,10 +30,12 @@ from botship import paper
 from botship.errors import BotshipError
 from botship.locations import work_dir
 from botship.runtime.local import RUN_TOKEN, stop_marked
+from botship.runtime.sandbox_fs import RULES_VARIABLE, Rules, make_read_only, remove_tree
 from botship.secret_values import SecretValues
 from botship.spec import DeploySpec
 
 from .artifact.build import AZURE_SITE, Artifact, lend_lambda_modules
+from .aws.names import AwsNames
 from .pids import alive
 
 # Seconds beyond the bot's timeout before a local run is stopped (the cloud stops it at the timeout).
@@ -77,7 +85,7 @@ def sweep_stale_temp_dirs() -> list[str]:
                 continue
         except OSError:
             continue
-        shutil.rmtree(path, ignore_errors=True)
+        remove_tree(path)
         removed.append(path)
     return removed
 
@@ -146,6 +154,10 @@ def run_local(spec: DeploySpec, artifact: Artifact, *, project: Path, profile: s
         shutil.rmtree(run_dir, ignore_errors=True)
     run_dir.mkdir(parents=True, exist_ok=True)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("BOTSHIP_", "PYTHON"))}
+    if artifact.layout != "azure-zip":  # what Lambda sets; the profile's own variables may still set TZ or LANG
+        region = spec.aws.region if spec.aws else None
+        env.update(lambda_env(AwsNames(spec.bot_name, "", region or "").function, spec.memory_mb, spec.python,
+                              region=None if region is None or "AWS_REGION" in env else region))
     env.update(spec.env)
     if paper.sends_secrets(spec, project):  # a paper framework app never holds keys that could trade
         env.update(dict(secrets))
@@ -160,19 +172,42 @@ def run_local(spec: DeploySpec, artifact: Artifact, *, project: Path, profile: s
     })
     if state_url == local_state_url(project, profile):  # how the runtime's messages name this state
         env["BOTSHIP_STATE_CLI_FLAGS"] = "--local"
+    tmp_mb = spec.ephemeral_mb if artifact.layout != "azure-zip" else None  # Lambda's /tmp size
     return run_artifact(artifact.path, artifact.layout, env, timeout_s=spec.timeout_s, event=event, on_line=on_line,
-                        mask=secrets.masker().mask)
+                        mask=secrets.masker().mask, tmp_mb=tmp_mb)
+
+
+def lambda_env(function: str, memory_mb: int | str, python: str, *, version: str = "$LATEST",
+               region: str | None = None, log_stream: str | None = None) -> dict[str, str]:
+    """The variables Lambda sets for a Python function (its reserved ones, and LANG and TZ), for a run here.
+
+    LAMBDA_TASK_ROOT (the code folder) is set where the code is unpacked; the region only when given (the
+    sandbox's comes with its emulator's endpoint and keys; a local run keeps the caller's); credentials never.
+    """
+    stream = log_stream or f"{time.strftime('%Y/%m/%d', time.gmtime())}/[{version}]{uuid.uuid4().hex}"
+    env = {"AWS_LAMBDA_FUNCTION_NAME": function, "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(memory_mb),
+           "AWS_LAMBDA_FUNCTION_VERSION": version, "AWS_EXECUTION_ENV": f"AWS_Lambda_python{python}",
+           "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand", "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{function}",
+           "AWS_LAMBDA_LOG_STREAM_NAME": stream, "_HANDLER": LAMBDA_HANDLER, "LANG": "en_US.UTF-8", "TZ": ":UTC"}
+    if region:
+        env.update({"AWS_REGION": region, "AWS_DEFAULT_REGION": region})
+    return env
+
+
+# The handler every botship Lambda function names (the image's CMD names the same).
+LAMBDA_HANDLER = "botship_runtime.aws_handler.handler"
 
 
 def run_artifact(path: Path, layout: str, env: dict[str, str], *, timeout_s: int, event: dict[str, Any],
                  on_line: Callable[[str], None], on_start: Callable[[subprocess.Popen], None] | None = None,
-                 mask: Callable[[str], str] | None = None) -> LocalResult:
-    """Run a package's handler once in a subprocess with exactly `env` (plus the import path it needs).
+                 mask: Callable[[str], str] | None = None, tmp_mb: int | None = None) -> LocalResult:
+    """Run a package's handler once in a subprocess with exactly `env` (plus the import path it needs, its
+    own temporary folder as TMPDIR, and the filesystem rules).
 
     The process is stopped a little after `timeout_s`, as the cloud stops a function at its timeout;
     `on_start` receives the process (so an owner can stop it early); `mask` hides secrets in the output
-    a failure shows. The handler runs in its own process group, which is stopped when it ends, when
-    botship is stopped, and (Linux) when botship dies.
+    a failure shows; `tmp_mb` is the size of the cloud's /tmp, for messages. The handler runs in its own
+    process group, which is stopped when it ends, when botship is stopped, and (Linux) when botship dies.
     """
     tmp = temp_dir("botship-invoke-")
     # SIGTERM or SIGHUP to botship (a closed terminal, `kill`) unwinds this run like Ctrl-C: the handler's
@@ -184,19 +219,28 @@ def run_artifact(path: Path, layout: str, env: dict[str, str], *, timeout_s: int
                 handlers[signum] = signal.signal(signum, _terminated)
     try:
         return _run_in(Path(tmp), path, layout, env, timeout_s=timeout_s, event=event, on_line=on_line,
-                       on_start=on_start, mask=mask or (lambda text: text))
+                       on_start=on_start, mask=mask or (lambda text: text), tmp_mb=tmp_mb)
     finally:
         for signum, previous in handlers.items():
             signal.signal(signum, previous)
-        shutil.rmtree(tmp, ignore_errors=True)
+        remove_tree(tmp)  # the unpacked copy is read-only
 
 
 def _run_in(tmp: Path, path: Path, layout: str, env: dict[str, str], *, timeout_s: int, event: dict[str, Any],
             on_line: Callable[[str], None], on_start: Callable[[subprocess.Popen], None] | None,
-            mask: Callable[[str], str]) -> LocalResult:
+            mask: Callable[[str], str], tmp_mb: int | None = None) -> LocalResult:
     paths = unpack_path(path, layout, Path(tmp) / "task")
+    if layout != "image":  # a private copy: read-only on disk too (an image's folders are botship's build)
+        make_read_only(str(paths[0]))
+    lent: list[str] = []
     if layout != "azure-zip":
-        paths.append(lend_lambda_modules(Path(tmp) / "lambda-provided"))
+        lent_folder = lend_lambda_modules(Path(tmp) / "lambda-provided")
+        paths.append(lent_folder)
+        lent = [str(lent_folder), *(os.path.realpath(entry) for entry in lent_folder.iterdir())]
+    scratch = Path(tmp) / "tmp"  # the run's /tmp: TMPDIR, removed with the run
+    scratch.mkdir()
+    rules = Rules(code=[str(paths[0])], deps=[str(p) for p in paths[1:]] + lent, writable=[str(scratch)],
+                  cloud="Azure Functions" if layout == "azure-zip" else "Lambda", tmp_mb=tmp_mb)
     result_file = Path(tmp) / "result.json"
     # The runtime stops itself (and removes these folders) if botship dies: see botship_runtime.local.
     cleanup = os.pathsep.join(p for p in (str(tmp), env.get("BOTSHIP_RUN_TMP", "")) if p)
@@ -204,7 +248,10 @@ def _run_in(tmp: Path, path: Path, layout: str, env: dict[str, str], *, timeout_
     env = {**env, "PYTHONPATH": os.pathsep.join(map(str, paths)), "PYTHONDONTWRITEBYTECODE": "1",
            "PYTHONUNBUFFERED": "1",  # lines reach the log as printed, also from a run stopped at its timeout
            "BOTSHIP_TIMEOUT_S": str(timeout_s), "BOTSHIP_PARENT_PID": str(os.getpid()),
-           "BOTSHIP_RUN_TMP": cleanup, RUN_TOKEN: token}
+           "BOTSHIP_RUN_TMP": cleanup, RUN_TOKEN: token, RULES_VARIABLE: rules.to_env(),
+           "TMPDIR": str(scratch), "TEMP": str(scratch), "TMP": str(scratch)}
+    if layout != "azure-zip":
+        env["LAMBDA_TASK_ROOT"] = str(paths[0])
     command = [sys.executable, "-S", "-m", "botship_runtime.local", str(result_file), json.dumps(event)]
     # Its own process group: the handler and whatever it starts are stopped together.
     process = subprocess.Popen(command, cwd=paths[0], env=env, stdout=subprocess.PIPE,
@@ -268,7 +315,52 @@ def _run_in(tmp: Path, path: Path, layout: str, env: dict[str, str], *, timeout_
     if not result_file.is_file():
         raise _failed(process.returncode, [mask(line) for line in tail])
     response = json.loads(result_file.read_text())
-    return LocalResult(response["statusCode"], json.loads(response["body"]))
+    body = json.loads(response["body"])
+    error = body.get("error") if isinstance(body, dict) else None
+    note = network_note(error, tail) if isinstance(error, dict) else None
+    if note:
+        error["note"] = f"{error['note']} {note}" if error.get("note") else note
+    return LocalResult(response["statusCode"], body)
+
+
+# What a failure to reach the network looks like in an error's type, message or traceback: DNS, refused or
+# reset connections, timeouts, unreachable networks, TLS interception; from the standard library, urllib3 and
+# requests, botocore, aiohttp, httpx and ccxt.
+_NETWORK = re.compile(
+    r"gaierror|Name or service not known|nodename nor servname|Temporary failure in name resolution|"
+    r"No address associated with hostname|getaddrinfo failed|NameResolutionError|Failed to resolve|"
+    r"ConnectionRefusedError|Connection refused|ConnectionResetError|Connection reset|NewConnectionError|"
+    r"Failed to establish a new connection|Max retries exceeded|requests\.exceptions\.ConnectionError|"
+    r"\bConnectionError\b|ConnectTimeout|ReadTimeout|TimeoutError|timed out|Network is unreachable|"
+    r"No route to host|EndpointConnectionError|Could not connect to the endpoint URL|ClientConnectorError|"
+    r"Cannot connect to host|ConnectError|NetworkError|ExchangeNotAvailable|RequestTimeout|URLError|"
+    r"CERTIFICATE_VERIFY_FAILED|ProxyError", re.IGNORECASE)
+
+NETWORK_NOTE = ("The bot ran on this machine, with this machine's network and DNS, not in the cloud: a name that "
+                "does not resolve, a refused connection or a timeout here can have a local cause (no connection, "
+                "a VPN, proxy or firewall, the DNS server this machine uses), and the cloud's network can differ. "
+                "Check the address from this machine; invoke the deployed bot to see what the cloud meets.")
+
+
+def reaches_network(*texts: str) -> bool:
+    """Whether an error's type, message or traceback says it failed reaching the network."""
+    return any(_NETWORK.search(text) for text in texts if text)
+
+
+def network_note(error: dict[str, Any] | None, output: list[str] = ()) -> str | None:
+    """The note for a failed run that could not reach the network (by its error's type and message, or a
+    traceback the runtime logged), else None: such a run met this machine's network and DNS, not the cloud's."""
+    if not isinstance(error, dict):
+        return None
+    texts = [f"{error.get('type', '')}: {error.get('message', '')}"]
+    for line in output:  # the runtime's error records carry the bot's traceback, chained causes included
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(record, dict) and record.get("logger") == "botship" and record.get("traceback"):
+            texts.append(str(record["traceback"]))
+    return NETWORK_NOTE if reaches_network(*texts) else None
 
 
 # Seconds to wait for the last output of a handler that ended.

@@ -1,26 +1,41 @@
-"""Local invoke: `python -m botship_runtime.local RESULT_FILE [EVENT_JSON]` runs one invocation like the cloud would."""
+"""Local invoke: `python -m botship_runtime.local RESULT_FILE [EVENT_JSON]` runs one invocation like the cloud would.
+
+Like Lambda: the working directory is the code folder, which (with the dependencies) cannot be written, and
+only the run's temporary folder, /tmp and the state folder can (see `sandbox_fs`); the variables Lambda
+sets are set by whoever started this process (botship.providers.local).
+"""
 
 from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import sys
 import threading
 import time
+import uuid
 
+from . import logs, sandbox_fs
 from .invoke import invoke
 
 
 class LocalContext:
-    """The parts of Lambda's context object a bot may use."""
-
-    function_name = os.environ.get("BOTSHIP_BOT_NAME", "local")
-    aws_request_id = "local"
+    """The parts of Lambda's context object a bot may use, from the variables Lambda sets."""
 
     def __init__(self, timeout_s: float) -> None:
+        env = os.environ
         self._deadline = time.monotonic() + timeout_s
+        self.function_name = env.get("AWS_LAMBDA_FUNCTION_NAME") or env.get("BOTSHIP_BOT_NAME", "local")
+        self.function_version = env.get("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+        self.memory_limit_in_mb = env.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "")
+        self.log_group_name = env.get("AWS_LAMBDA_LOG_GROUP_NAME", "")
+        self.log_stream_name = env.get("AWS_LAMBDA_LOG_STREAM_NAME", "")
+        self.aws_request_id = env.get("BOTSHIP_REQUEST_ID") or str(uuid.uuid4())
+        region = env.get("AWS_REGION", "")
+        self.invoked_function_arn = env.get("BOTSHIP_FUNCTION_ARN") or (
+            f"arn:aws:lambda:{region}:000000000000:function:{self.function_name}" if region else "")
+        self.identity = None
+        self.client_context = None
 
     def get_remaining_time_in_millis(self) -> int:
         return max(0, int((self._deadline - time.monotonic()) * 1000))
@@ -67,9 +82,10 @@ def _cleanup_and_exit(signum, frame):  # noqa: ANN001 - a signal handler's signa
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
     except ValueError:  # called from the watch thread: only the main thread sets handlers
         pass
+    sandbox_fs.suspend()  # the run's folders are botship's to remove, read-only copy included
     for folder in os.environ.get("BOTSHIP_RUN_TMP", "").split(os.pathsep):
         if folder and os.path.basename(folder.rstrip(os.sep)).startswith("botship-"):
-            shutil.rmtree(folder, ignore_errors=True)
+            sandbox_fs.remove_tree(folder)
     try:
         stop_marked(_TOKEN)
         os.killpg(os.getpgrp(), signal.SIGKILL)
@@ -104,12 +120,54 @@ def die_with_parent() -> None:
     threading.Thread(target=_watch_parent, args=(parent,), daemon=True, name="botship-parent-watch").start()
 
 
+def keep_filesystem_rules(result_file: str) -> sandbox_fs.Rules | None:
+    """Refuse, from now on, the writes Lambda would refuse (before the bot is imported). The state folder, a
+    folder state store and this run's result are botship's own and stay writable."""
+    rules = sandbox_fs.Rules.from_env()
+    if rules is None:
+        return None
+    env = os.environ
+    state_url = env.get("BOTSHIP_STATE_URL", "")
+    state_dir = env.get("BOTSHIP_STATE_DIR", "")
+    # The runtime keeps its index and packs beside the state folder (state.py), as on Lambda inside /tmp.
+    rules.allow(state_dir, os.path.dirname(os.path.abspath(state_dir)) if state_dir else "", env.get("TMPDIR", ""),
+                result_file, state_url[len("file://"):] if state_url.startswith("file://") else "")
+    # The SDKs' credential caches, which this machine's sign-in (an SSO or assumed-role profile reaching a
+    # deployed bot's state) may refresh; a function in the cloud has its credentials in its environment instead.
+    if "HOME" in env:
+        rules.allow(os.path.join(env["HOME"], ".aws"), os.path.join(env["HOME"], ".azure"))
+    sandbox_fs.install(rules)
+    return rules
+
+
+def with_refusals(response: dict, rules: sandbox_fs.Rules | None) -> dict:
+    """The response, with the writes the rules refused named in a failed run's error (and in a log line)."""
+    refusals = sandbox_fs.refused()
+    if not refusals:
+        return response
+    note = sandbox_fs.refusal_note(refusals, rules)
+    shown = [r.shown for r in refusals]
+    try:
+        body = json.loads(response["body"])
+    except (KeyError, TypeError, ValueError):
+        return response
+    error = body.get("error") if isinstance(body, dict) else None
+    if not isinstance(error, dict) or body.get("status") != "error":
+        logs.warning("the bot tried to write where the cloud cannot; it carried on", refused_writes=shown, note=note)
+        return response
+    logs.error("the bot failed writing where the cloud cannot", refused_writes=shown, note=note)
+    error["refused_writes"] = shown
+    error["note"] = f"{error['note']} {note}" if error.get("note") else note
+    return {**response, "body": json.dumps(body, default=str, sort_keys=True)}
+
+
 def main(argv: list[str]) -> int:
     die_with_parent()
     result_file = argv[0]
     event = json.loads(argv[1]) if len(argv) > 1 else {}
     timeout = float(os.environ.get("BOTSHIP_TIMEOUT_S", "900"))
-    response = invoke(event, LocalContext(timeout), timeout)
+    rules = keep_filesystem_rules(os.path.abspath(result_file))
+    response = with_refusals(invoke(event, LocalContext(timeout), timeout), rules)
     with open(result_file, "w", encoding="utf-8") as fh:
         json.dump(response, fh)
     return 0

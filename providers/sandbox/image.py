@@ -9,13 +9,13 @@ build (a plan, `botship package`, a local invoke), so what is deployed is a hard
 from __future__ import annotations
 
 import json
-import os
 import shutil
 from pathlib import Path
 from typing import Any
 
 from botship.errors import BotshipError
 
+from ..artifact.build import link_or_copy
 from ..aws.names import AwsNames
 from ..aws.session import AwsSession, error_code, translate
 from ..plan import Action, Step
@@ -57,7 +57,7 @@ class LocalImage:
             scratch = self.kept.with_name(f".{self.kept.name}.tmp")
             shutil.rmtree(scratch, ignore_errors=True)
             # The layers only: the Dockerfile is rewritten in place by builds and the sandbox does not use it.
-            shutil.copytree(self.artifact.path, scratch, copy_function=_link_or_copy,
+            shutil.copytree(self.artifact.path, scratch, copy_function=link_or_copy,
                             ignore=shutil.ignore_patterns("Dockerfile"))
             scratch.rename(self.kept)
         self.s3.put_object(Bucket=self.names.bucket, Key=self.key, ContentType="application/json",
@@ -67,14 +67,6 @@ class LocalImage:
                 shutil.rmtree(other, ignore_errors=True)
         ctx.log(f"image layers kept in {self.kept}")
         return self.outputs
-
-
-def _link_or_copy(source: str, target: str) -> None:
-    """A hard link (instant, and safe: builds replace the layers' files rather than write into them), else a copy."""
-    try:
-        os.link(source, target)
-    except OSError:
-        shutil.copy2(source, target)
 
 
 def image_folder(session: AwsSession, names: AwsNames, key: str) -> Path:

@@ -7,6 +7,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 import time
 import uuid
 from collections import deque
@@ -19,7 +20,7 @@ from botship.masking import Masker
 
 from ..aws.names import AwsNames
 from ..aws.session import AwsSession, error_code, translate
-from ..local import RunTimedOut, run_artifact, temp_dir
+from ..local import RunTimedOut, lambda_env, run_artifact, temp_dir
 from .emulator import Emulator
 from .image import image_folder
 
@@ -70,14 +71,22 @@ def invoke_deployed(session: AwsSession, emulator: Emulator, names: AwsNames, ev
         except Exception as exc:  # noqa: BLE001
             raise translate(exc, f"fetching the package of {names.function}") from None
         env = {k: v for k, v in os.environ.items() if k in _PASS}
+        # What Lambda sets, from the function's own configuration (an image's Python is the one running it here).
+        runtime = config.get("Runtime") or f"python{sys.version_info.major}.{sys.version_info.minor}"
+        env.update(lambda_env(config.get("FunctionName", names.function), config.get("MemorySize", 128),
+                              runtime.removeprefix("python"), version=config.get("Version", "$LATEST"),
+                              log_stream=log_stream_name(request_id, started)))
         env.update(variables)
         env.update(emulator.client_env())
-        env.update({"AWS_LAMBDA_FUNCTION_NAME": names.function, "BOTSHIP_STATE_DIR": str(Path(tmp) / "state"),
-                    "BOTSHIP_RUN_TMP": tmp})
+        env.update({"BOTSHIP_STATE_DIR": str(Path(tmp) / "state"), "BOTSHIP_RUN_TMP": tmp,
+                    "BOTSHIP_REQUEST_ID": request_id})
+        if config.get("FunctionArn"):
+            env["BOTSHIP_FUNCTION_ARN"] = config["FunctionArn"]
         timeout_s = int(config.get("Timeout", 60))
+        tmp_mb = int((config.get("EphemeralStorage") or {}).get("Size", 512))
         try:
             result = run_artifact(path, "image" if image else "zip", env, timeout_s=timeout_s, event=event,
-                                  on_line=line, on_start=on_start, mask=masker.mask)
+                                  on_line=line, on_start=on_start, mask=masker.mask, tmp_mb=tmp_mb)
         except RunTimedOut:
             result = None
             line(f"Task timed out after {timeout_s} seconds")
@@ -141,11 +150,15 @@ def _batches(messages: list[str]) -> list[list[str]]:
     return batches
 
 
+def log_stream_name(request_id: str, started: float) -> str:
+    """The log stream of one run, named as Lambda names them (the run also sees it in AWS_LAMBDA_LOG_STREAM_NAME)."""
+    return f"{time.strftime('%Y/%m/%d', time.gmtime(started))}/[$LATEST]{request_id.replace('-', '')}"
+
+
 def _write_logs(session: AwsSession, names: AwsNames, request_id: str, started: float, lines: list[str],
                 duration_ms: float) -> str | None:
     """The run's lines in the function's log group, framed as Lambda frames them; None if that failed."""
-    day = time.strftime("%Y/%m/%d", time.gmtime(started))
-    stream = f"{day}/[$LATEST]{request_id.replace('-', '')}"
+    stream = log_stream_name(request_id, started)
     stamp = int(started * 1000)
     messages = ([f"START RequestId: {request_id} Version: $LATEST"] + lines
                 + [f"END RequestId: {request_id}",

@@ -32,7 +32,7 @@ def test_lambda_zip_holds_the_bot_the_runtime_and_nothing_secret(project):
     assert not [n for n in entries if n.startswith((".env", "tests/", "notes/", ".botship", "botship.toml"))]
     runtime_bytes = sum(i.file_size for i in zipfile.ZipFile(artifact.path).infolist()
                         if i.filename.startswith("botship_runtime/"))
-    assert runtime_bytes < 100_000
+    assert runtime_bytes < 125_000  # the runtime, with the local runner and its filesystem rules (sandbox_fs)
     assert artifact.unzipped_size == sum(i.file_size for i in zipfile.ZipFile(artifact.path).infolist())
 
 
