@@ -17,6 +17,7 @@ from typing import Any
 
 import click
 
+from . import paper
 from .answers import (
     DEFAULT_SIGN_IN,
     PACKAGING_TITLES,
@@ -399,6 +400,12 @@ class Guided:
         """Secrets without a value yet: the environment, .env or the keyring, else a masked prompt."""
         missing = [v for v in self.variables if v.secret and not v.value]
         if not missing:
+            return
+        asked = self.answers.get("paper") or {}
+        if paper.withholds_secrets(self.project, mode=self.answers.get("mode"), entry=self.answers.get("entry"),
+                                   send_secrets=asked.get("send_secrets") is True):
+            self.console.line(f"No values needed for {', '.join(v.name for v in missing)}: a paper framework app is "
+                              "given no secrets (they are asked for when it goes live).")
             return
         import questionary
 

@@ -95,14 +95,16 @@ def framework_app(project: Path, entry: str) -> FrameworkApp | None:
     return FrameworkApp(found[0], _markets(found[1]))
 
 
+def withholds_secrets(project: Path, *, mode: str | None, entry: str | None, send_secrets: bool = False) -> bool:
+    """Whether a bot is kept from its secrets: a paper framework app that did not ask for them."""
+    return (mode or "paper") == "paper" and not send_secrets and bool(entry) and framework_app(project, entry) is not None
+
+
 def sends_secrets(spec, project: Path) -> bool:
     """Whether the profile's secret values reach the bot: always in live mode and for plain bots; for a paper
     framework app only when its profile asks for them (`[paper] send_secrets = true`)."""
-    if spec.mode == "live" or not spec.secrets:
-        return True
-    if spec.paper is not None and spec.paper.send_secrets:
-        return True
-    return framework_app(project, spec.entry) is None
+    return not spec.secrets or not withholds_secrets(
+        project, mode=spec.mode, entry=spec.entry, send_secrets=spec.paper is not None and spec.paper.send_secrets)
 
 
 def sent_secrets(spec, project: Path) -> list[str]:

@@ -8,6 +8,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable
 
+from botship import paper
 from botship.answers import spec_data
 from botship.envfile import ENV_FILE, read_env_file
 from botship.secret_values import SecretValue, SecretValues, keyring_get
@@ -71,6 +72,11 @@ class WizardState:
         return build_spec(self.spec_data(), self.project, source="the wizard's answers")
 
     def missing_secrets(self) -> list[str]:
+        """Secrets without a value that the bot will be given (a paper framework app is given none)."""
+        asked = self.answers.get("paper") or {}
+        if paper.withholds_secrets(self.project, mode=self.mode, entry=self.answers.get("entry"),
+                                   send_secrets=asked.get("send_secrets") is True):
+            return []
         return [row.name for row in self.env if row.secret and not row.value]
 
     def secret_values(self) -> SecretValues:
