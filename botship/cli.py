@@ -168,9 +168,10 @@ def unlock(profile: str | None, project: Path, yes: bool, as_json: bool) -> int:
 def doctor(profile: str | None, project: Path, print_policy: bool, as_json: bool) -> int:
     """Run every pre-flight check for a profile and change nothing.
 
-    The profile and .env, secret values, credentials and each permission a deploy needs,
-    quotas, the bucket name and the package size — each ✓ or ✗ with what to do, or ! when it
-    could not be checked. Exit 1 when something must be fixed first.
+    The profile and .env, what paper mode does for this bot (enforced for investing-algorithm-framework
+    apps; ! when a plain bot never reads BOTSHIP_MODE), secret values, credentials and each permission
+    a deploy needs, quotas, the bucket name and the package size — each ✓ or ✗ with what to do, or !
+    when it could not be checked. Exit 1 when something must be fixed first.
     """
     from .doctor import print_permissions_policy, run_doctor
 

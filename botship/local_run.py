@@ -124,7 +124,7 @@ def _prepare(project: Path, profile: str | None, event: str | None, confirm_live
     name = store.pick(profile)
     spec = store.spec(name)
     payload = _event(event)
-    require_live_confirmation(spec, name, confirmed=confirm_live, interactive=interactive)
+    require_live_confirmation(spec, name, confirmed=confirm_live, interactive=interactive, project=project)
     return name, spec, payload
 
 

@@ -429,9 +429,9 @@ class DeploySpec(_Strict):
     secrets: Secrets = Field(
         default_factory=list, description="names of secret variables; values come from the environment, .env, keyring or a prompt")
     mode: Literal["paper", "live"] = Field(
-        "paper", description="paper: a framework app's orders fill on paper (botship's paper exchange); a plain bot "
-                             "is told BOTSHIP_MODE=paper and must honour it. live trades real money and needs "
-                             "explicit confirmation")
+        "paper", description="paper: a framework app's orders fill on paper (botship's paper exchange, enforced); a "
+                             "plain bot is only told BOTSHIP_MODE=paper and must honour it itself (botship cannot "
+                             "stop its orders). live trades real money and needs explicit confirmation")
     paper: PaperSettings | None = Field(
         None, description="paper trading of a framework app: starting balance, fee, slippage, secrets")
     aws: AwsSettings | None = Field(None, description="AWS settings (region, profile)")
