@@ -92,7 +92,7 @@ class BotFunction:
         """The function's configuration; `secret` is the secret step's outputs (ARN and version), if any."""
         spec, names = self.spec, self.names
         variables = {**spec.env, "BOTSHIP_ENTRY": spec.entry, "BOTSHIP_MODE": spec.mode,
-                     "BOTSHIP_BOT_NAME": spec.bot_name, "BOTSHIP_STATE_URL": f"s3://{names.bucket}"}
+                     "BOTSHIP_BOT_NAME": spec.bot_name, "BOTSHIP_STATE_URL": names.state_url}
         variables.update(paper.runtime_env(spec))
         if secret.get("secret_arn"):
             # The version changes with every new value: a changed value means a configuration update,

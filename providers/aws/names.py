@@ -60,3 +60,8 @@ class AwsNames:
         # Bucket names are global: a short hash of account and region keeps ours unique and under 63 chars.
         suffix = hashlib.sha256(f"{self.account}:{self.region}".encode()).hexdigest()[:10]
         return f"botship-{self.bot}-{suffix}"
+
+    @property
+    def state_url(self) -> str:
+        """Where the bot's state lives, as the runtime reads it (BOTSHIP_STATE_URL; the mode's prefix is added)."""
+        return f"s3://{self.bucket}"

@@ -332,7 +332,7 @@ class AwsProvider(Provider):
         if not self._bucket_exists(names, f"finding the state of {self.spec.bot_name}"):
             raise self._not_deployed(profile, names)
         # The URL BotFunction.configuration gives the function; the runtime adds the mode's prefix.
-        return DeployedState(f"s3://{names.bucket}", self._state_store().describe, self._state_client_env())
+        return DeployedState(names.state_url, self._state_store().describe, self._state_client_env())
 
     def _state_client_env(self) -> dict[str, str]:
         """What the runtime's S3 client in a process here needs to reach the bucket as botship does: the
