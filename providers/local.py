@@ -143,11 +143,12 @@ def unpack_path(path: Path, layout: str, into: Path) -> list[Path]:
 
 def run_local(spec: DeploySpec, artifact: Artifact, *, project: Path, profile: str, secrets: SecretValues,
               state_url: str, event: dict[str, Any], on_line: Callable[[str], None], cold: bool = False,
-              state_env: dict[str, str] | None = None) -> LocalResult:
+              state_env: dict[str, str | None] | None = None) -> LocalResult:
     """Invoke the artifact's handler once; `on_line` receives each line the function logs.
 
     `state_env` carries what reaching the state store needs beyond the caller's credentials
-    (e.g. BOTSHIP_STORAGE_CONNECTION_STRING for Azure).
+    (e.g. BOTSHIP_STORAGE_CONNECTION_STRING for Azure); a None value removes a variable this
+    process would otherwise pass on (e.g. the user's AWS_PROFILE, for the sandbox's store).
     """
     run_dir = work_dir(project) / "local-run" / profile
     if cold:
@@ -159,8 +160,11 @@ def run_local(spec: DeploySpec, artifact: Artifact, *, project: Path, profile: s
         env.update(lambda_env(AwsNames(spec.bot_name, "", region or "").function, spec.memory_mb, spec.python,
                               region=None if region is None or "AWS_REGION" in env else region))
     env.update(spec.env)
-    if paper.sends_secrets(spec, project):  # a paper framework app never holds keys that could trade
+    if paper.sends_secrets(spec, project):
         env.update(dict(secrets))
+    else:  # a paper framework app never holds keys that could trade: not even ones this shell has set
+        for name in spec.secrets:
+            env.pop(name, None)
     env.update(paper.runtime_env(spec))
     env.update({
         "BOTSHIP_ENTRY": spec.entry,
@@ -168,8 +172,12 @@ def run_local(spec: DeploySpec, artifact: Artifact, *, project: Path, profile: s
         "BOTSHIP_BOT_NAME": spec.bot_name,
         "BOTSHIP_STATE_URL": state_url,
         "BOTSHIP_STATE_DIR": str(run_dir / "state"),
-        **(state_env or {}),
     })
+    for name, value in (state_env or {}).items():
+        if value is None:
+            env.pop(name, None)
+        else:
+            env[name] = value
     if state_url == local_state_url(project, profile):  # how the runtime's messages name this state
         env["BOTSHIP_STATE_CLI_FLAGS"] = "--local"
     tmp_mb = spec.ephemeral_mb if artifact.layout != "azure-zip" else None  # Lambda's /tmp size

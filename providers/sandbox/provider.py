@@ -102,12 +102,15 @@ class SandboxProvider(AwsProvider):
         self._reachable()
         return super().deployed_state(profile)
 
-    def _state_client_env(self) -> dict[str, str]:
+    def _state_client_env(self) -> dict[str, str | None]:
         """The emulator's endpoint and keys, over whatever AWS settings of the user's a local run inherits:
-        the runtime's S3 client reaches the emulator and nothing else."""
+        the runtime's S3 client reaches the emulator and nothing else (None: the variable is not passed on,
+        so a profile named by the user's shell, missing or not, plays no part)."""
         url = self.emulator.url
         return {**self.emulator.client_env(), "AWS_ENDPOINT_URL_S3": url,
-                "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS": "false", "AWS_SESSION_TOKEN": "", "AWS_SECURITY_TOKEN": ""}
+                "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS": "false", "AWS_SESSION_TOKEN": "", "AWS_SECURITY_TOKEN": "",
+                "AWS_PROFILE": None, "AWS_DEFAULT_PROFILE": None, "AWS_CONFIG_FILE": None,
+                "AWS_SHARED_CREDENTIALS_FILE": None}
 
     def _not_deployed(self, profile: str, names: AwsNames) -> NotDeployed:
         missing = self.emulator.not_deployed(self.spec.bot_name)

@@ -77,7 +77,8 @@ def test_a_local_run_continues_the_sandbox_bots_own_count_and_the_local_state_ke
     # The deployed bot's state, reached here; the user's own AWS settings do not lead the run astray.
     hostile = {"AWS_ACCESS_KEY_ID": "AKIAREALKEY", "AWS_SECRET_ACCESS_KEY": "real-secret",
                "AWS_SESSION_TOKEN": "real-token", "AWS_ENDPOINT_URL": "http://127.0.0.1:9",
-               "AWS_ENDPOINT_URL_S3": "http://127.0.0.1:9", "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS": "true"}
+               "AWS_ENDPOINT_URL_S3": "http://127.0.0.1:9", "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS": "true",
+               "AWS_PROFILE": "not-in-any-config", "AWS_DEFAULT_PROFILE": "not-in-any-config"}
     seen = local_run(project, "--state", "deployed", cache=cache, **sandbox, **hostile)
     assert runs_of(seen["result"]) == 2 and seen["result"]["body"]["status"] == "ok"
     where = seen["local_run"]["state"]

@@ -100,3 +100,22 @@ def test_a_run_past_its_timeout_is_stopped(project, dependency_cache):
     (project / "botship.toml").write_text(PROFILE + "timeout_s = 1\n")
     result = botship(project, "invoke", "--local", "--event", '{"sleep": 60}', cache=dependency_cache)
     assert result.returncode == 1 and "took longer than 1 s and was stopped" in result.stderr
+
+
+def test_a_paper_framework_app_runs_here_without_the_keys_the_shell_or_env_file_holds(project, dependency_cache):
+    # Read as a framework app (it imports the framework), while that import never runs here.
+    source = (project / "app.py").read_text()
+    (project / "app.py").write_text(source + "\n\ndef _app():\n    from investing_algorithm_framework import create_app\n"
+                                             "    return create_app()\n")
+    env = {**os.environ, "NO_COLOR": "1", "BOTSHIP_CACHE_DIR": str(dependency_cache), "EXCHANGE_API_KEY": SECRET}
+    run = subprocess.run([sys.executable, "-m", "botship", "invoke", "--local", "--json", "--project", str(project)],
+                         capture_output=True, text=True, timeout=300, env=env)
+    assert run.returncode == 0, run.stdout + run.stderr
+    result = next(json.loads(line) for line in run.stdout.splitlines() if '"type": "result"' in line)
+    assert result["body"]["result"]["has_secret"] is False
+    # Asked for by the profile, the paper app gets them.
+    (project / "botship.toml").write_text(PROFILE + "\n[profiles.dev.paper]\nsend_secrets = true\n")
+    run = subprocess.run([sys.executable, "-m", "botship", "invoke", "--local", "--json", "--project", str(project)],
+                         capture_output=True, text=True, timeout=300, env=env)
+    result = next(json.loads(line) for line in run.stdout.splitlines() if '"type": "result"' in line)
+    assert result["body"]["result"]["has_secret"] is True
