@@ -93,6 +93,11 @@ class Ledger:
         os.replace(tmp, self.path)
 
 
+def _significant(value: float) -> float:
+    """`value` to 12 significant digits: exact for any tick size an exchange quotes, free of binary noise."""
+    return float(f"{value:.12g}")
+
+
 def _now() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 
@@ -260,7 +265,8 @@ class PaperExchange:
         from investing_algorithm_framework.domain import OrderStatus
 
         amount = float(order.get_amount())
-        fee = amount * price * fee_pct / 100
+        price = _significant(price)  # no float noise (29897.941499999997) in the books
+        fee = _significant(amount * price * fee_pct / 100)
         order.set_status(OrderStatus.CLOSED.value)
         order.set_filled(amount)
         order.set_remaining(0)

@@ -108,8 +108,9 @@ class Market:
         return [start_ms, _text(open_), _text(high), _text(low), _text(close), _text(volume)]
 
 
-MARKETS = {m.id: m for m in (Market("BTC", "EUR", 30000.0, "1", "0.00006100"),
-                             Market("ETH", "EUR", 2000.0, "0.01", "0.00100000"))}
+def _markets() -> dict[str, Market]:
+    return {m.id: m for m in (Market("BTC", "EUR", 30000.0, "1", "0.00006100"),
+                              Market("ETH", "EUR", 2000.0, "0.01", "0.00100000"))}
 ASSETS = {"EUR": ("Euro", 2), "BTC": ("Bitcoin", 8), "ETH": ("Ethereum", 8)}
 
 
@@ -127,6 +128,7 @@ class FakeExchange:
         self.requests: list[Request] = []
         self.unknown: list[tuple[str, str]] = []     # (method, path) of every request to an endpoint not served
         self.refused: list[tuple[str, str, int]] = []  # (method, path, errorCode) of every request answered an error
+        self.markets = _markets()  # each exchange its own prices: a test may move them (set_price)
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -195,7 +197,11 @@ class FakeExchange:
 
     def price(self, market: str = "BTC-EUR") -> Decimal:
         """The market's last price right now (bid one tick below, ask one tick above)."""
-        return MARKETS[market].quote_at(_now_ms())[1]
+        return self.markets[market].quote_at(_now_ms())[1]
+
+    def set_price(self, price: float, market: str = "BTC-EUR") -> None:
+        """Move the market: its price swings around `price` from now on (candles, tickers, fills)."""
+        self.markets[market].price = price
 
     # -- the API ---------------------------------------------------------------------------------------
     def handle(self, method: str, target: str, headers: dict[str, str], body: bytes) -> tuple[int, Any]:
@@ -245,7 +251,7 @@ class FakeExchange:
         if route == "time":
             return {"time": now, "timeNs": now * 1_000_000}
         if route == "markets":
-            return _one_or_all(query, "market", {m.id: m.listing() for m in MARKETS.values()})
+            return _one_or_all(query, "market", {m.id: m.listing() for m in self.markets.values()})
         if route == "assets":
             assets = {code: {"symbol": code, "name": name, "decimals": decimals, "depositFee": "0",
                              "depositConfirmations": 10, "depositStatus": "OK", "withdrawalFee": "0",
@@ -255,14 +261,14 @@ class FakeExchange:
             return _one_or_all(query, "symbol", assets)
         if route == "ticker/price":
             return _one_or_all(query, "market", {m.id: {"market": m.id, "price": _text(m.quote_at(now)[1])}
-                                                 for m in MARKETS.values()})
+                                                 for m in self.markets.values()})
         if route == "ticker/book":
-            return _one_or_all(query, "market", {m.id: self._book_ticker(m, now) for m in MARKETS.values()})
+            return _one_or_all(query, "market", {m.id: self._book_ticker(m, now) for m in self.markets.values()})
         if route == "ticker/24h":
-            return _one_or_all(query, "market", {m.id: self._day_ticker(m, now) for m in MARKETS.values()})
+            return _one_or_all(query, "market", {m.id: self._day_ticker(m, now) for m in self.markets.values()})
         market_id, _, what = route.partition("/")
         if what in ("book", "trades", "candles"):
-            market = MARKETS.get(market_id)
+            market = self.markets.get(market_id)
             if market is None:
                 raise ExchangeError(400, 205, "market parameter is invalid.")
             if what == "book":
@@ -350,9 +356,9 @@ class FakeExchange:
 
     def _market(self, params: dict[str, Any]) -> Market:
         market_id = _require(params, "market")
-        if market_id not in MARKETS:
+        if market_id not in self.markets:
             raise ExchangeError(400, 205, "market parameter is invalid.")
-        return MARKETS[market_id]
+        return self.markets[market_id]
 
     def _find(self, params: dict[str, Any]) -> dict[str, Any]:
         market = self._market(params)

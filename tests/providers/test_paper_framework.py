@@ -130,3 +130,58 @@ def test_fee_and_slippage_of_the_profile_move_paper_fills_against_the_bot(trader
     assert fill["fee"] == pytest.approx(fill["amount"] * fill["price"] * 0.0025)
     ((_, _, _, amount, _, price, _, order_fee),) = database(state)["orders"]
     assert float(price) == pytest.approx(fill["price"]) and float(order_fee) == pytest.approx(fill["fee"])
+
+
+LIMIT_STRATEGY = '''
+from investing_algorithm_framework import DataSource, DataType, TimeUnit, TradingStrategy
+
+
+class BuyThenClose(TradingStrategy):
+    """Bids 3% under the ask once, and waits for the market to come down to it."""
+
+    time_unit = TimeUnit.MINUTE
+    interval = 5
+    symbols = ["BTC"]
+    trading_symbol = "EUR"
+    data_sources = [
+        DataSource(identifier="btc_eur_ohlcv", data_type=DataType.OHLCV, symbol="BTC/EUR", time_frame="5m",
+                   market="BITVAVO", window_size=24, pandas=True),
+        DataSource(identifier="btc_eur_ticker", data_type=DataType.TICKER, symbol="BTC/EUR", market="BITVAVO"),
+    ]
+
+    def run_strategy(self, context, data):
+        if context.has_position("BTC") or context.has_open_orders(target_symbol="BTC"):
+            return
+        limit = round(data["btc_eur_ticker"]["ask"] * 0.97)
+        context.create_limit_order(target_symbol="BTC", price=limit, order_side="BUY", amount=0.01)
+'''
+
+
+def test_a_limit_order_the_market_has_not_reached_rests_and_fills_at_its_limit_when_it_does(
+        trader, exchange, dependency_cache):
+    (trader / "strategy.py").write_text(LIMIT_STRATEGY)
+
+    def invoke() -> dict:
+        run = run_botship("invoke", "--local", "--json", "--profile", "sandbox", project=trader, cache=dependency_cache)
+        result = next(json.loads(line) for line in run.stdout.splitlines() if '"type": "result"' in line)
+        assert run.returncode == 0 and result["body"]["status"] == "ok", run.stdout[-4000:]
+        return database(trader / ".botship" / "local-run" / "sandbox" / "state")
+
+    books = invoke()
+    ((side, kind, status, amount, filled, limit, _, _),) = books["orders"]
+    assert (side, kind, status, float(amount), float(filled or 0)) == ("BUY", "LIMIT", "OPEN", 0.01, 0.0)
+    # The cash the order needs is held for it, as an exchange would.
+    assert float(books["portfolio"][0][2]) == pytest.approx(1000 - 0.01 * float(limit))
+
+    books = invoke()  # the market has not moved: it still rests
+    assert [o[2] for o in books["orders"]] == ["OPEN"]
+
+    exchange.set_price(float(limit) * 0.9)  # the market falls through the limit
+    books = invoke()
+    ((_, _, status, _, filled, price, _, _),) = books["orders"]
+    assert (status, float(filled), float(price)) == ("CLOSED", 0.01, float(limit))
+    (fill,) = json.loads((trader / ".botship" / "local-run" / "sandbox" / "state" / "botship-paper.json")
+                         .read_text())["fills"]
+    assert fill["price"] == float(limit) and fill["market_price"] < float(limit)
+    assert [t[:2] for t in books["trades"]] == [("BTC", "OPEN")]
+    assert exchange.private_requests == []
