@@ -34,7 +34,8 @@ from botship.runtime.sandbox_fs import RULES_VARIABLE, Rules, make_read_only, re
 from botship.secret_values import SecretValues
 from botship.spec import DeploySpec
 
-from .artifact.build import AZURE_SITE, Artifact, lend_lambda_modules
+from .artifact.build import AZURE_SITE, Artifact
+from .artifact.import_check import lend_lambda_modules
 from .aws.names import AwsNames
 from .pids import alive
 
