@@ -43,16 +43,17 @@ def is_framework_app(target: Any) -> bool:
     return any(cls.__module__.split(".")[0] == FRAMEWORK for cls in type(target).__mro__)
 
 
-def _percent(name: str) -> float | None:
+def _setting(name: str, high: float, what: str) -> float | None:
+    """A number the deploy put in the environment (from the profile's [paper] table), checked again here."""
     value = os.environ.get(name)
     if value in (None, ""):
         return None
     try:
         number = float(value)
     except ValueError:
-        raise PaperSetupError(f"{name} must be a number of percent, not {value!r}") from None
-    if not 0 <= number <= 10:
-        raise PaperSetupError(f"{name} must be between 0 and 10 (percent), not {value}")
+        number = float("nan")
+    if not 0 <= number <= high:  # also refuses nan
+        raise PaperSetupError(f"{name} must be {what} from 0 to {high:g}, not {value!r}")
     return number
 
 
@@ -106,9 +107,9 @@ def install(app: Any, state_dir: str) -> Any:
     """Make `app` trade on paper for this run; returns the paper exchange (for its fills)."""
     from investing_algorithm_framework import OrderExecutor, PortfolioProvider
 
-    exchange = PaperExchange(app, Ledger(state_dir), fee_pct=_percent("BOTSHIP_PAPER_FEE_PCT"),
-                             slippage_pct=_percent("BOTSHIP_PAPER_SLIPPAGE_PCT"),
-                             balance=_balance())
+    exchange = PaperExchange(app, Ledger(state_dir), fee_pct=_setting("BOTSHIP_PAPER_FEE_PCT", 10, "a percentage"),
+                             slippage_pct=_setting("BOTSHIP_PAPER_SLIPPAGE_PCT", 10, "a percentage"),
+                             balance=_setting("BOTSHIP_PAPER_BALANCE", 1e12, "an amount"))
 
     class PaperOrderExecutor(OrderExecutor):
         """botship's paper exchange, as the framework's order executor."""
@@ -144,19 +145,6 @@ def install(app: Any, state_dir: str) -> Any:
     container.portfolio_provider_lookup().get_portfolio_provider = lambda market: provider
     _placeholder_credentials()
     return exchange
-
-
-def _balance() -> float | None:
-    value = os.environ.get("BOTSHIP_PAPER_BALANCE")
-    if value in (None, ""):
-        return None
-    try:
-        number = float(value)
-    except ValueError:
-        raise PaperSetupError(f"BOTSHIP_PAPER_BALANCE must be a number, not {value!r}") from None
-    if number < 0:
-        raise PaperSetupError(f"BOTSHIP_PAPER_BALANCE must not be negative, not {value}")
-    return number
 
 
 def _placeholder_credentials() -> None:

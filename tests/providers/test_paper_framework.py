@@ -185,3 +185,51 @@ def test_a_limit_order_the_market_has_not_reached_rests_and_fills_at_its_limit_w
     assert fill["price"] == float(limit) and fill["market_price"] < float(limit)
     assert [t[:2] for t in books["trades"]] == [("BTC", "OPEN")]
     assert exchange.private_requests == []
+
+
+def test_the_iaf_template_without_its_paper_stand_ins_still_trades_on_paper_with_no_exchange_reachable(
+        tmp_path, dependency_cache, sandbox, monkeypatch):
+    """The issue's own reproduction: the template's paper exchange and balances removed, the profile still paper.
+    Every HTTP(S) request the bot could make to another host goes to a closed port on loopback, so no exchange is
+    reachable."""
+    import socket
+
+    from botship.init import scaffold
+
+    monkeypatch.setenv("BOTSHIP_CACHE_DIR", str(dependency_cache))
+    project = tmp_path / "iaf-bot"
+    scaffold(project, "iaf")
+    app = (project / "app.py").read_text()
+    for line in ("app.add_order_executor(PaperExchange(priority=1))\n",
+                 "app.add_portfolio_provider(PaperBalances(priority=1))\n"):
+        assert line in app
+        app = app.replace(line, "")
+    (project / "app.py").write_text(app)
+    with socket.socket() as probe:  # a port nothing listens on once the probe is closed
+        probe.bind(("127.0.0.1", 0))
+        closed = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    toml = (project / "botship.toml").read_text()
+    (project / "botship.toml").write_text(toml.replace(
+        'mode = "paper"', f'mode = "paper"\nenv = {{ HTTP_PROXY = "{closed}", HTTPS_PROXY = "{closed}", NO_PROXY = "127.0.0.1" }}',
+        1))  # the state store (the emulator, on loopback) is reached directly; everything else meets a closed port
+
+    spec = ProfileStore(project).spec("sandbox")
+    provider = provider_class("sandbox")(spec)
+    context = DeployContext(project, "sandbox", SecretValues([]))
+    deployed = start_run(provider.plan(context), lambda event: None, context.masker).wait(300)
+    assert deployed.ok, deployed.failure
+    answers = [provider.invoke({"source": "test"}) for _ in range(2)]
+    logs = "\n".join(line for answer in answers for line in answer.get("logs", []))
+    assert [a["result"]["body"]["status"] for a in answers] == ["ok", "ok"], logs[-4000:]
+    assert "Could not" not in logs
+
+    state = tmp_path / "exported"
+    provider.export_state(state)
+    books = database(state)
+    # The first replayed candle crosses upwards: one buy, filled on paper at that candle's close.
+    (order,) = books["orders"]
+    assert (order[0], order[2], float(order[5])) == ("BUY", "CLOSED", 29591.05) and order[6].startswith("paper-")
+    ((_, initial, unallocated),) = books["portfolio"]
+    assert float(initial) == 1000.0 and float(unallocated) == pytest.approx(1000.0 - float(order[4]) * 29591.05)
+    assert [t[:2] for t in books["trades"]] == [("BTC", "OPEN")]
+    assert [f["side"] for f in json.loads((state / "botship-paper.json").read_text())["fills"]] == ["BUY"]
