@@ -26,7 +26,7 @@ _NAMES = (MODE_VAR, MODE_VAR.encode())
 
 # What each mode choice says, in the wizard and `--guided`.
 MODE_TITLES = {
-    "paper": "Paper — enforced for framework apps, announced to plain bots",
+    "paper": "Paper — what it means for this bot: below",
     "live": "Live — trades real money",
 }
 PLAIN_TEMPLATE_HINT = "see app.py of `botship init --template plain`"

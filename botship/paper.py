@@ -136,9 +136,11 @@ def summary(spec, project: Path) -> list[tuple[str, str]]:
     if spec.mode != "paper":
         return []
     app = framework_app(project, spec.entry)
-    if app is None:
-        return [("paper", "plain bot: botship sets BOTSHIP_MODE=paper; the bot's own code must honour it "
-                          "(botship cannot stop a plain bot's orders)")]
+    if app is None:  # what botship can say of a plain bot: whether its code reads the mode it is told
+        from .mode_check import paper_note
+
+        note = paper_note(spec, project)
+        return [("warning" if note.warning else "paper", f"plain bot: {note}")]
     paper = spec.paper
     lines = [("paper", "investing-algorithm-framework app: botship's paper exchange fills its orders and answers "
                        "its balance requests; no order or balance request reaches an exchange")]

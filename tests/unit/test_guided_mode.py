@@ -47,7 +47,7 @@ def test_a_plain_bot_that_never_reads_the_mode_is_warned_and_told_what_live_mean
     screen = to_the_mode_question(term)
     assert ("paper for this bot: WARNING: this bot never reads BOTSHIP_MODE: in paper mode it runs exactly as in "
             "live mode — botship cannot stop a plain bot's orders; read BOTSHIP_MODE in the bot") in screen
-    assert "Paper — enforced for framework apps, announced to plain bots" in screen
+    assert "Paper — what it means for this bot: below" in screen
     term.type("Down", "Enter")  # live
     screen = term.wait_for("to confirm LIVE mode", timeout=10)
     assert "will trade real money on Sandbox, when invoked, with the secrets EXCHANGE_API_KEY." in screen

@@ -119,7 +119,11 @@ def test_the_profile_balance_applies_when_add_market_has_none(tmp_path):
 def test_the_plan_is_truthful_about_plain_bots_and_silent_in_live_mode(tmp_path):
     plain = project(tmp_path, "def app(event, context):\n    return 1\n")
     (line,) = paper.summary(spec(), plain)
-    assert line[0] == "paper" and "must honour it" in line[1]
+    assert line[0] == "warning" and "this bot never reads BOTSHIP_MODE" in line[1]
+    (tmp_path / "app.py").write_text("import os\ndef app(event, context):\n    return os.environ['BOTSHIP_MODE']\n")
+    (line,) = paper.summary(spec(), plain)
+    assert line == ("paper", "plain bot: botship tells the bot BOTSHIP_MODE=paper; app.py reads it (what paper means "
+                             "is up to the bot's own code: botship cannot stop a plain bot's orders)")
     assert paper.summary(spec(mode="live"), project(tmp_path, FRAMEWORK_APP)) == []
 
 
