@@ -502,7 +502,8 @@ def profiles_keys(ctx: click.Context, as_json: bool) -> int:
     for doc in field_docs():
         console.record("key", key=doc.key, required=doc.required, default=doc.default,
                        choices=list(doc.choices), help=doc.help)
-        value = "required" if doc.required else f"default {doc.default!r}" if doc.default not in (None, {}, []) else "optional"
+        shown = str(doc.default).lower() if isinstance(doc.default, bool) else repr(doc.default)  # as TOML writes it
+        value = "required" if doc.required else f"default {shown}" if doc.default not in (None, {}, []) else "optional"
         choices = f"  [{' | '.join(doc.choices)}]" if doc.choices else ""
         console.line(f"{click.style(f'{doc.key:<22}', bold=True)} {value}{choices}")
         console.line(f"    {doc.help}")
