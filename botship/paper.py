@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .entrypoint import module_file, parse_entry
+from .errors import BotshipError
 
 FRAMEWORK = "investing_algorithm_framework"
 # add_market(market, trading_symbol, api_key, secret_key, initial_balance, fee_percentage, slippage_percentage)
@@ -29,11 +30,13 @@ class Market:
     initial_balance: float | None
     fee_percentage: float | None
     slippage_percentage: float | None
+    balance_in_code: bool = False  # initial_balance is given, but not as a literal (a variable, a call…)
 
 
 @dataclass(frozen=True)
 class FrameworkApp:
-    """An entry module that imports investing-algorithm-framework, and the markets it adds."""
+    """A bot that uses investing-algorithm-framework (its entry module, or any module it ships, imports it), and
+    the markets its modules add."""
 
     path: Path
     markets: tuple[Market, ...]
@@ -78,21 +81,59 @@ def _markets(tree: ast.Module) -> tuple[Market, ...]:
         given = dict(zip(_ADD_MARKET, node.args))
         given.update({k.arg: k.value for k in node.keywords if k.arg})
         values = {name: _literal(given.get(name)) for name in _ADD_MARKET}
+        balance = given.get("initial_balance")
         found.append(Market(
             market=values["market"] if isinstance(values["market"], str) else None,
             trading_symbol=values["trading_symbol"] if isinstance(values["trading_symbol"], str) else None,
             initial_balance=_number(values["initial_balance"]),
             fee_percentage=_number(values["fee_percentage"]),
-            slippage_percentage=_number(values["slippage_percentage"])))
+            slippage_percentage=_number(values["slippage_percentage"]),
+            balance_in_code=balance is not None and values["initial_balance"] is None and not (
+                isinstance(balance, ast.Constant) and balance.value is None)))
     return tuple(found)
 
 
 def framework_app(project: Path, entry: str) -> FrameworkApp | None:
-    """The entry module as a framework app, or None when it does not import investing-algorithm-framework."""
+    """The bot as a framework app, or None when none of its code imports investing-algorithm-framework.
+
+    The entry module is read first; an entry that reaches the app through another module (`from app import app`,
+    a package re-exporting it, a function calling app.run()) is found through the modules the project ships.
+    """
     found = _source(project, entry)
-    if found is None or not _imports_framework(found[1]):
+    if found is not None and _imports_framework(found[1]):
+        return FrameworkApp(found[0], _markets(found[1]) or _shipped_markets(project))
+    shipped = _shipped_framework_modules(project)
+    if not shipped:
         return None
-    return FrameworkApp(found[0], _markets(found[1]))
+    return FrameworkApp(found[0] if found else shipped[0][0], tuple(m for _, tree in shipped for m in _markets(tree)))
+
+
+def _shipped_framework_modules(project: Path) -> list[tuple[Path, ast.Module]]:
+    """The project's shipped .py files that import the framework (botship's shipping rules decide what ships)."""
+    from botship.providers.artifact.files import project_files
+
+    try:
+        files = project_files(project)
+    except (BotshipError, OSError):
+        return []
+    found = []
+    for item in files:
+        if not item.arcname.endswith(".py"):
+            continue
+        try:
+            data = item.source.read_bytes()
+            if FRAMEWORK.encode() not in data:  # the cheap test spares parsing files that cannot import it
+                continue
+            tree = ast.parse(data, filename=item.arcname)
+        except (OSError, SyntaxError, ValueError):
+            continue
+        if _imports_framework(tree):
+            found.append((item.source, tree))
+    return found
+
+
+def _shipped_markets(project: Path) -> tuple[Market, ...]:
+    return tuple(m for _, tree in _shipped_framework_modules(project) for m in _markets(tree))
 
 
 def withholds_secrets(project: Path, *, mode: str | None, entry: str | None, send_secrets: bool = False) -> bool:
@@ -113,6 +154,17 @@ def sent_secrets(spec, project: Path) -> list[str]:
     return list(spec.secrets) if sends_secrets(spec, project) else []
 
 
+def withheld_names(spec, project: Path) -> list[str]:
+    """The variables a paper framework app must not inherit from this machine: the profile's secrets and the
+    keys the framework reads for its markets (`<MARKET>_API_KEY`, `<MARKET>_SECRET_KEY`); none otherwise."""
+    if not withholds_secrets(project, mode=spec.mode, entry=spec.entry,
+                             send_secrets=spec.paper is not None and spec.paper.send_secrets):
+        return []
+    app = framework_app(project, spec.entry)
+    markets = sorted({m.market.upper() for m in app.markets if m.market}) if app else []
+    return [*spec.secrets, *(f"{m}_{kind}" for m in markets for kind in ("API_KEY", "SECRET_KEY"))]
+
+
 def runtime_env(spec) -> dict[str, str]:
     """The variables the runtime reads to run a paper framework app (none in live mode)."""
     if spec.mode != "paper" or spec.paper is None:
@@ -120,7 +172,10 @@ def runtime_env(spec) -> dict[str, str]:
     paper = spec.paper
     values = {"BOTSHIP_PAPER_BALANCE": paper.balance, "BOTSHIP_PAPER_FEE_PCT": paper.fee_pct,
               "BOTSHIP_PAPER_SLIPPAGE_PCT": paper.slippage_pct}
-    return {name: _plain(value) for name, value in values.items() if value is not None}
+    env = {name: _plain(value) for name, value in values.items() if value is not None}
+    if paper.send_secrets:
+        env["BOTSHIP_PAPER_SECRETS"] = "send"
+    return env
 
 
 def _plain(value: float) -> str:
@@ -148,6 +203,8 @@ def summary(spec, project: Path) -> list[tuple[str, str]]:
         name = f"{market.market or 'market'} ({market.trading_symbol or '?'})"
         if market.initial_balance is not None:
             start = f"{market.initial_balance:g} {market.trading_symbol or ''}".strip() + ", from add_market"
+        elif market.balance_in_code:
+            start = "add_market's initial_balance, set by the app's code when it runs"
         elif paper is not None and paper.balance is not None:
             start = f"{paper.balance:g} {market.trading_symbol or ''}".strip() + ", from [paper] balance"
         else:

@@ -134,9 +134,17 @@ def local_state_url(project: Path, profile: str) -> str:
 
 
 def unpack_path(path: Path, layout: str, into: Path) -> list[Path]:
-    """A package's files on disk; returns the folders to put on the import path, code first."""
+    """A package's files on disk; returns the folders to put on the import path, code first.
+
+    An image's folders are not copied but linked from `into`: the run sees them outside the project, as the cloud
+    does, so nothing searching upwards from the bot's or a library's files (python-dotenv's load_dotenv, as
+    investing-algorithm-framework's create_app calls it) finds the project's .env or anything else of it.
+    """
     if layout == "image":
-        return [path / "code", path / "deps"]
+        into.mkdir(parents=True, exist_ok=True)
+        for name in ("code", "deps"):
+            (into / name).symlink_to((path / name).resolve(), target_is_directory=True)
+        return [into / "code", into / "deps"]
     with zipfile.ZipFile(path) as archive:
         archive.extractall(into)
     return [into, into / AZURE_SITE] if layout == "azure-zip" else [into]
@@ -161,11 +169,11 @@ def run_local(spec: DeploySpec, artifact: Artifact, *, project: Path, profile: s
         env.update(lambda_env(AwsNames(spec.bot_name, "", region or "").function, spec.memory_mb, spec.python,
                               region=None if region is None or "AWS_REGION" in env else region))
     env.update(spec.env)
+    # A paper framework app never holds keys that could trade: not even ones this shell has set.
+    for name in paper.withheld_names(spec, project):
+        env.pop(name, None)
     if paper.sends_secrets(spec, project):
         env.update(dict(secrets))
-    else:  # a paper framework app never holds keys that could trade: not even ones this shell has set
-        for name in spec.secrets:
-            env.pop(name, None)
     env.update(paper.runtime_env(spec))
     env.update({
         "BOTSHIP_ENTRY": spec.entry,

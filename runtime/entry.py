@@ -37,13 +37,14 @@ def call_entry(target: Any, event: Any, context: Any, state_dir: str, mode: str 
 
     An investing-algorithm-framework app in paper mode trades on botship's paper exchange (paper.py).
     """
+    # Every framework App this run starts keeps its database in the state folder and, in paper mode, trades on
+    # paper, however the entry reaches it.
+    paper.prepare_apps(state_dir, paper=mode != "live")
     run = getattr(target, "run", None)
     if callable(run) and not isinstance(target, _ROUTINES):
         set_config = getattr(target, "set_config", None)
         if callable(set_config):  # investing-algorithm-framework keeps its databases under RESOURCE_DIRECTORY
             set_config("RESOURCE_DIRECTORY", state_dir)
-        if mode != "live" and paper.is_framework_app(target):
-            paper.install(target, state_dir)
         return _settled(run(number_of_iterations=1))
     return _settled(target(event, context))
 

@@ -18,8 +18,11 @@ Market data still comes from the app's data providers (public endpoints), as a d
 
 from __future__ import annotations
 
+import importlib.abc
+import importlib.machinery
 import json
 import os
+import sys
 import time
 from typing import Any
 
@@ -36,11 +39,6 @@ KEEP_FILLS = 500
 
 class PaperSetupError(RuntimeError):
     """Paper mode cannot start for this app (e.g. no starting balance): nothing was traded."""
-
-
-def is_framework_app(target: Any) -> bool:
-    """Whether the entry is an investing-algorithm-framework App (or a subclass of one)."""
-    return any(cls.__module__.split(".")[0] == FRAMEWORK for cls in type(target).__mro__)
 
 
 def _setting(name: str, high: float, what: str) -> float | None:
@@ -103,8 +101,73 @@ def _now() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 
 
+# The run in progress: its state folder, and whether it is a paper run.
+_ACTIVE: dict[str, Any] = {"on": False, "state_dir": ""}
+_APP_MODULE = f"{FRAMEWORK}.app.app"
+
+
+def prepare_apps(state_dir: str, paper: bool) -> None:
+    """Every framework App this run starts, whatever the entry's shape (the App itself, a function calling
+    app.run(), a wrapper), keeps its database in the state folder (RESOURCE_DIRECTORY) and, in paper mode,
+    trades on botship's paper exchange: App.run does both first. The framework is patched now if the bot
+    imported it, else the moment it does; nothing is imported for a bot that never uses it."""
+    _ACTIVE.update(on=paper, state_dir=state_dir)
+    module = sys.modules.get(_APP_MODULE)
+    if module is not None:
+        _patch_run(module)
+    elif not any(isinstance(finder, _AfterImport) for finder in sys.meta_path):
+        sys.meta_path.insert(0, _AfterImport(_APP_MODULE, _patch_run))
+
+
+def _patch_run(module: Any) -> None:
+    app_class = getattr(module, "App", None)
+    if app_class is None or getattr(app_class.run, "_botship_paper", False):
+        return
+    original = app_class.run
+
+    def run(self, *args: Any, **kwargs: Any) -> Any:
+        if _ACTIVE["state_dir"]:
+            self.set_config("RESOURCE_DIRECTORY", _ACTIVE["state_dir"])
+            if _ACTIVE["on"]:
+                install(self, _ACTIVE["state_dir"])
+        return original(self, *args, **kwargs)
+
+    run._botship_paper = True  # type: ignore[attr-defined]
+    run.__wrapped__ = original  # type: ignore[attr-defined]
+    app_class.run = run
+
+
+class _AfterImport(importlib.abc.MetaPathFinder):
+    """Calls `then(module)` once the module named `name` has been executed (a post-import hook)."""
+
+    def __init__(self, name: str, then: Any) -> None:
+        self.name, self.then = name, then
+
+    def find_spec(self, fullname: str, path: Any = None, target: Any = None) -> Any:
+        if fullname != self.name:
+            return None
+        spec = importlib.machinery.PathFinder.find_spec(fullname, path)
+        if spec is None or spec.loader is None:
+            return spec
+        loader, then = spec.loader, self.then
+
+        class Loader(importlib.abc.Loader):
+            def create_module(self, spec: Any) -> Any:
+                return loader.create_module(spec)
+
+            def exec_module(self, module: Any) -> None:
+                loader.exec_module(module)
+                then(module)
+
+        spec.loader = Loader()
+        return spec
+
+
 def install(app: Any, state_dir: str) -> Any:
-    """Make `app` trade on paper for this run; returns the paper exchange (for its fills)."""
+    """Make `app` trade on paper for this run (once per app); returns the paper exchange (for its fills)."""
+    installed = getattr(app, "_botship_paper_exchange", None)
+    if installed is not None:
+        return installed
     from investing_algorithm_framework import OrderExecutor, PortfolioProvider
 
     exchange = PaperExchange(app, Ledger(state_dir), fee_pct=_setting("BOTSHIP_PAPER_FEE_PCT", 10, "a percentage"),
@@ -143,28 +206,48 @@ def install(app: Any, state_dir: str) -> Any:
     container = app.container
     container.order_executor_lookup().get_order_executor = lambda market: executor
     container.portfolio_provider_lookup().get_portfolio_provider = lambda market: provider
-    _placeholder_credentials()
+    _paper_credentials(container.market_credential_service().get_all())
+    app._botship_paper_exchange = exchange
     return exchange
 
 
-def _placeholder_credentials() -> None:
-    """A credential with no key (and none in the environment) gets a placeholder instead of an error."""
+def _sends_keys() -> bool:
+    """Whether the profile asked for its secrets to reach the paper app ([paper] send_secrets = true)."""
+    return os.environ.get("BOTSHIP_PAPER_SECRETS") == "send"
+
+
+def _paper_credentials(credentials: Any) -> None:
+    """The app's market credentials hold placeholders, not keys (unless the profile asked for its secrets), and
+    the variables the framework would read keys from are gone; a credential added later gets the same."""
     from investing_algorithm_framework.domain import MarketCredential
 
+    keep = _sends_keys()
+    for credential in credentials:
+        _placeholders(credential, keep)
     if getattr(MarketCredential.initialize, "_botship_paper", False):
         return
     original = MarketCredential.initialize
 
     def initialize(self) -> None:
-        market = str(self.market).upper()
-        if self._api_key is None and not os.getenv(f"{market}_API_KEY"):
-            self._api_key = PLACEHOLDER
-        if self._secret_key is None and not os.getenv(f"{market}_SECRET_KEY"):
-            self._secret_key = PLACEHOLDER
+        if _ACTIVE["on"]:
+            _placeholders(self, _sends_keys())
         original(self)
 
     initialize._botship_paper = True  # type: ignore[attr-defined]
     MarketCredential.initialize = initialize
+
+
+def _placeholders(credential: Any, keep: bool) -> None:
+    market = str(credential.market).upper()
+    if not keep:
+        os.environ.pop(f"{market}_API_KEY", None)
+        os.environ.pop(f"{market}_SECRET_KEY", None)
+        credential._api_key = credential._secret_key = PLACEHOLDER
+        return
+    if credential._api_key is None and not os.getenv(f"{market}_API_KEY"):
+        credential._api_key = PLACEHOLDER
+    if credential._secret_key is None and not os.getenv(f"{market}_SECRET_KEY"):
+        credential._secret_key = PLACEHOLDER
 
 
 class PaperExchange:
@@ -225,6 +308,11 @@ class PaperExchange:
         market = self.market_price(portfolio, order)
         limit = order.get_price()
         fee_pct, slip_pct = self._costs(portfolio.market)
+        stop = self._stop(order)
+        if stop is not None and not self._stop_hit(buy, stop, market):
+            return self._rest(order, f"stop order rests until the market reaches its stop ({stop:g})", market)
+        if stop is not None and OrderType.STOP.equals(order.get_order_type()):
+            limit = None  # a stop order, once hit, is a market order
         if OrderType.MARKET.equals(order.get_order_type()) or limit is None:
             if market is None:
                 order.set_status(OrderStatus.REJECTED.value)
@@ -240,13 +328,35 @@ class PaperExchange:
             slipped = market * (1 + slip_pct / 100) if buy else market * (1 - slip_pct / 100)
             price = min(float(limit), slipped) if buy else max(float(limit), slipped)
         else:
-            order.set_status(OrderStatus.OPEN.value)
-            order.set_filled(0)
-            order.set_remaining(order.get_amount())
-            logs.info("paper: limit order rests until the market reaches it", order=order.get_id(),
-                      side=order.get_order_side(), limit=float(limit), market=market)
-            return order
+            return self._rest(order, "limit order rests until the market reaches it", market)
         self._fill(order, price, market, fee_pct, portfolio)
+        return order
+
+    @staticmethod
+    def _stop(order: Any) -> float | None:
+        """The stop price of a STOP or STOP_LIMIT order, else None."""
+        from investing_algorithm_framework.domain import OrderType
+
+        kind = order.get_order_type()
+        stop = getattr(order, "stop_price", None)
+        if stop is None or not (OrderType.STOP.equals(kind) or OrderType.STOP_LIMIT.equals(kind)):
+            return None
+        return float(stop)
+
+    @staticmethod
+    def _stop_hit(buy: bool, stop: float, market: float | None) -> bool:
+        """A buy stop triggers once the market rises to it, a sell stop once it falls to it."""
+        return market is not None and (market >= stop if buy else market <= stop)
+
+    @staticmethod
+    def _rest(order: Any, why: str, market: float | None) -> Any:
+        from investing_algorithm_framework.domain import OrderStatus
+
+        order.set_status(OrderStatus.OPEN.value)
+        order.set_filled(0)
+        order.set_remaining(order.get_amount())
+        logs.info(f"paper: {why}", order=order.get_id(), side=order.get_order_side(), type=order.get_order_type(),
+                  price=order.get_price(), market=market)
         return order
 
     def _fill(self, order: Any, price: float, market: float | None, fee_pct: float, portfolio: Any) -> None:
@@ -272,13 +382,22 @@ class PaperExchange:
 
     def order_state(self, portfolio: Any, order: Any) -> Any:
         """A resting paper order, as the exchange would report it now: filled once the market reached it."""
-        from investing_algorithm_framework.domain import Order, OrderSide, OrderStatus
+        from investing_algorithm_framework.domain import Order, OrderSide, OrderStatus, OrderType
 
         if not OrderStatus.OPEN.equals(order.get_status()):
             return None
         state = Order.from_dict(order.to_dict())
         limit, market = order.get_price(), self.market_price(portfolio, order)
         buy = OrderSide.BUY.equals(order.get_order_side())
+        stop = self._stop(order)
+        if stop is not None:
+            if not self._stop_hit(buy, stop, market):
+                return state
+            if OrderType.STOP.equals(order.get_order_type()):  # hit: filled at the market, moved by the slippage
+                fee_pct, slip_pct = self._costs(portfolio.market)
+                price = market * (1 + slip_pct / 100) if buy else market * (1 - slip_pct / 100)
+                self._fill(state, price, market, fee_pct, portfolio)
+                return state
         if limit is None or market is None or not ((market <= float(limit)) if buy else (market >= float(limit))):
             return state
         # A resting limit order fills at its limit: the cash it reserved is what it costs.

@@ -26,7 +26,7 @@ from pathlib import Path
 import pytest
 
 from fake_exchange import API_KEY, SECRET, FakeExchange
-from helpers import BOTS, HOST_PYTHON, RecordingReport
+from helpers import BOTS
 
 
 @pytest.fixture
@@ -185,19 +185,6 @@ from app import app
 app.set_config("RESOURCE_DIRECTORY", os.environ["TEST_RESOURCE_DIRECTORY"])
 app.run(number_of_iterations=1)
 """
-
-
-@pytest.fixture(scope="module")
-def framework_site(dependency_cache) -> Path:
-    """The bot's requirements (investing-algorithm-framework 8.10.0) installed by botship's dependency build,
-    for this Python, in the session's cache (the iaf template's tests install the same layer)."""
-    from botship.providers.artifact.deps import install_dependencies
-
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("BOTSHIP_CACHE_DIR", str(dependency_cache))
-        layer = install_dependencies(BOTS / "iaf_trader", "aws", HOST_PYTHON, RecordingReport())
-    assert (layer.site / "investing_algorithm_framework").is_dir() and (layer.site / "ccxt").is_dir()
-    return layer.site
 
 
 def run_app(bot: Path, site: Path, exchange: FakeExchange, resources: Path) -> subprocess.CompletedProcess:

@@ -233,3 +233,32 @@ def test_the_iaf_template_without_its_paper_stand_ins_still_trades_on_paper_with
     assert float(initial) == 1000.0 and float(unallocated) == pytest.approx(1000.0 - float(order[4]) * 29591.05)
     assert [t[:2] for t in books["trades"]] == [("BTC", "OPEN")]
     assert [f["side"] for f in json.loads((state / "botship-paper.json").read_text())["fills"]] == ["BUY"]
+
+
+HANDLER = '''
+
+def handler(event, context):
+    """An entry that is a function running the app (not the App itself), telling what keys the app held."""
+    app.run(number_of_iterations=1)
+    return {"env_key": os.environ.get("BITVAVO_API_KEY"), "env_secret": os.environ.get("BITVAVO_SECRET_KEY"),
+            "credential_key": app.get_market_credential("BITVAVO").api_key}
+'''
+
+
+def test_a_function_entry_running_the_app_trades_on_paper_and_never_holds_the_keys_of_env_or_shell(
+        trader, exchange, dependency_cache):
+    (trader / "app.py").write_text((trader / "app.py").read_text() + HANDLER)
+    toml = (trader / "botship.toml").read_text().replace('entry = "app:app"', 'entry = "app:handler"', 1)
+    (trader / "botship.toml").write_text(toml.replace('\nsecrets = ["BITVAVO_API_KEY", "BITVAVO_SECRET_KEY"]', "", 1))
+    # The keys where users keep them: .env (which the framework's create_app loads by itself) and the shell.
+    (trader / ".env").write_text(f"BITVAVO_API_KEY={API_KEY}\nBITVAVO_SECRET_KEY={SECRET}\n")
+    run = run_botship("invoke", "--local", "--json", "--profile", "sandbox", project=trader, cache=dependency_cache,
+                      **KEYS)
+    result = next(json.loads(line) for line in run.stdout.splitlines() if '"type": "result"' in line)
+    assert run.returncode == 0 and result["body"]["status"] == "ok", run.stdout[-4000:]
+    assert result["body"]["result"] == {"env_key": None, "env_secret": None, "credential_key": "botship-paper-no-key"}
+    assert exchange.private_requests == [] and exchange.orders == []
+    (fill,) = json.loads((trader / ".botship" / "local-run" / "sandbox" / "state" / "botship-paper.json")
+                         .read_text())["fills"]
+    assert fill["side"] == "BUY"
+    assert API_KEY not in run.stdout + run.stderr

@@ -133,3 +133,31 @@ def test_the_runtime_is_told_the_profile_paper_settings_in_paper_mode_only():
         "BOTSHIP_PAPER_BALANCE": "1000", "BOTSHIP_PAPER_FEE_PCT": "0.25", "BOTSHIP_PAPER_SLIPPAGE_PCT": "0.1"}
     assert paper.runtime_env(spec(paper=given, mode="live")) == {}
     assert paper.runtime_env(spec()) == {}
+
+
+def test_an_entry_reaching_the_app_through_another_module_is_a_framework_app(tmp_path):
+    project(tmp_path, FRAMEWORK_APP, name="trading.py")
+    project(tmp_path, "from trading import app\n\ndef handler(event, context):\n    app.run(number_of_iterations=1)\n",
+            name="main.py")
+    found = paper.framework_app(tmp_path, "main:handler")
+    assert found is not None and [m.market for m in found.markets] == ["BITVAVO"]
+    assert paper.sends_secrets(spec(entry="main:handler", secrets=["BITVAVO_API_KEY"]), tmp_path) is False
+    # A module that does not ship (tests/ never does) makes nothing a framework app.
+    (tmp_path / "trading.py").unlink()
+    (tmp_path / "tests").mkdir()
+    project(tmp_path / "tests", FRAMEWORK_APP, name="test_app.py")
+    assert paper.framework_app(tmp_path, "main:handler") is None
+
+
+def test_a_starting_balance_set_in_code_is_named_not_reported_missing(tmp_path):
+    source = FRAMEWORK_APP.replace("initial_balance=1000", "initial_balance=START")
+    lines = dict(paper.summary(spec(), project(tmp_path, source)))
+    assert lines["paper start"].startswith("BITVAVO (EUR): add_market's initial_balance, set by the app's code")
+
+
+def test_a_paper_framework_app_inherits_neither_its_secrets_nor_its_markets_keys(tmp_path):
+    app = project(tmp_path, FRAMEWORK_APP)
+    assert paper.withheld_names(spec(secrets=["MY_KEY"]), app) == ["MY_KEY", "BITVAVO_API_KEY", "BITVAVO_SECRET_KEY"]
+    assert paper.withheld_names(spec(secrets=["MY_KEY"], paper={"send_secrets": True}), app) == []
+    assert paper.withheld_names(spec(mode="live"), app) == []
+    assert paper.runtime_env(spec(paper={"send_secrets": True})) == {"BOTSHIP_PAPER_SECRETS": "send"}
