@@ -1,6 +1,7 @@
 """The artifact's import check: the handler and the bot imported from the artifact's files alone, as the cloud
 runs them — from the code folder as working directory, under Lambda's filesystem rules (the code and its
-dependencies read-only), with the profile's variables and Lambda's, and no secret values.
+dependencies read-only), with this machine's environment, the profile's variables and Lambda's, but not the
+profile's secret values.
 
 What fails is reported as what it is: a module missing from the package, a write where the cloud refuses it,
 the bot's own exception with its traceback, or a network failure on this machine.
@@ -126,7 +127,7 @@ def _check_rules(spec: DeploySpec, layout: str, code: list[str], deps: list[str]
 
 def _check_env(spec: DeploySpec, layout: str, tmp: Path, code: Path, deps: list[str]) -> dict[str, str]:
     """The check's environment: as a run's, with the profile's variables, Lambda's and the filesystem rules
-    (a scratch TMPDIR and a state folder that are thrown away); secret values are not given to it."""
+    (a scratch TMPDIR and a state folder that are thrown away); the profile's secret values are not given to it."""
     from ..local import lambda_env
 
     scratch, state = tmp / "tmp", tmp / "state"
