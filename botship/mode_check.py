@@ -99,25 +99,15 @@ def names_mode(source: bytes | str) -> bool:
 
 def reads_mode(project: Path) -> ModeUse:
     """Which of the project's shipped .py files name BOTSHIP_MODE (botship's own shipping rules decide what ships)."""
-    from botship.providers.artifact.files import project_files
+    from .project import shipped_python
 
     try:
-        files = project_files(project)
+        files = shipped_python(project, b"MODE")
     except BotshipError as exc:
         return ModeUse(problem=exc.what)
     except OSError as exc:
         return ModeUse(problem=f"cannot read the project's files: {exc}")
-    found = []
-    for item in files:
-        if not item.arcname.endswith(".py"):
-            continue
-        try:
-            data = item.source.read_bytes()
-        except OSError:
-            continue
-        if b"MODE" in data and names_mode(data):  # the cheap test spares parsing files that cannot name it
-            found.append(item.arcname)
-    return ModeUse(tuple(found))
+    return ModeUse(tuple(arcname for arcname, _, data in files if names_mode(data)))
 
 
 # ---- what the modes mean for this bot -----------------------------------------------------------------

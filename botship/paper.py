@@ -110,25 +110,20 @@ def framework_app(project: Path, entry: str) -> FrameworkApp | None:
 
 def _shipped_framework_modules(project: Path) -> list[tuple[Path, ast.Module]]:
     """The project's shipped .py files that import the framework (botship's shipping rules decide what ships)."""
-    from botship.providers.artifact.files import project_files
+    from .project import shipped_python
 
     try:
-        files = project_files(project)
+        files = shipped_python(project, FRAMEWORK.encode())
     except (BotshipError, OSError):
         return []
     found = []
-    for item in files:
-        if not item.arcname.endswith(".py"):
-            continue
+    for arcname, source, data in files:
         try:
-            data = item.source.read_bytes()
-            if FRAMEWORK.encode() not in data:  # the cheap test spares parsing files that cannot import it
-                continue
-            tree = ast.parse(data, filename=item.arcname)
-        except (OSError, SyntaxError, ValueError):
+            tree = ast.parse(data, filename=arcname)
+        except (SyntaxError, ValueError):
             continue
         if _imports_framework(tree):
-            found.append((item.source, tree))
+            found.append((source, tree))
     return found
 
 

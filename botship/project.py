@@ -183,3 +183,21 @@ def _shown(raw: dict, key: str) -> str:
         return str(raw[key])
     default = DeploySpec.model_fields[key].default
     return default if isinstance(default, str) else "?"
+
+
+def shipped_python(project: Path, needle: bytes) -> list[tuple[str, Path, bytes]]:
+    """The project's shipped .py files whose bytes contain `needle`, as (path in the package, file, bytes):
+    botship's shipping rules decide what ships. Raises BotshipError or OSError when the files cannot be listed."""
+    from botship.providers.artifact.files import project_files
+
+    found = []
+    for item in project_files(project):
+        if not item.arcname.endswith(".py"):
+            continue
+        try:
+            data = item.source.read_bytes()
+        except OSError:
+            continue
+        if needle in data:  # the cheap test spares parsing files that cannot match
+            found.append((item.arcname, item.source, data))
+    return found

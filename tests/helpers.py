@@ -22,6 +22,13 @@ def run_botship(*args: str, project: Path, cache: Path | None = None, **env: str
                           capture_output=True, text=True, env=environment, timeout=300)
 
 
+def bot_copy(name: str, folder: Path, monkeypatch, dependency_cache: Path) -> Path:
+    """A copy of tests/bots/NAME at `folder`, built with the session's shared dependency cache."""
+    monkeypatch.setenv("BOTSHIP_CACHE_DIR", str(dependency_cache))
+    shutil.copytree(BOTS / name, folder)
+    return folder
+
+
 def write_aws_profile(project: Path, bot_name: str, *extra: str) -> None:
     """A `prod` profile deploying the counter bot to AWS eu-west-1; `extra` lines go into the profile table."""
     lines = "\n".join(extra)

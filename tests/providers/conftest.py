@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 
-from helpers import HOST_PYTHON, RecordingReport
-
-BOTS = Path(__file__).resolve().parents[1] / "bots"
+from helpers import BOTS, HOST_PYTHON, RecordingReport, bot_copy
 
 
 @pytest.fixture
 def project(tmp_path, monkeypatch, dependency_cache) -> Path:
-    monkeypatch.setenv("BOTSHIP_CACHE_DIR", str(dependency_cache))
-    folder = tmp_path / "counter"
-    shutil.copytree(BOTS / "counter", folder)
-    return folder
+    return bot_copy("counter", tmp_path / "counter", monkeypatch, dependency_cache)
 
 
 @pytest.fixture(scope="session")

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import socket
 import sys
 from pathlib import Path
@@ -22,6 +21,7 @@ from botship.providers.local import local_state_url, run_local
 from botship.secret_values import SecretValues
 from botship.spec import build_spec
 from helpers import RecordingReport as Report
+from helpers import bot_copy
 
 BOTS = Path(__file__).resolve().parents[1] / "bots"
 PYTHON = f"{sys.version_info.major}.{sys.version_info.minor}"
@@ -30,10 +30,7 @@ PYTHON = f"{sys.version_info.major}.{sys.version_info.minor}"
 @pytest.fixture
 def bots(tmp_path, monkeypatch, dependency_cache) -> Path:
     """A project holding the small bots of tests/bots/lambda_like (each profile picks one as its entry)."""
-    monkeypatch.setenv("BOTSHIP_CACHE_DIR", str(dependency_cache))
-    folder = tmp_path / "bots"
-    shutil.copytree(BOTS / "lambda_like", folder)
-    return folder
+    return bot_copy("lambda_like", tmp_path / "bots", monkeypatch, dependency_cache)
 
 
 def spec_for(project: Path, entry: str, **changes):
