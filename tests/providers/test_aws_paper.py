@@ -65,3 +65,20 @@ def test_a_plain_bot_keeps_its_secret_in_paper_mode_and_is_told_the_truth(aws, p
     assert dict(plan.summary)["paper"].startswith("plain bot: botship tells the bot BOTSHIP_MODE=paper; app.py reads it")
     variables, _ = _function()
     assert "BOTSHIP_SECRET_ARN" in variables
+
+
+def test_a_headless_paper_deploy_of_a_framework_app_needs_no_secret_values_and_a_live_one_does(
+        aws, project, dependency_cache, monkeypatch):
+    from helpers import run_botship, write_aws_profile
+
+    monkeypatch.delenv("EXCHANGE_API_KEY", raising=False)
+    (project / "app.py").write_text((project / "app.py").read_text() + FRAMEWORK_MARK)
+    write_aws_profile(project, "paper-bot", 'secrets = ["EXCHANGE_API_KEY"]')
+    paper = run_botship("deploy", "--profile", "prod", "--yes", project=project, cache=dependency_cache)
+    assert paper.returncode == 0, paper.stdout + paper.stderr
+    assert "kept back (EXCHANGE_API_KEY)" in paper.stdout
+
+    write_aws_profile(project, "paper-bot", 'secrets = ["EXCHANGE_API_KEY"]', 'mode = "live"')
+    live = run_botship("deploy", "--profile", "prod", "--yes", "--confirm-live", project=project,
+                       cache=dependency_cache)
+    assert live.returncode == 2 and "no value for secret" in live.stdout + live.stderr
