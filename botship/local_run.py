@@ -158,7 +158,15 @@ def run_invoke_deployed(project: Path, profile: str | None, console: Console, *,
     status = body.get("status") if isinstance(body, dict) else None
     console.line(f"\nstatus {answer.get('error') or status}")
     console.line(json.dumps(body if body is not None else result, indent=2, default=str))
+    _show_note(console, body)
     return 0 if not answer.get("error") and status in ("ok", "skipped") else 1
+
+
+def _show_note(console: Console, body) -> None:
+    """A failed run's note (a write the cloud refuses, a network failure on this machine), where it is read last."""
+    error = body.get("error") if isinstance(body, dict) else None
+    if isinstance(error, dict) and error.get("note"):
+        console.line(f"\nnote: {error['note']}")
 
 
 # Which state `botship invoke --local` runs against: the project's own folder, or the deployed bot's store.
@@ -226,4 +234,5 @@ def run_invoke_local(project: Path, profile: str | None, console: Console, *, ev
     console.record("result", status_code=outcome.status_code, body=body, state=used.as_dict())
     console.line(f"\nstatus {outcome.status_code}: {body.get('status')}")
     console.line(json.dumps(body, indent=2, default=str))
+    _show_note(console, body)
     return 0 if outcome.status_code == 200 else 1

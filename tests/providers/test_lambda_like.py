@@ -230,3 +230,14 @@ def test_the_sandbox_runs_the_bot_as_lambda_would_and_keeps_its_emulator_variabl
     body = provider.invoke({})["result"]["body"]
     assert body["error"]["refused_writes"] == ["cache.json"]
     assert "write to the state folder" in body["error"]["note"]
+
+
+def test_invoke_local_ends_with_the_note_naming_the_refused_write(bots, dependency_cache):
+    from helpers import run_botship
+
+    (bots / "botship.toml").write_text(f'[profiles.dev]\nplatform = "sandbox"\nbot_name = "lambdalike"\n'
+                                       f'entry = "writes_at_run:handler"\npython = "{PYTHON}"\n')
+    run = run_botship("invoke", "--local", project=bots, cache=dependency_cache)
+    assert run.returncode == 1
+    last = run.stdout.strip().splitlines()[-1]
+    assert last.startswith("note: the bot tried to write cache.json into its code folder; on Lambda"), run.stdout
