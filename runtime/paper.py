@@ -166,7 +166,8 @@ class _AfterImport(importlib.abc.MetaPathFinder):
 def install(app: Any, state_dir: str) -> Any:
     """Make `app` trade on paper for this run (once per app); returns the paper exchange (for its fills)."""
     installed = getattr(app, "_botship_paper_exchange", None)
-    if installed is not None:
+    if installed is not None:  # a warm container's app: the same exchange, the ledger as this run's state has it
+        installed.ledger = Ledger(state_dir)
         return installed
     from investing_algorithm_framework import OrderExecutor, PortfolioProvider
 
