@@ -103,16 +103,20 @@ def _billed(used: float, free: float) -> float:
 TYPICAL_RUN_S = 10.0  # what a bot's run usually takes; the worst case (every run hits the timeout) is shown too
 
 
-def spec_cost(spec: DeploySpec) -> list[str]:
-    """A spec's monthly estimate as lines: typical run and worst case first, then each item and the free tier."""
+def spec_cost(spec: DeploySpec, stored_secrets: int | None = None) -> list[str]:
+    """A spec's monthly estimate as lines: typical run and worst case first, then each item and the free tier.
+
+    `stored_secrets`: how many secrets the deploy stores, when not all the profile lists (a paper framework app
+    is given none: `botship.paper.sent_secrets`)."""
+    secrets = len(spec.secrets) if stored_secrets is None else stored_secrets
     if not spec.schedule:
         return ["Cost: runs only when invoked — nothing while idle, besides stored state."]
     runs = runs_per_month(parse_schedule(spec.schedule), spec.timezone)
     if spec.platform == "sandbox":
         return [f"Cost: nothing — the sandbox runs on this machine ({runs:,.0f} runs a month on this schedule)."]
     plan = spec.azure.plan if spec.azure else "flex"
-    typical = estimate_monthly(spec.platform, spec.memory_mb, runs, TYPICAL_RUN_S, plan, len(spec.secrets))
-    worst = estimate_monthly(spec.platform, spec.memory_mb, runs, float(spec.timeout_s), plan, len(spec.secrets))
+    typical = estimate_monthly(spec.platform, spec.memory_mb, runs, TYPICAL_RUN_S, plan, secrets)
+    worst = estimate_monthly(spec.platform, spec.memory_mb, runs, float(spec.timeout_s), plan, secrets)
     lines = [f"Cost per month (estimate, {runs:,.0f} runs): about ${typical.total_usd:,.2f} at {TYPICAL_RUN_S:.0f} s "
              f"per run; at most ${worst.total_usd:,.2f} if every run takes the {spec.timeout_s} s timeout."]
     lines += [f"  {line.item}: ${line.usd:,.2f}" + (f" — {line.note}" if line.note else "") for line in typical.lines]

@@ -125,7 +125,7 @@ class Guided:
         spec = build_spec(self.spec_data(), self.project, source="the answers")
         secrets = self.secret_values()
         masker = secrets.masker()
-        for line in spec_cost(spec):
+        for line in spec_cost(spec, len(paper.sent_secrets(spec, self.project))):
             self.console.line(line)
         name = (self.profile or "guided") if dry_run else self.ask_profile_name(spec)
         provider = providers.provider_class(spec.platform)(spec)

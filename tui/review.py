@@ -10,7 +10,7 @@ from textual.app import ComposeResult
 from textual.message import Message
 from textual.widgets import DataTable, Static
 
-from botship import providers
+from botship import paper, providers
 from botship.cost import spec_cost
 from botship.errors import BotshipError, SpecInvalid
 from botship.spec import DeploySpec
@@ -142,7 +142,7 @@ class ReviewSection(Section):
         self.query_one("#review-status", Static).update(escape(status))
         self.query_one("#review-summary", Static).update("\n".join(
             f"[b]{escape(key):<10}[/b] {escape(value)}" for key, value in plan.summary))
-        headline, *items = spec_cost(message.spec)
+        headline, *items = spec_cost(message.spec, len(paper.sent_secrets(message.spec, self.state.project)))
         self.query_one("#cost", Static).update("\n".join([f"[b]{escape(headline)}[/b]", *map(escape, items)]))
         self.changed()
 

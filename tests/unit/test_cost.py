@@ -104,3 +104,14 @@ def test_a_specs_cost_is_estimated_for_every_schedule_the_spec_accepts(schedule,
     spec = build_spec({"platform": "aws", "bot_name": "sma-bot", "entry": "app:handler", "schedule": schedule,
                        "timezone": "Europe/Amsterdam", "aws": {"region": "eu-west-1"}})
     assert spec_cost(spec)[0].startswith(f"Cost per month (estimate, {runs}): about $")
+
+
+def test_a_spec_whose_secrets_are_not_stored_pays_for_none():
+    from botship.cost import spec_cost
+    from botship.spec import DeploySpec
+
+    spec = DeploySpec.model_validate({"platform": "aws", "bot_name": "sma-bot", "entry": "app:app",
+                                      "schedule": "rate(5 minutes)", "secrets": ["BITVAVO_API_KEY"],
+                                      "aws": {"region": "eu-west-1"}})
+    assert any("Secrets Manager" in text for text in spec_cost(spec))
+    assert not any("Secrets Manager" in text for text in spec_cost(spec, stored_secrets=0))
