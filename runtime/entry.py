@@ -45,6 +45,8 @@ def call_entry(target: Any, event: Any, context: Any, state_dir: str, mode: str 
         set_config = getattr(target, "set_config", None)
         if callable(set_config):  # investing-algorithm-framework keeps its databases under RESOURCE_DIRECTORY
             set_config("RESOURCE_DIRECTORY", state_dir)
+        if mode != "live" and paper.is_framework_app(target):  # also when a subclass's own run() skips App.run
+            paper.install(target, state_dir)
         return _settled(run(number_of_iterations=1))
     return _settled(target(event, context))
 

@@ -106,6 +106,11 @@ _ACTIVE: dict[str, Any] = {"on": False, "state_dir": ""}
 _APP_MODULE = f"{FRAMEWORK}.app.app"
 
 
+def is_framework_app(target: Any) -> bool:
+    """Whether the entry is an investing-algorithm-framework App (or a subclass of one)."""
+    return any(cls.__module__.split(".")[0] == FRAMEWORK for cls in type(target).__mro__)
+
+
 def prepare_apps(state_dir: str, paper: bool) -> None:
     """Every framework App this run starts, whatever the entry's shape (the App itself, a function calling
     app.run(), a wrapper), keeps its database in the state folder (RESOURCE_DIRECTORY) and, in paper mode,

@@ -97,3 +97,63 @@ def test_stop_orders_wait_for_their_stop(cases):
 
 def test_a_market_order_without_a_price_from_the_app_is_rejected_not_guessed(cases):
     assert cases["market order without a price"]["status"] == "REJECTED"
+
+
+ENTRY_SHAPES = r'''
+import json, sys
+from investing_algorithm_framework import create_app
+from investing_algorithm_framework.app import App
+from botship_runtime import paper
+from botship_runtime.entry import call_entry
+
+state = sys.argv[1]
+
+
+class OwnLoop(App):
+    """An App subclass whose run() never calls App.run: the entry itself is still fitted."""
+
+    def run(self, number_of_iterations=None):
+        return "own loop"
+
+
+def made(cls):
+    app = create_app()  # the framework's own set-up (its services), then the subclass
+    app.__class__ = cls
+    return app
+
+
+seen = {}
+own = made(OwnLoop)
+seen["subclass entry, own run"] = [call_entry(own, {}, None, state, "paper"),
+                                   hasattr(own, "_botship_paper_exchange")]
+live = made(OwnLoop)
+call_entry(live, {}, None, state, "live")
+seen["live mode"] = hasattr(live, "_botship_paper_exchange")
+
+app = create_app()
+def handler(event, context):
+    try:  # the framework's own run needs markets and strategies: only whether botship fitted it first counts here
+        app.run(number_of_iterations=1)
+    except Exception:
+        pass
+    return hasattr(app, "_botship_paper_exchange")
+seen["function entry"] = call_entry(handler, {}, None, state, "paper")
+seen["resource directory"] = app.config.get("RESOURCE_DIRECTORY") == state
+print(json.dumps(seen))
+'''
+
+
+def test_every_shape_of_entry_meets_the_paper_exchange_in_paper_mode_only(framework_site, tmp_path):
+    package = tmp_path / "code" / "botship_runtime"
+    package.parent.mkdir()
+    package.symlink_to(RUNTIME, target_is_directory=True)
+    env = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": f"{package.parent}{os.pathsep}{framework_site}",
+           "PYTHONDONTWRITEBYTECODE": "1", "HOME": str(tmp_path)}
+    state = tmp_path / "state"
+    state.mkdir()
+    run = subprocess.run([sys.executable, "-S", "-c", ENTRY_SHAPES, str(state)], capture_output=True, text=True,
+                         env=env, timeout=180, cwd=tmp_path)
+    assert run.returncode == 0, run.stderr[-3000:]
+    seen = json.loads(run.stdout.strip().splitlines()[-1])
+    assert seen == {"subclass entry, own run": ["own loop", True], "live mode": False, "function entry": True,
+                    "resource directory": True}
