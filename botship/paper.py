@@ -38,17 +38,17 @@ class FrameworkApp:
     """A bot that uses investing-algorithm-framework (its entry module, or any module it ships, imports it), and
     the markets its modules add."""
 
-    path: Path
     markets: tuple[Market, ...]
 
 
-def _source(project: Path, entry: str) -> tuple[Path, ast.Module] | None:
+def _source(project: Path, entry: str) -> ast.Module | None:
+    """The entry module's syntax tree, or None when it cannot be found or read."""
     try:
         module, _ = parse_entry(entry)
         path = module_file(project, module)
         if path is None:
             return None
-        return path, ast.parse(path.read_bytes(), filename=str(path))
+        return ast.parse(path.read_bytes(), filename=str(path))
     except (ValueError, OSError, SyntaxError):
         return None
 
@@ -99,16 +99,14 @@ def framework_app(project: Path, entry: str) -> FrameworkApp | None:
     The entry module is read first; an entry that reaches the app through another module (`from app import app`,
     a package re-exporting it, a function calling app.run()) is found through the modules the project ships.
     """
-    found = _source(project, entry)
-    if found is not None and _imports_framework(found[1]):
-        return FrameworkApp(found[0], _markets(found[1]) or _shipped_markets(project))
+    tree = _source(project, entry)
+    if tree is not None and _imports_framework(tree):
+        return FrameworkApp(_markets(tree) or _shipped_markets(project))
     shipped = _shipped_framework_modules(project)
-    if not shipped:
-        return None
-    return FrameworkApp(found[0] if found else shipped[0][0], tuple(m for _, tree in shipped for m in _markets(tree)))
+    return FrameworkApp(tuple(m for tree in shipped for m in _markets(tree))) if shipped else None
 
 
-def _shipped_framework_modules(project: Path) -> list[tuple[Path, ast.Module]]:
+def _shipped_framework_modules(project: Path) -> list[ast.Module]:
     """The project's shipped .py files that import the framework (botship's shipping rules decide what ships)."""
     from .project import shipped_python
 
@@ -117,18 +115,18 @@ def _shipped_framework_modules(project: Path) -> list[tuple[Path, ast.Module]]:
     except (BotshipError, OSError):
         return []
     found = []
-    for arcname, source, data in files:
+    for arcname, _, data in files:
         try:
             tree = ast.parse(data, filename=arcname)
         except (SyntaxError, ValueError):
             continue
         if _imports_framework(tree):
-            found.append((source, tree))
+            found.append(tree)
     return found
 
 
 def _shipped_markets(project: Path) -> tuple[Market, ...]:
-    return tuple(m for _, tree in _shipped_framework_modules(project) for m in _markets(tree))
+    return tuple(m for tree in _shipped_framework_modules(project) for m in _markets(tree))
 
 
 def withholds_secrets(project: Path, *, mode: str | None, entry: str | None, send_secrets: bool = False) -> bool:

@@ -21,7 +21,7 @@ RUNTIME = Path(__file__).resolve().parents[2] / "runtime"
 SCRIPT = r'''
 import json, os, sys, types
 from investing_algorithm_framework.domain import Order
-from botship_runtime import paper
+from botship_runtime import paper_exchange as paper
 
 TICKER = {"bid": 99.0, "ask": 101.0, "last": 100.0}
 services = types.SimpleNamespace(
