@@ -22,6 +22,7 @@ from botship.ignores import IGNORE_FILE
 from botship.runtime.sandbox_fs import RULES_VARIABLE, Rules, from_lists, targets, where_instead, why_refused
 from botship.spec import DeploySpec
 
+from ..cloudlike import lambda_env, reaches_network
 from .deps import DependencyLayer
 
 # Lambda provides these to every Python function; the import check lends them from this machine.
@@ -128,8 +129,6 @@ def _check_rules(spec: DeploySpec, layout: str, code: list[str], deps: list[str]
 def _check_env(spec: DeploySpec, layout: str, tmp: Path, code: Path, deps: list[str]) -> dict[str, str]:
     """The check's environment: as a run's, with the profile's variables, Lambda's and the filesystem rules
     (a scratch TMPDIR and a state folder that are thrown away); the profile's secret values are not given to it."""
-    from ..local import lambda_env
-
     scratch, state = tmp / "tmp", tmp / "state"
     scratch.mkdir()
     state.mkdir()
@@ -236,8 +235,6 @@ def _import_failure(what: str, failed: dict, spec: DeploySpec, project: Path | N
         return BotshipError(f"{what} fails at import: {error}",
                             f"it reads the secret {key} at import; the import check runs without secret values",
                             f"read {key} when the bot runs (in the handler), or with os.environ.get at import")
-    from ..local import reaches_network
-
     if reaches_network(error, failed["traceback"]):
         return BotshipError(f"{what} fails at import reaching the network: {error}",
                             "the import check ran on this machine, with this machine's network and DNS (the cause may "

@@ -20,7 +20,8 @@ from botship.masking import Masker
 
 from ..aws.names import AwsNames
 from ..aws.session import AwsSession, error_code, translate
-from ..local import RunTimedOut, lambda_env, run_artifact, temp_dir
+from ..cloudlike import lambda_env
+from ..local import RunTimedOut, run_artifact, temp_dir
 from .emulator import Emulator
 from .image import image_folder
 
