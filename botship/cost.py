@@ -53,8 +53,11 @@ def estimate_monthly(platform: str, memory_mb: int, runs_per_month: float, run_s
     The free tier is subtracted as if this bot were the account's only function; `secrets` is how many
     secret values the bot has (on AWS botship keeps them all in one secret).
     """
-    if platform == "sandbox":
-        return CostEstimate([CostLine("Sandbox", 0.0, "runs on this machine")], runs_per_month, run_seconds, "")
+    from botship import providers
+
+    found = providers.platform(platform)
+    if found and found.local:
+        return CostEstimate([CostLine(found.title, 0.0, "runs on this machine")], runs_per_month, run_seconds, "")
     if platform not in ("aws", "azure"):
         raise ValueError(f"unknown platform '{platform}'; use aws, azure or sandbox")
     if platform == "azure" and azure_plan not in ("flex", "consumption"):
@@ -112,8 +115,11 @@ def spec_cost(spec: DeploySpec, stored_secrets: int | None = None) -> list[str]:
     if not spec.schedule:
         return ["Cost: runs only when invoked — nothing while idle, besides stored state."]
     runs = runs_per_month(parse_schedule(spec.schedule), spec.timezone)
-    if spec.platform == "sandbox":
-        return [f"Cost: nothing — the sandbox runs on this machine ({runs:,.0f} runs a month on this schedule)."]
+    from botship import providers
+
+    if providers.platform(spec.platform).local:
+        return [f"Cost: nothing — {spec.platform_title} runs on this machine ({runs:,.0f} runs a month on this "
+                "schedule)."]
     plan = spec.azure.plan if spec.azure else "flex"
     typical = estimate_monthly(spec.platform, spec.memory_mb, runs, TYPICAL_RUN_S, plan, secrets)
     worst = estimate_monthly(spec.platform, spec.memory_mb, runs, float(spec.timeout_s), plan, secrets)

@@ -17,7 +17,7 @@ from typing import Any
 
 import click
 
-from . import paper
+from . import paper, providers
 from .answers import (
     DEFAULT_SIGN_IN,
     PACKAGING_TITLES,
@@ -42,7 +42,6 @@ from .secret_values import (
     resolve_secrets,
 )
 from .spec import (
-    PLATFORMS,
     DeploySpec,
     FieldDoc,
     build_spec,
@@ -157,7 +156,6 @@ class Guided:
     def ask_platform_and_credentials(self) -> None:
         import questionary
 
-        from botship import providers
 
         while True:
             self.heading("Platform")
@@ -166,9 +164,9 @@ class Guided:
             available = providers.available()
             choices = [questionary.Choice(title, value=key,
                                           disabled=None if key in available else "coming in a later release")
-                       for key, title in PLATFORMS.items()]
+                       for key, title in ((p.name, p.title) for p in providers.platforms())]
             current = self.answers.get("platform")
-            default = current if current in available else next((k for k in PLATFORMS if k in available), None)
+            default = current if current in available else next((k for k in available), None)
             platform = self.select("Where should the bot run?", choices, default)
             if platform != current:
                 self.answers["platform"] = platform
@@ -181,7 +179,7 @@ class Guided:
             if platform == "aws":
                 self.ask_aws()
             else:
-                self.console.line(f"{PLATFORMS[platform]} needs no account.")
+                self.console.line(f"{providers.title(platform)} needs no account.")
             while True:
                 failed = self.check_credentials()
                 if not failed:
@@ -313,7 +311,7 @@ class Guided:
                 self.answers["mode"] = mode
                 return
             bot = self.answers["bot_name"]
-            where = PLATFORMS.get(self.answers.get("platform", ""), "?")
+            where = providers.title(self.answers.get("platform", ""))
             when = f"on {self.answers['schedule']}" if self.answers.get("schedule") else "when invoked"
             self.console.line(f"{mode_badge('live')} {bot} will trade real money on {where}, {when}, "
                               f"with the secrets {', '.join(secrets) or 'none'}.")

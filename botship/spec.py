@@ -26,11 +26,11 @@ from pydantic import (
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
+from . import providers as platforms
 from .entrypoint import check_entry_in_project, parse_entry
 from .errors import Problem, SpecInvalid
 from .schedule import check_fires, parse_schedule
 
-PLATFORMS: dict[str, str] = {"aws": "AWS Lambda", "azure": "Azure Functions", "sandbox": "Sandbox"}
 SECRET_NAME_HINTS = ("_KEY", "_SECRET", "TOKEN", "PASSWORD")
 ENV_LIMIT_BYTES = 4096
 # Room kept for the variables botship itself sets (mode, state dir, secret reference, bucket…).
@@ -327,6 +327,18 @@ def _pattern(regex: str, what: str) -> AfterValidator:
 
 
 BotName = Annotated[str, AfterValidator(_check_bot_name)]
+
+
+def _check_platform(name: str) -> str:
+    if platforms.platform(name) is None:
+        known = [p.name for p in platforms.platforms()]
+        close = difflib.get_close_matches(name.lower(), known, n=1, cutoff=0.6)
+        hint = f"did you mean '{close[0]}'?" if close else f"use one of {', '.join(known)}"
+        raise _fail(f"unknown platform '{name}'; {hint}")
+    return name
+
+
+PlatformName = Annotated[str, Strict(), AfterValidator(_check_platform)]
 Entry = Annotated[str, AfterValidator(_check_entry)]
 PythonVersion = Annotated[Literal["3.11", "3.12", "3.13"], BeforeValidator(_python_from_toml)]
 ScheduleText = Annotated[str, AfterValidator(_check_schedule)]
@@ -407,8 +419,9 @@ class PaperSettings(_Strict):
 class DeploySpec(_Strict):
     """Everything one deployment of one bot needs; secret values are never part of it."""
 
-    platform: Literal["aws", "azure", "sandbox"] = Field(
-        description="where the bot runs: aws (Lambda), azure (Functions) or sandbox (local AWS emulator, no account)")
+    platform: PlatformName = Field(
+        description="where the bot runs: aws (Lambda), azure (Functions) or sandbox (local AWS emulator, no account)",
+        json_schema_extra=lambda schema: schema.update(enum=[p.name for p in platforms.platforms()]))
     bot_name: BotName = Field(
         description="the bot's name, 2–32 lower-case letters, digits and hyphens; cloud resource names derive from it")
     entry: Entry = Field(
@@ -460,7 +473,7 @@ class DeploySpec(_Strict):
 
     @property
     def platform_title(self) -> str:
-        return PLATFORMS[self.platform]
+        return platforms.title(self.platform)
 
     @property
     def where(self) -> str:
@@ -507,7 +520,6 @@ class Limit:
 _AWS_LIMITS = {"memory_mb": Limit(128, 10240), "timeout_s": Limit(1, 900), "ephemeral_mb": Limit(512, 10240)}
 _LIMITS: dict[str, dict[str, Limit]] = {
     "aws": _AWS_LIMITS,
-    "sandbox": _AWS_LIMITS,
     "azure/flex": {"memory_mb": Limit(choices=(512, 2048, 4096)), "timeout_s": Limit(1, 14400)},
     "azure/consumption": {"timeout_s": Limit(1, 600)},
 }
@@ -515,7 +527,10 @@ _LIMITS: dict[str, dict[str, Limit]] = {
 
 def limits_for(platform: str, azure_plan: str = "flex") -> dict[str, Limit]:
     """The sizing limits on a platform; a field missing here does not apply there."""
-    return _LIMITS[f"azure/{azure_plan}" if platform == "azure" else platform]
+    if platform == "azure":
+        return _LIMITS[f"azure/{azure_plan}"]
+    found = platforms.platform(platform)
+    return _LIMITS[(found.limits or found.name) if found else platform]
 
 
 def _cross_field_problems(values: dict[str, Any], given: set[str]) -> list[tuple[tuple, str]]:
@@ -524,7 +539,7 @@ def _cross_field_problems(values: dict[str, Any], given: set[str]) -> list[tuple
     if platform:
         azure = values.get("azure")
         plan = azure.plan if azure else "flex"
-        where = PLATFORMS[platform] + (f" ({plan} plan)" if platform == "azure" else "")
+        where = platforms.title(platform) + (f" ({plan} plan)" if platform == "azure" else "")
         limits = limits_for(platform, plan)
         for name in ("memory_mb", "timeout_s", "ephemeral_mb"):
             if name not in values:
@@ -572,7 +587,7 @@ def _cross_field_problems(values: dict[str, Any], given: set[str]) -> list[tuple
             # Given, and not an explicit empty value (an invalid table is not in `values` and counts as given).
             if other in given and values.get(other, ...) is not None and platform != other and not (
                     other == "aws" and platform == "sandbox"):
-                problems.append(((other,), f"the [{other}] settings do not apply to {PLATFORMS[platform]}; remove "
+                problems.append(((other,), f"the [{other}] settings do not apply to {platforms.title(platform)}; remove "
                                            f"them, or set platform = \"{other}\""))
     aws = values.get("aws")
     base = aws.base_image if aws is not None else None

@@ -1,8 +1,13 @@
-"""Providers: the step engine and one provider per cloud, found by platform name and imported only when used."""
+"""Providers: the step engine and one provider per cloud, found by platform name and imported only when used.
+
+The platforms below are the one list of where a bot can run, with the titles every screen and message
+uses; a cloud whose provider is not built yet is listed without one ("coming").
+"""
 
 from __future__ import annotations
 
 import importlib
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from botship.errors import BadInput
@@ -10,38 +15,92 @@ from botship.errors import BadInput
 if TYPE_CHECKING:
     from .base import Provider
 
-# platform name -> "module:Class"; each cloud's provider is added by the issue that builds it.
-_PROVIDERS: dict[str, str] = {"aws": "botship.providers.aws.provider:AwsProvider",
-                              "sandbox": "botship.providers.sandbox.provider:SandboxProvider"}
+
+@dataclass(frozen=True)
+class Platform:
+    """Where a bot can run: its name in profiles, its title, what it needs, and its provider ("module:Class")."""
+
+    name: str
+    title: str
+    needs: str
+    target: str | type[Provider] | None = None
+    # Which platform's sizing limits apply (the sandbox is AWS Lambda's code, so AWS's).
+    limits: str | None = None
+    # Runs on this machine: nothing to pay, no account to sign in to.
+    local: bool = False
+
+    @property
+    def available(self) -> bool:
+        return self.target is not None
 
 
-def register(platform: str, target: str | type[Provider] | None) -> str | type[Provider] | None:
-    """Make `platform` use a provider class (or a "module:Class" path imported on first use).
+_PLATFORMS: dict[str, Platform] = {p.name: p for p in (
+    Platform("aws", "AWS Lambda", "an AWS account, and credentials on this machine (aws configure, or aws sso login)",
+             "botship.providers.aws.provider:AwsProvider"),
+    Platform("azure", "Azure Functions", "an Azure subscription, and a sign-in on this machine"),
+    Platform("sandbox", "Sandbox", "nothing: an AWS emulator runs inside botship, on this machine",
+             "botship.providers.sandbox.provider:SandboxProvider", limits="aws", local=True),
+)}
 
-    Returns what `platform` used before, so a caller can put it back; None unregisters.
+
+def platforms() -> list[Platform]:
+    """Every platform, available or not, in the order they are offered."""
+    return list(_PLATFORMS.values())
+
+
+def platform(name: str) -> Platform | None:
+    return _PLATFORMS.get(name)
+
+
+def title(name: str) -> str:
+    """A platform's title ('?' for a name that is none)."""
+    found = _PLATFORMS.get(name)
+    return found.title if found else "?"
+
+
+def register(name: str, target: str | type[Provider] | None, *, title: str | None = None, needs: str = "",
+             limits: str | None = None, local: bool = False) -> Platform | None:
+    """Make platform `name` use a provider class (or a "module:Class" path imported on first use).
+
+    A new name needs a `title`. Returns the platform as it was before, so a caller can put it back
+    with `restore`; None as the target of a new name unregisters it.
     """
-    previous = _PROVIDERS.pop(platform, None)
-    if target is not None:
-        _PROVIDERS[platform] = target  # type: ignore[assignment]
+    previous = _PLATFORMS.get(name)
+    if previous is None and target is None:
+        return None
+    if previous is None:
+        _PLATFORMS[name] = Platform(name, title or name, needs, target, limits, local)
+    else:
+        _PLATFORMS[name] = replace(previous, target=target, title=title or previous.title,
+                                   needs=needs or previous.needs, limits=limits or previous.limits)
     return previous
 
 
+def restore(name: str, previous: Platform | None) -> None:
+    """Put back what `register` returned."""
+    if previous is None:
+        _PLATFORMS.pop(name, None)
+    else:
+        _PLATFORMS[name] = previous
+
+
 def available() -> list[str]:
-    return sorted(_PROVIDERS)
+    return sorted(name for name, p in _PLATFORMS.items() if p.available)
 
 
-def provider_class(platform: str) -> type[Provider]:
-    """The provider for `platform`, importing its module on first use."""
-    target = _PROVIDERS.get(platform)
+def provider_class(name: str) -> type[Provider]:
+    """The provider for platform `name`, importing its module on first use."""
+    found = _PLATFORMS.get(name)
+    target = found.target if found else None
     if target is None:
         have = ", ".join(available()) or "none yet"
         raise BadInput(
-            f"this botship has no provider for platform '{platform}' yet",
+            f"this botship has no provider for platform '{name}' yet",
             f"providers available: {have}",
             "update botship, or choose an available platform in the profile",
         )
     if isinstance(target, str):
         module, _, attr = target.partition(":")
         target = getattr(importlib.import_module(module), attr)
-        _PROVIDERS[platform] = target
+        _PLATFORMS[name] = replace(found, target=target)
     return target

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from fake_cloud import FakeCloud, FakeProvider
+from fake_cloud import FAKE_PLATFORM, FakeCloud, FakeProvider
 
 APP_PY = '''\
 """A tiny bot used by the tests."""
@@ -81,14 +81,14 @@ def make_project(tmp_path: Path):
 
 @pytest.fixture
 def fake_cloud(monkeypatch) -> Iterator[FakeCloud]:
-    """The fake provider registered as the sandbox platform, over a fresh in-memory cloud."""
+    """The fake provider registered as its own platform, "fake", over a fresh in-memory cloud."""
     from botship import providers
 
     cloud = FakeCloud()
     monkeypatch.setattr(FakeProvider, "cloud", cloud)
-    previous = providers.register("sandbox", FakeProvider)
+    previous = providers.register("fake", FakeProvider, **FAKE_PLATFORM)
     yield cloud
-    providers.register("sandbox", previous)
+    providers.restore("fake", previous)
 
 
 @pytest.fixture(scope="session")

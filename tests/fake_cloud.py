@@ -17,6 +17,12 @@ from botship.providers.base import BotStatus, BotSummary, Check, DeployContext, 
 from botship.providers.plan import Action, Plan, Step
 
 
+# How the fake is registered as a platform of its own (never as "sandbox": a test that reads "sandbox"
+# tests the real sandbox).
+FAKE_PLATFORM = {"title": "Fake cloud", "needs": "nothing: an in-memory cloud inside the test", "limits": "aws",
+                 "local": True}
+
+
 @dataclass
 class FakeCloud:
     resources: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -37,7 +43,7 @@ class FakeCloud:
 
 
 class FakeProvider(Provider):
-    name: ClassVar[str] = "sandbox"
+    name: ClassVar[str] = "fake"
     title: ClassVar[str] = "Fake cloud"
     needs_account: ClassVar[bool] = False
     cloud: ClassVar[FakeCloud] = FakeCloud()
@@ -106,9 +112,9 @@ class FakeProvider(Provider):
 
     def list_bots(self) -> list[BotSummary]:
         names = sorted({rid.rsplit("-", 1)[0] for rid in self.cloud.resources})
-        return [BotSummary(n, "sandbox", "fake", "paper", "active") for n in names]
+        return [BotSummary(n, "fake", "fake", "paper", "active") for n in names]
 
     def bot_status(self) -> BotStatus:
         if f"{self.spec.bot_name}-function" not in self.cloud.resources:
             raise BotshipError(f"{self.spec.bot_name} is not deployed")
-        return BotStatus(self.spec.bot_name, "sandbox", "fake", self.spec.mode, "active")
+        return BotStatus(self.spec.bot_name, "fake", "fake", self.spec.mode, "active")

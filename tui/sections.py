@@ -39,16 +39,11 @@ from botship.answers import (
 from botship.errors import BotshipError
 from botship.mode_check import MODE_TITLES, live_switch_lines, paper_note
 from botship.project import scan_project
-from botship.spec import PLATFORMS, FieldDoc, build_spec, field_docs
+from botship.spec import FieldDoc, build_spec, field_docs
 
 from .state import WizardState
 from .widgets import Field, SpecCheck
 
-PLATFORM_NEEDS = {
-    "aws": "an AWS account, and credentials on this machine (aws configure, or aws sso login)",
-    "azure": "an Azure subscription, and az login on this machine",
-    "sandbox": "nothing: an AWS emulator runs inside botship, on this machine",
-}
 
 class Section(VerticalScroll):
     """One step of the wizard."""
@@ -91,10 +86,11 @@ class PlatformSection(Section):
     def compose(self) -> ComposeResult:
         yield Static("Where should the bot run?", classes="section-title")
         options = []
-        for name, title in PLATFORMS.items():
-            available = name in providers.available()
-            prompt = Text.assemble((title, "bold"), ("" if available else "  — coming in a later release", "italic"),
-                                   "\n", (f"needs {PLATFORM_NEEDS[name]}", "dim"))
+        for platform in providers.platforms():
+            name, available = platform.name, platform.available
+            prompt = Text.assemble((platform.title, "bold"),
+                                   ("" if available else "  — coming in a later release", "italic"),
+                                   "\n", (f"needs {platform.needs}", "dim"))
             options.append(Option(prompt, id=name, disabled=not available))
         yield OptionList(*options, id="platform")
 
@@ -167,7 +163,7 @@ class CredentialsSection(Section):
                 aws["region"] = region.value
             self.query_one("#no-account", Static).update("")
         else:
-            self.query_one("#no-account", Static).update(f"{PLATFORMS.get(platform or '', '')} needs no account.")
+            self.query_one("#no-account", Static).update(f"{providers.title(platform or '')} needs no account.")
         if not self.state.credentials_ok:
             self.run_check()
 
@@ -370,7 +366,7 @@ class ModeSection(Section):
         switch = "".join(f"\n• {escape(line)}" for line in live_switch_lines(a, self.state.project))
         self.query_one("#live-summary", Static).update(
             f"[b red]LIVE[/]: [b]{escape(a.get('bot_name', ''))}[/b] will trade real money on "
-            f"{PLATFORMS.get(a.get('platform', ''), '?')}, "
+            f"{providers.title(a.get('platform', ''))}, "
             f"{'on ' + escape(a['schedule']) if a.get('schedule') else 'when invoked'}, "
             + (f"with the secrets {', '.join(secrets)}." if secrets else "with no secrets.") + switch)
 

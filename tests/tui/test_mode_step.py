@@ -34,7 +34,7 @@ async def mode_step(pilot):
     await pilot.press("n")
     await pilot.pause()
     platforms = pilot.app.screen.query_one("#platform")
-    platforms.highlighted = platforms.get_option_index("sandbox")
+    platforms.highlighted = platforms.get_option_index("fake")
     await pilot.pause()
     screen = pilot.app.screen
     for _ in range(4):

@@ -19,7 +19,7 @@ async def steady(pilot) -> None:
     await pilot.pause()
 
 
-def to(*keys: str, platform: str = "sandbox", after=None):
+def to(*keys: str, platform: str = "fake", after=None):
     async def run(pilot) -> None:
         await pilot.press("n")
         await pilot.pause()
@@ -43,7 +43,7 @@ def env_project(project):
 
 
 def test_home(snap_compare, env_project, fake_cloud):
-    (env_project / "botship.toml").write_text('[profiles.prod]\nplatform = "sandbox"\nbot_name = "counter"\n'
+    (env_project / "botship.toml").write_text('[profiles.prod]\nplatform = "fake"\nbot_name = "counter"\n'
                                               'entry = "app:handler"\nmode = "live"\n')
     assert snap_compare(make_app(env_project), terminal_size=SIZE, run_before=steady)
 

@@ -58,7 +58,7 @@ async def test_home_shows_what_it_found(project):
 
 async def test_every_step_validates_inline_and_back_keeps_what_was_typed(project, fake_cloud):
     async with make_app(project).run_test(size=(100, 30)) as pilot:
-        await start(pilot, "sandbox")
+        await start(pilot, "fake")
         screen = pilot.app.screen
         await to_step(pilot, "bot")
         name = screen.query_one("#bot-name", Input)
@@ -80,7 +80,7 @@ async def test_every_step_validates_inline_and_back_keeps_what_was_typed(project
 
 async def test_live_mode_needs_the_bots_name_and_shows_a_red_badge(project, fake_cloud):
     async with make_app(project).run_test(size=(100, 30)) as pilot:
-        await start(pilot, "sandbox")
+        await start(pilot, "fake")
         screen = pilot.app.screen
         await to_step(pilot, "mode")
         assert text(screen, "#badge").strip() == "PAPER"
@@ -98,7 +98,7 @@ async def test_live_mode_needs_the_bots_name_and_shows_a_red_badge(project, fake
 async def test_secrets_are_proposed_masked_and_never_saved(project, fake_cloud):
     (project / ".env").write_text("MARKET=bitvavo\nEXCHANGE_API_KEY=k-very-secret\n")
     async with make_app(project).run_test(size=(100, 30)) as pilot:
-        await start(pilot, "sandbox")
+        await start(pilot, "fake")
         screen = pilot.app.screen
         await to_step(pilot, "environment")
         table = screen.query_one("#env", DataTable)
@@ -126,7 +126,7 @@ async def test_secrets_are_proposed_masked_and_never_saved(project, fake_cloud):
 
 async def test_adding_a_variable_with_a_secret_looking_name_proposes_secret(project, fake_cloud):
     async with make_app(project).run_test(size=(100, 30)) as pilot:
-        await start(pilot, "sandbox")
+        await start(pilot, "fake")
         await to_step(pilot, "environment")
         await pilot.press("a")
         await pilot.pause()
@@ -146,7 +146,7 @@ async def test_adding_a_variable_with_a_secret_looking_name_proposes_secret(proj
 
 async def test_a_custom_schedule_previews_the_next_runs(project, fake_cloud):
     async with make_app(project).run_test(size=(100, 30)) as pilot:
-        await start(pilot, "sandbox")
+        await start(pilot, "fake")
         screen = pilot.app.screen
         await to_step(pilot, "size")
         pilot.app.screen.query_one("#schedule-preset").value = "custom"
@@ -166,7 +166,7 @@ async def test_a_failed_step_shows_what_to_do_and_retry_converges(project, fake_
 
     fake_cloud.fail["counter-function"] = BotshipError("the function was refused", "quota", "raise the quota")
     async with make_app(project).run_test(size=(100, 30)) as pilot:
-        await start(pilot, "sandbox")
+        await start(pilot, "fake")
         await to_step(pilot, "review")
         await pilot.press("ctrl+n")
         await settle(pilot)
@@ -188,7 +188,7 @@ async def test_cancel_asks_first_then_stops_between_calls(project, fake_cloud):
     fake_cloud.hold["counter-secret"] = threading.Event()
     fake_cloud.entered["counter-secret"] = threading.Event()
     async with make_app(project).run_test(size=(100, 30)) as pilot:
-        await start(pilot, "sandbox")
+        await start(pilot, "fake")
         await to_step(pilot, "review")
         await pilot.press("ctrl+n")
         await pilot.pause()
@@ -245,7 +245,7 @@ async def test_a_full_wizard_run_deploys_the_bot_to_aws_on_moto(project, aws):
 
 
 async def test_rerunning_an_unchanged_profile_plans_no_change(project, fake_cloud):
-    (project / "botship.toml").write_text('# my bot\n[profiles.prod]\nplatform = "sandbox"\nbot_name = "counter"\n'
+    (project / "botship.toml").write_text('# my bot\n[profiles.prod]\nplatform = "fake"\nbot_name = "counter"\n'
                                           'entry = "app:handler"\n')
     async with make_app(project).run_test(size=(100, 30)) as pilot:
         await pilot.press("r")
@@ -264,7 +264,7 @@ async def test_rerunning_an_unchanged_profile_plans_no_change(project, fake_clou
 
 
 async def test_a_live_profile_rerun_asks_for_missing_secrets_masked_and_the_bots_name(project, fake_cloud):
-    (project / "botship.toml").write_text('[profiles.live]\nplatform = "sandbox"\nbot_name = "counter"\n'
+    (project / "botship.toml").write_text('[profiles.live]\nplatform = "fake"\nbot_name = "counter"\n'
                                           'entry = "app:handler"\nmode = "live"\nsecrets = ["EXCHANGE_API_KEY"]\n')
     async with make_app(project).run_test(size=(100, 30)) as pilot:
         await pilot.press("r")
@@ -297,7 +297,7 @@ async def test_invoke_now_runs_the_deployed_bot_and_shows_its_result(project, fa
     from textual.widgets import RichLog
 
     async with make_app(project).run_test(size=(100, 30)) as pilot:
-        await start(pilot, "sandbox")
+        await start(pilot, "fake")
         await to_step(pilot, "review")
         await pilot.press("ctrl+n")
         await settle(pilot)

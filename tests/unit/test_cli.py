@@ -22,6 +22,8 @@ env = { MARKET = "bitvavo" }
 secrets = ["EXCHANGE_API_KEY"]
 """
 SECRET = "cli-secret-value-42"
+# The same bot on the fake cloud (registered as platform "fake" by the fake_cloud fixture and fake_botship.py).
+FAKE = SANDBOX.replace('platform = "sandbox"', 'platform = "fake"')
 
 
 def botship(*args: str, cwd: Path | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
@@ -33,6 +35,11 @@ def botship(*args: str, cwd: Path | None = None, env: dict | None = None) -> sub
 @pytest.fixture
 def project(make_project, monkeypatch):
     monkeypatch.setenv("EXCHANGE_API_KEY", SECRET)
+    return make_project(FAKE)
+
+
+@pytest.fixture
+def sandbox_project(make_project):
     return make_project(SANDBOX)
 
 
@@ -71,8 +78,8 @@ def test_validate_json_lists_problems(make_project):
     assert {(r.get("field"), r["type"]) for r in records} == {(".env line 2", "problem"), ("memory_mb", "problem")}
 
 
-def test_validate_passes_a_good_project(project):
-    result = botship("validate", "--project", str(project))
+def test_validate_passes_a_good_project(sandbox_project):
+    result = botship("validate", "--project", str(sandbox_project))
     assert result.returncode == 0 and "profile 'try' is valid" in result.stdout
 
 
@@ -82,7 +89,8 @@ def test_no_arguments_prints_help_and_python_m_works():
     assert "deploy" in result.stdout and "validate" in result.stdout and "Exit codes" in result.stdout
 
 
-def test_bad_usage_exits_2_without_a_traceback(project):
+def test_bad_usage_exits_2_without_a_traceback(sandbox_project):
+    project = sandbox_project
     result = botship("deploy", "--no-such-flag", "--project", str(project))
     assert result.returncode == 2 and "No such option" in result.stderr and "Traceback" not in result.stderr
     result = botship("deploy", "--project", str(project / "missing"))
@@ -123,7 +131,7 @@ def test_deploy_with_yes_runs_every_step_journals_and_records(project, fake_clou
     assert SECRET not in text
     assert [json.loads(line)["type"] for line in text.splitlines()][:2] == ["plan", "run_started"]
     record = json.loads((project / ".botship" / "records" / "try.json").read_text())
-    assert record["status"] == "ok" and record["mode"] == "paper" and record["where"].startswith("Sandbox")
+    assert record["status"] == "ok" and record["mode"] == "paper" and record["where"] == "Fake cloud"
 
     assert main(["deploy", "--project", str(project), "--yes"]) == 0
     out = capsys.readouterr().out
@@ -179,7 +187,7 @@ def test_profiles_list_show_and_delete(project, fake_cloud, capsys):
     capsys.readouterr()
     assert main(["profiles", "--project", str(project)]) == 0
     out = capsys.readouterr().out
-    assert "try" in out and "sandbox" in out and "PAPER" in out and "Sandbox" in out
+    assert "try" in out and "fake" in out and "PAPER" in out and "Fake cloud" in out
 
     assert main(["profiles", "show", "try", "--project", str(project)]) == 0
     out = capsys.readouterr().out

@@ -13,7 +13,7 @@ from terminal import Terminal
 TESTS = Path(__file__).resolve().parents[1]
 LIVE = """\
 [profiles.live]
-platform = "sandbox"
+platform = "fake"
 bot_name = "sma-bot"
 entry = "app:handler"
 mode = "live"

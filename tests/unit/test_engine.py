@@ -21,7 +21,7 @@ SECRET = "s3cr3t-value-123"
 
 
 def provider(**overrides) -> FakeProvider:
-    data = {"platform": "sandbox", "bot_name": "sma-bot", "entry": "app:handler",
+    data = {"platform": "fake", "bot_name": "sma-bot", "entry": "app:handler",
             "schedule": "rate(15 minutes)", "secrets": ["EXCHANGE_API_KEY"], **overrides}
     return FakeProvider(build_spec(data))
 

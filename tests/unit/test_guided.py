@@ -19,7 +19,7 @@ SECRET = "secretvalue"
 DOTENV = f"MARKET=x\nEXCHANGE_API_KEY={SECRET}\n"
 PAPER = """\
 [profiles.paper]
-platform = "sandbox"
+platform = "fake"
 bot_name = "sma-bot"
 entry = "app:handler"
 memory_mb = 2048
@@ -33,7 +33,7 @@ secrets = ["EXCHANGE_API_KEY"]
 
 @pytest.fixture
 def guided(make_project, tmp_path):
-    """`botship deploy --guided` (fake cloud as the sandbox platform) in a tmux terminal, in a project with a .env."""
+    """`botship deploy --guided` (the fake cloud registered as platform "fake") in a tmux terminal, in a project with a .env."""
     opened: list[Terminal] = []
 
     def start(*args: str, toml: str = "") -> tuple[Terminal, Path]:
@@ -62,12 +62,12 @@ def answer(term: Terminal, prompt: str, *keys: str) -> str:
 
 def test_guided_deploy_asks_every_question_deploys_and_saves_a_profile(guided):
     term, project = guided()
-    # Platform: AWS first, Azure disabled (skipped by the arrow keys), then the sandbox.
-    screen = answer(term, "Where should the bot run?", "Down", "Enter")
+    # Platform: AWS first, Azure disabled (skipped by the arrow keys), the sandbox, then the fake cloud.
+    screen = answer(term, "Where should the bot run?", "Down", "Down", "Enter")
     assert "platform: where the bot runs" in screen  # the field's description is the help
     assert "Azure Functions (coming in a later release)" in screen
     screen = term.wait_for("✓ identity: fake account", timeout=10)
-    assert "Sandbox needs no account." in screen
+    assert "Fake cloud needs no account." in screen
 
     # Bot name: proposed from the folder, checked as typed with the spec's own rule.
     screen = answer(term, "? Bot name: bot", "C-u", "Bad_Name")
@@ -92,7 +92,7 @@ def test_guided_deploy_asks_every_question_deploys_and_saves_a_profile(guided):
     # Size, with the platform's limits; schedule with its preview.
     screen = answer(term, "? Memory (MB): 512", "C-u", "99999")
     assert "Limits on this platform: memory_mb 128–10240" in screen
-    term.wait_for("must be between 128 and 10240 on Sandbox (got 99999)", timeout=10)
+    term.wait_for("must be between 128 and 10240 on Fake cloud (got 99999)", timeout=10)
     term.type("C-u", "1024", "Enter")
     answer(term, "? Timeout (s): 300", "Enter")
     answer(term, "? /tmp space (MB): 512", "Enter")
@@ -117,7 +117,7 @@ def test_guided_deploy_asks_every_question_deploys_and_saves_a_profile(guided):
     text = (project / "botship.toml").read_text()
     assert SECRET not in text
     saved = tomllib.loads(text)["profiles"]["paper"]
-    assert saved["platform"] == "sandbox" and saved["bot_name"] == "sma-bot" and saved["entry"] == "app:handler"
+    assert saved["platform"] == "fake" and saved["bot_name"] == "sma-bot" and saved["entry"] == "app:handler"
     assert saved["secrets"] == ["EXCHANGE_API_KEY"]
     assert saved["env"] == {"MARKET": "x"}
     assert saved["memory_mb"] == 1024 and saved["schedule"] == "rate(15 minutes)" and saved["mode"] == "paper"
@@ -157,7 +157,7 @@ def test_guided_with_a_profile_starts_from_its_answers(guided):
 
 def test_ctrl_c_at_a_question_cancels_and_saves_nothing(guided):
     term, project = guided()
-    answer(term, "Where should the bot run?", "Down", "Enter")
+    answer(term, "Where should the bot run?", "Down", "Down", "Enter")
     answer(term, "? Bot name:", "C-c")
     screen = term.wait_for("cancelled", timeout=10)
     assert "nothing was changed" in screen

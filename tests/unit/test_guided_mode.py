@@ -35,7 +35,7 @@ def guided(make_project, tmp_path):
 
 
 def to_the_mode_question(term: Terminal) -> str:
-    for prompt, keys in (("Where should the bot run?", ("Down", "Enter")), ("? Bot name:", ("Enter",)),
+    for prompt, keys in (("Where should the bot run?", ("Down", "Down", "Enter")), ("? Bot name:", ("Enter",)),
                          ("Entry point (found", ("Enter",)), ("? Python:", ("Enter",))):
         term.wait_for(prompt, timeout=10)
         term.type(*keys)
@@ -50,7 +50,7 @@ def test_a_plain_bot_that_never_reads_the_mode_is_warned_and_told_what_live_mean
     assert "Paper — what it means for this bot: below" in screen
     term.type("Down", "Enter")  # live
     screen = term.wait_for("to confirm LIVE mode", timeout=10)
-    assert "will trade real money on Sandbox, when invoked, with the secrets EXCHANGE_API_KEY." in screen
+    assert "will trade real money on Fake cloud, when invoked, with the secrets EXCHANGE_API_KEY." in screen
     assert "state: paper and live never share it — the paper state stays under paper/" in screen
     assert ("first live run: the bot runs with BOTSHIP_MODE=live and the secrets (EXCHANGE_API_KEY); it never reads "
             "BOTSHIP_MODE, so it does exactly what it did in paper mode") in screen

@@ -207,7 +207,7 @@ def test_the_typed_live_confirmation_shows_the_switch_first(tmp_path, monkeypatc
 
 PROFILE = """\
 [profiles.{mode}]
-platform = "sandbox"
+platform = "fake"
 bot_name = "sma-bot"
 entry = "{entry}"
 mode = "{mode}"
