@@ -58,6 +58,19 @@ class Console:
         for extra in lines[1:]:
             click.echo(f"  {extra}" if not extra.startswith("  ") else extra, file=self.err)
 
+    def sink_errors(self, errors: list[str]) -> None:
+        """What the run's journal (or a display) could not take: the run went on, its record of it did not."""
+        if not errors:
+            return
+        if self.as_json:
+            self.record("warning", message="not every event of the run was recorded", errors=errors)
+            return
+        self._clear_pending()
+        click.echo(click.style("⚠ ", fg="yellow", bold=True) + "Not every event of this run was recorded "
+                   "(the run itself went on as shown):", file=self.err)
+        for error in errors:
+            click.echo(f"  {error}", file=self.err)
+
     # ---- plans ----------------------------------------------------------------------
 
     def plan(self, plan: Any) -> None:

@@ -10,7 +10,6 @@ from pathlib import Path
 from . import paper
 from .console import Console, ConsoleReport
 from .errors import BadInput, Cancelled
-from .masking import Masker
 from .profiles import ProfileStore
 from .record import DeployRecord, save_record
 from .secret_values import resolve_secrets
@@ -68,7 +67,6 @@ def run_deploy(project: Path, profile: str | None, console: Console, *, yes: boo
         require_live_confirmation(spec, name, confirmed=confirm_live, interactive=interactive, project=project)
     provider = provider_class(spec.platform)(spec)
     secrets = resolve_secrets(paper.sent_secrets(spec, project), project=project, bot_name=spec.bot_name, interactive=interactive)
-    masker = secrets.masker()
     console.line(f"Reading {spec.where} to plan…")
     plan = provider.plan(DeployContext(project, name, secrets, report=ConsoleReport(console)))
     if no_wait and plan.lock is not None:
@@ -77,11 +75,11 @@ def run_deploy(project: Path, profile: str | None, console: Console, *, yes: boo
     if dry_run:
         console.line("Dry run: nothing was changed.")
         return 0
-    result = confirm_and_execute(project, name, spec, plan, console, masker, yes=yes, interactive=interactive)
+    result = confirm_and_execute(project, name, spec, plan, console, yes=yes, interactive=interactive)
     return exit_code_of(result)
 
 
-def confirm_and_execute(project: Path, name: str, spec: DeploySpec, plan, console: Console, masker: Masker, *,
+def confirm_and_execute(project: Path, name: str, spec: DeploySpec, plan, console: Console, *,
                         yes: bool, interactive: bool):
     """Confirm the plan (unless `yes` or nothing changes), run it, and record it when it succeeded; the result."""
     if plan.is_noop:
@@ -94,9 +92,9 @@ def confirm_and_execute(project: Path, name: str, spec: DeploySpec, plan, consol
 
         if not questionary.confirm("Deploy this plan?", default=True).unsafe_ask():
             raise Cancelled("deploy not confirmed", "nothing was changed")
-    result, journal = execute(project, name, plan, console, masker)
+    result, journal = execute(project, name, plan, console)
     if result.ok:
-        record_deploy(project, name, spec, result, journal, masker)
+        record_deploy(project, name, spec, result, journal)
         from botship.providers import provider_class
 
         for note in provider_class(spec.platform).closing_notes():
@@ -105,23 +103,24 @@ def confirm_and_execute(project: Path, name: str, spec: DeploySpec, plan, consol
     return result
 
 
-def open_journal(project: Path, name: str, plan, masker: Masker, now: datetime | None = None):
-    """The run's journal, opened with its plan as the first line."""
+def open_journal(project: Path, name: str, plan, now: datetime | None = None):
+    """The run's journal, opened with its plan as the first line; it masks with the plan's masker."""
     from botship.providers.journal import Journal
 
-    journal = Journal.for_run(project, name, masker, now)
+    journal = Journal.for_run(project, name, plan.secrets_masker(), now)
     journal.write({"type": "plan", "profile": name, **plan.as_dict()})
     return journal
 
 
-def record_deploy(project: Path, name: str, spec: DeploySpec, result, journal: str, masker: Masker) -> None:
-    """Keep what a successful deploy shipped, for re-runs and the home screen."""
+def record_deploy(project: Path, name: str, spec: DeploySpec, result, journal: str) -> None:
+    """Keep what a successful deploy shipped (its outputs as the run reported them: masked), for re-runs and the
+    home screen."""
     from botship.providers import provider_class
 
     save_record(project, DeployRecord(
         profile=name, platform=spec.platform, bot_name=spec.bot_name, mode=spec.mode, where=spec.where,
         status=result.status, finished_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        journal=journal, outputs=masker.mask_data(result.outputs), **provider_class(spec.platform).holder()))
+        journal=journal, outputs=result.outputs, **provider_class(spec.platform).holder()))
 
 
 def record_destroy(project: Path, name: str, spec: DeploySpec, status: str, kept: list[str]) -> None:
@@ -147,12 +146,12 @@ def _destroy_summary(console: Console, spec: DeploySpec, plan, *, removed: bool)
     console.record("destroy_summary", removed=[s.resource for s in plan.changes] if removed else [], kept=kept)
 
 
-def execute(project: Path, name: str, plan, console: Console, masker: Masker):
+def execute(project: Path, name: str, plan, console: Console):
     """Run a plan with the console and a journal watching; Ctrl-C cancels cleanly. Returns (result, journal)."""
     from botship.providers.engine import fan_out, start_run
 
-    journal = open_journal(project, name, plan, masker)
-    result = wait_for_run(lambda: start_run(plan, fan_out(console.event, journal), masker), console)
+    journal = open_journal(project, name, plan)
+    result = wait_for_run(lambda: start_run(plan, fan_out(console.event, journal)), console)
     return result, str(journal.path.relative_to(project))
 
 
@@ -185,7 +184,7 @@ def run_destroy(project: Path, profile: str | None, console: Console, *, yes: bo
         typed = questionary.text(f"Type the bot's name ({spec.bot_name}) to destroy it:").unsafe_ask()
         if (typed or "").strip() != spec.bot_name:
             raise Cancelled("destroy not confirmed", "nothing was changed")
-    result, _ = execute(project, name, plan, console, Masker())
+    result, _ = execute(project, name, plan, console)
     if result.ok:
         from .record import DESTROYED
 
@@ -228,7 +227,7 @@ def run_unlock(project: Path, profile: str | None, console: Console, *, yes: boo
 
 
 def wait_for_run(start, console: Console):
-    """Start a run (`start()` returns its handle) and wait for it.
+    """Start a run (`start()` returns its handle) and wait for it; then say what its journal (or display) missed.
 
     From the moment it starts, the first Ctrl-C cancels cleanly between calls and a second
     one stops waiting: SIGINT is handled here rather than as KeyboardInterrupt, so no
@@ -256,6 +255,7 @@ def wait_for_run(start, console: Console):
                 console.line("Cancelling: stopping after the current cloud call (Ctrl-C again to stop waiting)…")
             result = handle.wait(0.2)
             if result is not None:
+                console.sink_errors(result.sink_errors)
                 return result
     finally:
         if watching:

@@ -33,13 +33,16 @@ PROGRESS_INTERVAL_S = 0.1
 
 @dataclass
 class RunResult:
-    """How a run ended, with every step's outputs."""
+    """How a run ended, with every step's outputs (secret values masked, as in its events)."""
 
     status: str
     duration_s: float
     outputs: dict[str, dict[str, Any]] = field(default_factory=dict)
     changed: int = 0
     failure: StepFailed | None = None
+    # What a sink (the journal, a screen) could not take, one line per distinct error: the run went on
+    # without it, so its journal (or display) misses events. Front ends show these.
+    sink_errors: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -90,13 +93,16 @@ class _Run:
         self.masker = masker
         self.cancel_event = threading.Event()
         self.outputs: dict[str, dict[str, Any]] = {}
-        self.sink_errors: list[BaseException] = []
+        self.sink_errors: list[str] = []
 
     def emit(self, event: Event) -> None:
         try:
             self.on_event(event.masked(self.masker))
         except Exception as exc:  # noqa: BLE001 - a failing display or journal must not abort cloud work half-way
-            self.sink_errors.append(exc)
+            for error in exc.exceptions if isinstance(exc, ExceptionGroup) else (exc,):
+                text = self.masker.mask(_error_text(error))
+                if text not in self.sink_errors:
+                    self.sink_errors.append(text)
 
     def execute(self) -> RunResult:
         started = time.monotonic()
@@ -120,8 +126,10 @@ class _Run:
     def _finished(self, started: float, status: str, failure: StepFailed | None, changed: int,
                   failed_step: str | None) -> RunResult:
         duration = time.monotonic() - started
-        self.emit(RunFinished(status=status, duration_s=duration, changed=changed, failed_step=failed_step))
-        return RunResult(status, duration, self.outputs, changed, failure)
+        self.emit(RunFinished(status=status, duration_s=duration, changed=changed, failed_step=failed_step,
+                              sink_errors=list(self.sink_errors)))
+        return RunResult(status, duration, self.masker.mask_data(self.outputs), changed, failure,
+                         list(self.sink_errors))
 
     def _take_lock(self, plan: Plan, lock: DeployLock) -> tuple[Plan, str, StepFailed | None]:
         """Take the plan's lock as a step of its own, then plan again: another deploy may have run meanwhile."""
@@ -213,6 +221,13 @@ class _Run:
     def _lost(step: Step, lost: BotshipError, duration: float) -> StepFailed:
         return StepFailed(step=step.id, title=step.title, duration_s=duration, what=lost.what, why=lost.why,
                           fix=lost.fix)
+
+
+def _error_text(exc: BaseException) -> str:
+    """One line for an error a sink raised: a BotshipError's what and why (a journal's names its file)."""
+    if isinstance(exc, BotshipError):
+        return exc.what + (f": {exc.why}" if exc.why else "")
+    return f"{type(exc).__name__}: {exc}"
 
 
 def _failure_of(step: Step, t0: float, exc: BaseException) -> StepFailed:
@@ -341,14 +356,25 @@ class RunHandle:
         return self._result
 
 
-def start_run(plan: Plan, on_event: EventSink, masker: Masker | None = None) -> RunHandle:
-    """Run `plan` in a worker thread; every event, secrets masked, goes to `on_event`."""
-    return RunHandle(_Run(plan, on_event, masker or Masker()))
+def start_run(plan: Plan, on_event: EventSink) -> RunHandle:
+    """Run `plan` in a worker thread; every event, masked by the plan's masker, goes to `on_event`.
+
+    Raises BotshipError (before anything runs) when the plan carries no masker: see `Plan.masker`."""
+    return RunHandle(_Run(plan, on_event, plan.secrets_masker()))
 
 
 def fan_out(*sinks: EventSink) -> EventSink:
-    """One sink that hands each event to several (a display and a journal)."""
+    """One sink that hands each event to several (a display and a journal): every sink gets every event,
+    even when another one fails; what failed is raised afterwards (several at once as an ExceptionGroup)."""
     def emit(event: Event) -> None:
+        errors = []
         for sink in sinks:
-            sink(event)
+            try:
+                sink(event)
+            except Exception as exc:  # noqa: BLE001 - raised below, once every sink had the event
+                errors.append(exc)
+        if len(errors) == 1:
+            raise errors[0]
+        if errors:
+            raise ExceptionGroup("several sinks failed", errors)
     return emit

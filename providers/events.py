@@ -111,3 +111,5 @@ class RunFinished(Event):
     duration_s: float
     changed: int
     failed_step: str | None = None
+    # What a sink (the journal, a screen) could not take during the run, one line per distinct error.
+    sink_errors: list[str] = field(default_factory=list)

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 from botship.errors import BotshipError
-
-if TYPE_CHECKING:
-    from .engine import StepContext
+from botship.masking import Masker
 
 
 class Action(str, Enum):
@@ -26,7 +24,32 @@ class Action(str, Enum):
         return {"create": "+", "update": "~", "no change": "=", "delete": "-"}[self.value]
 
 
-StepBody = Callable[["StepContext"], "dict[str, Any] | None"]
+class StepContext(Protocol):
+    """What a step body (and a deploy lock taking its turn) is handed while it runs; the engine's
+    `StepContext` is one."""
+
+    @property
+    def outputs(self) -> Mapping[str, dict[str, Any]]:
+        """Outputs of the steps before this one, by step id."""
+
+    @property
+    def cancelled(self) -> bool:
+        """The user asked the run to stop."""
+
+    def log(self, message: str, level: str = "info") -> None:
+        """A line for the screen and the journal (secret values are masked on the way)."""
+
+    def progress(self, done: int, total: int | None = None, unit: str = "") -> None:
+        """How far the step is (folded when reported faster than the screen needs)."""
+
+    def check_cancelled(self) -> None:
+        """Raises Cancelled once the user asked to stop: call it between cloud calls."""
+
+    def wait(self, seconds: float) -> None:
+        """Sleeps, ending early (raising Cancelled) when the run is cancelled."""
+
+
+StepBody = Callable[[StepContext], "dict[str, Any] | None"]
 
 
 @dataclass
@@ -89,11 +112,26 @@ class Plan:
     replan: Callable[[], Plan] | None = field(default=None, repr=False, compare=False)
     # A destroy plan's list of what stays after it runs (a state bucket, a log group), each with how to delete it.
     kept: list[str] = field(default_factory=list, compare=False)
+    # Hides the secret values this plan was made with in everything its run reports and journals. Set by
+    # whoever made the plan from those values (the provider that received them; an empty Masker when it
+    # received none): the engine refuses to run a plan without one.
+    masker: Masker | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         ids = [s.id for s in self.steps]
         if len(ids) != len(set(ids)):
             raise ValueError(f"plan step ids must be unique: {ids}")
+
+    def secrets_masker(self) -> Masker:
+        """The masker of the secret values this plan was made with; a plan without one is a bug of its maker."""
+        if self.masker is None:
+            raise BotshipError(
+                f"the plan '{self.title}' carries no masker for its secret values",
+                "the provider that made it did not attach the masker of the secret values it received "
+                "(plan.masker), so its run could show or journal them; nothing was run",
+                "this is a bug in botship, not in your bot or profile: report it (BOTSHIP_DEBUG=1 shows the "
+                "traceback)")
+        return self.masker
 
     @property
     def changes(self) -> list[Step]:

@@ -1,7 +1,9 @@
-"""The step engine, driven through a provider over a fake cloud: order, cancel, failure, convergence, journal."""
+"""The step engine, driven through a provider over a fake cloud: order, cancel, failure, convergence, journal,
+the masker a plan must carry, and what its sinks could not take."""
 
 from __future__ import annotations
 
+import os
 import threading
 from pathlib import Path
 
@@ -10,7 +12,8 @@ import pytest
 from botship.errors import BotshipError
 from botship.providers.base import DeployContext
 from botship.providers.engine import fan_out, start_run
-from botship.providers.events import LogLine, Progress, StepFailed, StepFinished
+from botship.masking import Masker
+from botship.providers.events import LogLine, Progress, RunFinished, StepFailed, StepFinished
 from botship.providers.journal import Journal
 from botship.providers.plan import Action, Plan, Step
 from botship.secret_values import SecretValue, SecretValues
@@ -20,10 +23,21 @@ from fake_cloud import FakeProvider
 SECRET = "s3cr3t-value-123"
 
 
+class Provider(FakeProvider):
+    """The fake provider, its plans carrying the masker of the secret values they were made with (as every
+    provider's do; remove this once FakeProvider attaches it itself)."""
+
+    def plan(self, context: DeployContext) -> Plan:
+        plan = super().plan(context)
+        if plan.masker is None:
+            plan.masker = context.secrets.masker()
+        return plan
+
+
 def provider(**overrides) -> FakeProvider:
     data = {"platform": "fake", "bot_name": "sma-bot", "entry": "app:handler",
             "schedule": "rate(15 minutes)", "secrets": ["EXCHANGE_API_KEY"], **overrides}
-    return FakeProvider(build_spec(data))
+    return Provider(build_spec(data))
 
 
 def context(tmp_path: Path) -> DeployContext:
@@ -32,7 +46,7 @@ def context(tmp_path: Path) -> DeployContext:
 
 def run(plan: Plan, ctx: DeployContext, events: list | None = None, sinks=()):
     events = [] if events is None else events
-    return start_run(plan, fan_out(events.append, *sinks), ctx.masker).wait(timeout=30), events
+    return start_run(plan, fan_out(events.append, *sinks)).wait(timeout=30), events
 
 
 def test_steps_run_in_plan_order_and_report_each_fact_once(fake_cloud, tmp_path):
@@ -120,7 +134,7 @@ def test_cancel_mid_run_stops_at_the_next_check_and_later_steps_never_start(fake
     fake_cloud.hold["sma-bot-secret"] = threading.Event()  # never set: only a cancel frees the step
     fake_cloud.entered["sma-bot-secret"] = threading.Event()
     events: list = []
-    handle = start_run(provider().plan(ctx), events.append, ctx.masker)
+    handle = start_run(provider().plan(ctx), events.append)
     assert fake_cloud.entered["sma-bot-secret"].wait(10)
     assert not handle.done
 
@@ -149,7 +163,8 @@ def test_cancel_before_a_step_starts_runs_nothing_more(tmp_path):
     def second(ctx):
         calls.append("second")
 
-    plan = Plan("t", "paper", [], [Step("a", "A", "a", Action.CREATE, first), Step("b", "B", "b", Action.CREATE, second)])
+    plan = Plan("t", "paper", [], [Step("a", "A", "a", Action.CREATE, first), Step("b", "B", "b", Action.CREATE, second)],
+                masker=Masker())
     gate = threading.Event()
     events = []
 
@@ -165,8 +180,9 @@ def test_cancel_before_a_step_starts_runs_nothing_more(tmp_path):
 
 def test_journal_gets_every_event_with_secrets_masked(fake_cloud, tmp_path):
     ctx = context(tmp_path)
-    journal = Journal.for_run(tmp_path, "prod", ctx.masker)
-    result, events = run(provider().plan(ctx), ctx, sinks=[journal])
+    plan = provider().plan(ctx)
+    journal = Journal.for_run(tmp_path, "prod", plan.masker)
+    result, events = run(plan, ctx, sinks=[journal])
 
     assert result.ok
     assert journal.path.parent == tmp_path / ".botship" / "runs"
@@ -181,14 +197,50 @@ def test_journal_gets_every_event_with_secrets_masked(fake_cloud, tmp_path):
     assert all(SECRET not in str(e) for e in events)
 
 
-def test_a_broken_sink_does_not_abort_cloud_work(fake_cloud, tmp_path):
+def test_a_broken_sink_does_not_abort_cloud_work_and_the_result_says_what_it_missed(fake_cloud, tmp_path):
     ctx = context(tmp_path)
+    events: list = []
 
     def broken(event):
-        raise OSError("disk full")
+        raise OSError(f"disk full while writing {SECRET}")
 
-    result = start_run(provider().plan(ctx), broken, ctx.masker).wait(30)
+    # The broken sink first: the other still gets every event.
+    result = start_run(provider().plan(ctx), fan_out(broken, events.append)).wait(30)
     assert result.ok and len(fake_cloud.writes) == 4
+    assert result.sink_errors == ["OSError: disk full while writing ***"]  # once, however many events it missed
+    assert [e.kind for e in events][0] == "run_started" and events[-1].kind == "run_finished"
+    assert isinstance(events[-1], RunFinished) and events[-1].sink_errors == result.sink_errors
+
+
+def test_a_journal_that_fails_mid_run_is_reported_and_stops_cleanly(fake_cloud, tmp_path):
+    ctx = context(tmp_path)
+    plan = provider().plan(ctx)
+    journal = Journal.for_run(tmp_path, "prod", plan.masker)
+    fake_cloud.entered["sma-bot-function"] = entered = threading.Event()
+    fake_cloud.hold["sma-bot-function"] = release = threading.Event()
+    events: list = []
+    handle = start_run(plan, fan_out(journal, events.append))
+    assert entered.wait(10)
+    # From here on the journal's file is a device whose every write fails for a full disk.
+    journal.path.unlink()
+    os.symlink("/dev/full", journal.path)
+    release.set()
+    result = handle.wait(30)
+
+    assert result.ok and len(fake_cloud.writes) == 4
+    assert len(result.sink_errors) == 1
+    assert f"the disk holding {journal.path} is full while writing the run journal" in result.sink_errors[0]
+    # The screen's sink still saw the whole run, and heard of the journal's failure at its end.
+    assert events[-1].kind == "run_finished" and events[-1].sink_errors == result.sink_errors
+
+
+def test_a_plan_without_the_masker_of_its_secret_values_is_refused(fake_cloud, tmp_path):
+    plan = FakeProvider(provider().spec).plan(context(tmp_path))
+    plan.masker = None
+    with pytest.raises(BotshipError, match="carries no masker") as raised:
+        start_run(plan, lambda event: None)
+    assert "did not attach the masker of the secret values it received" in raised.value.why
+    assert fake_cloud.writes == []
 
 
 def test_plan_refuses_duplicate_step_ids():
