@@ -149,3 +149,14 @@ def resolve_secrets(
             "or run interactively to be asked",
         )
     return SecretValues(found)
+
+
+def keyring_usable() -> bool:
+    """Whether remembering a value could work: some keyring other than the 'fail' one is configured."""
+    try:
+        import keyring
+        from keyring.backends.fail import Keyring as NoKeyring
+
+        return not isinstance(keyring.get_keyring(), NoKeyring)
+    except Exception:  # noqa: BLE001 - no keyring at all is the same as an unusable one
+        return False

@@ -8,8 +8,6 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Button, DataTable, Static
 
-from botship.spec import check_field
-
 from .dialogs import EnvVarDialog
 from .sections import Section
 
@@ -38,7 +36,7 @@ class EnvironmentSection(Section):
     def refill(self) -> None:
         table = self.query_one("#env", DataTable)
         table.clear()
-        for row in self.state.env:
+        for row in self.state.variables:
             shown = ("•" * 8 if row.value else "[red]no value yet[/]") if row.secret else escape(row.value)
             table.add_row(row.name, shown, "yes" if row.secret else "", "remember" if row.remember else "",
                           key=row.name)
@@ -47,10 +45,7 @@ class EnvironmentSection(Section):
         self.changed()
 
     def problems(self) -> list[str]:
-        data = self.state.spec_data()
-        found = []
-        for name in ("env", "secrets"):
-            found += [f"{p.field}: {p.message}" for p in check_field(name, data[name], data)]
+        found = self.session.variable_problems()
         missing = self.state.missing_secrets()
         if missing:
             found.append(f"no value yet for {', '.join(missing)}: edit the row to enter it")
@@ -61,39 +56,39 @@ class EnvironmentSection(Section):
 
     def _current(self) -> int | None:
         table = self.query_one("#env", DataTable)
-        return table.cursor_row if self.state.env and table.cursor_row is not None else None
+        return table.cursor_row if self.state.variables and table.cursor_row is not None else None
 
     def action_add(self) -> None:
-        self.app.push_screen(EnvVarDialog(None, [r.name for r in self.state.env]), self._added)
+        self.app.push_screen(EnvVarDialog(None, [r.name for r in self.state.variables]), self._added)
 
     def _added(self, row) -> None:
         if row is not None:
-            self.state.env.append(row)
+            self.state.variables.append(row)
             self.refill()
 
     def action_edit(self) -> None:
         index = self._current()
         if index is None:
             return
-        others = [r.name for i, r in enumerate(self.state.env) if i != index]
+        others = [r.name for i, r in enumerate(self.state.variables) if i != index]
 
         def done(row) -> None:
             if row is not None:
-                self.state.env[index] = row
+                self.state.variables[index] = row
                 self.refill()
 
-        self.app.push_screen(EnvVarDialog(self.state.env[index], others), done)
+        self.app.push_screen(EnvVarDialog(self.state.variables[index], others), done)
 
     def action_remove(self) -> None:
         index = self._current()
         if index is not None:
-            del self.state.env[index]
+            del self.state.variables[index]
             self.refill()
 
     def action_toggle_secret(self) -> None:
         index = self._current()
         if index is not None:
-            row = self.state.env[index]
+            row = self.state.variables[index]
             row.secret = not row.secret
             row.remember = row.remember and row.secret
             self.refill()

@@ -10,18 +10,12 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Input, Select, Static
 
-from botship.answers import (
-    SCHEDULE_PRESETS,
-    SIZE_LABELS,
-    daily_expr,
-    daily_parts,
-    preset_of,
-)
+from botship.answers import SCHEDULE_PRESETS, SIZE_LABELS, daily_expr, daily_parts, preset_of
+from botship.deploy_questions import limits_line, size_help
 from botship.schedule import check_fires, describe_schedule, next_runs, parse_schedule
-from botship.spec import DeploySpec, limits_for
 
 from .sections import Section
-from .widgets import Field, SpecCheck
+from .widgets import Field, QuestionCheck
 
 
 class SizeSection(Section):
@@ -30,23 +24,26 @@ class SizeSection(Section):
     def compose(self) -> ComposeResult:
         yield Static("How big, and when?", classes="section-title")
         with Horizontal(classes="row"):
-            for name, label in SIZE_LABELS.items():
-                yield Field(label, Input(str(self.answers.get(name) or DeploySpec.model_fields[name].default),
-                                         id=name.replace("_", "-"), type="integer",
-                                         validators=[SpecCheck(name, lambda: self.answers, convert=int)]),
+            for name in SIZE_LABELS:
+                question = self.session.question(name)
+                yield Field(question.label, Input(str(self.answers.get(name) or question.default_for(self.answers)),
+                                                  id=name.replace("_", "-"), type="integer",
+                                                  validators=[QuestionCheck(question, self.session.spec_data)]),
                             "", id=f"field-{name}")
         yield Static("", id="limits", classes="field-help")
+        preset, daily, custom, zone = (self.session.question(k) for k in
+                                       ("schedule_preset", "daily_at", "schedule", "timezone"))
         with Horizontal(classes="row"):
-            yield Field("Schedule", Select([(label, key) for key, label, _ in SCHEDULE_PRESETS], id="schedule-preset",
-                                           allow_blank=False, value=self._preset()))
-            yield Field("Daily at (HH:MM)", Input(self._daily_time(), id="daily-at", placeholder="09:00"),
+            yield Field("Schedule", Select([(c.title, c.value) for c in preset.options(self.answers)],
+                                           id="schedule-preset", allow_blank=False, value=self._preset()))
+            yield Field(daily.label, Input(self._daily_time(), id="daily-at", placeholder=daily.placeholder),
                         id="field-daily")
             yield Field("Custom expression", Input(self.answers.get("schedule") or "", id="custom-schedule",
-                                                   placeholder="cron(0 9 ? * MON-FRI *)",
-                                                   validators=[SpecCheck("schedule", lambda: self.answers)]),
+                                                   placeholder=custom.placeholder,
+                                                   validators=[QuestionCheck(custom, self.session.spec_data)]),
                         id="field-custom")
-            yield Field("Time zone", Input(self.answers.get("timezone", "UTC"), id="timezone",
-                                           validators=[SpecCheck("timezone", lambda: self.answers)]))
+            yield Field(zone.label, Input(self.answers.get("timezone", "UTC"), id="timezone",
+                                          validators=[QuestionCheck(zone, self.session.spec_data)]))
         yield Static("", id="schedule-preview")
 
     def _preset(self) -> str:
@@ -60,14 +57,9 @@ class SizeSection(Section):
         self._show_preset(self._preset())
 
     def shown(self) -> None:
-        platform = self.answers.get("platform", "aws")
-        plan = (self.answers.get("azure") or {}).get("plan", "flex")
-        limits = limits_for(platform, plan)
-        self.query_one("#field-ephemeral_mb").display = "ephemeral_mb" in limits
-        self.query_one("#limits", Static).update("limits on this platform: " + ", ".join(
-            f"{name} {lim.low}–{lim.high}" if not lim.choices else f"{name} one of {', '.join(map(str, lim.choices))}"
-            for name, lim in limits.items()))
-        for name in ("memory_mb", "timeout_s", "ephemeral_mb"):
+        self.query_one("#field-ephemeral_mb").display = bool(size_help("ephemeral_mb", self.answers))
+        self.query_one("#limits", Static).update(limits_line(self.answers))
+        for name in SIZE_LABELS:
             field = self.query_one(f"#field-{name}", Field)
             field.show_problem()
         self._preview()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from rich.markup import escape
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.reactive import reactive
@@ -12,7 +13,8 @@ from textual.validation import ValidationResult, Validator
 from textual.widget import Widget
 from textual.widgets import Input, Label, Static
 
-from botship.spec import check_field
+from botship.checks import CheckLine
+from botship.questions import Question
 
 
 class TopBar(Horizontal):
@@ -44,22 +46,16 @@ class TopBar(Horizontal):
         badge.set_class(mode == "paper", "paper")
 
 
-class SpecCheck(Validator):
-    """An input's value checked by the spec's own rules for one field (given the other answers)."""
+class QuestionCheck(Validator):
+    """An input's value checked by its question's own check (the spec's rules), given the other answers."""
 
-    def __init__(self, field: str, answers: Callable[[], dict[str, Any]], convert: Callable[[str], Any] = str,
-                 project: Any = None, wrap: Callable[[Any], tuple[str, Any]] | None = None) -> None:
+    def __init__(self, question: Question, answers: Callable[[], dict[str, Any]]) -> None:
         super().__init__()
-        self.field, self.answers, self.convert, self.project, self.wrap = field, answers, convert, project, wrap
+        self.question, self.answers = question, answers
 
     def validate(self, value: str) -> ValidationResult:
-        try:
-            converted = self.convert(value.strip())
-        except ValueError:
-            return self.failure("enter a whole number")
-        name, checked = self.wrap(converted) if self.wrap else (self.field, converted)
-        problems = check_field(name, checked, self.answers(), self.project)
-        return self.failure(problems[0].message) if problems else self.success()
+        problem = self.question.problem(value.strip(), self.answers())
+        return self.failure(problem) if problem else self.success()
 
 
 class Field(Vertical):
@@ -93,3 +89,15 @@ class Field(Vertical):
 
     def on_input_changed(self, event: Input.Changed) -> None:
         self.show_problem()
+
+
+def check_markup(lines: list[CheckLine]) -> str:
+    """Check lines as markup: each mark in its colour, the check's name bold."""
+    out = []
+    for line in lines:
+        if line.indent:
+            out.append(f"    {escape(line.text)}")
+        else:
+            name = f"[b]{escape(line.name)}[/b]: " if line.name else ""
+            out.append(f"[{line.colour}]{line.mark}[/] {name}{escape(line.text)}")
+    return "\n".join(out)

@@ -10,18 +10,17 @@ from textual.screen import Screen
 from textual.widgets import Button, ContentSwitcher, Footer, OptionList
 from textual.widgets.option_list import Option
 
+from botship.session import DeploySession
+
 from .dialogs import TypeToConfirmDialog
 from .environment import EnvironmentSection
 from .review import ReviewSection
-from .sections import (
-    BotSection,
-    CredentialsSection,
-    ModeSection,
-    PlatformSection,
-    Section,
-)
+from .bot_step import BotSection
+from .credentials import CredentialsSection
+from .mode_step import ModeSection
+from .platform_step import PlatformSection
+from .sections import Section
 from .sizing import SizeSection
-from .state import WizardState
 from .widgets import TopBar
 
 SECTIONS: list[type[Section]] = [PlatformSection, CredentialsSection, BotSection, ModeSection, EnvironmentSection,
@@ -35,7 +34,7 @@ class WizardScreen(Screen):
         Binding("ctrl+d", "deploy", "Deploy", show=False, priority=True),
     ]
 
-    def __init__(self, state: WizardState, start: str = "platform") -> None:
+    def __init__(self, state: DeploySession, start: str = "platform") -> None:
         super().__init__()
         self.state = state
         self.sections: list[Section] = [cls(state) for cls in SECTIONS]

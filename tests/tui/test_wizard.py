@@ -211,15 +211,15 @@ async def test_a_full_wizard_run_deploys_the_bot_to_aws_on_moto(project, aws):
         await to_step(pilot, "credentials")
         await settle(pilot)
         assert "arn:aws:sts::123456789012:user/moto" in text(screen, "#check-results")
-        screen.query_one("#aws-region", Input).value = "eu-west-9"
+        screen.query_one("#setting-aws-region", Input).value = "eu-west-9"
         await settle(pilot)
         # The profile's own rule refuses it at the field, before any call to AWS.
-        region_error = screen.query_one("#aws-region").parent.query_one(".field-error")
+        region_error = screen.query_one("#setting-aws-region").parent.query_one(".field-error")
         assert region_error.display and "is not an AWS region" in str(region_error.render())
         assert "did you mean 'eu-west-" in str(region_error.render())
         assert text(screen, "#check-results") == ""
         assert screen.query_one("#next", Button).disabled
-        screen.query_one("#aws-region", Input).value = "eu-west-1"
+        screen.query_one("#setting-aws-region", Input).value = "eu-west-1"
         await settle(pilot)
         await to_step(pilot, "review")
         await settle(pilot)
