@@ -5,7 +5,8 @@ from __future__ import annotations
 import os
 import sys
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from datetime import datetime, timezone
 from pathlib import Path
 
 from textual.app import App, SystemCommand
@@ -13,7 +14,10 @@ from textual.binding import Binding
 from textual.screen import Screen
 
 from .home import HomeScreen
-from .state import Clock, utc_now
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
 
 
 class BotshipApp(App[None]):
@@ -21,7 +25,7 @@ class BotshipApp(App[None]):
     TITLE = "botship"
     BINDINGS = [Binding("ctrl+q", "quit", "Quit", show=False, priority=True)]
 
-    def __init__(self, project: Path, *, clock: Clock = utc_now, sandbox: bool = False) -> None:
+    def __init__(self, project: Path, *, clock: Callable[[], datetime] = utc_now, sandbox: bool = False) -> None:
         """`sandbox`: open the wizard with the sandbox preselected (or offer `init` in a folder with no bot)."""
         super().__init__()
         self.project = project.resolve()

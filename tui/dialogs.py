@@ -10,9 +10,9 @@ from textual.widgets import Button, Checkbox, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from botship.profiles import check_profile_name
-from botship.spec import check_field, looks_secret
+from botship.spec import looks_secret
 
-from .state import EnvRow
+from botship.session import Variable, variable_problem
 
 
 class ConfirmDialog(ModalScreen[bool]):
@@ -43,12 +43,12 @@ class ConfirmDialog(ModalScreen[bool]):
         self.dismiss(False)
 
 
-class EnvVarDialog(ModalScreen[EnvRow | None]):
+class EnvVarDialog(ModalScreen[Variable | None]):
     """Add or edit one variable; a secret's value is typed masked."""
 
     BINDINGS = [("escape", "cancel", "Cancel")]
 
-    def __init__(self, row: EnvRow | None, taken: list[str]) -> None:
+    def __init__(self, row: Variable | None, taken: list[str]) -> None:
         super().__init__(classes="dialog")
         self.row, self.taken = row, taken
 
@@ -92,12 +92,8 @@ class EnvVarDialog(ModalScreen[EnvRow | None]):
             return "enter a name"
         if name in self.taken:
             return f"{name} is already in the table"
-        secret = self.query_one("#secret", Checkbox).value
-        if secret:
-            problems = check_field("secrets", [name], {})
-        else:
-            problems = check_field("env", {name: self.query_one("#value", Input).value}, {})
-        return problems[0].message if problems else ""
+        return variable_problem(name, self.query_one("#value", Input).value,
+                                self.query_one("#secret", Checkbox).value) or ""
 
     def _check(self) -> None:
         problem = self._problem()
@@ -110,8 +106,9 @@ class EnvVarDialog(ModalScreen[EnvRow | None]):
         if self._problem():
             return
         secret = self.query_one("#secret", Checkbox).value
-        self.dismiss(EnvRow(self.query_one("#name", Input).value.strip(), self.query_one("#value", Input).value,
-                            secret, secret and self.query_one("#remember", Checkbox).value))
+        self.dismiss(Variable(self.query_one("#name", Input).value.strip(), self.query_one("#value", Input).value,
+                              secret, secret and self.query_one("#remember", Checkbox).value,
+                              source=self.row.source if self.row else "typed"))
 
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:

@@ -14,7 +14,7 @@ from botship.errors import BotshipError
 from botship.profiles import ProfileStore
 from botship.project import ProjectScan, scan_project
 
-from .state import WizardState
+from botship.session import DeploySession
 from .widgets import TopBar
 
 SANDBOX_PROFILE = "sandbox"  # the profile `botship init` writes and `botship sandbox` walks through
@@ -76,7 +76,7 @@ class HomeScreen(Screen):
         if scan_project(self.app.project).empty:
             self.action_init(then_platform=platform)
             return
-        self.app.push_screen(WizardScreen(WizardState.new(self.app.project, platform)))
+        self.app.push_screen(WizardScreen(DeploySession.new(self.app.project, platform)))
 
     def action_sandbox(self) -> None:
         """The wizard on the built-in sandbox (no account needed): walked through from the project's
@@ -90,7 +90,7 @@ class HomeScreen(Screen):
         if not raw or raw.get("platform") != "sandbox":
             self.action_new("sandbox")
             return
-        state = WizardState.from_profile(self.app.project, SANDBOX_PROFILE, raw)
+        state = DeploySession.from_profile(self.app.project, SANDBOX_PROFILE, raw)
         self.app.push_screen(WizardScreen(state, start="platform"))
 
     def action_init(self, then_platform: str | None = None) -> None:
@@ -136,7 +136,7 @@ class HomeScreen(Screen):
         except BotshipError as exc:
             self.notify("\n".join(exc.lines()), title=f"Profile {name}", severity="error")
             return
-        self.app.push_screen(WizardScreen(WizardState.from_profile(self.app.project, name, raw), start="review"))
+        self.app.push_screen(WizardScreen(DeploySession.from_profile(self.app.project, name, raw), start="review"))
 
     def action_browse(self) -> None:
         self.notify("The bots browser arrives in a later release; until then `botship invoke --profile NAME` "

@@ -95,7 +95,7 @@ class ReviewSection(Section):
     def _secrets_given(self, values: dict[str, tuple[str, bool]] | None) -> None:
         if not values:
             return
-        for row in self.state.env:
+        for row in self.state.variables:
             if row.name in values:
                 row.value, row.remember = values[row.name]
         self.shown()

@@ -19,11 +19,10 @@ from botship.deploy import open_journal, record_deploy
 from botship.errors import BotshipError
 from botship.local_run import answer_body, function_log_lines
 from botship.profiles import ProfileStore
-from botship.secret_values import keyring_remember
 from botship.spec import DeploySpec
 
 from .dialogs import ConfirmDialog, ProfileNameDialog
-from .state import WizardState
+from botship.session import DeploySession
 from .widgets import TopBar
 
 SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
@@ -55,7 +54,7 @@ class RunScreen(Screen):
                 Binding("i", "invoke", "Invoke now", show=False), Binding("s", "save", "Save profile", show=False),
                 Binding("e", "export", "Export state", show=False), Binding("h", "home", "Home", show=False)]
 
-    def __init__(self, state: WizardState, spec: DeploySpec, plan: Any, provider: Any) -> None:
+    def __init__(self, state: DeploySession, spec: DeploySpec, plan: Any, provider: Any) -> None:
         super().__init__()
         self.state, self.spec, self.plan, self.provider = state, spec, plan, provider
         self.handle = None
@@ -248,9 +247,7 @@ class RunScreen(Screen):
         return self.spec.platform == "sandbox"
 
     def _remember_secrets(self) -> None:
-        for row in self.state.env:
-            if row.secret and row.remember and row.value:
-                keyring_remember(self.spec.bot_name, row.name, row.value)
+        self.state.remember_secrets(self.spec.bot_name)
 
     # ---- actions ----------------------------------------------------------------------------------
 
