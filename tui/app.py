@@ -14,13 +14,14 @@ from textual.binding import Binding
 from textual.screen import Screen
 
 from .home import HomeScreen
+from .workers import ShowsWorkerErrors
 
 
 def utc_now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-class BotshipApp(App[None]):
+class BotshipApp(ShowsWorkerErrors, App[None]):
     CSS_PATH = Path(__file__).parent / "botship.tcss"
     TITLE = "botship"
     BINDINGS = [Binding("ctrl+q", "quit", "Quit", show=False, priority=True)]

@@ -13,14 +13,15 @@ from textual.widgets import Button, DataTable, Footer, Static
 from botship.errors import BotshipError
 from botship.profiles import ProfileStore
 from botship.project import ProjectScan, scan_project
-
 from botship.session import DeploySession
+
 from .widgets import TopBar
+from .workers import ShowsWorkerErrors
 
 SANDBOX_PROFILE = "sandbox"  # the profile `botship init` writes and `botship sandbox` walks through
 
 
-class HomeScreen(Screen):
+class HomeScreen(ShowsWorkerErrors, Screen):
     BINDINGS = [Binding("n", "new", "New deployment"), Binding("r", "rerun", "Re-run profile"),
                 Binding("s", "sandbox", "Try in sandbox"), Binding("i", "init", "Create a bot here"),
                 Binding("b", "browse", "Browse bots"), Binding("q", "app.quit", "Quit")]

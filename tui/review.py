@@ -9,6 +9,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.message import Message
 from textual.widgets import DataTable, Static
+from textual.worker import Worker
 
 from botship import paper, providers
 from botship.cost import spec_cost
@@ -17,6 +18,7 @@ from botship.spec import DeploySpec
 
 from .dialogs import SecretValuesDialog
 from .sections import Section
+from .workers import ShowsWorkerErrors
 
 
 class PlanningReport:
@@ -33,7 +35,7 @@ class PlanningReport:
         self.section.post_message(ReviewSection.Progress(f"{share} {unit}"))
 
 
-class ReviewSection(Section):
+class ReviewSection(ShowsWorkerErrors, Section):
     key, title = "review", "Review"
 
     class Progress(Message):
@@ -60,6 +62,7 @@ class ReviewSection(Section):
         self.spec: DeploySpec | None = None
         self.provider = None
         self.planning: object | None = None
+        self.planner: Worker | None = None
 
     def compose(self) -> ComposeResult:
         yield Static("The plan — nothing changes until you deploy", classes="section-title")
@@ -90,7 +93,7 @@ class ReviewSection(Section):
         self.query_one("#review-status", Static).update(f"Reading {escape(spec.where)} to plan…")
         self.changed()
         self.planning = object()  # answers a plan started earlier (then left) brings back are not these
-        self.make_plan(spec, self.planning)
+        self.planner = self.make_plan(spec, self.planning)
 
     def _secrets_given(self, values: dict[str, tuple[str, bool]] | None) -> None:
         if not values:
@@ -106,6 +109,8 @@ class ReviewSection(Section):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="plan")
     def make_plan(self, spec: DeploySpec, token: object) -> None:
+        """Plans in a worker thread that touches no widget: the plan, or what stopped it, comes back as a
+        message; anything else it raises `worker_failed` shows."""
         from botship.providers.base import DeployContext
 
         try:
@@ -115,6 +120,10 @@ class ReviewSection(Section):
             self.post_message(self.Planned(spec, provider.plan(context), provider, token))
         except BotshipError as exc:
             self.post_message(self.Failed(exc.lines(), token))
+
+    def worker_failed(self, worker: Worker, lines: list[str]) -> None:
+        if worker is self.planner:
+            self._show_problems(lines)
 
     def on_review_section_progress(self, message: Progress) -> None:
         if self.plan is None:

@@ -10,24 +10,23 @@ from rich.markup import escape
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Button, DataTable, Footer, ProgressBar, RichLog, Static
+from textual.widgets import Button, Footer, RichLog, Static
+from textual.worker import Worker
 
 from botship.deploy import open_journal, record_deploy
 from botship.errors import BotshipError
 from botship.local_run import answer_body, function_log_lines
 from botship.profiles import ProfileStore
+from botship.session import DeploySession
 from botship.spec import DeploySpec
 
 from .dialogs import ConfirmDialog, ProfileNameDialog
-from botship.session import DeploySession
+from .run_view import CANCELLED_TEXT, RunActivity, StepList, failure_text, success_text, unrecorded_text
 from .widgets import TopBar
-
-SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
-OUTPUT_NAMES = {"function_arn": "function", "bucket": "state bucket", "schedule": "schedule", "secret_arn": "secret",
-                "role_arn": "role", "image_uri": "image", "log_group": "logs", "repository_uri": "repository"}
+from .workers import ShowsWorkerErrors, error_markup
 
 
 class RunEvent(Message):
@@ -44,12 +43,14 @@ class RunEvent(Message):
 
 
 class RunDone(Message):
-    def __init__(self, result: Any, journal: str) -> None:
+    """The run ended; `problem`: the lines of what went wrong after it (its local record was not saved)."""
+
+    def __init__(self, result: Any, journal: str, problem: list[str] | None = None) -> None:
         super().__init__()
-        self.result, self.journal = result, journal
+        self.result, self.journal, self.problem = result, journal, problem or []
 
 
-class RunScreen(Screen):
+class RunScreen(ShowsWorkerErrors, Screen):
     BINDINGS = [Binding("escape", "cancel_or_back", "Cancel / Back"), Binding("r", "retry", "Retry", show=False),
                 Binding("i", "invoke", "Invoke now", show=False), Binding("s", "save", "Save profile", show=False),
                 Binding("e", "export", "Export state", show=False), Binding("h", "home", "Home", show=False)]
@@ -58,21 +59,14 @@ class RunScreen(Screen):
         super().__init__()
         self.state, self.spec, self.plan, self.provider = state, spec, plan, provider
         self.handle = None
-        self.running: str | None = None
-        self.step_ids: list[str] = []
-        self.started: dict[str, float] = {}
         self.result = None
         self.journal = ""
-        self.frame = 0
 
     def compose(self) -> ComposeResult:
         yield TopBar(f"Deploying {self.spec.bot_name} to {self.spec.where}", self.spec.mode)
         with Horizontal(id="run"):
-            yield DataTable(id="run-steps", cursor_type="none")
-            with Vertical(id="run-side"):
-                yield RichLog(id="run-log", wrap=True, markup=True)
-                yield ProgressBar(id="run-progress", show_eta=False)
-                yield Static("", id="run-progress-label")
+            yield StepList(id="run-steps")
+            yield RunActivity(id="run-side")
         yield Static("", id="run-outcome")
         with Horizontal(id="run-buttons", classes="row"):
             yield Button("Cancel", id="cancel", variant="warning")
@@ -85,43 +79,23 @@ class RunScreen(Screen):
         yield Footer()
 
     def on_mount(self) -> None:
-        table = self.query_one("#run-steps", DataTable)
-        table.add_column("State", key="state", width=11)
-        table.add_column("Step", key="step")
-        table.add_column("Action", key="action")
         self._fill_steps()
-        self._progress_shown(False)
-        self.set_interval(0.1, self._spin)
         self._buttons()
         self.start(self.plan)
 
-    def _fill_steps(self, steps: list[dict[str, Any]] | None = None) -> None:
-        """One row per step: the plan's, with the deploy lock first when the run takes one; or, once the
-        run reports its steps (planned again under the lock), those."""
-        table = self.query_one("#run-steps", DataTable)
-        # Planned again mid-run: the lock row keeps its state (it is running); the other rows start over.
-        states = {key.value: table.get_cell(key, "state") for key in table.rows} if steps is not None else {}
-        table.clear()
-        if steps is None:
-            from botship.providers.engine import run_steps
+    @property
+    def steps(self) -> StepList:
+        return self.query_one("#run-steps", StepList)
 
-            steps = run_steps(self.plan)
-        for step in steps:
-            state = states.get(step["id"], "waiting") if step["id"] == "lock" else "waiting"
-            table.add_row(state, step["title"], step["action"], key=step["id"])
-        self.step_ids = [step["id"] for step in steps]
+    @property
+    def activity(self) -> RunActivity:
+        return self.query_one("#run-side", RunActivity)
 
-    def _set_state(self, step: str, text: str) -> None:
-        table = self.query_one("#run-steps", DataTable)
-        try:
-            table.update_cell(step, "state", text)
-        except Exception:  # noqa: BLE001 - a step the table does not list (none should exist)
-            pass
+    def _fill_steps(self) -> None:
+        """One row per step the run will report: the plan's, with the deploy lock first when it takes one."""
+        from botship.providers.engine import run_steps
 
-    def _spin(self) -> None:
-        if self.running:
-            self.frame = (self.frame + 1) % len(SPINNER)
-            self._set_state(self.running, f"{SPINNER[self.frame]} running")
+        self.steps.fill(run_steps(self.plan))
 
     def _buttons(self) -> None:
         finished = self.result is not None
@@ -134,113 +108,76 @@ class RunScreen(Screen):
     # ---- running ----------------------------------------------------------------------------------
 
     def start(self, plan: Any) -> None:
-        self.plan, self.result = plan, None
+        self.plan, self.result, self.handle = plan, None, None
         self.query_one("#run-outcome", Static).update("")
         self._buttons()
         self.run_plan(plan)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="run")
     def run_plan(self, plan: Any) -> None:
+        """The run, in a worker thread that touches no widget: its events and its end reach the screen as
+        messages; what it raises (the journal cannot be opened, the plan has no masker) `worker_failed` shows."""
         from botship.providers.engine import fan_out, start_run
 
-        masker = self.state.secret_values().masker()
-        journal = open_journal(self.state.project, self.state.profile or "wizard", plan, masker, self.app.clock())
-        self.handle = start_run(plan, fan_out(journal, lambda event: self.post_message(RunEvent(event))), masker)
+        project, profile = self.state.project, self.state.profile
+        journal = open_journal(project, profile or "wizard", plan, self.app.clock())
+        self.handle = start_run(plan, fan_out(journal, lambda event: self.post_message(RunEvent(event))))
         result = self.handle.wait()
-        self.journal = str(journal.path.relative_to(self.state.project))
-        if result.ok and self.state.profile:
+        name = str(journal.path.relative_to(project))
+        problem: list[str] = []
+        if result.ok and profile:
             # A new deployment is recorded once its answers are saved under a profile name.
-            record_deploy(self.state.project, self.state.profile, self.spec, result, self.journal, masker)
-        self.post_message(RunDone(result, self.journal))
+            try:
+                record_deploy(project, profile, self.spec, result, name)
+            except BotshipError as exc:
+                problem = exc.lines()
+        self.post_message(RunDone(result, name, problem))
 
     def on_run_event(self, message: RunEvent) -> None:
-        event = message.event
-        log = self.query_one("#run-log", RichLog)
-        kind = event.kind
-        if kind == "plan_changed":
-            self._fill_steps(event.steps)
-        elif kind == "step_started":
-            self.running = event.step
-            log.write(f"[b]▸ {escape(event.title)}[/b]  [dim]{event.action}[/dim]")
-            self._progress_shown(False)
-        elif kind == "log":
-            style = "red" if event.level == "error" else "yellow" if event.level == "warning" else "dim"
-            log.write(f"    [{style}]{escape(event.message)}[/{style}]")
-        elif kind == "progress":
-            bar = self.query_one("#run-progress", ProgressBar)
-            self._progress_shown(True)
-            bar.update(total=event.total, progress=event.done)
-            amount = f"{event.done:,}" + (f" of {event.total:,}" if event.total else "")
-            self.query_one("#run-progress-label", Static).update(f"{amount} {escape(event.unit)}")
-        elif kind == "step_finished":
-            self.running = None if self.running == event.step else self.running
-            self._set_state(event.step, f"✓ {_duration(event.duration_s)}" if event.ran else "= no change")
-        elif kind == "step_failed":
-            self.running = None
-            self._set_state(event.step, "✗ failed")
-            log.write(f"[red]✗ {escape(event.what)}[/red]")
-        elif kind == "step_cancelled":
-            self.running = None
-            self._set_state(event.step, "– cancelled")
-
-    def _progress_shown(self, shown: bool) -> None:
-        bar = self.query_one("#run-progress", ProgressBar)
-        if not shown:
-            bar.update(total=None, progress=0)
-            self.query_one("#run-progress-label", Static).update("")
-        bar.display = shown
-        self.query_one("#run-progress-label", Static).display = shown
+        self.activity.show(message.event, self.steps)
 
     def on_run_done(self, message: RunDone) -> None:
-        self._progress_shown(False)
-        self.result = message.result
-        self.running = None
-        for step_id in self.step_ids:
-            if self.query_one("#run-steps", DataTable).get_cell(step_id, "state") == "waiting":
-                self._set_state(step_id, "skipped")
+        self.activity.progress_shown(False)
+        self.steps.stopped()
+        self.result, self.journal = message.result, message.journal
         outcome = self.query_one("#run-outcome", Static)
         result = message.result
         if result.ok:
             self._remember_secrets()
-            outcome.update(self._success_text(result, message.journal))
-            outcome.set_classes("ok")
+            text, style = success_text(self.spec, result, message.journal), "ok"
             if self.sandbox:
                 self.app.sandbox_deployed(self.spec.bot_name, bool(self.spec.schedule))
         elif result.status == "cancelled":
-            outcome.update("[b]Cancelled[/b] between cloud calls: what finished stays, nothing was left half-done.\n"
-                           "Retry continues where it stopped (finished steps plan as no change).")
-            outcome.set_classes("warn")
+            text, style = CANCELLED_TEXT, "warn"
         else:
-            failure = result.failure
-            lines = [f"[b red]✗ {escape(failure.title)} failed:[/] {escape(failure.what)}"]
-            if failure.why:
-                lines.append(f"  {escape(failure.why[:500])}")
-            if failure.fix:
-                lines.append(f"  → {escape(failure.fix)}")
-            lines.append("Retry resumes (finished steps plan as no change); Back to edit changes the answers.")
-            outcome.update("\n".join(lines))
-            outcome.set_classes("failed")
+            text, style = failure_text(result.failure), "failed"
+        if message.problem:
+            text += "\n" + error_markup(message.problem)
+        if result.sink_errors:
+            text += "\n" + unrecorded_text(result.sink_errors, message.journal)
+        outcome.update(text)
+        outcome.set_classes(style)
         self._buttons()
         self.query_one("#invoke" if result.ok else "#retry", Button).focus()
 
-    def _success_text(self, result: Any, journal: str) -> str:
-        lines = [f"[b green]✓ Deployed {escape(self.spec.bot_name)}[/] to {escape(self.spec.where)} in "
-                 f"{_duration(result.duration_s)} — mode [b]{self.spec.mode.upper()}[/b]"]
-        seen = set()
-        for outputs in result.outputs.values():
-            for key, value in outputs.items():
-                if key in OUTPUT_NAMES and value and value not in seen:
-                    seen.add(value)
-                    lines.append(f"  {OUTPUT_NAMES[key]:<13} {escape(str(value))}")
-        schedule = f"{self.spec.schedule} ({self.spec.timezone})" if self.spec.schedule else "only when invoked"
-        if self.sandbox and self.spec.schedule:
-            schedule += " — fired by botship's local scheduler, only while this app is open"
-        lines.append(f"  {'runs':<13} {escape(schedule)}")
-        lines.append(f"  {'journal':<13} {escape(journal)}")
-        if self.sandbox:
-            lines.append("[yellow]The sandbox lives inside this botship: the bot and its state vanish when it closes"
-                         " — press e to export the state.[/]")
-        return "\n".join(lines)
+    def worker_failed(self, worker: Worker, lines: list[str]) -> None:
+        """A worker of this screen raised: its error in place of the outcome, and the screen usable again."""
+        outcome = self.query_one("#run-outcome", Static)
+        if worker.name == "run_plan":
+            # The run could not start (or its engine broke): nothing more runs, Retry and Back are offered.
+            from botship.providers.engine import RunResult
+
+            self.activity.progress_shown(False)
+            self.steps.stopped("not run" if self.handle is None else "skipped")
+            self.result = RunResult("failed", 0.0)
+            outcome.update(error_markup(lines) + "\nRetry plans again and runs; Back to edit changes the answers.")
+            outcome.set_classes("failed")
+            self._buttons()
+            self.query_one("#retry", Button).focus()
+        elif worker.name == "replan":
+            outcome.update(error_markup(lines) + "\nRetry reads the cloud again; Back to edit changes the answers.")
+        else:
+            self.activity.write(error_markup(lines))
 
     @property
     def sandbox(self) -> bool:
@@ -264,7 +201,7 @@ class RunScreen(Screen):
     def _cancel(self, stop: bool | None) -> None:
         if stop and self.handle is not None and self.result is None:
             self.handle.cancel()
-            self.query_one("#run-log", RichLog).write("[yellow]cancelling after the current cloud call…[/]")
+            self.activity.write("[yellow]cancelling after the current cloud call…[/]")
 
     def action_retry(self) -> None:
         if self.result is None or self.result.ok:
@@ -274,21 +211,17 @@ class RunScreen(Screen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="run")
     def replan(self) -> None:
+        """Plans again in a worker thread; what it raises `worker_failed` shows in place of the outcome."""
         from botship.providers.base import DeployContext
 
-        try:
-            plan = self.provider.plan(DeployContext(self.state.project, self.state.profile or "wizard",
-                                                    self.state.secret_values()))
-        except BotshipError as exc:
-            self.app.call_from_thread(self.query_one("#run-outcome", Static).update,
-                                      "[red]" + escape("\n".join(exc.lines())) + "[/]")
-            return
+        plan = self.provider.plan(DeployContext(self.state.project, self.state.profile or "wizard",
+                                                self.state.secret_values()))
         self.app.call_from_thread(self._restart, plan)
 
     def _restart(self, plan: Any) -> None:
         self.plan = plan
         self._fill_steps()
-        self.query_one("#run-log", RichLog).write("[b]— retry —[/b]")
+        self.activity.write("[b]— retry —[/b]")
         self.start(plan)
 
     def action_invoke(self) -> None:
@@ -352,8 +285,11 @@ class RunScreen(Screen):
             self.notify(exc.what, title="Not saved", severity="error")
             return
         if self.state.profile != name:
-            record_deploy(self.state.project, name, self.spec, self.result, self.journal,
-                          self.state.secret_values().masker())
+            try:
+                record_deploy(self.state.project, name, self.spec, self.result, self.journal)
+            except BotshipError as exc:
+                self.notify("\n".join(exc.lines()), title="Profile saved, deploy not recorded", severity="warning",
+                            markup=False)
         self.state.profile = name
         path = Path("botship.toml")
         self.notify(f"Saved profile '{name}' in {path}. Re-run it with: botship deploy --profile {name}",
@@ -370,10 +306,6 @@ class RunScreen(Screen):
                    "export": self.action_export, "home": self.action_home}
         if event.button.id in actions:
             actions[event.button.id]()
-
-
-def _duration(seconds: float) -> str:
-    return "under 1 s" if seconds < 1 else f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.1f} min"
 
 
 def invoke_summary(answer: dict[str, Any]) -> list[str]:
