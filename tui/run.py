@@ -154,7 +154,7 @@ class RunScreen(ShowsWorkerErrors, Screen):
         if message.problem:
             text += "\n" + error_markup(message.problem)
         if result.sink_errors:
-            text += "\n" + unrecorded_text(result.sink_errors, message.journal)
+            text += "\n" + unrecorded_text(result.sink_errors)
         outcome.update(text)
         outcome.set_classes(style)
         self._buttons()

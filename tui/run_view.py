@@ -161,9 +161,8 @@ def failure_text(failure: Any) -> str:
     return "\n".join(lines)
 
 
-def unrecorded_text(sink_errors: list[str], journal: str) -> str:
+def unrecorded_text(sink_errors: list[str]) -> str:
     """What the run's journal (or this screen) could not take: the run went on, its record of it did not."""
-    lines = [f"[yellow]⚠ Not every event of this run was recorded (the run itself went on); journal "
-             f"{escape(journal) or '—'}:[/]"]
+    lines = ["[yellow]⚠ Not every event of this run was recorded (the run itself went on as shown):[/]"]
     lines += [f"  [yellow]{escape(error)}[/]" for error in sink_errors]
     return "\n".join(lines)
