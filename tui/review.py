@@ -35,7 +35,7 @@ class PlanningReport:
         self.section.post_message(ReviewSection.Progress(f"{share} {unit}"))
 
 
-class ReviewSection(ShowsWorkerErrors, Section):
+class ReviewSection(Section, ShowsWorkerErrors):  # after Section: consistent if Section mixes it in too
     key, title = "review", "Review"
 
     class Progress(Message):

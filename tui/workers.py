@@ -42,9 +42,13 @@ def error_markup(lines: list[str]) -> str:
 
 
 class ShowsWorkerErrors:
-    """Mix into a Screen, Widget or App with thread workers (before the Textual class): a worker of it that
-    raises is shown by `worker_failed`, which a screen overrides to show the error in place and stay usable
-    (re-enable its buttons, replace its "waiting…"). By default it is an error notification."""
+    """Mix into a Screen, Widget or App with thread workers (`class RunScreen(ShowsWorkerErrors, Screen)`; a
+    subclass of a class that may mix it in itself lists it last, as `ReviewSection(Section, ShowsWorkerErrors)`):
+    a worker of it that raises is shown by `worker_failed`, which a screen overrides to show the error in place
+    and stay usable (re-enable its buttons, replace its "waiting…"). By default it is an error notification.
+
+    Textual posts a worker's state changes to the node that started it only (they do not bubble): the screen,
+    widget or app whose `@work` method (or `run_worker`) made the worker is the one that mixes this in."""
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state is WorkerState.ERROR:
