@@ -14,6 +14,9 @@ from .schedule_grammar import DAYS, MONTHS, Cron, Rate, Schedule, field_number, 
 _SEARCH_MONTHS = 5 * 12 + 1
 # runs_per_month counts the runs of one whole year from here, so monthly and weekday patterns average out.
 _REFERENCE_YEAR = 2026
+# The years after which the calendar repeats its weekdays and leap years (from 1901 to 2099): a cron that skips
+# the year counted (29 February, a fifth Friday of June) is averaged over this many.
+_CALENDAR_CYCLE = 28
 
 
 def next_runs(schedule: Schedule, tz: str, count: int, after: datetime) -> list[datetime]:
@@ -37,11 +40,13 @@ def next_runs(schedule: Schedule, tz: str, count: int, after: datetime) -> list[
 
 
 def runs_per_month(schedule: Schedule, tz: str = "UTC") -> float:
-    """Average runs in 30 days: exact for a rate; a cron's runs in one whole year in `tz`, times 30/365.
+    """Average runs in 30 days: exact for a rate; for a cron, its runs in one whole year in `tz` per day, times 30.
 
     The year counted is 2026, or the first year after it that the cron's year field names (the last one it
-    names when all are earlier). Counting a whole year is exact for calendar patterns (last day, third Friday,
-    weekdays).
+    names when all are earlier). A whole year counts monthly and weekday patterns (last day, third Friday,
+    weekdays) as they fall that year. A cron with no run in that year (29 February, the fifth Friday of a month
+    that has one only in some years) is counted over the years its year field names among the 28 from there, in
+    which the calendar's weekdays and leap years all come round.
     """
     if isinstance(schedule, Rate):
         return 30 * 86400 / schedule.seconds
@@ -49,13 +54,24 @@ def runs_per_month(schedule: Schedule, tz: str = "UTC") -> float:
     times = _times(schedule)
     years = sorted(field_values(schedule.year, 1970, 2199))
     year = next((y for y in years if y >= _REFERENCE_YEAR), years[-1])
+    counted = [year]
+    runs = _runs_in_year(schedule, times, zone, year)
+    if not runs:
+        counted = [y for y in years if year <= y < year + _CALENDAR_CYCLE]
+        runs = sum(_runs_in_year(schedule, times, zone, y) for y in counted)
+    days = sum(366 if calendar.isleap(y) else 365 for y in counted)
+    return runs * 30 / days
+
+
+def _runs_in_year(cron: Cron, times: list[tuple[int, int]], zone: ZoneInfo, year: int) -> int:
+    """How many times a cron runs in one calendar year in `zone`."""
     count = 0
-    for day in _cron_dates(schedule, date(year, 1, 1)):
+    for day in _cron_dates(cron, date(year, 1, 1)):
         if day.year != year:
             break
         # Only on a DST change can a time be missing, so other days need no datetimes at all.
         count += len(_wall_runs(day, times, zone)) if _shifts(day, zone) else len(times)
-    return count * 30 / 365
+    return count
 
 
 def check_fires(schedule: Schedule, tz: str = "UTC", now: datetime | None = None) -> None:

@@ -7,8 +7,9 @@ zone a profile may name — including the ones at the edges of the clock (UTC+14
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 
+import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -62,6 +63,7 @@ def test_typed_times_never_raise(text):
 @given(typed_cron(), st.sampled_from(EDGE_ZONES))
 @example(" cron( 0 9 * * ? * ) ", "Pacific/Kiritimati")
 @example("cron(0\t9\u00a0*  *  ?  *)\n", "Etc/GMT+12")
+@example("cron(0 0 29 2 ? *)", "Pacific/Kiritimati")  # fires every leap year, none of them 2026
 def test_an_accepted_schedule_is_stored_in_a_form_that_is_accepted_again_and_evaluates(text, zone):
     try:
         spec = build_spec({**BASE, "schedule": text, "timezone": zone})
@@ -76,3 +78,41 @@ def test_an_accepted_schedule_is_stored_in_a_form_that_is_accepted_again_and_eva
     assert runs_per_month(schedule, zone) > 0
     describe_schedule(schedule)
     spec_cost(spec)
+
+
+def _days_from_2026(years: int = 28):
+    day = date(2026, 1, 1)
+    while day.year < 2026 + years:
+        yield day
+        day += timedelta(days=1)
+
+
+# Counted day by day over 2026–2053, the 28 years in which weekdays and leap years all come round.
+CYCLE_DAYS = sum(1 for _ in _days_from_2026())
+LEAP_DAYS = sum(1 for d in _days_from_2026() if (d.month, d.day) == (2, 29))
+FIFTH_FRIDAYS_OF_APRIL_AND_JUNE = sum(1 for d in _days_from_2026() if d.month in (4, 6) and d.weekday() == 4
+                                      and d.day > 28)
+FIFTH_FRIDAYS_OF_FEBRUARY = sum(1 for d in _days_from_2026() if d.month == 2 and d.weekday() == 4 and d.day > 28)
+
+
+@pytest.mark.parametrize("text, zone, expected", [
+    # 29 February: none in 2026, one in each of the 7 leap years from 2028 to 2052.
+    ("cron(0 0 29 2 ? *)", "Pacific/Kiritimati", LEAP_DAYS * 30 / CYCLE_DAYS),
+    ("cron(0 0 29 2 ? *)", "UTC", LEAP_DAYS * 30 / CYCLE_DAYS),
+    ("cron(30 12 29W FEB ? *)", "Europe/Amsterdam", LEAP_DAYS * 30 / CYCLE_DAYS),
+    # A fifth Friday: April and June have none in 2026, some in other years; February only when the 29th is one.
+    ("cron(0 9 ? APR,JUN FRI#5 *)", "UTC", FIFTH_FRIDAYS_OF_APRIL_AND_JUNE * 30 / CYCLE_DAYS),
+    ("cron(0 9 ? 2 6#5 *)", "UTC", FIFTH_FRIDAYS_OF_FEBRUARY * 30 / CYCLE_DAYS),
+    # Only the years the year field names count: 2027 (no leap day) and 2028 (one), 731 days.
+    ("cron(0 0 29 2 ? 2027,2028)", "UTC", 1 * 30 / 731),
+    # A year that is counted on its own is counted by its own length.
+    ("cron(0 9 * * ? 2028)", "UTC", 30),
+])
+def test_a_schedule_that_skips_the_year_counted_averages_over_the_calendar_cycle(text, zone, expected):
+    assert LEAP_DAYS == 7 and FIFTH_FRIDAYS_OF_FEBRUARY == 1 and FIFTH_FRIDAYS_OF_APRIL_AND_JUNE > 0
+    assert runs_per_month(parse_schedule(text), zone) == pytest.approx(expected)
+
+
+def test_a_schedule_with_no_run_in_any_year_it_names_counts_none():
+    # 29 February 2027 does not exist; the spec refuses this schedule (it never fires), the cost reads 0.
+    assert runs_per_month(parse_schedule("cron(0 0 29 2 ? 2027)")) == 0
