@@ -76,7 +76,7 @@ class CredentialsSection(Section):
             known = {v for _, v in options}
             widget = Select(options, prompt=question.blank or question.label, id=setting_id(question),
                             allow_blank=question.blank is not None,
-                            value=value if value in known else Select.BLANK)
+                            value=value if value in known else Select.NULL)
         else:
             suggestions = question.suggestions(answers) if question.suggestions else []
             widget = Input(str(value or ""), placeholder=question.placeholder, id=setting_id(question),
@@ -104,7 +104,7 @@ class CredentialsSection(Section):
     def picked(self, event: Select.Changed) -> None:
         question = getattr(event.select, "question", None)
         if question is not None:
-            self._typed(question, None if event.value is Select.BLANK else str(event.value))
+            self._typed(question, None if event.value is Select.NULL else str(event.value))
 
     @on(Input.Changed)
     def typed(self, event: Input.Changed) -> None:

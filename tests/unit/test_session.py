@@ -31,3 +31,67 @@ def test_live_or_asked_for_secrets_need_their_values(tmp_path):
 
 def test_a_plain_bot_needs_its_secret_values_in_paper_mode(tmp_path):
     assert state(tmp_path, PLAIN).missing_secrets() == ["BITVAVO_API_KEY"]
+
+
+# ---- one session for both front ends --------------------------------------------------------------------
+
+def test_switching_platform_drops_every_other_clouds_settings(tmp_path):
+    session = DeploySession.new(tmp_path)
+    session.answers.update(platform="aws", aws={"region": "eu-west-1"}, azure={"plan": "flex"}, packaging="image")
+    session.set_platform("sandbox")
+    # Neither the AWS table nor the Azure one (a cloud not built yet) is saved into a sandbox profile.
+    assert "aws" not in session.answers and "azure" not in session.answers
+    assert session.answers["packaging"] == "image"  # the sandbox builds images too
+    session.set_platform("aws")
+    assert session.answers["platform"] == "aws" and not session.credentials_ok
+
+
+def test_a_profiles_secret_values_are_found_in_one_order_for_every_front_end(tmp_path, monkeypatch):
+    import keyring
+    from keyrings.alt.file import PlaintextKeyring
+
+    ring = PlaintextKeyring()
+    ring.file_path = str(tmp_path / "keyring.cfg")
+    keyring.set_keyring(ring)
+    (tmp_path / ".env").write_text("FROM_ENV=dotenv-value\nFROM_DOTENV=dotenv-value\n")
+    keyring.set_password("botship", "sma-bot/FROM_ENV", "keyring-value")
+    keyring.set_password("botship", "sma-bot/FROM_KEYRING", "keyring-value")
+    monkeypatch.setenv("FROM_ENV", "environment-value")
+    raw = {"platform": "sandbox", "bot_name": "sma-bot", "entry": "app:handler",
+           "secrets": ["FROM_ENV", "FROM_DOTENV", "FROM_KEYRING", "NOWHERE"]}
+    session = DeploySession.from_profile(tmp_path, "paper", raw)
+    found = {v.name: (v.value, v.source) for v in session.variables}
+    assert found == {"FROM_ENV": ("environment-value", "environment"), "FROM_DOTENV": ("dotenv-value", ".env"),
+                     "FROM_KEYRING": ("keyring-value", "keyring"), "NOWHERE": ("", "profile 'paper'")}
+    assert session.missing_secrets() == ["NOWHERE"]
+
+
+def test_the_credentials_check_is_given_placeholders_for_what_it_does_not_need(tmp_path):
+    session = DeploySession.new(tmp_path, "sandbox")
+    spec = session.credentials_spec()
+    assert (spec.platform, spec.bot_name, spec.entry, spec.secrets) == ("sandbox", "credentials-check",
+                                                                        "app:handler", [])
+    assert session.credentials_key() == ("sandbox",)
+
+
+def test_the_deploy_questions_check_with_the_specs_rules_and_limits(tmp_path):
+    session = DeploySession.new(tmp_path, "sandbox")
+    assert session.problem("bot_name", "Bad_Name").startswith("only lower-case letters")
+    assert session.problem("memory_mb", "99999") == "must be between 128 and 10240 on Sandbox (got 99999)"
+    assert session.problem("memory_mb", "lots") == "enter a whole number"
+    assert session.problem("memory_mb", "1024") is None
+    from botship.deploy_questions import limit_text
+
+    assert limit_text("memory_mb", session.answers) == "128–10240 on Sandbox"
+    titles = {c.value: c.disabled for c in session.question("platform").options(session.answers)}
+    assert titles["azure"] == "coming in a later release" and titles["sandbox"] == ""
+
+
+def test_what_going_live_means_is_said_once_for_both_front_ends(tmp_path):
+    (tmp_path / "app.py").write_text("def handler(event, context):\n    return 1\n")
+    session = DeploySession(tmp_path, {"platform": "sandbox", "bot_name": "sma-bot", "entry": "app:handler",
+                                       "schedule": "rate(5 minutes)"}, [Variable("KEY", "", True)])
+    headline, switch = session.live_summary()
+    assert headline == ("sma-bot will trade real money on Sandbox, on rate(5 minutes), with the secrets KEY.")
+    assert switch and all(isinstance(line, str) for line in switch)
+    assert session.suggested_profile_name() == "paper"
