@@ -22,13 +22,14 @@ from botship.questions import Question
 
 from .sections import Section
 from .widgets import Field, QuestionCheck, check_markup
+from .workers import ShowsWorkerErrors, error_markup
 
 
 def setting_id(question: Question) -> str:
     return "setting-" + question.key.replace(".", "-").replace("_", "-")
 
 
-class CredentialsSection(Section):
+class CredentialsSection(Section, ShowsWorkerErrors):
     key, title = "credentials", "Credentials"
 
     class Checked(Message):
@@ -144,6 +145,15 @@ class CredentialsSection(Section):
             "[red]a check failed[/]" if report.failed else "[green]all good[/]")
         self.query_one("#check-results", Static).update(check_markup(report.lines()))
         self.query_one("#override").display = report.failed
+        self.changed()
+
+    def worker_failed(self, worker, lines: list[str]) -> None:
+        """The check itself failed (not a check that answered ✗): said in its place; Check again and the
+        override stay usable."""
+        self.session.credentials_ok = False
+        self.query_one("#check-status", Static).update("[red]the check could not run[/]")
+        self.query_one("#check-results", Static).update(error_markup(lines))
+        self.query_one("#override").display = True
         self.changed()
 
     def ready(self) -> bool:

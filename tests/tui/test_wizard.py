@@ -305,3 +305,21 @@ async def test_invoke_now_runs_the_deployed_bot_and_shows_its_result(project, fa
         await settle(pilot)
         log = "\n".join(line.text for line in pilot.app.screen.query_one("#run-log", RichLog).lines)
         assert "Invoking counter" in log and '"ran": true' in log and '"reason": "invoke now"' in log
+
+
+async def test_a_credentials_check_that_breaks_is_shown_not_waited_on(project, fake_cloud, monkeypatch):
+    from fake_cloud import FakeProvider
+
+    def broken(self):
+        raise RuntimeError("the check itself broke")
+
+    monkeypatch.setattr(FakeProvider, "check_credentials", broken)
+    async with make_app(project).run_test(size=(100, 30)) as pilot:
+        await start(pilot, "fake")
+        screen = pilot.app.screen
+        await to_step(pilot, "credentials")
+        await settle(pilot)
+        assert text(screen, "#check-status") == "the check could not run"
+        results = text(screen, "#check-results")
+        assert "internal error: RuntimeError: the check itself broke" in results and "BOTSHIP_DEBUG=1" in results
+        assert screen.query_one("#override").display and screen.query_one("#next", Button).disabled
