@@ -82,16 +82,20 @@ def print_permissions_policy(project: Path, profile: str | None) -> int:
     """The deploy policy as JSON on stdout, ready to attach to the deploying user or role."""
     import json
 
-    from botship.providers import provider_class
+    from botship.providers import platform, provider_class
+    from botship.providers.base import PERMISSIONS_POLICY
 
     store = ProfileStore(project)
     spec = store.spec(store.pick(profile))
-    policy = provider_class(spec.platform)(spec).permissions_policy()
+    provider = provider_class(spec.platform)(spec)
+    policy = provider.permissions_policy() if provider.cloud_class.can(PERMISSIONS_POLICY) else None
     if policy is None:
+        # A platform that runs on this machine has no account to grant anything in.
+        local = bool(getattr(platform(spec.platform), "local", False))
         raise BadInput(f"{spec.platform_title} has no permissions policy document",
-                       "the sandbox needs no account and no permissions" if spec.platform == "sandbox"
+                       f"{spec.platform_title} needs no account and no permissions" if local
                        else "its access is granted with roles, not a policy document",
-                       "nothing to attach" if spec.platform == "sandbox"
+                       "nothing to attach" if local
                        else "see the README's section on that platform for the roles it needs")
     click.echo(json.dumps(policy, indent=2))
     return 0

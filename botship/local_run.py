@@ -23,9 +23,12 @@ def _build(project: Path, name: str, spec, console: Console, out_dir: Path | Non
     from botship.providers.journal import Journal
     from botship.providers.plan import Plan
 
+    from .masking import Masker
+
     built: list = []
     plan = Plan(f"Package {spec.bot_name}", spec.mode, spec.describe(), [package_step(spec, project, out_dir, built.append)])
-    journal = Journal.for_run(project, name)
+    plan.masker = Masker()  # building the package handles no secret values
+    journal = Journal.for_run(project, name, plan.masker)
     result = wait_for_run(lambda: start_run(plan, fan_out(console.event, journal)), console)
     return result, (built[0] if built else None)
 
@@ -129,7 +132,8 @@ def _prepare(project: Path, profile: str | None, event: str | None, confirm_live
 
 
 def answer_body(answer: dict[str, Any]) -> tuple[Any, Any]:
-    """An invoke's answer as (the function's result, the bot's response body decoded), body None if absent."""
+    """An invoke's answer as a dict (`InvokeResult.as_dict()`, as tui/ reads it) as (the function's result, the
+    bot's response body decoded), body None if absent; `InvokeResult.result` and `.body` are the same."""
     result = answer.get("result")
     body = result.get("body") if isinstance(result, dict) else None
     if isinstance(body, str):  # Lambda hands the body back as JSON text
@@ -144,22 +148,25 @@ def run_invoke_deployed(project: Path, profile: str | None, console: Console, *,
                         confirm_live: bool, interactive: bool) -> int:
     """`botship invoke`: run the deployed bot once where it lives and show its log lines and result."""
     from botship.providers import provider_class
+    from botship.providers.base import INVOKE
 
     name, spec, payload = _prepare(project, profile, event, confirm_live, interactive)
+    provider = provider_class(spec.platform)(spec)
+    if not provider.cloud_class.can(INVOKE):
+        raise BadInput(f"invoking a bot on {spec.platform_title} is not supported yet",
+                       fix=f"run it here instead: `botship invoke --local --profile {name}`")
     masker = resolve_secrets(paper.sent_secrets(spec, project), project=project, bot_name=spec.bot_name, interactive=False,
                              required=False).masker()
     console.line(f"Invoking {spec.bot_name} on {spec.where} ({spec.mode.upper()})")
-    answer = masker.mask_data(provider_class(spec.platform)(spec).invoke(payload))
-    for line in answer.get("logs", []):
-        _show_log_line(console, masker, line)
-    result, body = answer_body(answer)
+    # Lines are shown as the cloud hands them over: as they are printed on the sandbox, after the run on AWS.
+    ran = provider.handle().invoke(payload, on_line=lambda line: _show_log_line(console, masker, line)).masked(masker)
+    result, body = ran.result, ran.body
     console.record("result", status_code=result.get("statusCode") if isinstance(result, dict) else None,
-                   body=body if body is not None else result, error=answer.get("error"))
-    status = body.get("status") if isinstance(body, dict) else None
-    console.line(f"\nstatus {answer.get('error') or status}")
+                   body=body if body is not None else result, error=ran.error)
+    console.line(f"\nstatus {ran.error or ran.bot_status}")
     console.line(json.dumps(body if body is not None else result, indent=2, default=str))
     _show_note(console, body)
-    return 0 if not answer.get("error") and status in ("ok", "skipped") else 1
+    return 0 if ran.ok else 1
 
 
 def _show_note(console: Console, body) -> None:
@@ -195,7 +202,7 @@ def run_state(project: Path, profile: str, spec, choice: str) -> RunState:
     """The state a local run of `profile` uses; for "deployed", where its provider says the deployed bot's
     state is (a bot with none is bad input, exit 2, naming the profile and the ways on)."""
     from botship.providers import provider_class
-    from botship.providers.base import NotDeployed
+    from botship.providers.base import DEPLOYED_STATE, NotDeployed
     from botship.providers.local import local_state_url
 
     if choice not in STATE_CHOICES:
@@ -203,8 +210,13 @@ def run_state(project: Path, profile: str, spec, choice: str) -> RunState:
     if choice == "local":
         url = local_state_url(project, profile)
         return RunState("local", url, url[len("file://"):])
+    provider = provider_class(spec.platform)(spec)
+    if not provider.cloud_class.can(DEPLOYED_STATE):
+        raise BadInput(f"running here against the deployed state of a bot on {spec.platform_title} is not "
+                       "supported yet", fix=f"run it against the local state: `botship invoke --local --state local "
+                                            f"--profile {profile}`")
     try:
-        deployed = provider_class(spec.platform)(spec).deployed_state(profile)
+        deployed = provider.handle().deployed_state(profile)
     except NotDeployed as exc:
         raise NotDeployed(exc.what, exc.why, f"{exc.fix}; or run it here against its own local state: "
                                              f"`botship invoke --local --state local --profile {profile}`") from None

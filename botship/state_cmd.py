@@ -46,7 +46,7 @@ def resolve_bot(project: Path, bot: str | None, profile: str | None) -> tuple[st
 
 
 class LocalState:
-    """The state `botship invoke --local` keeps in the project (.botship/local-state/PROFILE/), as a provider offers it."""
+    """The state `botship invoke --local` keeps in the project (.botship/local-state/PROFILE/), as a bot handle offers it."""
 
     def __init__(self, project: Path, profile: str, spec: Any) -> None:
         from botship.providers.local import local_state_url
@@ -72,11 +72,17 @@ class LocalState:
 
 
 def _where(project: Path, profile: str, spec: Any, local: bool):
+    """What answers for the bot's state generations (the local state, or the deployed bot's handle), and where."""
     if local:
         return LocalState(project, profile, spec), f"local state of profile '{profile}'"
     from botship.providers import provider_class
+    from botship.providers.base import STATE_HISTORY
 
-    return provider_class(spec.platform)(spec), spec.where
+    provider = provider_class(spec.platform)(spec)
+    if not provider.cloud_class.can(STATE_HISTORY):
+        raise BadInput(f"{spec.platform_title} keeps no generations of a bot's state that botship can list",
+                       fix="add --local for the state `botship invoke --local` keeps in the project")
+    return provider.handle(), spec.where
 
 
 def _size(n: int) -> str:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from botship.errors import BadInput
 
 if TYPE_CHECKING:
-    from .base import Provider
+    from .base import Cloud, Provider
 
 
 @dataclass(frozen=True)
@@ -104,3 +104,8 @@ def provider_class(name: str) -> type[Provider]:
         target = getattr(importlib.import_module(module), attr)
         _PLATFORMS[name] = replace(found, target=target)
     return target
+
+
+def cloud_class(platform: str) -> type[Cloud]:
+    """The cloud of platform `platform` (what it can do, its settings, its bots), importing it on first use."""
+    return provider_class(platform).cloud_class

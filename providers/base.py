@@ -1,24 +1,60 @@
-"""The provider interface: what every cloud (AWS, Azure, the sandbox) offers the engine, the CLI and the TUI.
+"""The provider interface, split as libcloud splits a driver from its nodes: a cloud, and a handle per bot.
 
-A provider is built for one spec (`Provider(spec)`); it reads the cloud to plan, and its
-plans' steps do the writing. Nothing here names a cloud: each provider keeps its own
-details in the `extra` dicts of the value objects below.
+- A `Cloud` is a sign-in and a location, built from the cloud's own settings table (for AWS
+  `{"profile": ..., "region": ...}`; no spec): it lists the bots it holds and opens a `BotHandle`
+  by name.
+- A `BotHandle` answers for one deployed bot: its status, a run now, its state files.
+- A `Provider` is built for one spec; deploying and destroying are plans it builds from it. It
+  opens its cloud and its bot's handle for everything else.
+
+What a cloud can do is declared in `Cloud.capabilities` (the constants below), which front ends read:
+nothing outside providers/ compares platform names. Results are frozen value objects
+(providers/results.py).
 """
 
 from __future__ import annotations
 
-import json
+import hashlib
+import os
+import shutil
+import tempfile
 from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
 from botship.errors import BadInput, BotshipError
-from botship.masking import Masker
+from botship.questions import Question
 from botship.secret_values import SecretValues
 from botship.spec import DeploySpec
 
 from .plan import Plan
+from .results import (  # noqa: F401 - the value objects are part of this interface
+    BOT_STATES,
+    BotStatus,
+    BotSummary,
+    DeployedState,
+    InvokeResult,
+    NotDeployed,
+    RunRecord,
+    StateListing,
+)
+
+# ---- capabilities: what a cloud can do, declared on its class and read by the front ends ------------
+
+IMAGE = "image"  # deploys container-image packages (packaging = "image")
+INVOKE = "invoke"  # runs a deployed bot once now: BotHandle.invoke
+STATE = "state"  # lists, reads and exports a deployed bot's state files
+STATE_HISTORY = "state_history"  # keeps earlier generations of the state, restorable (`botship state restore`)
+DEPLOYED_STATE = "deployed_state"  # a run on this machine can use the deployed bot's state (`invoke --local --state deployed`)
+DEPLOY_LOCK = "deploy_lock"  # one deploy of a bot at a time; `botship unlock` removes a stale lock
+PERMISSIONS_POLICY = "permissions_policy"  # has a policy document a deploying identity needs (`botship doctor --policy`)
+EPHEMERAL = "ephemeral"  # what is deployed lives only as long as an emulator on this machine: export state to keep it
+CAPABILITIES = frozenset({IMAGE, INVOKE, STATE, STATE_HISTORY, DEPLOYED_STATE, DEPLOY_LOCK, PERMISSIONS_POLICY,
+                          EPHEMERAL})
 
 
 @dataclass(frozen=True)
@@ -46,76 +82,13 @@ class DeployContext:
     """What a deploy knows besides the spec: the project folder, the profile, and the secret values.
 
     `report` receives what planning does locally before the plan exists (e.g. building the artifact).
+    The plan a provider builds carries the masker of these secret values (`plan.masker`).
     """
 
     project: Path
     profile: str
     secrets: SecretValues = field(default_factory=SecretValues)
     report: Any = field(default_factory=SilentReport)
-
-    @property
-    def masker(self) -> Masker:
-        return self.secrets.masker()
-
-
-@dataclass
-class BotSummary:
-    """A deployed bot as the browser lists it, found from the cloud (tags), not from local files."""
-
-    bot_name: str
-    platform: str
-    where: str
-    mode: str
-    state: str  # "active" | "paused" | "failed" | "unknown"
-    schedule: str | None = None
-    profile: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass
-class BotStatus(BotSummary):
-    """A deployed bot in detail: what was shipped and its last runs."""
-
-    shipped: dict[str, str] = field(default_factory=dict)
-    last_runs: list[dict[str, Any]] = field(default_factory=list)
-
-
-@dataclass
-class StateListing:
-    """What a bot's state store holds now for its mode: file path → size, and when it was last saved."""
-
-    files: dict[str, int] = field(default_factory=dict)
-    generation: int = 0
-    saved_at: str | None = None
-
-    @classmethod
-    def from_manifest(cls, manifest: Any, raw: bytes | None) -> StateListing:
-        saved_at = json.loads(raw).get("saved_at") if raw else None
-        return cls({path: int(entry["size"]) for path, entry in sorted(manifest.files.items())},
-                   manifest.generation, saved_at)
-
-    @property
-    def total_bytes(self) -> int:
-        return sum(self.files.values())
-
-
-@dataclass(frozen=True)
-class DeployedState:
-    """Where a deployed bot's state lives, and what a process on this machine needs to reach it.
-
-    `url` is the state URL the deployed function is given (its BOTSHIP_STATE_URL: the runtime adds the
-    mode's prefix); `where` names the mode's store as the runtime does (e.g. s3://bucket/paper/); `env`
-    holds the variables a local process needs to reach it (an emulator's endpoint and keys, an AWS
-    profile and region), set on top of this process's environment.
-    """
-
-    url: str
-    where: str
-    env: dict[str, str] = field(default_factory=dict)
-
-
-class NotDeployed(BadInput):
-    """The bot has no deployed state store (never deployed, or its state was purged)."""
 
 
 def utc_time(stamp: Any) -> str:
@@ -156,31 +129,213 @@ def restore_state_generation(store: Any, generation: int, bot: str) -> dict[str,
                            f"list what can be restored with `botship state versions {bot}`") from None
 
 
-class Provider(ABC):
-    """One cloud. Subclasses set the class attributes and implement the abstract methods."""
+# ---- the cloud, and a handle per bot ---------------------------------------------------------------
+
+class Cloud(ABC):
+    """A sign-in and a location, from the cloud's own settings (no spec): the bots it holds, and a handle on each."""
 
     name: ClassVar[str]
     title: ClassVar[str]
-    needs_account: ClassVar[bool] = True
-    supports_image: ClassVar[bool] = False
+    capabilities: ClassVar[frozenset[str]] = frozenset()
+    # The profile table holding this cloud's settings ("aws" for [profiles.NAME.aws]); None when it has none.
+    table: ClassVar[str | None] = None
 
-    def __init__(self, spec: DeploySpec) -> None:
-        self.spec = spec
+    def __init__(self, settings: Mapping[str, Any] | None = None) -> None:
+        self.config = dict(settings or {})
+
+    @classmethod
+    def settings(cls) -> list[Question]:
+        """The settings a sign-in and location take (keys as a profile spells them, e.g. `aws.region`)."""
+        return []
 
     @classmethod
     def sign_in_options(cls) -> list[str]:
-        """Named sign-ins this machine has for the cloud (e.g. AWS profiles), for the wizard to offer."""
+        """Named sign-ins this machine has for the cloud (e.g. AWS profiles)."""
         return []
 
     @classmethod
-    def location_suggestions(cls) -> list[str]:
-        """Regions or locations to offer as completions (any valid one may still be typed)."""
-        return []
+    def can(cls, feature: str) -> bool:
+        return feature in cls.capabilities
 
     @classmethod
-    def default_location(cls, sign_in: str | None) -> str | None:
-        """Where a sign-in deploys by default (its region), if it says."""
-        return None
+    def settings_of(cls, spec: DeploySpec) -> dict[str, Any]:
+        """This cloud's settings as a spec holds them (its table, without the keys left out)."""
+        table = getattr(spec, cls.table, None) if cls.table else None
+        return table.model_dump(exclude_none=True) if table is not None else {}
+
+    def failure(self, exc: Exception, doing: str) -> Exception:
+        """An SDK error met while `doing`, as an error that says what to do (by default, itself)."""
+        return exc
+
+    @abstractmethod
+    def list_bots(self, locations: list[str] | None = None) -> list[BotSummary]:
+        """Every botship bot this sign-in holds in `locations` (default: the cloud's own), by name."""
+
+    @abstractmethod
+    def bot(self, name: str, mode: str = "paper") -> BotHandle:
+        """A handle on the deployed bot `name`; `mode` is whose state its state methods read by default."""
+
+
+class BotHandle(ABC):
+    """One deployed bot on a cloud, by name. State methods read `mode`'s state unless told another."""
+
+    def __init__(self, cloud: Cloud, name: str, mode: str = "paper") -> None:
+        self.cloud, self.bot_name, self.mode = cloud, name, mode
+
+    def _not_yet(self, doing: str) -> BotshipError:
+        return BotshipError(f"{doing} a bot on {self.cloud.title} is not supported yet")
+
+    @contextmanager
+    def reading(self, doing: str) -> Iterator[None]:
+        """Any SDK error inside becomes the cloud's message for it."""
+        try:
+            yield
+        except BotshipError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - translated into what the user can do
+            raise self.cloud.failure(exc, doing) from None
+
+    @abstractmethod
+    def status(self) -> BotStatus:
+        """The bot as deployed now: active, paused, failed or updating, with its schedule's next run."""
+
+    def invoke(self, event: dict[str, Any], on_line: Callable[[str], None] | None = None) -> InvokeResult:
+        """Run the deployed bot once now; `on_line` sees each log line as the cloud hands it over."""
+        raise self._not_yet("invoking")
+
+    def logs(self, since: datetime | None = None, follow: bool = False) -> Iterator[str]:
+        raise self._not_yet("reading the logs of")
+
+    def pause(self) -> None:
+        raise self._not_yet("pausing")
+
+    def resume(self) -> None:
+        raise self._not_yet("resuming")
+
+    def history(self) -> list[dict[str, Any]]:
+        raise self._not_yet("listing what was shipped to")
+
+    # ---- state: over the runtime's store of the bot's state, where the cloud has one -----------------
+
+    def state_store(self, mode: str | None = None) -> Any:
+        """The runtime's store of the bot's state (`mode`'s, default the handle's)."""
+        raise self._not_yet("reading the state of")
+
+    def _manifest(self, store: Any) -> tuple[Any, bytes | None]:
+        """The manifest the store holds now (and its bytes); a damaged one says how to restore a good one."""
+        from botship.runtime.state import Manifest, ManifestInvalid
+
+        with self.reading(f"reading the state of {self.bot_name}"):
+            data, token = store.read_manifest()
+        try:
+            return Manifest.parse(data, token, store.manifest_name()), data
+        except ManifestInvalid as exc:
+            raise BotshipError(str(exc), "a run will not start from it",
+                               f"list the generations with `botship state versions {self.bot_name}` and "
+                               f"restore a good one with `botship state restore {self.bot_name} --generation N`"
+                               ) from None
+
+    def state_files(self, mode: str | None = None) -> StateListing:
+        """The files in the bot's state, as last saved by a run; reads only."""
+        return StateListing.from_manifest(*self._manifest(self.state_store(mode)))
+
+    def read_state_file(self, path: str, mode: str | None = None) -> bytes:
+        """One file of the bot's state as last saved, checked against the manifest's hash; reads only."""
+        store = self.state_store(mode)
+        entry = self._manifest(store)[0].files.get(path)
+        if entry is None:
+            raise BadInput(f"{self.bot_name}'s state has no file {path}",
+                           fix="name one of the files its state lists (paths are relative to the state folder)")
+        with tempfile.TemporaryDirectory(prefix="botship-read-") as scratch:
+            fetched = os.path.join(scratch, "object")
+            with self.reading(f"reading {path} of {self.bot_name}'s state"):
+                store.download(entry.get("pack") or entry["sha256"], fetched)
+            with open(fetched, "rb") as source:
+                source.seek(int(entry.get("offset", 0)) if "pack" in entry else 0)
+                content = source.read(int(entry["size"]))
+        if hashlib.sha256(content).hexdigest() != entry["sha256"]:
+            raise BotshipError(f"{path} of {self.bot_name}'s state does not match its manifest",
+                               "the stored object was changed or damaged",
+                               f"restore an earlier generation: `botship state versions {self.bot_name}`")
+        return content
+
+    def export_state(self, into: Path, mode: str | None = None) -> StateListing:
+        """Download the bot's state folder into `into` (a new or empty folder); returns what it held."""
+        from botship.runtime.state import StateSync
+
+        if into.exists() and (not into.is_dir() or any(into.iterdir())):
+            raise BadInput(f"{into} is {'not empty' if into.is_dir() else 'a file'}",
+                           fix="export into a new folder; nothing was written")
+        listing = self.state_files(mode)
+        into.parent.mkdir(parents=True, exist_ok=True)
+        # The runtime keeps a sync index beside the folder it fills: fill one in a scratch folder, move it over.
+        with tempfile.TemporaryDirectory(prefix=".botship-export-", dir=into.parent) as scratch:
+            with self.reading(f"downloading the state of {self.bot_name}"):
+                StateSync(self.state_store(mode), os.path.join(scratch, "state")).load()
+            if into.exists():
+                into.rmdir()
+            shutil.move(os.path.join(scratch, "state"), into)
+        return listing
+
+    def state_history_note(self) -> str:
+        """How far back a restore can go on this cloud, in a sentence ("" when unknown)."""
+        return ""
+
+    def state_versions(self, mode: str | None = None) -> list[dict[str, Any]]:
+        """The generations of the bot's state, newest first: generation, when, files, bytes, valid, current."""
+        store = self.state_store(mode)
+        with self.reading(f"listing the state generations of {self.bot_name}"):
+            return list_state_generations(store, self.bot_name)
+
+    def restore_state(self, generation: int, mode: str | None = None) -> dict[str, Any]:
+        """Make an earlier generation of the bot's state current again, under the bot's lock."""
+        store = self.state_store(mode)
+        with self.reading(f"restoring generation {generation} of {self.bot_name}'s state"):
+            return restore_state_generation(store, generation, self.bot_name)
+
+    def deployed_state(self, profile: str, mode: str | None = None) -> DeployedState:
+        """Where the deployed bot's state is and what a process here needs to reach it, so a local run can
+        continue it under the bot's own lock; reads only. Raises NotDeployed, naming `profile`, when the bot
+        has no state store yet."""
+        raise BadInput(f"running here against the deployed state of a bot on {self.cloud.title} is not supported yet",
+                       fix="run it against the local state instead")
+
+
+# ---- the provider: one spec's plans --------------------------------------------------------------
+
+class _CloudCan:
+    """A class attribute that reads whether a provider's cloud declares a capability."""
+
+    def __init__(self, feature: str) -> None:
+        self.feature = feature
+
+    def __get__(self, instance: Any, owner: type[Provider]) -> bool:
+        return owner.cloud_class.can(self.feature)
+
+
+class Provider(ABC):
+    """One spec on one cloud: plans deploying and destroying it; its cloud and handle answer the rest."""
+
+    name: ClassVar[str]
+    title: ClassVar[str]
+    cloud_class: ClassVar[type[Cloud]]
+
+    def __init__(self, spec: DeploySpec) -> None:
+        self.spec = spec
+        self._cloud: Cloud | None = None
+
+    def cloud(self) -> Cloud:
+        """The cloud the spec deploys to (its sign-in and location), opened once."""
+        if self._cloud is None:
+            self._cloud = self.open_cloud()
+        return self._cloud
+
+    def open_cloud(self) -> Cloud:
+        return self.cloud_class(self.cloud_class.settings_of(self.spec))
+
+    def handle(self) -> BotHandle:
+        """The spec's bot on its cloud (its mode's state by default)."""
+        return self.cloud().bot(self.spec.bot_name, self.spec.mode)
 
     @classmethod
     def holder(cls) -> dict[str, Any]:
@@ -191,41 +346,6 @@ class Provider(ABC):
     def closing_notes(cls) -> list[str]:
         """Lines a command that deployed ends with: how long what it deployed lasts, where that is not obvious."""
         return []
-
-    def invoke(self, event: dict[str, Any]) -> dict[str, Any]:
-        """Run the deployed bot once now and return its result; clouds without it say so."""
-        raise BotshipError(f"invoking a bot on {self.title} is not supported yet")
-
-    def state_files(self) -> StateListing:
-        """The files in the bot's state (its mode's), as last saved by a run; reads only."""
-        raise BotshipError(f"reading a bot's state on {self.title} is not supported yet")
-
-    def export_state(self, into: Path) -> StateListing:
-        """Download the bot's state folder into `into` (a new or empty folder); returns what it held."""
-        raise BotshipError(f"exporting a bot's state on {self.title} is not supported yet")
-
-    def state_store(self) -> Any:
-        """The runtime's store of the bot's state (its mode's), for listing and restoring generations."""
-        raise BotshipError(f"the state history of a bot on {self.title} is not supported yet")
-
-    def deployed_state(self, profile: str) -> DeployedState:
-        """Where the deployed bot's state is (its mode's) and what a process here needs to reach it, so a
-        local run can continue it under the bot's own lock; reads only. Raises NotDeployed, naming
-        `profile`, when the bot has no state store yet."""
-        raise BadInput(f"running here against the deployed state of a bot on {self.title} is not supported yet",
-                       fix="run it against the local state instead")
-
-    def state_history_note(self) -> str:
-        """How far back a restore can go on this cloud, in a sentence ("" when unknown)."""
-        return ""
-
-    def state_versions(self) -> list[dict[str, Any]]:
-        """The generations of the bot's state, newest first: generation, when, files, bytes, valid, current."""
-        return list_state_generations(self.state_store(), self.spec.bot_name)
-
-    def restore_state(self, generation: int) -> dict[str, Any]:
-        """Make an earlier generation of the bot's state current again, under the bot's lock."""
-        return restore_state_generation(self.state_store(), generation, self.spec.bot_name)
 
     @abstractmethod
     def check_credentials(self) -> list[Check]:
@@ -241,7 +361,8 @@ class Provider(ABC):
 
     @abstractmethod
     def plan(self, context: DeployContext) -> Plan:
-        """Read the cloud and return the steps that bring the bot to the spec."""
+        """Read the cloud and return the steps that bring the bot to the spec; `plan.masker` masks the
+        context's secret values."""
 
     def deploy_lock(self, profile: str) -> Any | None:
         """The lock that keeps two deploys of this bot apart (see providers.plan.DeployLock), or None where
@@ -250,12 +371,22 @@ class Provider(ABC):
 
     @abstractmethod
     def plan_destroy(self, *, purge_state: bool = False) -> Plan:
-        """The steps that remove the bot; its state is kept unless `purge_state`."""
+        """The steps that remove the bot; its state is kept unless `purge_state`. `plan.masker` masks nothing."""
 
-    @abstractmethod
-    def list_bots(self) -> list[BotSummary]:
-        """Every botship bot this provider's account and location hold."""
+    # ---- forwarding for tui/ until it reads the handle ----------------------------------------------
 
-    @abstractmethod
-    def bot_status(self) -> BotStatus:
-        """The spec's bot as deployed now."""
+    supports_image = _CloudCan(IMAGE)  # forwarding for tui/ until it reads the handle
+
+    @classmethod
+    def sign_in_options(cls) -> list[str]:  # forwarding for tui/ until it reads the handle
+        return cls.cloud_class.sign_in_options()
+
+    def invoke(self, event: dict[str, Any]) -> dict[str, Any]:  # forwarding for tui/ until it reads the handle
+        return self.handle().invoke(event).as_dict()
+
+    def state_files(self) -> StateListing:  # forwarding for tui/ until it reads the handle
+        return self.handle().state_files()
+
+    def export_state(self, into: Path) -> StateListing:  # forwarding for tui/ until it reads the handle
+        return self.handle().export_state(into)
+

@@ -35,7 +35,7 @@ def deploy(project: Path, spec, secret="key-1234"):
     plan = provider.plan(context)
     planning = [c for c in calls if not c.startswith(READS)]
     assert planning == [] and calls, "planning only reads"
-    result = start_run(plan, lambda event: None, context.masker).wait(120)
+    result = start_run(plan, lambda event: None).wait(120)
     return plan, result, [c for c in calls if not c.startswith(READS)]
 
 MOTO_ECR_PASSWORD = "123456789012-auth-token"  # what moto's ecr.get_authorization_token hands out

@@ -13,8 +13,10 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from botship.errors import BotshipError
-from botship.providers.base import BotStatus, BotSummary, Check, DeployContext, Provider
+from botship.masking import Masker
+from botship.providers.base import INVOKE, BotHandle, Check, Cloud, DeployContext, Provider
 from botship.providers.plan import Action, Plan, Step
+from botship.providers.results import BotStatus, BotSummary, InvokeResult
 
 
 # How the fake is registered as a platform of its own (never as "sandbox": a test that reads "sandbox"
@@ -41,12 +43,55 @@ class FakeCloud:
         else:
             self.resources[rid] = dict(config)
 
+    def __call__(self) -> FakeSignIn:
+        """`provider.cloud()`: the fake provider keeps its in-memory cloud as `cloud`, so calling it opens it."""
+        return FakeSignIn(store=self)
+
+
+class FakeSignIn(Cloud):
+    """The fake cloud as a `Cloud`: the bots its in-memory resources hold, and a handle on one."""
+
+    name: ClassVar[str] = "fake"
+    title: ClassVar[str] = "Fake cloud"
+    capabilities: ClassVar[frozenset[str]] = frozenset({INVOKE})
+
+    def __init__(self, settings: dict[str, Any] | None = None, store: FakeCloud | None = None) -> None:
+        super().__init__(settings)
+        self.store = store if store is not None else FakeProvider.cloud
+
+    def list_bots(self, locations: list[str] | None = None) -> list[BotSummary]:
+        names = sorted({rid.rsplit("-", 1)[0] for rid in self.store.resources if rid.endswith("-function")})
+        return [BotSummary(n, "fake", "fake", self.store.resources[f"{n}-state"]["mode"]
+                           if f"{n}-state" in self.store.resources else "paper", "active") for n in names]
+
+    def bot(self, name: str, mode: str = "paper") -> FakeHandle:
+        return FakeHandle(self, name, mode)
+
+
+class FakeHandle(BotHandle):
+    cloud: FakeSignIn
+
+    def _deployed(self) -> None:
+        if f"{self.bot_name}-function" not in self.cloud.store.resources:
+            raise BotshipError(f"{self.bot_name} is not deployed")
+
+    def status(self) -> BotStatus:
+        self._deployed()
+        schedule = self.cloud.store.resources.get(f"{self.bot_name}-schedule")
+        return BotStatus(self.bot_name, "fake", "fake", self.mode, "active",
+                         schedule=schedule["expr"] if schedule else None)
+
+    def invoke(self, event: dict[str, Any], on_line=None) -> InvokeResult:
+        self._deployed()
+        return InvokeResult(200, None, {"ran": True, "event": event})
+
 
 class FakeProvider(Provider):
     name: ClassVar[str] = "fake"
     title: ClassVar[str] = "Fake cloud"
-    needs_account: ClassVar[bool] = False
-    cloud: ClassVar[FakeCloud] = FakeCloud()
+    cloud_class: ClassVar[type[Cloud]] = FakeSignIn
+    # The in-memory cloud (tests swap it); calling it is `Provider.cloud()`.
+    cloud: ClassVar[FakeCloud] = FakeCloud()  # type: ignore[assignment]
 
     def _desired(self, context: DeployContext) -> dict[str, dict[str, Any]]:
         spec = self.spec
@@ -74,8 +119,10 @@ class FakeProvider(Provider):
             if rid.startswith(self.spec.bot_name + "-") and rid not in {s.id for s in steps}:
                 steps.append(Step(id=rid, title="Remove " + rid, resource=rid, action=Action.DELETE,
                                   run=self._writer(rid, None, context)))
-        return Plan(title=f"Deploy {self.spec.bot_name} to the fake cloud", mode=self.spec.mode,
+        plan = Plan(title=f"Deploy {self.spec.bot_name} to the fake cloud", mode=self.spec.mode,
                     summary=self.spec.describe(), steps=steps)
+        plan.masker = context.secrets.masker()
+        return plan
 
     def _writer(self, rid: str, want: dict[str, Any] | None, context: DeployContext):
         def run(ctx) -> dict[str, Any]:
@@ -103,18 +150,6 @@ class FakeProvider(Provider):
                       run=self._writer(rid, None, DeployContext(None, "")))  # type: ignore[arg-type]
                  for rid in sorted(self.cloud.resources)
                  if rid.startswith(self.spec.bot_name + "-") and (purge_state or not rid.endswith("-state"))]
-        return Plan(f"Destroy {self.spec.bot_name}", self.spec.mode, self.spec.describe(), steps)
-
-    def invoke(self, event: dict[str, Any]) -> dict[str, Any]:
-        if f"{self.spec.bot_name}-function" not in self.cloud.resources:
-            raise BotshipError(f"{self.spec.bot_name} is not deployed")
-        return {"status": 200, "error": None, "result": {"ran": True, "event": event}}
-
-    def list_bots(self) -> list[BotSummary]:
-        names = sorted({rid.rsplit("-", 1)[0] for rid in self.cloud.resources})
-        return [BotSummary(n, "fake", "fake", "paper", "active") for n in names]
-
-    def bot_status(self) -> BotStatus:
-        if f"{self.spec.bot_name}-function" not in self.cloud.resources:
-            raise BotshipError(f"{self.spec.bot_name} is not deployed")
-        return BotStatus(self.spec.bot_name, "fake", "fake", self.spec.mode, "active")
+        plan = Plan(f"Destroy {self.spec.bot_name}", self.spec.mode, self.spec.describe(), steps)
+        plan.masker = Masker()
+        return plan

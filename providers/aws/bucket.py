@@ -174,3 +174,22 @@ def _same_tags(stored: dict[str, str], wanted: dict[str, str]) -> bool:
     def meaningful(tags: dict[str, str]) -> dict[str, str]:
         return {k: v for k, v in tags.items() if k not in INFO_TAGS}
     return meaningful(stored) == meaningful(wanted)
+
+
+def bucket_exists(session: AwsSession, names: AwsNames, doing: str) -> bool:
+    """Whether the bot's state bucket exists (`doing` names the read in the error of any other failure)."""
+    try:
+        session.client("s3").head_bucket(Bucket=names.bucket)
+        return True
+    except Exception as exc:  # noqa: BLE001
+        if error_code(exc) not in ("404", "NoSuchBucket", "NotFound"):
+            raise translate(exc, doing) from None
+        return False
+
+
+def history_days(session: AwsSession, names: AwsNames) -> int | None:
+    """How many days the bucket keeps replaced state (botship's lifecycle rule), or None when it has no such rule."""
+    bucket = StateBucket(session, names, {})
+    rule = next((r for r in bucket._lifecycle() if r.get("ID") == LIFECYCLE_RULE_ID), None)
+    days = (rule or {}).get("NoncurrentVersionExpiration", {}).get("NoncurrentDays")
+    return int(days) if days is not None else None

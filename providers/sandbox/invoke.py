@@ -22,6 +22,7 @@ from ..aws.names import AwsNames
 from ..aws.session import AwsSession, error_code, translate
 from ..cloudlike import lambda_env
 from ..local import RunTimedOut, run_artifact, temp_dir
+from ..results import InvokeResult
 from .emulator import Emulator
 from .image import image_folder
 
@@ -33,9 +34,9 @@ _PASS = ("PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TMPDIR", "TZ", "SYSTEMRO
 
 def invoke_deployed(session: AwsSession, emulator: Emulator, names: AwsNames, event: dict[str, Any],
                     on_line: Callable[[str], None] | None = None,
-                    on_start: Callable[[subprocess.Popen], None] | None = None) -> dict[str, Any]:
-    """Invoke the bot's function once, as Lambda would: the answer has the shape AWS invokes return,
-    plus `logs`. Secret values (read from the emulator's secret store) are masked in all of it."""
+                    on_start: Callable[[subprocess.Popen], None] | None = None) -> InvokeResult:
+    """Invoke the bot's function once, as Lambda would (a run past its timeout is answered as Lambda answers
+    it). Secret values (read from the emulator's secret store) are masked in all of it."""
     function = _function(session, emulator, names)
     config = function["Configuration"]
     variables = config.get("Environment", {}).get("Variables", {})
@@ -96,11 +97,11 @@ def invoke_deployed(session: AwsSession, emulator: Emulator, names: AwsNames, ev
     duration_ms = (time.time() - started) * 1000
     lines = first + ([f"[{dropped} lines in between not kept]"] if dropped else []) + list(last)
     stream = _write_logs(session, names, request_id, started, lines, duration_ms)
-    answer = {"status": 200, "logs": lines, "log_stream": stream, "duration_ms": round(duration_ms)}
+    ran = {"logs": tuple(lines), "duration_ms": round(duration_ms), "extra": {"log_stream": stream}}
     if result is None:  # as Lambda answers a function stopped at its timeout
-        return {**answer, "error": "Unhandled", "result": {"errorType": "Sandbox.Timedout",
-                                                           "errorMessage": f"Task timed out after {timeout_s} seconds"}}
-    return {**answer, "error": None, "result": masker.mask_data({"statusCode": result.status_code, "body": result.body})}
+        return InvokeResult(200, "Unhandled", {"errorType": "Sandbox.Timedout",
+                                               "errorMessage": f"Task timed out after {timeout_s} seconds"}, **ran)
+    return InvokeResult(200, None, masker.mask_data({"statusCode": result.status_code, "body": result.body}), **ran)
 
 
 def _secret_masker(session: AwsSession, arn: str | None) -> Masker:

@@ -19,6 +19,7 @@ from botship.errors import BotshipError
 from botship.schedule import next_runs, parse_schedule
 
 from ..aws.names import AwsNames
+from ..results import InvokeResult
 from .emulator import SANDBOX_REGION, Emulator
 from .invoke import invoke_deployed
 
@@ -27,12 +28,16 @@ READ_EVERY_S = 5.0
 
 @dataclass
 class Fired:
-    """One scheduled run: when, which bot, and its answer (or the error that stopped it)."""
+    """One scheduled run: when, which bot, and its result (or the error that stopped it)."""
 
     bot: str
     at: datetime
-    answer: dict[str, Any] | None = None
+    result: InvokeResult | None = None
     error: str | None = None
+
+    @property
+    def answer(self) -> dict[str, Any] | None:  # forwarding for tui/ until it reads the handle
+        return self.result.as_dict() if self.result is not None else None
 
 
 class LocalScheduler:
@@ -146,13 +151,13 @@ class LocalScheduler:
         fired = Fired(bot, at)
         try:
             names = AwsNames(bot, self.session.identity().account, SANDBOX_REGION)
-            fired.answer = invoke_deployed(self.session, self.emulator, names, event, on_start=processes.append)
+            fired.result = invoke_deployed(self.session, self.emulator, names, event, on_start=processes.append)
         except BotshipError as exc:
             fired.error = exc.what
         except Exception as exc:  # noqa: BLE001 - reported to the app, never raised into its thread
             fired.error = f"{type(exc).__name__}: {exc}"
         finally:
-            if self._stop.is_set() and fired.answer is None:
+            if self._stop.is_set() and fired.result is None:
                 # Killed by stop(), not by itself: say so rather than name the signal it was sent.
                 fired.error = "stopped without a result: the scheduler stopped while it ran (its state was not saved)"
 

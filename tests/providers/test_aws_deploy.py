@@ -120,10 +120,11 @@ def test_removing_every_secret_deletes_the_secret(aws, project):
 def test_bots_are_found_by_tag(aws, project):
     deploy(project, spec_for(project))
     provider = AwsProvider(spec_for(project), AwsSession("eu-west-1"))
-    (bot,) = provider.list_bots()
-    assert (bot.bot_name, bot.profile, bot.mode) == ("sma-bot", "prod", "paper")
-    status = provider.bot_status()
+    (bot,) = provider.cloud().list_bots()
+    assert (bot.bot_name, bot.profile, bot.mode, bot.state) == ("sma-bot", "prod", "paper", "active")
+    status = provider.handle().status()
     assert status.schedule == "rate(15 minutes)" and status.state == "active" and status.shipped["code"]
+    assert status.timezone == "Europe/Amsterdam" and status.next_run is not None
 
 
 def test_the_cli_deploys_to_aws_and_a_second_run_is_up_to_date(aws, project, dependency_cache):
@@ -183,7 +184,7 @@ def test_a_deploy_interrupted_after_any_step_converges_on_rerun(aws, project, st
             if len(finished) == stop_after + 1:
                 handle.cancel()
 
-    handle = start_run(plan, sink, context.masker)
+    handle = start_run(plan, sink)
     assert handle.wait(60).status == "cancelled" or stop_after == len(plan.steps) - 1
     assert len(finished) == stop_after + 1
 

@@ -61,7 +61,7 @@ def test_two_deploys_at_once_end_with_one_folder_deployed_whole(aws, project, tm
 
     def run(i: int) -> None:
         go.wait()
-        results[i] = start_run(plans[i], events[i].append, context_for(folders[i][0]).masker).wait(120)
+        results[i] = start_run(plans[i], events[i].append).wait(120)
 
     threads = [threading.Thread(target=run, args=(i,)) for i in range(2)]
     for t in threads:

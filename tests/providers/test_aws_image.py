@@ -196,7 +196,7 @@ def test_an_image_deploy_interrupted_after_its_image_steps_converges_on_rerun(im
         if event.kind == "step_finished" and event.step == stop_after:
             handle.cancel()
 
-    handle = start_run(plan, sink, context.masker)
+    handle = start_run(plan, sink)
     assert handle.wait(120).status == "cancelled"
     rerun, result, _ = deploy(project, spec)
     assert result.ok, result.failure

@@ -12,6 +12,7 @@ from botocore.response import StreamingBody
 from botocore.stub import Stubber
 from botship.providers.aws.provider import AwsProvider
 from botship.providers.aws.session import AwsSession
+from botship.providers.results import InvokeResult
 
 from botship.spec import build_spec
 
@@ -24,13 +25,17 @@ def test_invoke_returns_the_result_and_the_log_tail(aws, tmp_path):
     provider = AwsProvider(spec, AwsSession("eu-west-1"))
     provider.names  # asks moto who we are before Lambda is stubbed
     body = json.dumps({"statusCode": 200, "body": json.dumps({"status": "ok", "result": {"runs": 1}})}).encode()
-    tail = "START RequestId: 1\n{\"message\": \"run finished\"}\nEND RequestId: 1\n"
+    tail = ("START RequestId: 1\n{\"message\": \"run finished\"}\nEND RequestId: 1\n"
+            "REPORT RequestId: 1\tDuration: 12.40 ms\tBilled Duration: 13 ms\n")
     stubber = Stubber(provider.session.client("lambda"))
     stubber.add_response("invoke", {"StatusCode": 200, "LogResult": base64.b64encode(tail.encode()).decode(),
                                     "Payload": StreamingBody(io.BytesIO(body), len(body))},
                          {"FunctionName": "botship-sma-bot", "Payload": b'{"reason": "test"}', "LogType": "Tail"})
+    shown: list[str] = []
     with stubber:
-        answer = provider.invoke({"reason": "test"})
-    assert answer["status"] == 200 and answer["error"] is None
-    assert json.loads(answer["result"]["body"])["result"] == {"runs": 1}
-    assert answer["logs"] == ["START RequestId: 1", '{"message": "run finished"}', "END RequestId: 1"]
+        answer = provider.handle().invoke({"reason": "test"}, on_line=shown.append)
+    assert isinstance(answer, InvokeResult)
+    assert answer.status_code == 200 and answer.error is None and answer.ok and answer.duration_ms == 12
+    assert answer.body["result"] == {"runs": 1} and json.loads(answer.result["body"])["result"] == {"runs": 1}
+    assert list(answer.logs) == shown == ["START RequestId: 1", '{"message": "run finished"}', "END RequestId: 1",
+                                          "REPORT RequestId: 1\tDuration: 12.40 ms\tBilled Duration: 13 ms"]

@@ -411,20 +411,24 @@ def test_every_call_of_every_command_of_a_zip_bot_is_allowed_by_the_policy(recor
     time.sleep(2.5)
     run(rec, project, "deploy: takes over an expired lock", "deploy", "--yes", "--confirm-live", capsys=capsys)
     check_runtime_against_role(run_the_runtime(tmp_path / "state"))
+    bot = provider.handle()
     rec.command = "state versions"
-    versions = provider.state_versions()
+    versions = bot.state_versions()
+    bot.state_history_note()
     rec.command = "state restore"
-    provider.restore_state(min(v["generation"] for v in versions))
+    bot.restore_state(min(v["generation"] for v in versions))
     rec.command = "status"
-    provider.bot_status()
+    bot.status()
     rec.command = "bots list"
-    provider.list_bots()
+    provider.cloud().list_bots()
     rec.command = "state listing"
-    provider.state_files()
+    listing = bot.state_files()
+    rec.command = "state file"
+    bot.read_state_file(next(iter(listing.files)))
     rec.command = "state export"
-    provider.export_state(tmp_path / "exported")
+    bot.export_state(tmp_path / "exported")
     rec.command = "invoke"
-    provider.invoke({"reason": "test"})
+    bot.invoke({"reason": "test"})
 
     # A zip bot's destroy looks for an image repository and takes a denial as "none".
     rec.tolerated[("ecr:DescribeRepositories", "destroy")] = "a zip bot's deployer may hold no ECR permission"

@@ -142,7 +142,7 @@ def test_memory_the_account_refuses_fails_the_function_step_with_what_to_do(aws,
                              "'MemorySize' value failed to satisfy constraint: Member must have value less than "
                              "or equal to 3008")
     with stubber:
-        result = start_run(plan, lambda event: None, context.masker).wait(60)
+        result = start_run(plan, lambda event: None).wait(60)
     assert not result.ok and result.failure.step == "function"
     assert "memory_mb = 4096 is above what this account allows" in result.failure.what
     assert "lower memory_mb" in result.failure.fix

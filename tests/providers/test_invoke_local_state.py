@@ -135,7 +135,7 @@ def test_a_local_run_and_the_deployed_function_take_turns_under_the_bots_lock(
     try:
         spec = build_spec({"platform": "sandbox", "bot_name": "counter", "entry": "app:handler",
                            "python": HOST_PYTHON, "timeout_s": 12}, project)
-        store = provider_class("sandbox")(spec).state_store()
+        store = provider_class("sandbox")(spec).handle().state_store()
 
         # Someone else holds the lock: the local run is skipped, and nothing of the state changes.
         assert store.try_lock("someone-else", 60)
@@ -193,7 +193,7 @@ def test_a_local_run_continues_the_aws_bots_state_in_its_bucket(aws, tmp_path, d
     spec = build_spec({"platform": "aws", "bot_name": "counter", "entry": "app:handler", "python": HOST_PYTHON,
                        "aws": {"region": "eu-west-1"}}, project)
     provider = AwsProvider(spec, AwsSession("eu-west-1"))
-    listing = provider.state_files()
+    listing = provider.handle().state_files()
     assert set(listing.files) == {"runs.txt", "databases/bot.sqlite3"} and listing.generation == 2
     assert seen["local_run"]["state"]["location"] == f"s3://{provider.names.bucket}/paper/"
 
@@ -228,7 +228,7 @@ def test_a_named_aws_profile_is_what_the_local_run_reaches_the_bucket_with(aws, 
 
     spec = build_spec({"platform": "aws", "bot_name": "counter", "entry": "app:handler", "python": HOST_PYTHON,
                        "aws": {"region": "eu-west-1", "profile": "trading"}}, project)
-    env = AwsProvider(spec, AwsSession("eu-west-1")).deployed_state("prod").env
+    env = AwsProvider(spec, AwsSession("eu-west-1")).handle().deployed_state("prod").env
     assert env["AWS_PROFILE"] == "trading" and env["AWS_DEFAULT_REGION"] == "eu-west-1"
     assert env["AWS_ACCESS_KEY_ID"] == env["AWS_SECRET_ACCESS_KEY"] == env["AWS_SESSION_TOKEN"] == ""
     assert boto3.client("s3").list_objects_v2(Bucket=AwsProvider(spec, AwsSession("eu-west-1")).names.bucket,

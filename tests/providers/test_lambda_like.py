@@ -208,26 +208,26 @@ def test_an_image_builds_deps_as_hard_links_to_the_cache_and_a_run_cannot_write_
 def _deploy(project: Path, spec):
     provider = provider_class("sandbox")(spec)
     context = DeployContext(project, "sandbox", SecretValues())
-    result = start_run(provider.plan(context), lambda event: None, context.masker).wait(120)
+    result = start_run(provider.plan(context), lambda event: None).wait(120)
     assert result.ok, result.failure
     return provider
 
 
 def test_the_sandbox_runs_the_bot_as_lambda_would_and_keeps_its_emulator_variables(sandbox, bots):
     provider = _deploy(bots, spec_for(bots, "well_behaved:handler", memory_mb=256))
-    answer = provider.invoke({})
-    assert answer["error"] is None, answer
-    seen = answer["result"]["body"]["result"]
+    answer = provider.handle().invoke({})
+    assert answer.error is None, answer
+    seen = answer.body["result"]
     env = seen["env"]
     assert seen["cwd"] == env["LAMBDA_TASK_ROOT"] == seen["here"]
     assert env["AWS_LAMBDA_FUNCTION_NAME"] == "botship-lambdalike"
     assert env["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] == "256"
-    assert env["AWS_LAMBDA_LOG_STREAM_NAME"] == answer["log_stream"]
+    assert env["AWS_LAMBDA_LOG_STREAM_NAME"] == answer.extra["log_stream"]
     assert env["AWS_ENDPOINT_URL"] == sandbox  # the state still reaches the emulator
     assert env["TZ"] == ":UTC"
 
     provider = _deploy(bots, spec_for(bots, "writes_at_run:handler"))
-    body = provider.invoke({})["result"]["body"]
+    body = provider.handle().invoke({}).body
     assert body["error"]["refused_writes"] == ["cache.json"]
     assert "write to the state folder" in body["error"]["note"]
 

@@ -69,12 +69,13 @@ def test_a_paper_framework_app_trades_on_paper_in_the_sandbox_and_never_reaches_
     summary = dict(plan.summary)
     assert summary["paper start"] == "BITVAVO (EUR): 1000 EUR, from add_market; fee 0%, slippage 0%"
     assert summary["paper secrets"].startswith("kept back")
-    deployed = start_run(plan, lambda event: None, context.masker).wait(300)
+    deployed = start_run(plan, lambda event: None).wait(300)
     assert deployed.ok, deployed.failure
 
-    answers = [provider.invoke({"source": "test"}) for _ in range(2)]
-    bodies = [answer["result"]["body"] for answer in answers]
-    logs = "\n".join(line for answer in answers for line in answer.get("logs", []))
+    bot = provider.handle()
+    answers = [bot.invoke({"source": "test"}) for _ in range(2)]
+    bodies = [answer.body for answer in answers]
+    logs = "\n".join(line for answer in answers for line in answer.logs)
     assert [b["status"] for b in bodies] == ["ok", "ok"], logs[-4000:]
 
     # Market data came from the exchange's public endpoints; not one request went to a private one.
@@ -83,7 +84,7 @@ def test_a_paper_framework_app_trades_on_paper_in_the_sandbox_and_never_reaches_
     assert API_KEY not in logs and SECRET not in logs
 
     state = tmp_path / "exported"
-    provider.export_state(state)
+    bot.export_state(state)
     books = database(state)
     buy, sell = books["orders"]
     # Run 1 bought at the ask the app's own ticker gave, run 2 sold the whole position at the bid.
@@ -216,15 +217,16 @@ def test_the_iaf_template_without_its_paper_stand_ins_still_trades_on_paper_with
     spec = ProfileStore(project).spec("sandbox")
     provider = provider_class("sandbox")(spec)
     context = DeployContext(project, "sandbox", SecretValues([]))
-    deployed = start_run(provider.plan(context), lambda event: None, context.masker).wait(300)
+    deployed = start_run(provider.plan(context), lambda event: None).wait(300)
     assert deployed.ok, deployed.failure
-    answers = [provider.invoke({"source": "test"}) for _ in range(2)]
-    logs = "\n".join(line for answer in answers for line in answer.get("logs", []))
-    assert [a["result"]["body"]["status"] for a in answers] == ["ok", "ok"], logs[-4000:]
+    bot = provider.handle()
+    answers = [bot.invoke({"source": "test"}) for _ in range(2)]
+    logs = "\n".join(line for answer in answers for line in answer.logs)
+    assert [a.bot_status for a in answers] == ["ok", "ok"], logs[-4000:]
     assert "Could not" not in logs
 
     state = tmp_path / "exported"
-    provider.export_state(state)
+    bot.export_state(state)
     books = database(state)
     # The first replayed candle crosses upwards: one buy, filled on paper at that candle's close.
     (order,) = books["orders"]

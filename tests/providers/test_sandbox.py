@@ -44,7 +44,7 @@ def deploy(project: Path, spec) -> tuple[SandboxProvider, object, object]:
     provider = provider_class("sandbox")(spec)
     context = DeployContext(project, "sandbox", SecretValues([SecretValue("EXCHANGE_API_KEY", SECRET, "environment")]))
     plan = provider.plan(context)
-    result = start_run(plan, lambda event: None, context.masker).wait(120)
+    result = start_run(plan, lambda event: None).wait(120)
     assert result.ok, result.failure
     return provider, plan, context
 
@@ -56,23 +56,24 @@ def test_deploy_invoke_three_times_and_read_the_state(sandbox, counter, dependen
     assert provider.session.endpoint_url == sandbox
     assert dict(plan.summary)["note"].startswith("AWS emulator inside botship")
 
-    answers = [provider.invoke({"n": n}) for n in range(3)]
-    bodies = [a["result"]["body"] for a in answers]
+    bot = provider.handle()
+    answers = [bot.invoke({"n": n}) for n in range(3)]
+    bodies = [a.body for a in answers]
     assert [b["status"] for b in bodies] == ["ok"] * 3
     # State came back from the emulator's S3 before each run: the count goes on.
     assert [b["result"]["runs"] for b in bodies] == [1, 2, 3]
     # The secret reached the bot from the emulator's Secrets Manager, not from this process.
     assert all(b["result"]["has_secret"] for b in bodies)
-    assert any('"message": "run finished"' in line for line in answers[0]["logs"])
+    assert any('"message": "run finished"' in line for line in answers[0].logs)
 
-    listing = provider.state_files()
+    listing = bot.state_files()
     assert set(listing.files) == {"runs.txt", "databases/bot.sqlite3"} and listing.generation == 3
 
-    exported = provider.export_state(counter / "export")
+    exported = bot.export_state(counter / "export")
     assert exported.files == listing.files
     assert sorted(p.name for p in counter.iterdir() if p.name.startswith(("export", ".botship-export"))) == ["export"]
     with pytest.raises(BadInput, match="not empty"):
-        provider.export_state(counter / "export")
+        bot.export_state(counter / "export")
     assert (counter / "export" / "runs.txt").read_text() == "3"
     with sqlite3.connect(counter / "export" / "databases" / "bot.sqlite3") as db:
         assert [n for (n,) in db.execute("select n from runs order by n")] == [1, 2, 3]
@@ -82,7 +83,7 @@ def test_deploy_invoke_three_times_and_read_the_state(sandbox, counter, dependen
     streams = logs.describe_log_streams(logGroupName=provider.names.log_group)["logStreams"]
     assert len(streams) == 3
     messages = [e["message"] for e in logs.get_log_events(logGroupName=provider.names.log_group,
-                                                         logStreamName=answers[0]["log_stream"])["events"]]
+                                                         logStreamName=answers[0].extra["log_stream"])["events"]]
     assert messages[0].startswith("START RequestId:") and messages[-1].startswith("REPORT RequestId:")
     assert not any(SECRET in m for m in messages)
 
@@ -98,7 +99,7 @@ def test_unchanged_redeploy_changes_nothing_and_a_code_change_reaches_the_next_r
     app.write_text(app.read_text().replace('"before": before,', '"before": before, "version": 2,'))
     provider, plan, _ = deploy(counter, spec_for(counter))
     assert [s.id for s in plan.steps if s.action.value != "no change"] == ["function"]
-    assert provider.invoke({})["result"]["body"]["result"]["version"] == 2
+    assert provider.handle().invoke({}).body["result"]["version"] == 2
 
 
 def test_the_bucket_keeps_every_setting_but_the_tls_only_policy(sandbox, counter, dependency_cache, monkeypatch):
@@ -130,8 +131,8 @@ def test_the_local_scheduler_fires_enabled_schedules_when_due(sandbox, counter, 
     while not scheduler.history and time.monotonic() < deadline:
         time.sleep(0.1)
     (fired,) = scheduler.history
-    assert fired.error is None and fired.answer["result"]["body"]["status"] == "ok"
-    assert provider.state_files().files["runs.txt"] == 1
+    assert fired.error is None and fired.result.body["status"] == "ok"
+    assert provider.handle().state_files().files["runs.txt"] == 1
 
     # A paused schedule is not fired.
     client = provider.session.client("scheduler")
@@ -184,7 +185,7 @@ def test_stopping_the_scheduler_stops_its_runs_and_a_vanished_emulator_is_not_po
 
 def test_invoking_a_bot_the_sandbox_does_not_hold_says_so(sandbox, counter):
     with pytest.raises(BotshipError, match="counter is not deployed on the sandbox emulator this command started"):
-        provider_class("sandbox")(spec_for(counter)).invoke({})
+        provider_class("sandbox")(spec_for(counter)).handle().invoke({})
 
 
 def test_the_sandbox_needs_no_account(sandbox, counter):
@@ -202,7 +203,7 @@ def test_an_image_bot_runs_from_its_layers_kept_on_this_machine(sandbox, counter
     function = provider.session.client("lambda").get_function(FunctionName=provider.names.function)
     assert function["Configuration"]["PackageType"] == "Image"
     assert "@sha256:" in function["Code"]["ImageUri"]
-    assert [provider.invoke({})["result"]["body"]["result"]["runs"] for _ in range(2)] == [1, 2]
+    assert [provider.handle().invoke({}).body["result"]["runs"] for _ in range(2)] == [1, 2]
     again = provider_class("sandbox")(spec_for(counter, packaging="image")).plan(context)
     assert {step.action.value for step in again.steps} == {"no change"}
     # A build that is planned but not deployed (it rewrites the build folder) changes nothing that runs.
@@ -210,9 +211,9 @@ def test_an_image_bot_runs_from_its_layers_kept_on_this_machine(sandbox, counter
     app.write_text(app.read_text().replace('"before": before,', '"before": before, "version": 2,'))
     planned = provider_class("sandbox")(spec_for(counter, packaging="image")).plan(context)
     assert [s.id for s in planned.steps if s.action.value != "no change"] == ["image", "function"]
-    assert "version" not in provider.invoke({})["result"]["body"]["result"]
+    assert "version" not in provider.handle().invoke({}).body["result"]
     provider, _, _ = deploy(counter, spec_for(counter, packaging="image"))
-    assert provider.invoke({})["result"]["body"]["result"]["version"] == 2
+    assert provider.handle().invoke({}).body["result"]["version"] == 2
 
 
 def test_the_sandbox_ignores_the_users_aws_settings(sandbox, tmp_path, dependency_cache, monkeypatch):
@@ -227,7 +228,7 @@ def test_the_sandbox_ignores_the_users_aws_settings(sandbox, tmp_path, dependenc
     (project / "app.py").write_text("import os\n\ndef handler(event, context):\n"
                                     "    return {k: v for k, v in os.environ.items() if k.startswith('AWS_')}\n")
     provider, _, _ = deploy(project, spec_for(project, secrets=[]))
-    seen = provider.invoke({})["result"]["body"]["result"]
+    seen = provider.handle().invoke({}).body["result"]
     assert seen["AWS_ACCESS_KEY_ID"] == "sandbox" and seen["AWS_ENDPOINT_URL"] == sandbox
     assert "AWS_PROFILE" not in seen and "real-secret" not in json.dumps(seen)
 
@@ -235,12 +236,14 @@ def test_the_sandbox_ignores_the_users_aws_settings(sandbox, tmp_path, dependenc
 def test_a_bot_that_prints_its_secret_shows_it_masked_everywhere(sandbox, counter, dependency_cache, monkeypatch):
     monkeypatch.setenv("BOTSHIP_CACHE_DIR", str(dependency_cache))
     provider, _, _ = deploy(counter, spec_for(counter))
-    answer = provider.invoke({"leak": True})
-    assert any("using key ***" in line for line in answer["logs"])
-    assert "exchange rejected key ***" in answer["result"]["body"]["error"]["message"]
-    assert SECRET not in json.dumps(answer)
+    shown: list[str] = []
+    answer = provider.handle().invoke({"leak": True}, on_line=shown.append)
+    assert any("using key ***" in line for line in answer.logs) and shown == list(answer.logs)
+    assert "exchange rejected key ***" in answer.body["error"]["message"]
+    assert SECRET not in json.dumps(answer.as_dict())
     logs = provider.session.client("logs")
-    events = logs.get_log_events(logGroupName=provider.names.log_group, logStreamName=answer["log_stream"])["events"]
+    events = logs.get_log_events(logGroupName=provider.names.log_group,
+                                 logStreamName=answer.extra["log_stream"])["events"]
     assert any("using key ***" in e["message"] for e in events)
     assert not any(SECRET in e["message"] for e in events)
 
@@ -249,12 +252,12 @@ def test_a_run_past_its_timeout_is_stopped_and_answered_as_lambda_does(sandbox, 
                                                                        monkeypatch):
     monkeypatch.setenv("BOTSHIP_CACHE_DIR", str(dependency_cache))
     provider, _, _ = deploy(counter, spec_for(counter, timeout_s=2))
-    answer = provider.invoke({"sleep": 60})
-    assert answer["error"] == "Unhandled" and answer["result"]["errorType"] == "Sandbox.Timedout"
-    assert answer["logs"][-1] == "Task timed out after 2 seconds"
-    assert any('"bot": "saw"' in line for line in answer["logs"])  # what it printed before is kept
+    answer = provider.handle().invoke({"sleep": 60})
+    assert answer.error == "Unhandled" and answer.result["errorType"] == "Sandbox.Timedout" and not answer.ok
+    assert answer.logs[-1] == "Task timed out after 2 seconds"
+    assert any('"bot": "saw"' in line for line in answer.logs)  # what it printed before is kept
     events = provider.session.client("logs").get_log_events(logGroupName=provider.names.log_group,
-                                                            logStreamName=answer["log_stream"])["events"]
+                                                            logStreamName=answer.extra["log_stream"])["events"]
     assert "Task timed out after 2 seconds" in [e["message"] for e in events]
 
 
@@ -296,16 +299,17 @@ def test_a_bot_made_by_init_deploys_to_the_sandbox_and_keeps_its_state_over_thre
     assert spec.platform == "sandbox" and spec.bot_name == "sma-demo"
     provider = provider_class("sandbox")(spec)
     context = DeployContext(project, "sandbox", SecretValues([]))
-    result = start_run(provider.plan(context), lambda event: None, context.masker).wait(120)
+    result = start_run(provider.plan(context), lambda event: None).wait(120)
     assert result.ok, result.failure
 
-    bodies = [provider.invoke({"source": "test"})["result"]["body"] for _ in range(3)]
+    bot = provider.handle()
+    bodies = [bot.invoke({"source": "test"}).body for _ in range(3)]
     assert [b["status"] for b in bodies] == ["ok"] * 3
     assert [b["result"]["tick"] for b in bodies] == [1, 2, 3]
-    assert provider.state_files().files.keys() == {"state.db"}
+    assert bot.state_files().files.keys() == {"state.db"}
 
     exported = tmp_path / "exported"
-    provider.export_state(exported)
+    bot.export_state(exported)
     with sqlite3.connect(exported / "state.db") as db:
         assert db.execute("select tick from account").fetchone() == (3,)
         trades = db.execute("select count(*) from trades").fetchone()[0]
