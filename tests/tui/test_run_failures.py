@@ -15,21 +15,6 @@ from tui_flow import make_app
 pytestmark = pytest.mark.asyncio
 
 
-@pytest.fixture
-def masked(monkeypatch):
-    """The fake provider's plans carry the masker of the secret values they were made with, as every
-    provider's do (a no-op once FakeProvider attaches it itself)."""
-    planned = FakeProvider.plan
-
-    def plan(self, context):
-        made = planned(self, context)
-        if made.masker is None:
-            made.masker = context.secrets.masker()
-        return made
-
-    monkeypatch.setattr(FakeProvider, "plan", plan)
-
-
 async def settle(pilot) -> None:
     await pilot.app.workers.wait_for_complete()
     await pilot.pause()
@@ -69,7 +54,7 @@ async def deploy(pilot):
     return pilot.app.screen
 
 
-async def test_a_run_journal_that_cannot_be_opened_is_shown_and_the_screen_stays_usable(project, fake_cloud, masked):
+async def test_a_run_journal_that_cannot_be_opened_is_shown_and_the_screen_stays_usable(project, fake_cloud):
     (project / ".botship").mkdir()
     (project / ".botship" / "runs").write_text("a file where the run journals' folder belongs\n")
     async with make_app(project).run_test(size=(100, 30)) as pilot:
@@ -88,7 +73,7 @@ async def test_a_run_journal_that_cannot_be_opened_is_shown_and_the_screen_stays
         assert "Deployed counter" in text(run, "#run-outcome")
 
 
-async def test_a_journal_that_fails_mid_run_is_named_on_the_outcome(project, fake_cloud, masked):
+async def test_a_journal_that_fails_mid_run_is_named_on_the_outcome(project, fake_cloud):
     fake_cloud.entered["counter-secret"] = entered = threading.Event()
     fake_cloud.hold["counter-secret"] = release = threading.Event()
     async with make_app(project).run_test(size=(100, 30)) as pilot:

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from botship.errors import BotshipError
+from botship.masking import Masker
 from botship.providers.base import DeployContext
 from botship.providers.engine import fan_out, start_run
-from botship.masking import Masker
 from botship.providers.events import LogLine, Progress, RunFinished, StepFailed, StepFinished
 from botship.providers.journal import Journal
 from botship.providers.plan import Action, Plan, Step
@@ -23,21 +23,10 @@ from fake_cloud import FakeProvider
 SECRET = "s3cr3t-value-123"
 
 
-class Provider(FakeProvider):
-    """The fake provider, its plans carrying the masker of the secret values they were made with (as every
-    provider's do; remove this once FakeProvider attaches it itself)."""
-
-    def plan(self, context: DeployContext) -> Plan:
-        plan = super().plan(context)
-        if plan.masker is None:
-            plan.masker = context.secrets.masker()
-        return plan
-
-
 def provider(**overrides) -> FakeProvider:
     data = {"platform": "fake", "bot_name": "sma-bot", "entry": "app:handler",
             "schedule": "rate(15 minutes)", "secrets": ["EXCHANGE_API_KEY"], **overrides}
-    return Provider(build_spec(data))
+    return FakeProvider(build_spec(data))
 
 
 def context(tmp_path: Path) -> DeployContext:
@@ -235,8 +224,8 @@ def test_a_journal_that_fails_mid_run_is_reported_and_stops_cleanly(fake_cloud, 
 
 
 def test_a_plan_without_the_masker_of_its_secret_values_is_refused(fake_cloud, tmp_path):
-    plan = FakeProvider(provider().spec).plan(context(tmp_path))
-    plan.masker = None
+    plan = provider().plan(context(tmp_path))
+    plan.masker = None  # a provider that forgets to attach it
     with pytest.raises(BotshipError, match="carries no masker") as raised:
         start_run(plan, lambda event: None)
     assert "did not attach the masker of the secret values it received" in raised.value.why

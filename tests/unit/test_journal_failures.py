@@ -23,24 +23,7 @@ bot_name = "sma-bot"
 entry = "app:handler"
 secrets = [{names}]
 """.format(names=", ".join(f'"{name}"' for name in SECRETS))
-# botship with the fake cloud, its plans carrying the masker of their secret values (as FakeProvider's will
-# once it attaches it itself; until then this does).
-FAKE_BOTSHIP = """
-import runpy, sys
-import fake_cloud
-
-planned = fake_cloud.FakeProvider.plan
-
-def plan(self, context):
-    made = planned(self, context)
-    if made.masker is None:
-        made.masker = context.secrets.masker()
-    return made
-
-fake_cloud.FakeProvider.plan = plan
-sys.argv = ["fake_botship.py", *sys.argv[1:]]
-runpy.run_path("{fake_botship}", run_name="__main__")
-""".replace("{fake_botship}", str(TESTS / "fake_botship.py"))
+FAKE_BOTSHIP = TESTS / "fake_botship.py"  # botship with the fake cloud registered
 
 
 def _small_disk_prefix(folder: Path, size: str) -> list[str] | None:
@@ -64,7 +47,7 @@ def test_a_journal_on_a_disk_that_fills_mid_run_is_named_with_its_error_and_keep
     if prefix is None:
         pytest.skip("no user namespaces here to mount a small file system")
     # The deploy, then (in the same namespace, where the small disk is) the journal it left.
-    script = (f"{sys.executable} -c '{FAKE_BOTSHIP}' deploy --yes --project '{project}'; echo rc=$?; "
+    script = (f"'{sys.executable}' '{FAKE_BOTSHIP}' deploy --yes --project '{project}'; echo rc=$?; "
               f"echo '--- journal'; cat '{runs}'/*.jsonl")
     result = subprocess.run([*prefix, "sh", "-c", script], capture_output=True, text=True, timeout=120,
                             env={**os.environ, "NO_COLOR": "1", "PYTHONPATH": str(TESTS)})
