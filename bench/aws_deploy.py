@@ -85,7 +85,7 @@ def deploy_in_process(project: Path, spec) -> tuple[float, int, int]:
     session.session.events.register("before-call", lambda model, **kw: calls.append(model.name))
     context = DeployContext(project, "bench", SecretValues([SecretValue("EXCHANGE_API_KEY", "k-123456", "env")]))
     plan = AwsProvider(spec, session).plan(context)
-    result = start_run(plan, lambda event: None, context.masker).wait(300)
+    result = start_run(plan, lambda event: None).wait(300)
     elapsed = time.perf_counter() - started
     if not result.ok:
         raise RuntimeError(f"deploy failed: {result.failure}")

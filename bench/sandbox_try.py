@@ -43,17 +43,17 @@ provider.emulator
 marks["emulator"] = time.perf_counter()
 context = DeployContext(project, "sandbox", SecretValues([]))
 plan = provider.plan(context)
-result = start_run(plan, lambda event: None, context.masker).wait(300)
+result = start_run(plan, lambda event: None).wait(300)
 assert result.ok, result.failure
 marks["deployed"] = time.perf_counter()
 ticks = []
 for n in range(3):
-    body = provider.invoke({"source": "bench"})["result"]["body"]
+    body = provider.handle().invoke({"source": "bench"}).body
     assert body["status"] == "ok", body
     ticks.append(body["result"]["tick"])
     marks.setdefault("first_result", time.perf_counter())
 marks["three_runs"] = time.perf_counter()
-files = provider.state_files().files
+files = provider.handle().state_files().files
 assert ticks == [1, 2, 3] and "state.db" in files, (ticks, files)
 print(json.dumps({k: round(v - started, 4) for k, v in marks.items()}))
 """

@@ -63,9 +63,3 @@ def check_lines(checks: Iterable[Any], error: Any = None, limit: int = 400) -> l
             lines.append(CheckLine(False, f"→ {error.fix}", indent=True))
     return lines
 
-
-def plain(line: CheckLine) -> str:
-    """A line as plain text, as a log or a terminal without colour shows it."""
-    if line.indent:
-        return f"    {line.text}"
-    return f"{line.mark} {line.name}: {line.text}" if line.name else f"{line.mark} {line.text}"

@@ -8,6 +8,7 @@ from typing import IO, Any
 
 import click
 
+from .checks import CheckLine
 from .errors import BotshipError
 
 _MARKS = {"create": ("+", "green"), "update": ("~", "yellow"), "no change": ("=", None), "delete": ("-", "red")}
@@ -42,6 +43,15 @@ class Console:
         if not self.as_json:
             self._clear_pending()
             click.echo(text, file=self.out)
+
+    def checks(self, lines: list[CheckLine]) -> None:
+        """Check results (botship/checks.py), each mark in its colour and the check's name bold."""
+        for line in lines:
+            if line.indent:
+                self.line(f"    {line.text}")
+            else:
+                name = f"{click.style(line.name, bold=True)}: " if line.name else ""
+                self.line(f"{click.style(line.mark, fg=line.colour, bold=True)} {name}{line.text}")
 
     def record(self, kind: str, /, **fields: Any) -> None:
         """A JSON Lines record (JSON mode only)."""

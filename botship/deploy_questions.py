@@ -93,12 +93,7 @@ def packaging_choices(answers: Answers) -> list[Choice]:
 
 def can(platform: str, feature: str) -> bool:
     """Whether the platform's cloud declares a capability (False for a platform without a provider)."""
-    if platform not in providers.available():
-        return False
-    cloud = getattr(providers.provider_class(platform), "cloud_class", None)
-    if cloud is None:  # until every provider declares its cloud
-        return feature == "image" and bool(getattr(providers.provider_class(platform), "supports_image", False))
-    return feature in cloud.capabilities
+    return platform in providers.available() and providers.cloud_class(platform).can(feature)
 
 
 def _help(key: str) -> str:

@@ -7,14 +7,12 @@ from pathlib import Path
 import click
 
 from . import paper
+from .checks import check_lines
 from .console import Console, ConsoleReport
 from .envfile import ENV_FILE, read_env_file
 from .errors import BadInput, BotshipError, SpecInvalid
 from .profiles import ProfileStore
 from .secret_values import SecretValues, resolve_secrets
-
-MARKS = {True: ("✓", "green"), False: ("✗", "red"), None: ("!", "yellow")}
-
 
 def run_doctor(project: Path, profile: str | None, console: Console) -> int:
     from botship.providers import provider_class
@@ -68,11 +66,8 @@ def check_mode(spec, project: Path):
 
 def _show(console: Console, checks) -> int:
     for check in checks:
-        mark, colour = MARKS[check.ok]
         console.record("check", name=check.name, ok=check.ok, detail=check.detail, fix=check.fix)
-        console.line(f"{click.style(mark, fg=colour, bold=True)} {click.style(check.name, bold=True)}: {check.detail}")
-        if check.fix and check.ok is not True:
-            console.line(f"    → {check.fix}")
+    console.checks(check_lines(checks, limit=100_000))
     failed = sum(1 for c in checks if c.ok is False)
     console.line(f"\n{failed} problem(s) to fix." if failed else "\nReady to deploy.")
     return 1 if failed else 0

@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from .checks import CheckLine, plain
+from .checks import CheckLine
 from .console import Console
 from .errors import Cancelled
 from .questions import Answers, Question
@@ -41,13 +41,7 @@ class Prompter:
         self.console.line(f"{click.style('✗', fg='red')} {name}: {message}")
 
     def checks(self, lines: list[CheckLine]) -> None:
-        """Check results, each mark in its colour."""
-        for line in lines:
-            if line.indent:
-                self.console.line(plain(line))
-            else:
-                name = f"{click.style(line.name, bold=True)}: " if line.name else ""
-                self.console.line(f"{click.style(line.mark, fg=line.colour)} {name}{line.text}")
+        self.console.checks(lines)
 
     def question(self, question: Question, answers: Answers, *, message: str | None = None,
                  default: Any = None) -> Any:

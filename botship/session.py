@@ -249,9 +249,4 @@ def variable_problem(name: str, value: str, secret: bool) -> str | None:
 
 def cloud_settings(platform: str) -> list[Question]:
     """The settings a platform's cloud declares ([] for one without a provider yet)."""
-    if platform not in providers.available():
-        return []
-    provider = providers.provider_class(platform)
-    cloud = getattr(provider, "cloud_class", None)
-    settings = getattr(cloud, "settings", None) or getattr(provider, "settings", None)
-    return list(settings()) if settings else []
+    return providers.cloud_class(platform).settings() if platform in providers.available() else []

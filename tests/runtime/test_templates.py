@@ -94,12 +94,13 @@ def test_iaf_app_runs_one_iteration_per_invoke_offline_with_its_database_in_the_
     spec = ProfileStore(project).spec("sandbox")
     provider = provider_class("sandbox")(spec)
     context = DeployContext(project, "sandbox", SecretValues([]))
-    deployed = start_run(provider.plan(context), lambda event: None, context.masker).wait(300)
+    deployed = start_run(provider.plan(context), lambda event: None).wait(300)
     assert deployed.ok, deployed.failure
-    bodies = [provider.invoke({"source": "test"})["result"]["body"] for _ in range(2)]
+    handle = provider.handle()
+    bodies = [handle.invoke({"source": "test"}).body for _ in range(2)]
     assert [b["status"] for b in bodies] == ["ok", "ok"], bodies
-    assert set(provider.state_files().files) == {"replay_feed.json", "databases/prod-database.sqlite3",
+    assert set(handle.state_files().files) == {"replay_feed.json", "databases/prod-database.sqlite3",
                                                  "botship-paper.json"}
     exported = tmp_path / "exported"
-    provider.export_state(exported)
+    handle.export_state(exported)
     assert json.loads((exported / "replay_feed.json").read_text()) == {"row": 50}
