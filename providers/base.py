@@ -303,16 +303,6 @@ class BotHandle(ABC):
 
 # ---- the provider: one spec's plans --------------------------------------------------------------
 
-class _CloudCan:
-    """A class attribute that reads whether a provider's cloud declares a capability."""
-
-    def __init__(self, feature: str) -> None:
-        self.feature = feature
-
-    def __get__(self, instance: Any, owner: type[Provider]) -> bool:
-        return owner.cloud_class.can(self.feature)
-
-
 class Provider(ABC):
     """One spec on one cloud: plans deploying and destroying it; its cloud and handle answer the rest."""
 
@@ -372,21 +362,3 @@ class Provider(ABC):
     @abstractmethod
     def plan_destroy(self, *, purge_state: bool = False) -> Plan:
         """The steps that remove the bot; its state is kept unless `purge_state`. `plan.masker` masks nothing."""
-
-    # ---- forwarding for tui/ until it reads the handle ----------------------------------------------
-
-    supports_image = _CloudCan(IMAGE)  # forwarding for tui/ until it reads the handle
-
-    @classmethod
-    def sign_in_options(cls) -> list[str]:  # forwarding for tui/ until it reads the handle
-        return cls.cloud_class.sign_in_options()
-
-    def invoke(self, event: dict[str, Any]) -> dict[str, Any]:  # forwarding for tui/ until it reads the handle
-        return self.handle().invoke(event).as_dict()
-
-    def state_files(self) -> StateListing:  # forwarding for tui/ until it reads the handle
-        return self.handle().state_files()
-
-    def export_state(self, into: Path) -> StateListing:  # forwarding for tui/ until it reads the handle
-        return self.handle().export_state(into)
-

@@ -84,8 +84,8 @@ class BotshipApp(ShowsWorkerErrors, App[None]):
         if fired.error:
             text, severity = fired.error, "error"
         else:
-            body = (fired.answer or {}).get("result", {}).get("body", {})
-            text, severity = f"status {body.get('status', '?')}", "information" if body.get("status") == "ok" else "warning"
+            status = fired.result.bot_status if fired.result is not None else None
+            text, severity = f"status {status or '?'}", "information" if status == "ok" else "warning"
         self.notify(f"{fired.bot}: {text}", title="Local scheduler ran a sandbox bot", severity=severity)
 
     def on_unmount(self) -> None:

@@ -18,7 +18,8 @@ from textual.worker import Worker
 
 from botship.deploy import open_journal, record_deploy
 from botship.errors import BotshipError
-from botship.local_run import answer_body, function_log_lines
+from botship.local_run import function_log_lines
+from botship.providers.base import EPHEMERAL, STATE, InvokeResult
 from botship.profiles import ProfileStore
 from botship.session import DeploySession
 from botship.spec import DeploySpec
@@ -101,7 +102,7 @@ class RunScreen(ShowsWorkerErrors, Screen):
         finished = self.result is not None
         ok = finished and self.result.ok
         shown = {"cancel": not finished, "retry": finished and not ok, "back": finished and not ok,
-                 "invoke": ok, "save": ok, "export": ok and self.sandbox, "home": finished}
+                 "invoke": ok, "save": ok, "export": ok and self.provider.cloud_class.can(STATE), "home": finished}
         for name, visible in shown.items():
             self.query_one(f"#{name}", Button).display = visible
 
@@ -144,7 +145,7 @@ class RunScreen(ShowsWorkerErrors, Screen):
         result = message.result
         if result.ok:
             self._remember_secrets()
-            text, style = success_text(self.spec, result, message.journal), "ok"
+            text, style = success_text(self.spec, result, message.journal, self.sandbox), "ok"
             if self.sandbox:
                 self.app.sandbox_deployed(self.spec.bot_name, bool(self.spec.schedule))
         elif result.status == "cancelled":
@@ -181,7 +182,8 @@ class RunScreen(ShowsWorkerErrors, Screen):
 
     @property
     def sandbox(self) -> bool:
-        return self.spec.platform == "sandbox"
+        """What was deployed lives only while this botship runs (the sandbox's emulator)."""
+        return self.provider.cloud_class.can(EPHEMERAL)
 
     def _remember_secrets(self) -> None:
         self.state.remember_secrets(self.spec.bot_name)
@@ -230,26 +232,26 @@ class RunScreen(ShowsWorkerErrors, Screen):
         self.query_one("#run-log", RichLog).write(f"[b]▸ Invoking {escape(self.spec.bot_name)}…[/b]")
         self.invoke()
 
+    def _log(self, text: str) -> None:
+        self.query_one("#run-log", RichLog).write(text)
+
     @work(thread=True, exclusive=True, exit_on_error=False, group="invoke")
     def invoke(self) -> None:
-        masker = self.state.secret_values().masker()
-        write = self.query_one("#run-log", RichLog).write
+        masker = self.plan.secrets_masker()
+        handle = self.provider.handle()
         try:
-            answer = self.provider.invoke({"source": "botship", "reason": "invoke now"})
+            ran = handle.invoke({"source": "botship", "reason": "invoke now"}).masked(masker)
         except BotshipError as exc:
-            self.app.call_from_thread(write, "[red]" + escape("\n".join(exc.lines())) + "[/]")
+            self.app.call_from_thread(self._log, "[red]" + escape("\n".join(exc.lines())) + "[/]")
             return
-        lines = [f"  [dim]{escape(text)}[/dim]" for line in answer.get("logs", [])
-                 for text in function_log_lines(masker, line)[1]]
-        lines += invoke_summary(masker.mask_data(answer))
-        try:
-            lines += state_summary(self.provider.state_files())
-        except BotshipError:
-            pass  # a provider that cannot read state yet; the result above stands
-        self.app.call_from_thread(write, "\n".join(lines))
+        lines = [f"  [dim]{escape(text)}[/dim]" for line in ran.logs for text in function_log_lines(masker, line)[1]]
+        lines += invoke_summary(ran)
+        if self.provider.cloud_class.can(STATE):
+            lines += state_summary(handle.state_files())
+        self.app.call_from_thread(self._log, "\n".join(lines))
 
     def action_export(self) -> None:
-        if self.result is None or not self.result.ok or not self.sandbox:
+        if self.result is None or not self.result.ok or not self.provider.cloud_class.can(STATE):
             return
         stamp = self.app.clock().strftime("%Y%m%d-%H%M%S")
         self.export_state(self.state.project / "state-export" / f"{self.spec.bot_name}-{self.spec.mode}-{stamp}")
@@ -257,7 +259,7 @@ class RunScreen(ShowsWorkerErrors, Screen):
     @work(thread=True, exclusive=True, exit_on_error=False, group="export")
     def export_state(self, into: Path) -> None:
         try:
-            listing = self.provider.export_state(into)
+            listing = self.provider.handle().export_state(into)
         except BotshipError as exc:
             self.app.call_from_thread(self.notify, "\n".join(exc.lines()), title="Export failed", severity="error")
             return
@@ -308,16 +310,16 @@ class RunScreen(ShowsWorkerErrors, Screen):
             actions[event.button.id]()
 
 
-def invoke_summary(answer: dict[str, Any]) -> list[str]:
-    """An invoke's answer in a few lines: the function's status, the bot's status and its result."""
-    payload, body = answer_body(answer)
-    if answer.get("error") or not isinstance(body, dict):
-        return [f"[red]✗ invoke: {escape(str(answer.get('error') or 'no result'))}[/]",
+def invoke_summary(ran: InvokeResult) -> list[str]:
+    """An invoke's result in a few lines: the function's status, the bot's status and its result."""
+    payload, body = ran.result, ran.body
+    if ran.error or not isinstance(body, dict):
+        return [f"[red]✗ invoke: {escape(str(ran.error or 'no result'))}[/]",
                 escape(json.dumps(payload, indent=2, default=str))]
     status = body.get("status", "?")
     style = "green" if status == "ok" else "yellow" if status == "skipped" else "red"
-    lines = [f"[b {style}]● run {escape(str(status))}[/] [dim](HTTP {payload.get('statusCode')}, "
-             f"{answer.get('duration_ms', '?')} ms)[/dim]"]
+    took = "?" if ran.duration_ms is None else ran.duration_ms
+    lines = [f"[b {style}]● run {escape(str(status))}[/] [dim](HTTP {payload.get('statusCode')}, {took} ms)[/dim]"]
     if "result" in body:
         lines.append("  result: " + escape(json.dumps(body["result"], default=str)))
     if "error" in body:

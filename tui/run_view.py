@@ -123,9 +123,10 @@ def duration(seconds: float) -> str:
     return "under 1 s" if seconds < 1 else f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.1f} min"
 
 
-def success_text(spec: Any, result: Any, journal: str) -> str:
-    """A deploy that succeeded: where it runs, what it made, when it runs, and its journal."""
-    sandbox = spec.platform == "sandbox"
+def success_text(spec: Any, result: Any, journal: str, ephemeral: bool) -> str:
+    """A deploy that succeeded: where it runs, what it made, when it runs, and its journal; `ephemeral`: what
+    was deployed lives only while this botship runs (the sandbox's emulator)."""
+    sandbox = ephemeral
     lines = [f"[b green]✓ Deployed {escape(spec.bot_name)}[/] to {escape(spec.where)} in "
              f"{duration(result.duration_s)} — mode [b]{spec.mode.upper()}[/b]"]
     seen = set()

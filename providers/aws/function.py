@@ -289,7 +289,7 @@ class BotSchedule:
                 if current is None:
                     self.client.create_schedule(Name=self.names.schedule, **self.desired())
                 else:
-                    # A paused bot stays paused: only `resume` turns it back on.
+                    # A paused bot stays paused: a deploy never changes the schedule's state.
                     self.client.update_schedule(Name=self.names.schedule,
                                                 **{**self.desired(), "State": current["State"]})
                 return {"schedule": self.names.schedule}

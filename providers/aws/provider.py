@@ -64,20 +64,6 @@ class AwsProvider(Provider):
     def closing_notes(cls) -> list[str]:
         return cls.cloud_class.target_class.closing_notes()
 
-    @classmethod
-    def _region_question(cls):
-        return next((q for q in cls.cloud_class.settings() if q.key == "aws.region"), None)
-
-    @classmethod
-    def location_suggestions(cls) -> list[str]:  # forwarding for tui/ until it reads the handle (and guided.py)
-        region = cls._region_question()
-        return list(region.suggestions({})) if region and region.suggestions else []
-
-    @classmethod
-    def default_location(cls, sign_in: str | None) -> str | None:  # forwarding for tui/ until it reads the handle
-        region = cls._region_question()
-        return region.default_for({"aws": {"profile": sign_in}} if sign_in else {}) if region else None
-
     @property
     def session(self) -> AwsSession:
         return self._cloud.session

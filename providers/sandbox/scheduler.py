@@ -35,10 +35,6 @@ class Fired:
     result: InvokeResult | None = None
     error: str | None = None
 
-    @property
-    def answer(self) -> dict[str, Any] | None:  # forwarding for tui/ until it reads the handle
-        return self.result.as_dict() if self.result is not None else None
-
 
 class LocalScheduler:
     """`on_fired` is called (from the scheduler's thread) after each run; `upcoming()` says what comes next."""
