@@ -15,7 +15,8 @@ from . import providers
 from .answers import PACKAGING_TITLES, SCHEDULE_PRESETS, SIZE_LABELS, daily_expr, suggest_name
 from .mode_check import MODE_TITLES
 from .questions import Answers, Choice, Question
-from .spec import FieldDoc, check_field, field_docs, limits_for
+from .spec import FieldDoc, check_field, field_docs
+from .spec_limits import limits_of
 
 
 @functools.cache
@@ -57,9 +58,8 @@ def _number(key: str):
 
 
 def limits(answers: Answers) -> dict[str, Any]:
-    """The sizing limits of the chosen platform (and Azure plan)."""
-    platform = answers.get("platform") or "aws"
-    return limits_for(platform, (answers.get("azure") or {}).get("plan", "flex"))
+    """The sizing limits of the chosen platform (and its hosting plan)."""
+    return limits_of(answers)
 
 
 def limit_text(name: str, answers: Answers) -> str:

@@ -36,3 +36,10 @@ def limits_for(platform: str, azure_plan: str = "flex") -> dict[str, Limit]:
     found = platforms.platform(platform)
     return _LIMITS[(found.limits or found.name) if found else platform]
 
+
+
+def limits_of(answers: dict) -> dict[str, Limit]:
+    """The sizing limits for answers as a profile holds them (platform, and its hosting plan where it has one);
+    no platform chosen yet reads as the first one offered."""
+    platform = answers.get("platform") or platforms.platforms()[0].name
+    return limits_for(platform, (answers.get("azure") or {}).get("plan", "flex"))

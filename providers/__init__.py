@@ -28,6 +28,8 @@ class Platform:
     limits: str | None = None
     # Runs on this machine: nothing to pay, no account to sign in to.
     local: bool = False
+    # The platform botship offers to try it on, with no account (`botship sandbox`, the home screen's `s`).
+    trial: bool = False
 
     @property
     def available(self) -> bool:
@@ -39,8 +41,18 @@ _PLATFORMS: dict[str, Platform] = {p.name: p for p in (
              "botship.providers.aws.provider:AwsProvider"),
     Platform("azure", "Azure Functions", "an Azure subscription, and a sign-in on this machine"),
     Platform("sandbox", "Sandbox", "nothing: an AWS emulator runs inside botship, on this machine",
-             "botship.providers.sandbox.provider:SandboxProvider", limits="aws", local=True),
+             "botship.providers.sandbox.provider:SandboxProvider", limits="aws", local=True, trial=True),
 )}
+
+
+def trial() -> Platform:
+    """The platform to try botship on without an account (the sandbox)."""
+    return next(p for p in _PLATFORMS.values() if p.trial)
+
+
+def loaded_clouds() -> list[type[Cloud]]:
+    """The clouds whose provider this process has imported (used), in the order platforms are offered."""
+    return [p.target.cloud_class for p in _PLATFORMS.values() if p.target is not None and not isinstance(p.target, str)]
 
 
 def platforms() -> list[Platform]:

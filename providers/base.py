@@ -163,6 +163,24 @@ class Cloud(ABC):
         table = getattr(spec, cls.table, None) if cls.table else None
         return table.model_dump(exclude_none=True) if table is not None else {}
 
+    # ---- a cloud on this machine (EPHEMERAL): what lives only while botship runs ------------------------
+
+    @classmethod
+    def holds_bots_here(cls) -> bool:
+        """Whether bots deployed to this cloud live inside this botship process now (and vanish with it)."""
+        return False
+
+    @classmethod
+    def local_scheduler(cls, on_fired: Callable[[Any], None], *, at_launch: bool = False) -> Any | None:
+        """A started scheduler that fires this cloud's scheduled bots while botship runs, where the cloud
+        itself never fires them (None elsewhere). `at_launch`: only if bots already wait to be fired (a
+        separately run emulator); `on_fired(fired)` runs on the scheduler's thread; `.stop()` stops it."""
+        return None
+
+    @classmethod
+    def shut_down(cls) -> None:
+        """Stop what this cloud runs inside botship (an embedded emulator); what it held is gone."""
+
     def failure(self, exc: Exception, doing: str) -> Exception:
         """An SDK error met while `doing`, as an error that says what to do (by default, itself)."""
         return exc

@@ -10,7 +10,9 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Button, DataTable, Footer, Static
 
+from botship import providers
 from botship.errors import BotshipError
+from botship.init import PROFILE as TRIAL_PROFILE  # the profile `botship init` writes, `botship sandbox` walks
 from botship.profiles import ProfileStore
 from botship.project import ProjectScan, scan_project
 from botship.session import DeploySession
@@ -18,12 +20,12 @@ from botship.session import DeploySession
 from .widgets import TopBar
 from .workers import ShowsWorkerErrors
 
-SANDBOX_PROFILE = "sandbox"  # the profile `botship init` writes and `botship sandbox` walks through
+TRIAL = providers.trial().title  # the platform to try botship on, with no account
 
 
 class HomeScreen(ShowsWorkerErrors, Screen):
     BINDINGS = [Binding("n", "new", "New deployment"), Binding("r", "rerun", "Re-run profile"),
-                Binding("s", "sandbox", "Try in sandbox"), Binding("i", "init", "Create a bot here"),
+                Binding("s", "try", f"Try in {TRIAL.lower()}"), Binding("i", "init", "Create a bot here"),
                 Binding("b", "browse", "Browse bots"), Binding("q", "app.quit", "Quit")]
 
     def compose(self) -> ComposeResult:
@@ -40,7 +42,7 @@ class HomeScreen(ShowsWorkerErrors, Screen):
             yield Button("Create a bot here", id="init", variant="success")
             yield Button("New deployment", id="new", variant="primary")
             yield Button("Re-run profile", id="rerun")
-            yield Button("Try in sandbox", id="sandbox")
+            yield Button(f"Try in {TRIAL.lower()}", id="try")
             yield Button("Browse bots", id="browse")
             yield Button("Quit", id="quit")
         yield Footer()
@@ -79,19 +81,20 @@ class HomeScreen(ShowsWorkerErrors, Screen):
             return
         self.app.push_screen(WizardScreen(DeploySession.new(self.app.project, platform)))
 
-    def action_sandbox(self) -> None:
-        """The wizard on the built-in sandbox (no account needed): walked through from the project's
-        `sandbox` profile when it has one (`botship init` writes it), else as a new deployment."""
+    def action_try(self) -> None:
+        """The wizard on the platform to try botship on (no account needed): walked through from the project's
+        `sandbox` profile when it has one on that platform (`botship init` writes it), else as a new deployment."""
         from .wizard import WizardScreen
 
         try:
-            raw = ProfileStore(self.app.project).raw(SANDBOX_PROFILE)
+            raw = ProfileStore(self.app.project).raw(TRIAL_PROFILE)
         except BotshipError:
             raw = None
-        if not raw or raw.get("platform") != "sandbox":
-            self.action_new("sandbox")
+        trial = providers.trial().name
+        if not raw or raw.get("platform") != trial:
+            self.action_new(trial)
             return
-        state = DeploySession.from_profile(self.app.project, SANDBOX_PROFILE, raw)
+        state = DeploySession.from_profile(self.app.project, TRIAL_PROFILE, raw)
         self.app.push_screen(WizardScreen(state, start="platform"))
 
     def action_init(self, then_platform: str | None = None) -> None:
@@ -116,8 +119,8 @@ class HomeScreen(ShowsWorkerErrors, Screen):
         self.notify(f"Created {len(created)} files from the {template} template: "
                     + ", ".join(str(p) for p in created[:8]), title="botship init")
         self.refresh_scan()
-        if then_platform == "sandbox":
-            self.action_sandbox()
+        if then_platform == providers.trial().name:
+            self.action_try()
         elif then_platform:
             self.action_new(then_platform)
 
@@ -150,7 +153,7 @@ class HomeScreen(ShowsWorkerErrors, Screen):
     @on(Button.Pressed)
     def pressed(self, event: Button.Pressed) -> None:
         {"new": self.action_new, "rerun": self.action_rerun, "browse": self.action_browse, "init": self.action_init,
-         "sandbox": self.action_sandbox, "quit": self.app.action_quit}[event.button.id or "quit"]()
+         "try": self.action_try, "quit": self.app.action_quit}[event.button.id or "quit"]()
 
 
 def found_text(scan: ProjectScan, folder: str) -> str:
@@ -158,7 +161,7 @@ def found_text(scan: ProjectScan, folder: str) -> str:
     if scan.empty:
         lines += ["", "This folder has no bot yet.",
                   "Press [b]i[/b] to create one here (the same as `botship init`):",
-                  "a small moving-average bot that runs offline, ready for the sandbox."]
+                  f"a small moving-average bot that runs offline, ready for the {TRIAL.lower()}."]
         return "\n".join(lines)
     if scan.entries:
         lines.append("Entry points:")

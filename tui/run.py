@@ -147,7 +147,7 @@ class RunScreen(ShowsWorkerErrors, Screen):
             self._remember_secrets()
             text, style = success_text(self.spec, result, message.journal, self.sandbox), "ok"
             if self.sandbox:
-                self.app.sandbox_deployed(self.spec.bot_name, bool(self.spec.schedule))
+                self.app.deployed_here(self.provider.cloud_class, self.spec.bot_name, bool(self.spec.schedule))
         elif result.status == "cancelled":
             text, style = CANCELLED_TEXT, "warn"
         else:

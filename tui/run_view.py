@@ -141,8 +141,8 @@ def success_text(spec: Any, result: Any, journal: str, ephemeral: bool) -> str:
     lines.append(f"  {'runs':<13} {escape(schedule)}")
     lines.append(f"  {'journal':<13} {escape(journal)}")
     if sandbox:
-        lines.append("[yellow]The sandbox lives inside this botship: the bot and its state vanish when it closes"
-                     " — press e to export the state.[/]")
+        lines.append(f"[yellow]The {escape(spec.platform_title.lower())} lives inside this botship: the bot and its "
+                     "state vanish when it closes — press e to export the state.[/]")
     return "\n".join(lines)
 
 

@@ -25,7 +25,7 @@ def test_scripts_try_deploys_and_invokes_the_example_bot_on_the_sandbox(tmp_path
         screen = term.wait_for("run ok", timeout=60)
         term.wait_for("state.db")
         term.type("C-q")  # the sandbox holds a bot: quitting asks first
-        term.wait_for("vanish with it")
+        term.wait_for("To keep a bot's state, go back")
         term.type("y")
         assert term.exit_code() == 0
     finally:

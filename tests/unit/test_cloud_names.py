@@ -1,0 +1,42 @@
+"""The front ends and the deploy session name no cloud: what a cloud is called, offers and can do comes from the
+provider registry and the cloud's own declarations, so adding a cloud adds no code there."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+from botship import providers
+
+ROOT = Path(__file__).resolve().parents[2]
+NEUTRAL = [*sorted((ROOT / "tui").glob("*.py")),
+           *(ROOT / "botship" / name for name in ("session.py", "deploy_questions.py", "questions.py", "checks.py"))]
+
+
+def literals(path: Path) -> list[tuple[int, str]]:
+    """Every string constant in a module's code (docstrings, which may speak of a cloud, left out)."""
+    tree = ast.parse(path.read_text(), str(path))
+    docstrings = {id(node.body[0].value) for node in ast.walk(tree)
+                  if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
+                  and node.body and isinstance(node.body[0], ast.Expr)
+                  and isinstance(node.body[0].value, ast.Constant)}
+    return [(node.lineno, node.value) for node in ast.walk(tree)
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings]
+
+
+def test_no_front_end_or_session_module_names_a_cloud():
+    names = {p.name for p in providers.platforms()}
+    assert {"aws", "azure", "sandbox"} <= names
+    found = []
+    for path in NEUTRAL:
+        for line, text in literals(path):
+            words = {w.strip(".:'\"()[]{}").lower() for w in text.replace("_", " ").replace("-", " ").split()}
+            if text.lower() in names or words & (names | {"lambda", "botship_sandbox_url"}) or "aws" in text.lower():
+                found.append(f"{path.relative_to(ROOT)}:{line}: {text!r}")
+    assert found == []
+
+
+def test_the_check_sees_a_cloud_name_where_one_is_written(tmp_path):
+    module = tmp_path / "screen.py"
+    module.write_text('"""A screen for AWS."""\nif platform == "sandbox":\n    region = answers["aws"]\n')
+    assert [text for _, text in literals(module)] == ["sandbox", "aws"]
