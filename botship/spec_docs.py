@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
+from .spec_limits import limits_text
 from .spec_model import TABLES, DeploySpec
 
 
@@ -35,21 +36,31 @@ def field_docs() -> list[FieldDoc]:
             literal = next((a for a in (info.annotation, *typing.get_args(info.annotation))
                             if typing.get_origin(a) is Literal), None)
             default = None if info.is_required() else info.get_default(call_default_factory=True)
-            docs.append(FieldDoc(prefix + name, info.description or "", info.is_required(), default,
-                                 typing.get_args(literal) if literal else ()))
+            docs.append(FieldDoc(prefix + name, _with_limits(name, info.description or ""), info.is_required(),
+                                 default, typing.get_args(literal) if literal else ()))
 
     walk(DeploySpec, "")
     return docs
 
 
+def _with_limits(name: str, description: str) -> str:
+    """A size's description with its allowed values on each platform, from the limits data."""
+    limits = limits_text(name)
+    return f"{description} ({limits})" if limits else description
+
+
 def profiles_schema() -> dict[str, Any]:
-    """A JSON schema of botship.toml, for editors that check TOML against one."""
+    """A JSON schema of botship.toml, for editors that check TOML against one (each size's limits with it)."""
+    spec = DeploySpec.model_json_schema(ref_template="#/$defs/DeploySpec/$defs/{model}")
+    for name, field in spec["properties"].items():
+        if "description" in field:
+            field["description"] = _with_limits(name, field["description"])
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "title": "botship.toml",
         "type": "object",
         "properties": {"profiles": {"type": "object", "additionalProperties": {"$ref": "#/$defs/DeploySpec"}}},
-        "$defs": {"DeploySpec": DeploySpec.model_json_schema(ref_template="#/$defs/DeploySpec/$defs/{model}")},
+        "$defs": {"DeploySpec": spec},
     }
 
 

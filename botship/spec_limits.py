@@ -43,3 +43,18 @@ def limits_of(answers: dict) -> dict[str, Limit]:
     no platform chosen yet reads as the first one offered."""
     platform = answers.get("platform") or platforms.platforms()[0].name
     return limits_for(platform, (answers.get("azure") or {}).get("plan", "flex"))
+
+
+def limits_text(name: str) -> str:
+    """Where a size applies and its allowed values, from the data above — what a field's help says of it."""
+    parts = []
+    for key, limits in _LIMITS.items():
+        limit = limits.get(name)
+        if limit is None:
+            continue
+        platform, _, plan = key.partition("/")
+        users = [p.title for p in platforms.platforms() if (p.limits or p.name) == platform]
+        where = " and ".join(users or [platform]) + (f" ({plan} plan)" if plan else "")
+        parts.append(f"{where}: " + (f"one of {', '.join(map(str, limit.choices))}" if limit.choices
+                                     else f"{limit.low}–{limit.high}"))
+    return "; ".join(parts)

@@ -89,9 +89,9 @@ class DeploySpec(_Strict):
     python: PythonVersion = Field("3.12", description="Python version of the cloud runtime: 3.11, 3.12 or 3.13")
     packaging: Literal["zip", "image"] = Field(
         "zip", description="zip package or container image (image is AWS only; Azure always uses zip)")
-    memory_mb: Size = Field(512, description="memory for each run in MB (AWS 128–10240; Azure Flex 512, 2048 or 4096)")
-    timeout_s: Size = Field(300, description="longest a run may take, in seconds (AWS 1–900; Azure Consumption 1–600)")
-    ephemeral_mb: Size = Field(512, description="/tmp space in MB, AWS only (512–10240)")
+    memory_mb: Size = Field(512, description="memory for each run in MB")
+    timeout_s: Size = Field(300, description="longest a run may take, in seconds")
+    ephemeral_mb: Size = Field(512, description="/tmp space in MB")
     state_retention_days: Size = Field(
         30, ge=1, le=3650,
         description="days an earlier version of the bot's state is kept for `state restore` (1–3650)")
