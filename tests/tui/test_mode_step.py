@@ -9,7 +9,7 @@ import pytest
 from textual.widgets import Static
 
 from botship.mode_check import live_switch_lines
-from tui_flow import make_app
+from tui_flow import make_app, start, text, to_step
 
 pytestmark = pytest.mark.asyncio
 
@@ -26,26 +26,10 @@ def bot(tmp_path: Path, source: str) -> Path:
     return project
 
 
-def text(screen, selector: str) -> str:
-    return str(screen.query_one(selector, Static).render())
-
-
 async def mode_step(pilot):
-    await pilot.press("n")
-    await pilot.pause()
-    platforms = pilot.app.screen.query_one("#platform")
-    platforms.highlighted = platforms.get_option_index("fake")
-    await pilot.pause()
-    screen = pilot.app.screen
-    for _ in range(4):
-        if screen.section.key == "mode":
-            return screen
-        before = screen.section.key
-        await pilot.press("ctrl+n")
-        await pilot.app.workers.wait_for_complete()
-        await pilot.pause()
-        assert screen.section.key != before, f"stuck on {before}"
-    raise AssertionError("never reached the mode step")
+    await start(pilot, "fake")
+    await to_step(pilot, "mode")
+    return pilot.app.screen
 
 
 async def test_a_plain_bot_that_never_reads_the_mode_is_warned(tmp_path, fake_cloud):

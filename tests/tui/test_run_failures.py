@@ -7,22 +7,12 @@ import os
 import threading
 
 import pytest
-from textual.widgets import Button, DataTable, Static
+from textual.widgets import Button, DataTable
 
 from fake_cloud import FakeProvider
-from tui_flow import make_app
+from tui_flow import make_app, settle, start, text, to_step
 
 pytestmark = pytest.mark.asyncio
-
-
-async def settle(pilot) -> None:
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
-    await pilot.pause()
-
-
-def text(screen, selector: str) -> str:
-    return str(screen.query_one(selector, Static).render())
 
 
 def states(run) -> list[str]:
@@ -31,20 +21,8 @@ def states(run) -> list[str]:
 
 
 async def to_review(pilot) -> None:
-    await pilot.press("n")
-    await pilot.pause()
-    platforms = pilot.app.screen.query_one("#platform")
-    platforms.highlighted = platforms.get_option_index("fake")
-    await pilot.pause()
-    screen = pilot.app.screen
-    for _ in range(8):
-        if screen.section.key == "review":
-            return
-        before = screen.section.key
-        await pilot.press("ctrl+n")
-        await settle(pilot)
-        assert screen.section.key != before, f"stuck on {before}"
-    raise AssertionError("never reached the review")
+    await start(pilot, "fake")
+    await to_step(pilot, "review")
 
 
 async def deploy(pilot):

@@ -13,7 +13,7 @@ from textual.widgets import Input, Select
 
 from botship.profiles import ProfileStore
 from terminal import Terminal
-from tui_flow import make_app
+from tui_flow import make_app, settle, start
 
 pytestmark = pytest.mark.asyncio
 TESTS = Path(__file__).resolve().parents[1]
@@ -59,12 +59,6 @@ def through_the_prompts(project: Path, home: Path) -> None:
         term.close()
 
 
-async def settle(pilot) -> None:
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
-    await pilot.pause()
-
-
 async def next_step(pilot) -> None:
     await pilot.press("ctrl+n")
     await settle(pilot)
@@ -72,11 +66,7 @@ async def next_step(pilot) -> None:
 
 async def through_the_wizard(project: Path) -> None:
     async with make_app(project).run_test(size=(100, 30)) as pilot:
-        await pilot.press("n")
-        await pilot.pause()
-        platforms = pilot.app.screen.query_one("#platform")
-        platforms.highlighted = platforms.get_option_index("fake")
-        await pilot.pause()
+        await start(pilot, "fake")
         screen = pilot.app.screen
         await next_step(pilot)  # credentials
         await next_step(pilot)  # bot

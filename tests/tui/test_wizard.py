@@ -9,40 +9,9 @@ import boto3
 import pytest
 from textual.widgets import Button, DataTable, Input, Static
 
-from tui_flow import make_app
+from tui_flow import make_app, settle, start, text, to_step
 
 pytestmark = pytest.mark.asyncio
-
-
-async def settle(pilot) -> None:
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
-    await pilot.pause()
-
-
-def text(screen, selector: str) -> str:
-    return str(screen.query_one(selector, Static).render())
-
-
-async def to_step(pilot, key: str) -> None:
-    """Press Next until the wizard shows section `key` (failing if it stops moving)."""
-    screen = pilot.app.screen
-    for _ in range(8):
-        if screen.section.key == key:
-            return
-        before = screen.section.key
-        await pilot.press("ctrl+n")
-        await settle(pilot)
-        assert screen.section.key != before, f"stuck on {before}: {screen.section.ready()=}"
-    raise AssertionError(f"never reached {key}")
-
-
-async def start(pilot, platform: str) -> None:
-    await pilot.press("n")
-    await pilot.pause()
-    platforms = pilot.app.screen.query_one("#platform")
-    platforms.highlighted = platforms.get_option_index(platform)
-    await pilot.pause()
 
 
 async def test_home_shows_what_it_found(project):
