@@ -1,15 +1,23 @@
-"""The local record of what each profile last deployed (or destroyed): when, where, in which mode, and its outputs."""
+"""The local record of what each profile last deployed (or destroyed): when, where, in which mode, and its outputs.
+
+Both front ends keep it the same way: a run's journal opened with its plan (`open_journal`), and the record of a
+deploy that succeeded (`record_deploy`) or of a destroy (`record_destroy`).
+"""
 
 from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .atomic import written_beside
 from .errors import file_error
 from .locations import WORK_DIR, records_dir
+
+if TYPE_CHECKING:
+    from .spec import DeploySpec
 
 DEPLOYED, DESTROYED, ABSENT = "ok", "destroyed", "absent"
 
@@ -92,3 +100,30 @@ def load_records(project: Path) -> dict[str, DeployRecord]:
         except (OSError, ValueError, TypeError):
             continue
     return records
+
+
+def open_journal(project: Path, name: str, plan, now: datetime | None = None):
+    """The run's journal, opened with its plan as the first line; it masks with the plan's masker."""
+    from botship.providers.journal import Journal
+
+    journal = Journal.for_run(project, name, plan.secrets_masker(), now)
+    journal.write({"type": "plan", "profile": name, **plan.as_dict()})
+    return journal
+
+
+def record_deploy(project: Path, name: str, spec: DeploySpec, result, journal: str) -> None:
+    """Keep what a successful deploy shipped (its outputs as the run reported them: masked), for re-runs and the
+    home screen."""
+    from botship.providers import provider_class
+
+    save_record(project, DeployRecord(
+        profile=name, platform=spec.platform, bot_name=spec.bot_name, mode=spec.mode, where=spec.where,
+        status=result.status, finished_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        journal=journal, outputs=result.outputs, **provider_class(spec.platform).holder()))
+
+
+def record_destroy(project: Path, name: str, spec: DeploySpec, status: str, kept: list[str]) -> None:
+    """After a destroy (or one that found nothing), the local record says so: no listing shows it deployed."""
+    save_record(project, DeployRecord(
+        profile=name, platform=spec.platform, bot_name=spec.bot_name, mode=spec.mode, where=spec.where,
+        status=status, finished_at=datetime.now(timezone.utc).isoformat(timespec="seconds"), kept=kept))

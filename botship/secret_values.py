@@ -1,4 +1,4 @@
-"""Secret values for a deploy: found in the environment, `.env`, the OS keyring, or asked for — never saved by botship."""
+"""Secret values for a deploy: from the environment, `.env`, the OS keyring or a front end's prompt — never saved."""
 
 from __future__ import annotations
 
@@ -85,12 +85,6 @@ def keyring_remember(bot_name: str, name: str, value: str) -> bool:
         return False
 
 
-def _ask_masked(name: str) -> str | None:
-    import questionary
-
-    return questionary.password(f"Value for secret {name}:").unsafe_ask()
-
-
 def resolve_secrets(
     names: list[str],
     *,
@@ -98,15 +92,19 @@ def resolve_secrets(
     bot_name: str,
     environ: Mapping[str, str] | None = None,
     interactive: bool | None = None,
-    ask: Callable[[str], str | None] = _ask_masked,
+    ask: Callable[[str], str | None] | None = None,
     required: bool = True,
 ) -> SecretValues:
-    """Find each secret: process environment, then `.env`, then the keyring, then a masked prompt on a terminal.
+    """Find each secret: process environment, then `.env`, then the keyring, then `ask(name)` on a terminal.
 
-    With `required=False` (values wanted only to mask output), missing ones are left out, never asked for.
+    `ask` is the front end's masked prompt (None: cancelled, '': no value); `interactive=True` needs one, and
+    `interactive=None` asks only when one is given and standard input is a terminal. With `required=False`
+    (values wanted only to mask output), missing ones are left out, never asked for.
     """
+    if interactive and ask is None:
+        raise TypeError("resolve_secrets(interactive=True) needs `ask`, the front end's masked prompt")
     environ = os.environ if environ is None else environ
-    interactive = required and (sys.stdin.isatty() if interactive is None else interactive)
+    interactive = required and ask is not None and (sys.stdin.isatty() if interactive is None else interactive)
     env_file = read_env_file(project / ENV_FILE) if names else None
     dotenv = env_file.values if env_file else {}
     found: list[SecretValue] = []

@@ -16,11 +16,11 @@ from textual.screen import Screen
 from textual.widgets import Button, Footer, RichLog, Static
 from textual.worker import Worker
 
-from botship.deploy import open_journal, record_deploy
 from botship.errors import BotshipError
-from botship.local_run import function_log_lines
+from botship.function_log import function_log_lines
 from botship.providers.base import EPHEMERAL, STATE, InvokeResult
 from botship.profiles import ProfileStore
+from botship.record import open_journal, record_deploy
 from botship.session import DeploySession
 from botship.spec import DeploySpec
 

@@ -2,7 +2,7 @@
 
 import io
 
-from botship.console import Console, ConsoleReport
+from botship.cli.console import Console, ConsoleReport
 
 
 class Terminal(io.StringIO):

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from botship.console import Console
+from botship.cli.console import Console
 
 TESTS = Path(__file__).resolve().parents[1]
 SECRETS = [f"EXCHANGE_KEY_{i:02d}" for i in range(20)]  # a log line each: a journal longer than one 4 KiB page

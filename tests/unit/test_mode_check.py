@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from botship.console import Console
-from botship.deploy import require_live_confirmation
-from botship.doctor import run_doctor
+from botship.cli.console import Console
+from botship.cli.doctor import run_doctor
+from botship.cli.prompts import require_live_confirmation
 from botship.errors import BadInput, Cancelled
 from botship.init import scaffold
 from botship.mode_check import (

@@ -30,7 +30,7 @@ def wheel(tmp_path_factory) -> Path:
 
 def test_wheel_maps_every_folder_into_the_botship_namespace(wheel):
     names = zipfile.ZipFile(wheel).namelist()
-    for expected in ("botship/__init__.py", "botship/cli.py", "botship/spec.py", "botship/tui/__init__.py",
+    for expected in ("botship/__init__.py", "botship/cli/__init__.py", "botship/spec.py", "botship/tui/__init__.py",
                      "botship/providers/__init__.py", "botship/providers/engine.py",
                      "botship/runtime/__init__.py", "botship/runtime/aws_handler.py", "botship/runtime/state.py",
                      "botship/templates/__init__.py", "botship/templates/azure/function_app.py",

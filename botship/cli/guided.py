@@ -13,17 +13,17 @@ from pathlib import Path
 
 import click
 
-from . import paper, providers
-from .answers import SCHEDULE_PRESETS, SIZE_LABELS, daily_expr, daily_parts, preset_of
+from .. import paper, providers
+from ..answers import SCHEDULE_PRESETS, SIZE_LABELS, daily_expr, daily_parts, preset_of
+from ..cost import spec_cost
+from ..deploy_questions import limits, limits_line
+from ..errors import BadInput, Cancelled
+from ..profiles import ProfileStore, check_profile_name
+from ..secret_values import keyring_usable
+from ..session import DeploySession, Variable
+from ..spec import DeploySpec, looks_secret
 from .console import Console, ConsoleReport, mode_badge
-from .cost import spec_cost
-from .deploy_questions import limits, limits_line
-from .errors import BadInput, Cancelled
-from .profiles import ProfileStore, check_profile_name
 from .prompts import Prompter
-from .secret_values import keyring_usable
-from .session import DeploySession, Variable
-from .spec import DeploySpec, looks_secret
 
 
 def run_guided(project: Path, console: Console, *, yes: bool, profile: str | None = None,
@@ -80,7 +80,7 @@ class Guided:
             self.console.line("Dry run: nothing was changed and no profile was saved.")
             return 0
 
-        from .deploy import confirm_and_execute, exit_code_of
+        from .deploy_flow import confirm_and_execute, exit_code_of
 
         result = confirm_and_execute(self.project, name, spec, plan, self.console, yes=yes, interactive=True)
         self.store.save(name, spec, secrets.masker())
@@ -138,7 +138,7 @@ class Guided:
                         session.set(other.key, None)
 
     def ask_bot(self) -> None:
-        from .project import find_entries
+        from ..project import find_entries
 
         session = self.session
         self.prompt.heading("Bot")
@@ -201,7 +201,7 @@ class Guided:
             self.console.line(f"Not confirmed: '{typed}' is not '{bot}'. Choose the mode again.")
 
     def ask_environment(self) -> None:
-        from .deploy_questions import doc
+        from ..deploy_questions import doc
 
         session, prompt = self.session, self.prompt
         prompt.heading("Environment")
@@ -253,7 +253,7 @@ class Guided:
         """One more variable, or None when the user is done."""
         import questionary
 
-        from .session import variable_problem
+        from ..session import variable_problem
 
         prompt = self.prompt
         name = prompt.ask(questionary.text(
@@ -330,7 +330,7 @@ class Guided:
         self.answers["timezone"] = prompt.question(session.question("timezone"), self.answers)
         from zoneinfo import ZoneInfo
 
-        from .schedule import describe_schedule, next_runs, parse_schedule
+        from ..schedule import describe_schedule, next_runs, parse_schedule
 
         zone = self.answers["timezone"]
         schedule = parse_schedule(expr)

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from ..errors import BadInput, Cancelled, SpecInvalid
+from ..profiles import ProfileStore
 from .console import Console, mode_badge
-from .errors import BadInput, Cancelled, SpecInvalid
-from .profiles import ProfileStore
 
 
 def resolve_bot(project: Path, bot: str | None, profile: str | None) -> tuple[str, Any]:

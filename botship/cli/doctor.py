@@ -6,13 +6,13 @@ from pathlib import Path
 
 import click
 
-from . import paper
-from .checks import check_lines
+from .. import paper
+from ..checks import check_lines
+from ..envfile import ENV_FILE, read_env_file
+from ..errors import BadInput, BotshipError, SpecInvalid
+from ..profiles import ProfileStore
+from ..secret_values import SecretValues, resolve_secrets
 from .console import Console, ConsoleReport
-from .envfile import ENV_FILE, read_env_file
-from .errors import BadInput, BotshipError, SpecInvalid
-from .profiles import ProfileStore
-from .secret_values import SecretValues, resolve_secrets
 
 def run_doctor(project: Path, profile: str | None, console: Console) -> int:
     from botship.providers import provider_class
@@ -56,7 +56,7 @@ def check_mode(spec, project: Path):
     Live: what the run does, and that its state is not the paper state."""
     from botship.providers.base import Check
 
-    from .mode_check import live_switch_lines, paper_note
+    from ..mode_check import live_switch_lines, paper_note
 
     if spec.mode == "live":
         return Check("live mode", True, "; ".join(live_switch_lines(spec, project)))

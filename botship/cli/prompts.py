@@ -1,4 +1,4 @@
-"""Line prompts (questionary) for the session's questions: the wizard's widgets, one line at a time.
+"""Line prompts (questionary): the session's questions one line at a time, secret values, a live run's confirmation.
 
 A question declared once (botship/questions.py) is asked here as a select, a text with its check
 run as it is typed, or a yes/no. Ctrl-C or Ctrl-D cancels before anything changed. questionary is
@@ -8,14 +8,52 @@ imported only when a question is asked.
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import click
 
-from .checks import CheckLine
+from ..checks import CheckLine
+from ..errors import BadInput, Cancelled
+from ..questions import Answers, Question
+from ..spec import DeploySpec
 from .console import Console
-from .errors import Cancelled
-from .questions import Answers, Question
+
+
+def ask_masked(name: str) -> str | None:
+    """A secret's value typed at a masked prompt, for `resolve_secrets(ask=...)`: None when cancelled."""
+    import questionary
+
+    return questionary.password(f"Value for secret {name}:").unsafe_ask()
+
+
+def require_live_confirmation(spec: DeploySpec, profile: str, *, confirmed: bool, interactive: bool,
+                              project: Path | None = None) -> None:
+    """A live deploy goes ahead only when confirmed: by flag, or by typing the bot's name.
+
+    With `project`, what going live means for this bot (botship.mode_check) is shown first.
+    """
+    if spec.mode != "live" or confirmed:
+        return
+    from ..mode_check import live_switch_brief, live_switch_lines
+
+    if not interactive:
+        why = "a live deploy must be confirmed explicitly"
+        raise BadInput(
+            f"profile '{profile}' deploys {spec.bot_name} in LIVE mode: it will trade real money",
+            f"{why}: {live_switch_brief(spec, project)}" if project is not None else why,
+            "pass --confirm-live to deploy it live, or set mode = \"paper\" in the profile",
+        )
+    import questionary
+
+    if project is not None:
+        click.echo(f"Going live with {spec.bot_name}:")
+        for line in live_switch_lines(spec, project):
+            click.echo(f"  {line}")
+    typed = questionary.text(
+        f"LIVE mode: {spec.bot_name} will trade real money. Type the bot's name to confirm:").unsafe_ask()
+    if (typed or "").strip() != spec.bot_name:
+        raise Cancelled("live deploy not confirmed", "nothing was changed")
 
 
 class Prompter:

@@ -1,4 +1,4 @@
-"""`botship package` and `botship invoke --local`: build the artifact, and run it here as the cloud would."""
+"""`botship package` and `botship invoke`: build the artifact; run the deployed bot, or a fresh build here."""
 
 from __future__ import annotations
 
@@ -8,13 +8,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import paper
-from .atomic import written_beside
+from .. import paper
+from ..atomic import written_beside
+from ..errors import BadInput, file_error
+from ..function_log import function_log_lines
+from ..profiles import ProfileStore
+from ..secret_values import resolve_secrets
 from .console import Console
-from .deploy import exit_code_of, require_live_confirmation, wait_for_run
-from .errors import BadInput, file_error
-from .profiles import ProfileStore
-from .secret_values import resolve_secrets
+from .deploy_flow import exit_code_of, wait_for_run
+from .prompts import ask_masked, require_live_confirmation
 
 
 def _build(project: Path, name: str, spec, console: Console, out_dir: Path | None = None):
@@ -23,7 +25,7 @@ def _build(project: Path, name: str, spec, console: Console, out_dir: Path | Non
     from botship.providers.journal import Journal
     from botship.providers.plan import Plan
 
-    from .masking import Masker
+    from ..masking import Masker
 
     built: list = []
     plan = Plan(f"Package {spec.bot_name}", spec.mode, spec.describe(), [package_step(spec, project, out_dir, built.append)])
@@ -83,23 +85,6 @@ def copy_output(source: Path, output: Path, *, image: bool) -> None:
     except OSError as exc:
         raise file_error(OSError(exc.errno, exc.strerror, str(output)),
                          f"copying the artifact to {output} (nothing was left there)") from None
-
-
-def function_log_lines(masker, line: str) -> tuple[dict[str, Any] | None, list[str]]:
-    """One line the function logged, masked: its record (when it is JSON) and how to show it."""
-    # Decode first, then mask: inside JSON a secret may be escaped and would slip past a text mask.
-    try:
-        record: Any = masker.mask_data(json.loads(line))
-    except ValueError:
-        record = None
-    if not isinstance(record, dict):
-        return None, [f"  │ {masker.mask(line)}"]
-    if record.get("logger") != "botship":
-        return record, [f"  │ {json.dumps(record, default=str)}"]
-    extra = {k: v for k, v in record.items() if k not in ("time", "level", "logger", "message", "traceback")}
-    shown = [f"  │ {record.get('message')}  {json.dumps(extra, default=str) if extra else ''}".rstrip()]
-    shown += [f"  │   {tb_line}" for tb_line in str(record.get("traceback") or "").rstrip().splitlines()]
-    return record, shown
 
 
 def _show_log_line(console: Console, masker, line: str) -> None:
@@ -231,7 +216,8 @@ def run_invoke_local(project: Path, profile: str | None, console: Console, *, ev
 
     name, spec, payload = _prepare(project, profile, event, confirm_live, interactive)
     used = run_state(project, name, spec, state)  # before the build: a bot with no deployed state is said at once
-    secrets = resolve_secrets(paper.sent_secrets(spec, project), project=project, bot_name=spec.bot_name, interactive=interactive)
+    secrets = resolve_secrets(paper.sent_secrets(spec, project), project=project, bot_name=spec.bot_name,
+                              interactive=interactive, ask=ask_masked)
     masker = secrets.masker()
     result, artifact = _build(project, name, spec, console)
     if artifact is None:

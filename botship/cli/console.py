@@ -8,8 +8,8 @@ from typing import IO, Any
 
 import click
 
-from .checks import CheckLine
-from .errors import BotshipError
+from ..checks import CheckLine
+from ..errors import BotshipError
 
 _MARKS = {"create": ("+", "green"), "update": ("~", "yellow"), "no change": ("=", None), "delete": ("-", "red")}
 

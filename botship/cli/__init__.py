@@ -9,9 +9,9 @@ from pathlib import Path
 
 import click
 
+from ..errors import DISK_ERRNOS, BadInput, BotshipError, Cancelled, Problem, SpecInvalid, file_error
+from ..locations import PROFILE_FILE
 from .console import Console
-from .errors import DISK_ERRNOS, BadInput, BotshipError, Cancelled, Problem, SpecInvalid, file_error
-from .locations import PROFILE_FILE
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_CANCELLED = 0, 1, 2, 130
 
@@ -21,7 +21,7 @@ _console = Console()
 
 def _project_profiles(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[str]:
     """Shell completion for --profile: the names in the project's botship.toml."""
-    from .profiles import ProfileStore
+    from ..profiles import ProfileStore
 
     project = Path(ctx.params.get("project") or ".")
     try:
@@ -135,7 +135,7 @@ def deploy(profile: str | None, project: Path, yes: bool, dry_run: bool, confirm
 
         return run_guided(_project(project), console, yes=yes, profile=profile, dry_run=dry_run)
 
-    from .deploy import run_deploy
+    from .deploy_flow import run_deploy
 
     return run_deploy(_project(project), profile, console, yes=yes, dry_run=dry_run,
                       confirm_live=confirm_live, interactive=_interactive(console), no_wait=no_wait)
@@ -153,7 +153,7 @@ def unlock(profile: str | None, project: Path, yes: bool, as_json: bool) -> int:
     others wait for it. A deploy killed outright leaves its lock until it expires (15 minutes);
     unlock removes it sooner. Only do so when that deploy is no longer running.
     """
-    from .deploy import run_unlock
+    from .deploy_flow import run_unlock
 
     console = _use_console(as_json)
     return run_unlock(_project(project), profile, console, yes=yes, interactive=_interactive(console))
@@ -193,7 +193,7 @@ def destroy(profile: str | None, project: Path, yes: bool, dry_run: bool, purge_
     The plan is shown first; only what exists is deleted, so a re-run after a failure finishes
     the job. Interactive runs ask you to type the bot's name.
     """
-    from .deploy import run_destroy
+    from .deploy_flow import run_destroy
 
     console = _use_console(as_json)
     return run_destroy(_project(project), profile, console, yes=yes, dry_run=dry_run, purge_state=purge_state,
@@ -214,14 +214,14 @@ def package(profile: str | None, project: Path, output: str | None, as_json: boo
     unchanged project reuses the last build, a code-only change re-zips only the code.
     Artifacts written with -o inside the project are never shipped in a later build.
     """
-    from .local_run import run_package
+    from .run_flow import run_package
 
     console = _use_console(as_json)
     folder = _project(project)
     target: Path | None = None
     if output is not None:
-        from .profiles import ProfileStore
-        from .providers.artifact.output import prepare_output
+        from ..profiles import ProfileStore
+        from ..providers.artifact.output import prepare_output
 
         store = ProfileStore(folder)
         target = prepare_output(folder, output, store.spec(store.pick(profile)))
@@ -270,7 +270,7 @@ def invoke(profile: str | None, project: Path, local: bool, event: str | None, c
     the bot or the runtime failed, 2 for bad input (e.g. --state deployed for a bot that is
     not deployed).
     """
-    from .local_run import run_invoke_deployed, run_invoke_local
+    from .run_flow import run_invoke_deployed, run_invoke_local
 
     console = _use_console(as_json)
     if local:
@@ -295,8 +295,8 @@ def validate(profile: str | None, project: Path, as_json: bool) -> int:
     Every problem is reported at once, each naming its field and the rule it breaks;
     nothing is sent to any cloud. Exit 2 when something is wrong.
     """
-    from .envfile import ENV_FILE, read_env_file
-    from .profiles import ProfileStore
+    from ..envfile import ENV_FILE, read_env_file
+    from ..profiles import ProfileStore
 
     console = _use_console(as_json)
     root = _project(project)
@@ -312,7 +312,7 @@ def validate(profile: str | None, project: Path, as_json: bool) -> int:
             problems += [(name, p) for p in exc.problems]
             continue
         # What the build is sure to refuse in requirements.txt is refused here too, before any pip or cloud call.
-        from .providers.artifact import check_requirements
+        from ..providers.artifact import check_requirements
 
         try:
             check_requirements(spec, root)
@@ -373,7 +373,7 @@ def init_project(directory: Path, template: str, bot_name: str | None, force: bo
     """
     import shlex
 
-    from .init import bot_name_for, scaffold
+    from ..init import bot_name_for, scaffold
 
     console = _use_console(as_json)
     dest = directory.expanduser()
@@ -410,9 +410,9 @@ def profiles(ctx: click.Context, project: Path, as_json: bool) -> int | None:
     ctx.obj = {"project": project, "as_json": as_json}
     if ctx.invoked_subcommand is not None:
         return None
-    from .profiles import ProfileStore
-    from .record import describe as describe_record
-    from .record import load_records
+    from ..profiles import ProfileStore
+    from ..record import describe as describe_record
+    from ..record import load_records
 
     console = _use_console(as_json)
     root = _project(project)
@@ -445,9 +445,9 @@ def profiles(ctx: click.Context, project: Path, as_json: bool) -> int | None:
 @click.pass_context
 def profiles_show(ctx: click.Context, name: str, project: Path | None, as_json: bool) -> int:
     """Show one profile as validated, with its last deploy."""
-    from .profiles import ProfileStore
-    from .record import describe as describe_record
-    from .record import load_records
+    from ..profiles import ProfileStore
+    from ..record import describe as describe_record
+    from ..record import load_records
 
     root, console = _inherited(ctx, project, as_json)
     spec = ProfileStore(root).spec(name)
@@ -473,7 +473,7 @@ def profiles_show(ctx: click.Context, name: str, project: Path | None, as_json: 
 @click.pass_context
 def profiles_delete(ctx: click.Context, name: str, yes: bool, project: Path | None, as_json: bool) -> int:
     """Delete a profile from botship.toml (a deployed bot keeps running; destroy it first if you mean to)."""
-    from .profiles import ProfileStore
+    from ..profiles import ProfileStore
 
     root, console = _inherited(ctx, project, as_json)
     store = ProfileStore(root)
@@ -496,7 +496,7 @@ def profiles_delete(ctx: click.Context, name: str, yes: bool, project: Path | No
 @click.pass_context
 def profiles_keys(ctx: click.Context, as_json: bool) -> int:
     """Every key a profile may set, with its default, allowed values and meaning."""
-    from .spec import field_docs
+    from ..spec import field_docs
 
     console = _use_console(as_json or ctx.obj.get("as_json", False))
     for doc in field_docs():
@@ -515,7 +515,7 @@ def profiles_schema() -> int:
     """Print a JSON schema of botship.toml, for editors that check TOML files against one."""
     import json
 
-    from .spec import profiles_schema as schema
+    from ..spec import profiles_schema as schema
 
     click.echo(json.dumps(schema(), indent=2))
     return EXIT_OK
@@ -577,7 +577,7 @@ def state_versions(bot: str | None, profile: str | None, local: bool, project: P
 
     BOT is the bot's name as its profile gives it (or use --profile).
     """
-    from .state_cmd import run_versions
+    from .state_flow import run_versions
 
     return run_versions(_project(project or Path(".")), bot, profile, local, _use_console(as_json))
 
@@ -597,7 +597,7 @@ def state_restore(bot: str | None, profile: str | None, generation: int, yes: bo
     versions); this is checked before anything is written, and the bot's lock is held while
     writing, so no run sees half a restore.
     """
-    from .state_cmd import run_restore
+    from .state_flow import run_restore
 
     console = _use_console(as_json)
     return run_restore(_project(project or Path(".")), bot, profile, generation, local, yes, console,

@@ -1,19 +1,19 @@
-"""A headless deploy of one profile: validate, confirm live, find secrets, plan, confirm, run, record."""
+"""Deploy, destroy and unlock on a terminal: plan, confirm, run with Ctrl-C handled, record; and the exit codes."""
 
 from __future__ import annotations
 
 import signal
 import threading
-from datetime import datetime, timezone
 from pathlib import Path
 
-from . import paper
+from .. import paper
+from ..errors import BadInput, Cancelled
+from ..profiles import ProfileStore
+from ..record import open_journal, record_deploy, record_destroy
+from ..secret_values import resolve_secrets
+from ..spec import DeploySpec
 from .console import Console, ConsoleReport
-from .errors import BadInput, Cancelled
-from .profiles import ProfileStore
-from .record import DeployRecord, save_record
-from .secret_values import resolve_secrets
-from .spec import DeploySpec
+from .prompts import ask_masked, require_live_confirmation
 
 EXIT_CODES = {"ok": 0, "failed": 1, "cancelled": 130}
 
@@ -23,36 +23,6 @@ def exit_code_of(result) -> int:
     if result.status == "failed" and result.failure is not None:
         return result.failure.exit_code
     return EXIT_CODES[result.status]
-
-
-def require_live_confirmation(spec: DeploySpec, profile: str, *, confirmed: bool, interactive: bool,
-                              project: Path | None = None) -> None:
-    """A live deploy goes ahead only when confirmed: by flag, or by typing the bot's name.
-
-    With `project`, what going live means for this bot (botship.mode_check) is shown first.
-    """
-    if spec.mode != "live" or confirmed:
-        return
-    from .mode_check import live_switch_brief, live_switch_lines
-
-    if not interactive:
-        why = "a live deploy must be confirmed explicitly"
-        raise BadInput(
-            f"profile '{profile}' deploys {spec.bot_name} in LIVE mode: it will trade real money",
-            f"{why}: {live_switch_brief(spec, project)}" if project is not None else why,
-            "pass --confirm-live to deploy it live, or set mode = \"paper\" in the profile",
-        )
-    import click
-    import questionary
-
-    if project is not None:
-        click.echo(f"Going live with {spec.bot_name}:")
-        for line in live_switch_lines(spec, project):
-            click.echo(f"  {line}")
-    typed = questionary.text(
-        f"LIVE mode: {spec.bot_name} will trade real money. Type the bot's name to confirm:").unsafe_ask()
-    if (typed or "").strip() != spec.bot_name:
-        raise Cancelled("live deploy not confirmed", "nothing was changed")
 
 
 def run_deploy(project: Path, profile: str | None, console: Console, *, yes: bool, dry_run: bool,
@@ -66,7 +36,8 @@ def run_deploy(project: Path, profile: str | None, console: Console, *, yes: boo
     if not dry_run:
         require_live_confirmation(spec, name, confirmed=confirm_live, interactive=interactive, project=project)
     provider = provider_class(spec.platform)(spec)
-    secrets = resolve_secrets(paper.sent_secrets(spec, project), project=project, bot_name=spec.bot_name, interactive=interactive)
+    secrets = resolve_secrets(paper.sent_secrets(spec, project), project=project, bot_name=spec.bot_name,
+                              interactive=interactive, ask=ask_masked)
     console.line(f"Reading {spec.where} to plan…")
     plan = provider.plan(DeployContext(project, name, secrets, report=ConsoleReport(console)))
     if no_wait and plan.lock is not None:
@@ -101,33 +72,6 @@ def confirm_and_execute(project: Path, name: str, spec: DeploySpec, plan, consol
             console.record("note", message=note)
             console.line(note)
     return result
-
-
-def open_journal(project: Path, name: str, plan, now: datetime | None = None):
-    """The run's journal, opened with its plan as the first line; it masks with the plan's masker."""
-    from botship.providers.journal import Journal
-
-    journal = Journal.for_run(project, name, plan.secrets_masker(), now)
-    journal.write({"type": "plan", "profile": name, **plan.as_dict()})
-    return journal
-
-
-def record_deploy(project: Path, name: str, spec: DeploySpec, result, journal: str) -> None:
-    """Keep what a successful deploy shipped (its outputs as the run reported them: masked), for re-runs and the
-    home screen."""
-    from botship.providers import provider_class
-
-    save_record(project, DeployRecord(
-        profile=name, platform=spec.platform, bot_name=spec.bot_name, mode=spec.mode, where=spec.where,
-        status=result.status, finished_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        journal=journal, outputs=result.outputs, **provider_class(spec.platform).holder()))
-
-
-def record_destroy(project: Path, name: str, spec: DeploySpec, status: str, kept: list[str]) -> None:
-    """After a destroy (or one that found nothing), the local record says so: no listing shows it deployed."""
-    save_record(project, DeployRecord(
-        profile=name, platform=spec.platform, bot_name=spec.bot_name, mode=spec.mode, where=spec.where,
-        status=status, finished_at=datetime.now(timezone.utc).isoformat(timespec="seconds"), kept=kept))
 
 
 def _destroy_summary(console: Console, spec: DeploySpec, plan, *, removed: bool) -> None:
@@ -168,7 +112,7 @@ def run_destroy(project: Path, profile: str | None, console: Console, *, yes: bo
     if plan.is_noop:
         _destroy_summary(console, spec, plan, removed=False)
         if not dry_run:
-            from .record import ABSENT, load_records
+            from ..record import ABSENT, load_records
 
             if (record := load_records(project).get(name)) is not None and record.deployed:
                 record_destroy(project, name, spec, ABSENT, plan.kept)
@@ -186,7 +130,7 @@ def run_destroy(project: Path, profile: str | None, console: Console, *, yes: bo
             raise Cancelled("destroy not confirmed", "nothing was changed")
     result, _ = execute(project, name, plan, console)
     if result.ok:
-        from .record import DESTROYED
+        from ..record import DESTROYED
 
         record_destroy(project, name, spec, DESTROYED, plan.kept)
         _destroy_summary(console, spec, plan, removed=True)
