@@ -110,3 +110,84 @@ def test_tui_reaches_the_clouds_only_through_providers():
         source = path.read_text()
         for sdk in ("boto3", "botocore", "azure.", "docker"):
             assert f"import {sdk}" not in source and f"from {sdk}" not in source, (path.name, sdk)
+
+
+# The command line's terminal libraries: only the command-line front end (botship.cli) may use them.
+PROMPT_LIBRARIES = ("questionary", "prompt_toolkit", "click")
+
+DOMAIN_MODULES = """
+import importlib, pkgutil, sys
+import botship, botship.providers
+SKIPPED = ("botship.cli", "botship.tui", "botship.runtime", "botship.__main__")
+
+def walk(package):
+    # Not pkgutil.walk_packages: it imports every package it walks into, botship.cli among them.
+    for m in pkgutil.iter_modules(package.__path__, package.__name__ + "."):
+        if m.name == "botship.providers" or m.name.startswith(SKIPPED):
+            continue
+        yield m.name
+        if m.ispkg:
+            yield from walk(importlib.import_module(m.name))
+
+names = [*walk(botship), *walk(botship.providers)]
+for name in names:
+    importlib.import_module(name)
+print(len(names), sorted({m.split(".")[0] for m in sys.modules} & set(%r)))
+""" % (PROMPT_LIBRARIES,)
+
+
+def _imported(path: Path, package: str) -> list[tuple[int, str]]:
+    """Every module `path` imports, anywhere in it (inside functions too), as absolute names with their line."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            found += [(node.lineno, alias.name) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = package.split(".")[:len(package.split(".")) - node.level + 1] if node.level else []
+            module = ".".join(base + ([node.module] if node.module else []))
+            found.append((node.lineno, module))
+            found += [(node.lineno, f"{module}.{alias.name}") for alias in node.names]  # `from botship import cli`
+    return found
+
+
+def _domain_sources():
+    """The source of every botship module outside the two front ends and the runtime, with its package."""
+    for path in sorted((ROOT / "botship").rglob("*.py")):
+        parts = path.relative_to(ROOT).with_suffix("").parts
+        if parts[1:2] != ("cli",):
+            yield path, ".".join(parts[:-1])
+    for path in sorted((ROOT / "providers").rglob("*.py")):
+        yield path, ".".join(("botship",) + path.relative_to(ROOT).with_suffix("").parts[:-1])
+
+
+def test_domain_modules_never_load_a_prompt_library():
+    # Every module outside the two front ends and the runtime, imported: none pulls in a prompt library.
+    result = python(DOMAIN_MODULES)
+    assert result.returncode == 0, result.stderr
+    count, loaded = result.stdout.split(" ", 1)
+    assert int(count) >= 60 and eval(loaded) == [], loaded  # a printed list of the libraries loaded
+
+
+def test_domain_source_imports_no_prompt_library_even_inside_a_function():
+    # Read, not run: an import inside a function (which importing the module never runs) counts too.
+    offenders = [f"{path.relative_to(ROOT)}:{line} imports {name}"
+                 for path, package in _domain_sources() for line, name in _imported(path, package)
+                 if name.split(".")[0] in PROMPT_LIBRARIES]
+    assert offenders == []
+    assert any(path.name == "secret_values.py" for path, _ in _domain_sources())
+
+
+def test_the_wizard_imports_nothing_of_the_command_line():
+    # One front end never imports the other: what both use lives in the domain modules.
+    offenders = [f"{path.relative_to(ROOT)}:{line} imports {name}"
+                 for path in sorted((ROOT / "tui").rglob("*.py"))
+                 for line, name in _imported(path, ".".join(("botship",) + path.relative_to(ROOT).parts[:-1]))
+                 if name == "botship.cli" or name.startswith("botship.cli.")]
+    assert offenders == []
+    result = python("import importlib, pkgutil, sys, botship.tui\n"
+                    "for m in pkgutil.walk_packages(botship.tui.__path__, 'botship.tui.'):\n"
+                    "    importlib.import_module(m.name)\n"
+                    f"print(sorted({{m.split('.')[0] for m in sys.modules}} & set({PROMPT_LIBRARIES!r}))"
+                    "+ sorted(m for m in sys.modules if m.startswith('botship.cli')))")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
