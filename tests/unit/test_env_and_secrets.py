@@ -80,6 +80,16 @@ def test_escape_at_the_prompt_cancels(tmp_path):
         resolve_secrets(["X_KEY"], project=tmp_path, bot_name="b", environ={}, interactive=True, ask=lambda n: None)
 
 
+def test_asking_needs_the_front_ends_prompt(tmp_path, monkeypatch):
+    # The domain never prompts: a caller that wants the terminal asked passes its masked prompt in.
+    with pytest.raises(TypeError):
+        resolve_secrets(["X_KEY"], project=tmp_path, bot_name="b", environ={}, interactive=True)
+    keyring.set_keyring(NoKeyring())
+    monkeypatch.setattr("sys.stdin.isatty", lambda: True)
+    with pytest.raises(BadInput):  # on a terminal but with no prompt given: nothing to ask with
+        resolve_secrets(["X_KEY"], project=tmp_path, bot_name="b", environ={})
+
+
 def test_a_missing_secret_points_at_unreadable_env_lines(tmp_path):
     (tmp_path / ".env").write_text('X_KEY="never closed\n')
     with pytest.raises(BadInput) as info:
