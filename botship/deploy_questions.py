@@ -100,12 +100,6 @@ def _help(key: str) -> str:
     return doc(key).help
 
 
-def _size_help(name: str):
-    def help_for(answers: Answers) -> str:
-        return limit_text(name, answers)
-    return help_for
-
-
 @functools.cache
 def questions(project: Path) -> dict[str, Question]:
     """The deploy's questions for a project (the entry point is checked against its files)."""
@@ -124,7 +118,7 @@ def questions(project: Path) -> dict[str, Question]:
         Question("mode", "Paper or live?", _help("mode"), "choice",
                  choices=lambda a: [Choice(v, MODE_TITLES.get(v, v)) for v in doc("mode").choices],
                  default=lambda a: "paper"),
-        *(Question(name, label, "", "number", default=lambda a, name=name: doc(name).default,
+        *(Question(name, label, _help(name), "number", default=lambda a, name=name: doc(name).default,
                    check=_number(name), depends_on=("platform",)) for name, label in SIZE_LABELS.items()),
         Question("schedule_preset", "When should the bot run?", "", "choice",
                  choices=lambda a: [Choice(k, label) for k, label, _ in SCHEDULE_PRESETS], default=lambda a: "none"),
@@ -148,10 +142,12 @@ def _never_fires(expr: str | None, zone: str) -> str | None:
     """Why the schedule never runs in `zone` (a daylight-saving gap, say), or None when it does."""
     from .schedule import check_fires, parse_schedule
 
-    if not expr:
-        return None
     try:
-        check_fires(parse_schedule(expr), zone)
+        schedule = parse_schedule(expr or "")
+    except ValueError:
+        return None  # no schedule, or one the schedule's own field refuses: not the time zone's problem
+    try:
+        check_fires(schedule, zone)
     except (ValueError, KeyError, LookupError) as exc:
         return str(exc)
     return None

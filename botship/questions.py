@@ -55,9 +55,11 @@ class Question:
         return self.default(answers) if self.default else None
 
     def problem(self, value: Any, answers: Answers) -> str | None:
-        if value in (None, ""):
-            return None if self.blank is not None else "an answer is needed"
-        return self.check(value, answers) if self.check else None
+        if value in (None, "") and self.blank is not None:
+            return None
+        if self.check:
+            return self.check(value, answers)
+        return "an answer is needed" if value in (None, "") else None
 
     def current(self, answers: Answers) -> Any:
         return get_answer(answers, self.key)

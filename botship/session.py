@@ -49,15 +49,20 @@ class DeploySession:
     variables: list[Variable] = field(default_factory=list)
     profile: str | None = None  # the profile being re-run, if any
     credentials_ok: bool = False
+    platform_changes: int = 0  # counts real platform switches: a form of the cloud's settings drawn before is stale
 
     # ---- starting -------------------------------------------------------------------------------
 
     @classmethod
     def new(cls, project: Path, platform: str | None = None) -> DeploySession:
-        """A fresh deployment: variables from .env, secrets proposed by their names; `platform` preselected."""
+        """A fresh deployment: variables from .env, secrets proposed by their names — a secret's value found where
+        every deploy finds it (the environment before .env); `platform` preselected."""
         values = read_env_file(project / ENV_FILE).values
+        secrets = [name for name in values if looks_secret(name)]
+        found = resolve_secrets(secrets, project=project, bot_name="", required=False)
         session = cls(project, {"mode": "paper"},
-                      [Variable(name, value, looks_secret(name)) for name, value in values.items()])
+                      [Variable(name, found[name], True, source=found.source(name)) if name in found
+                       else Variable(name, value, looks_secret(name)) for name, value in values.items()])
         if platform:
             session.set_platform(platform)
         return session
@@ -115,14 +120,21 @@ class DeploySession:
             return
         self.answers["platform"] = name
         self.credentials_ok = False
-        mine = {q.key.partition(".")[0] for q in self.cloud_settings()}
+        self.platform_changes += 1
+        mine = {q.key for q in self.cloud_settings()}
+        tables = {key.partition(".")[0] for key in mine}
+        # Every other cloud's sign-in and location go (the rest of its table, e.g. an image's base, stays while
+        # the spec allows it); tables left empty go too.
         for other in providers.platforms():
-            if other.name == name or not other.available:
-                continue
-            for table in {q.key.partition(".")[0] for q in cloud_settings(other.name)} - mine:
-                self.answers.pop(table, None)
+            if other.name != name and other.available:
+                for key in {q.key for q in cloud_settings(other.name)} - mine:
+                    set_answer(self.answers, key, None)
+        for table in {key.partition(".")[0] for p in providers.platforms() if p.available
+                      for key in (q.key for q in cloud_settings(p.name))} - tables:
+            if self.answers.get(table) == {}:
+                self.answers.pop(table)
         # Tables of clouds not built yet (no provider to ask) go too, unless this platform uses them.
-        for table in {p.name for p in providers.platforms() if not p.available} - mine:
+        for table in {p.name for p in providers.platforms() if not p.available} - tables:
             self.answers.pop(table, None)
         if not can(name, "image"):
             self.answers["packaging"] = "zip"
@@ -201,10 +213,11 @@ class DeploySession:
         """What a credentials check depends on: a check made for other answers is stale."""
         return (self.platform, *(repr(self.answer(q.key)) for q in self.cloud_settings()))
 
-    def check_credentials(self) -> CheckReport:
-        """Who we are and whether a deploy may go ahead, changing nothing (blocking: front ends run it aside)."""
+    def check_credentials(self, spec: DeploySpec | None = None) -> CheckReport:
+        """Who we are and whether a deploy may go ahead, changing nothing (blocking: front ends run it aside,
+        passing the `credentials_spec()` they made from the answers as they were)."""
         try:
-            spec = self.credentials_spec()
+            spec = spec or self.credentials_spec()
             return CheckReport(providers.provider_class(spec.platform)(spec).check_credentials())
         except BotshipError as exc:
             return CheckReport([], exc)

@@ -84,7 +84,8 @@ def register(name: str, target: str | type[Provider] | None, *, title: str | Non
         _PLATFORMS[name] = Platform(name, title or name, needs, target, limits, local)
     else:
         _PLATFORMS[name] = replace(previous, target=target, title=title or previous.title,
-                                   needs=needs or previous.needs, limits=limits or previous.limits)
+                                   needs=needs or previous.needs, limits=limits or previous.limits,
+                                   local=local or previous.local)
     return previous
 
 

@@ -18,6 +18,7 @@ from textual.widgets import Button, Checkbox, Input, Select, Static
 
 from botship import providers
 from botship.checks import CheckReport
+from botship.errors import BotshipError
 from botship.questions import Question
 
 from .sections import Section
@@ -39,7 +40,7 @@ class CredentialsSection(Section, ShowsWorkerErrors):
 
     def __init__(self, state) -> None:
         super().__init__(state)
-        self.drawn_for: str | None = None  # the platform whose settings the form shows
+        self.drawn_for: int | None = None  # the session's platform switch the form was drawn for
 
     def compose(self) -> ComposeResult:
         yield Static("Which account, and where?", classes="section-title")
@@ -53,14 +54,16 @@ class CredentialsSection(Section, ShowsWorkerErrors):
 
     def shown(self) -> None:
         self.query_one("#override").display = False
-        if self.drawn_for != self.session.platform:
+        if self.drawn_for != self.session.platform_changes:
             self._draw()
+        else:
+            self._refresh_choices()
         if not self.session.credentials_ok:
             self.run_check()
 
     def _draw(self) -> None:
         """The chosen cloud's settings, each as the widget its kind calls for."""
-        self.drawn_for = self.session.platform
+        self.drawn_for = self.session.platform_changes
         self.session.cloud_defaults()
         form = self.query_one("#cloud-settings", Vertical)
         form.remove_children()
@@ -68,6 +71,19 @@ class CredentialsSection(Section, ShowsWorkerErrors):
         form.mount_all([self._field(question) for question in settings])
         title = providers.title(self.session.platform or "")
         self.query_one("#no-account", Static).update("" if settings else f"{escape(title)} needs no account.")
+
+    def _refresh_choices(self) -> None:
+        """Choices read again on each visit (an AWS profile added while the app is open shows up)."""
+        for question in self.session.cloud_settings():
+            if question.kind != "choice":
+                continue
+            select = self.query_one(f"#{setting_id(question)}", Select)
+            options = [(c.title, c.value) for c in question.options(self.session.answers) if not c.disabled]
+            value = self.session.answer(question.key)
+            with select.prevent(Select.Changed):
+                select.set_options(options)
+                if value in {v for _, v in options}:
+                    select.value = value
 
     def _field(self, question: Question) -> Field:
         answers = self.session.answers
@@ -127,14 +143,20 @@ class CredentialsSection(Section, ShowsWorkerErrors):
 
     def run_check(self) -> None:
         if not super().ready():
+            self.query_one("#check-status", Static).update("")
             return
         self.query_one("#check-status", Static).update("checking…")
         self.query_one("#check-results", Static).update("")
-        self.check_credentials(self.session.credentials_key())
+        try:
+            spec = self.session.credentials_spec()  # the answers as they are now, not as a worker finds them
+        except BotshipError as exc:
+            self.on_credentials_section_checked(self.Checked(self.session.credentials_key(), CheckReport([], exc)))
+            return
+        self.check_credentials(self.session.credentials_key(), spec)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="credentials")
-    def check_credentials(self, key: tuple) -> None:
-        self.post_message(self.Checked(key, self.session.check_credentials()))
+    def check_credentials(self, key: tuple, spec) -> None:
+        self.post_message(self.Checked(key, self.session.check_credentials(spec)))
 
     def on_credentials_section_checked(self, message: Checked) -> None:
         if message.key != self.session.credentials_key():

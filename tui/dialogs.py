@@ -106,9 +106,10 @@ class EnvVarDialog(ModalScreen[Variable | None]):
         if self._problem():
             return
         secret = self.query_one("#secret", Checkbox).value
-        self.dismiss(Variable(self.query_one("#name", Input).value.strip(), self.query_one("#value", Input).value,
+        value = self.query_one("#value", Input).value
+        self.dismiss(Variable(self.query_one("#name", Input).value.strip(), value,
                               secret, secret and self.query_one("#remember", Checkbox).value,
-                              source=self.row.source if self.row else "typed"))
+                              source=self.row.source if self.row and self.row.value == value else "typed"))
 
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:

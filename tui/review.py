@@ -101,6 +101,7 @@ class ReviewSection(Section, ShowsWorkerErrors):  # after Section: consistent if
         for row in self.state.variables:
             if row.name in values:
                 row.value, row.remember = values[row.name]
+                row.source = "prompt"
         self.shown()
 
     def _show_problems(self, lines: list[str]) -> None:

@@ -247,7 +247,10 @@ class RunScreen(ShowsWorkerErrors, Screen):
         lines = [f"  [dim]{escape(text)}[/dim]" for line in ran.logs for text in function_log_lines(masker, line)[1]]
         lines += invoke_summary(ran)
         if self.provider.cloud_class.can(STATE):
-            lines += state_summary(handle.state_files())
+            try:
+                lines += state_summary(handle.state_files())
+            except BotshipError as exc:  # the run's result above stands
+                lines.append(f"  [yellow]state: {escape(exc.what)}[/]")
         self.app.call_from_thread(self._log, "\n".join(lines))
 
     def action_export(self) -> None:

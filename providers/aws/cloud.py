@@ -55,6 +55,18 @@ class AwsCloud(Cloud):
     def sign_in_options(cls) -> list[str]:
         return cls.target_class.sign_in_options()
 
+    @classmethod
+    def holds_bots_here(cls) -> bool:
+        return cls.target_class.holds_bots_here()
+
+    @classmethod
+    def local_scheduler(cls, on_fired, *, at_launch: bool = False):
+        return cls.target_class.local_scheduler(on_fired, at_launch=at_launch)
+
+    @classmethod
+    def shut_down(cls) -> None:
+        cls.target_class.shut_down()
+
     @cached_property
     def session(self) -> AwsSession:
         return self._session or self.target.session()

@@ -63,6 +63,19 @@ class AwsTarget(ABC):
     def closing_notes(cls) -> list[str]:
         return []
 
+    # What runs inside botship for this target (an emulator): see Cloud.holds_bots_here and the two after it.
+    @classmethod
+    def holds_bots_here(cls) -> bool:
+        return False
+
+    @classmethod
+    def local_scheduler(cls, on_fired: Callable[[Any], None], *, at_launch: bool = False) -> Any | None:
+        return None
+
+    @classmethod
+    def shut_down(cls) -> None:
+        pass
+
     @abstractmethod
     def session(self, region: str | None = None) -> AwsSession:
         """A session in `region` (default: the target's)."""

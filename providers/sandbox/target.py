@@ -12,6 +12,7 @@ functions but does not run them).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from functools import cached_property
@@ -24,7 +25,7 @@ from ..aws.session import AwsSession
 from ..aws.target import AwsTarget, SessionSource
 from ..base import Check, NotDeployed
 from ..results import InvokeResult
-from .emulator import SANDBOX_REGION, Emulator, emulator, running
+from .emulator import SANDBOX_REGION, Emulator, emulator, running, stop
 
 
 class SandboxEmulator(AwsTarget):
@@ -50,6 +51,31 @@ class SandboxEmulator(AwsTarget):
     def closing_notes(cls) -> list[str]:
         current = running()
         return current.closing_notes() if current else []
+
+    @classmethod
+    def holds_bots_here(cls) -> bool:
+        current = running()
+        return current is not None and current.embedded
+
+    @classmethod
+    def local_scheduler(cls, on_fired, *, at_launch: bool = False):
+        """The emulator never fires a schedule: botship's local scheduler does, while botship runs. At launch only
+        for a separately run emulator (BOTSHIP_SANDBOX_URL), whose bots outlive a botship process."""
+        from . import emulator as emulators
+        from .scheduler import LocalScheduler
+
+        if at_launch and not os.environ.get(emulators.URL_VARIABLE):
+            return None
+        current = emulators.emulator() if at_launch else running()
+        if current is None:
+            return None
+        scheduler = LocalScheduler(current, on_fired=on_fired)
+        scheduler.start()
+        return scheduler
+
+    @classmethod
+    def shut_down(cls) -> None:
+        stop()
 
     @cached_property
     def emulator(self) -> Emulator:

@@ -177,8 +177,12 @@ def test_capabilities_are_declared_from_one_vocabulary_for_the_front_ends_to_rea
     assert aws.can(IMAGE) and aws.can(INVOKE) and aws.can(STATE) and aws.can(PERMISSIONS_POLICY)
     assert not aws.can(EPHEMERAL)
     assert sandbox.can(IMAGE) and sandbox.can(EPHEMERAL) and not sandbox.can(PERMISSIONS_POLICY)
-    # What the wizard read before it reads the cloud: the same answer.
-    assert provider_class("aws").supports_image is True and provider_class("sandbox").supports_image is True
+    # The wizard's packaging choice reads the same declaration.
+    from botship.session import DeploySession
+
+    for platform in ("aws", "sandbox"):
+        session = DeploySession.new(Path("."), platform)
+        assert {c.value: c.disabled for c in session.question("packaging").options(session.answers)}["image"] == ""
 
 
 def test_each_cloud_declares_its_settings_and_sign_in_options(tmp_path, monkeypatch):

@@ -292,3 +292,28 @@ async def test_a_credentials_check_that_breaks_is_shown_not_waited_on(project, f
         results = text(screen, "#check-results")
         assert "internal error: RuntimeError: the check itself broke" in results and "BOTSHIP_DEBUG=1" in results
         assert screen.query_one("#override").display and screen.query_one("#next", Button).disabled
+
+
+async def test_the_credentials_form_follows_a_platform_switched_there_and_back(project, aws):
+    async with make_app(project).run_test(size=(100, 30)) as pilot:
+        await start(pilot, "aws")
+        screen = pilot.app.screen
+        await to_step(pilot, "credentials")
+        await settle(pilot)
+        screen.query_one("#setting-aws-region", Input).value = "eu-central-1"
+        await settle(pilot)
+        assert text(screen, "#check-status") == "all good"
+        # Back to the platform list: down to the sandbox and up to AWS again — the AWS answers went with the switch.
+        await pilot.press("escape")
+        await pilot.pause()
+        platforms = screen.query_one("#platform")
+        platforms.highlighted = platforms.get_option_index("sandbox")
+        await pilot.pause()
+        platforms.highlighted = platforms.get_option_index("aws")
+        await pilot.pause()
+        await to_step(pilot, "credentials")
+        await settle(pilot)
+        # The form is drawn again for what the answers hold now, and the check passes with them.
+        region = screen.query_one("#setting-aws-region", Input).value
+        assert region and screen.state.answers["aws"]["region"] == region
+        assert text(screen, "#check-status") == "all good" and not screen.query_one("#next", Button).disabled

@@ -95,3 +95,31 @@ def test_what_going_live_means_is_said_once_for_both_front_ends(tmp_path):
     assert headline == ("sma-bot will trade real money on Sandbox, on rate(5 minutes), with the secrets KEY.")
     assert switch and all(isinstance(line, str) for line in switch)
     assert session.suggested_profile_name() == "paper"
+
+
+def test_a_switch_keeps_what_the_spec_allows_of_another_clouds_table(tmp_path):
+    session = DeploySession.new(tmp_path, "aws")
+    session.answers.update(aws={"region": "eu-west-1", "profile": "prod", "base_image": "public.ecr.aws/x:1"},
+                           packaging="image")
+    session.set_platform("sandbox")
+    # The sign-in and the region are AWS's own; an image's base stays (the sandbox builds the same images).
+    assert session.answers["aws"] == {"base_image": "public.ecr.aws/x:1"}
+    session.set_platform("aws")
+    assert session.platform_changes == 3  # new(…, "aws"), sandbox, aws: a form drawn before each is stale
+
+
+def test_a_new_session_finds_a_secrets_value_where_a_deploy_does(tmp_path, monkeypatch):
+    (tmp_path / ".env").write_text("EXCHANGE_API_KEY=from-dotenv\nMARKET=x\n")
+    monkeypatch.setenv("EXCHANGE_API_KEY", "from-environment")
+    monkeypatch.setenv("MARKET", "not-a-secret-so-env-file-wins")
+    found = {v.name: (v.value, v.secret, v.source) for v in DeploySession.new(tmp_path).variables}
+    assert found == {"EXCHANGE_API_KEY": ("from-environment", True, "environment"), "MARKET": ("x", False, ".env")}
+
+
+def test_an_empty_answer_gets_its_own_fields_message(tmp_path):
+    session = DeploySession.new(tmp_path, "sandbox")
+    assert session.problem("memory_mb", "") == "enter a whole number"
+    assert session.problem("bot_name", "") not in (None, "an answer is needed")
+    # A malformed schedule is the schedule field's problem, not the time zone's.
+    session.answers["schedule"] = "invalid"
+    assert session.problem("timezone", "Europe/Amsterdam") is None
