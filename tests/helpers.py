@@ -81,3 +81,17 @@ def zip_names(path: Path) -> list[str]:
     import zipfile
 
     return zipfile.ZipFile(path).namelist()
+
+
+def tmpfs_prefix(folder: Path, size: str) -> list[str] | None:
+    """A command prefix running what follows with a small, new file system (tmpfs of `size`) at `folder`: a real
+    full disk, in a user namespace; None where this machine allows no such namespace."""
+    unshare = shutil.which("unshare")
+    if not unshare:
+        return None
+    folder.mkdir(parents=True, exist_ok=True)
+    probe = subprocess.run([unshare, "-rm", "sh", "-c", f"mount -t tmpfs -o size={size} tmpfs '{folder}'"],
+                           capture_output=True)
+    if probe.returncode != 0:
+        return None
+    return [unshare, "-rm", "sh", "-c", f"mount -t tmpfs -o size={size} tmpfs '{folder}' && exec \"$@\"", "sh"]

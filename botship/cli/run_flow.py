@@ -116,19 +116,6 @@ def _prepare(project: Path, profile: str | None, event: str | None, confirm_live
     return name, spec, payload
 
 
-def answer_body(answer: dict[str, Any]) -> tuple[Any, Any]:
-    """An invoke's answer as a dict (`InvokeResult.as_dict()`, as tui/ reads it) as (the function's result, the
-    bot's response body decoded), body None if absent; `InvokeResult.result` and `.body` are the same."""
-    result = answer.get("result")
-    body = result.get("body") if isinstance(result, dict) else None
-    if isinstance(body, str):  # Lambda hands the body back as JSON text
-        try:
-            body = json.loads(body)
-        except ValueError:
-            pass
-    return result, body
-
-
 def run_invoke_deployed(project: Path, profile: str | None, console: Console, *, event: str | None,
                         confirm_live: bool, interactive: bool) -> int:
     """`botship invoke`: run the deployed bot once where it lives and show its log lines and result."""

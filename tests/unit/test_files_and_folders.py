@@ -15,6 +15,7 @@ import tomllib
 from pathlib import Path
 
 import pytest
+from helpers import tmpfs_prefix
 
 PY = f"{sys.version_info.major}.{sys.version_info.minor}"
 PROFILES = f"""\
@@ -103,23 +104,9 @@ def test_a_records_folder_that_cannot_be_written_names_the_record_and_keeps_the_
     assert (records / "try.json").read_text() == last and [p.name for p in records.iterdir()] == ["try.json"]
 
 
-def _tmpfs_prefix(folder: Path, size: str) -> list[str] | None:
-    """A command prefix running what follows with a small, new file system (tmpfs of `size`) at `folder`: a real
-    full disk, in a user namespace; None where this machine allows no such namespace."""
-    unshare = shutil.which("unshare")
-    if not unshare:
-        return None
-    folder.mkdir(parents=True, exist_ok=True)
-    probe = subprocess.run([unshare, "-rm", "sh", "-c", f"mount -t tmpfs -o size={size} tmpfs '{folder}'"],
-                           capture_output=True)
-    if probe.returncode != 0:
-        return None
-    return [unshare, "-rm", "sh", "-c", f"mount -t tmpfs -o size={size} tmpfs '{folder}' && exec \"$@\"", "sh"]
-
-
 def test_a_full_disk_never_leaves_a_cut_short_record_in_place_of_the_last_good_one(project):
     records = project / ".botship" / "records"
-    prefix = _tmpfs_prefix(records, "8k")
+    prefix = tmpfs_prefix(records, "8k")
     if prefix is None:
         pytest.skip("no user namespaces here to mount a small file system")
     script = """
@@ -146,7 +133,7 @@ print("files:", sorted(p.name for p in folder.iterdir()))
 
 def test_a_full_disk_at_the_output_path_names_it_and_leaves_nothing_there(project, tmp_path):
     out = tmp_path / "out"
-    prefix = _tmpfs_prefix(out, "12k")
+    prefix = tmpfs_prefix(out, "12k")
     if prefix is None:
         pytest.skip("no user namespaces here to mount a small file system")
     result = subprocess.run([*prefix, "sh", "-c", f"{sys.executable} -m botship package --profile try --project "
@@ -160,7 +147,7 @@ def test_a_full_disk_at_the_output_path_names_it_and_leaves_nothing_there(projec
 
 def test_a_full_disk_in_the_build_folder_names_it_and_leaves_no_temporary_file(project):
     build = project / ".botship" / "build"
-    prefix = _tmpfs_prefix(build, "12k")
+    prefix = tmpfs_prefix(build, "12k")
     if prefix is None:
         pytest.skip("no user namespaces here to mount a small file system")
     result = subprocess.run([*prefix, "sh", "-c", f"{sys.executable} -m botship package --profile try --project "
@@ -278,7 +265,7 @@ def test_saving_through_a_linked_botship_toml_keeps_the_link(project, tmp_path):
 
 def test_init_on_a_full_disk_names_the_folder_and_leaves_no_cut_short_file(tmp_path):
     dest = tmp_path / "newbot"
-    prefix = _tmpfs_prefix(dest, "8k")
+    prefix = tmpfs_prefix(dest, "8k")
     if prefix is None:
         pytest.skip("no user namespaces here to mount a small file system")
     result = subprocess.run([*prefix, "sh", "-c", f"{sys.executable} -m botship init '{dest}' --template plain; "

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -13,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from botship.cli.console import Console
+from helpers import tmpfs_prefix
 
 TESTS = Path(__file__).resolve().parents[1]
 SECRETS = [f"EXCHANGE_KEY_{i:02d}" for i in range(20)]  # a log line each: a journal longer than one 4 KiB page
@@ -26,24 +26,10 @@ secrets = [{names}]
 FAKE_BOTSHIP = TESTS / "fake_botship.py"  # botship with the fake cloud registered
 
 
-def _small_disk_prefix(folder: Path, size: str) -> list[str] | None:
-    """A command prefix running what follows with a new tmpfs of `size` at `folder` (a real full disk, in a user
-    namespace); None where this machine allows no such namespace."""
-    unshare = shutil.which("unshare")
-    if not unshare:
-        return None
-    folder.mkdir(parents=True, exist_ok=True)
-    probe = subprocess.run([unshare, "-rm", "sh", "-c", f"mount -t tmpfs -o size={size} tmpfs '{folder}'"],
-                           capture_output=True)
-    if probe.returncode != 0:
-        return None
-    return [unshare, "-rm", "sh", "-c", f"mount -t tmpfs -o size={size} tmpfs '{folder}' && exec \"$@\"", "sh"]
-
-
 def test_a_journal_on_a_disk_that_fills_mid_run_is_named_with_its_error_and_keeps_whole_lines(make_project):
     project = make_project(PROFILE, env="".join(f"{name}=value-of-{name.lower()}\n" for name in SECRETS))
     runs = project / ".botship" / "runs"
-    prefix = _small_disk_prefix(runs, "4k")
+    prefix = tmpfs_prefix(runs, "4k")
     if prefix is None:
         pytest.skip("no user namespaces here to mount a small file system")
     # The deploy, then (in the same namespace, where the small disk is) the journal it left.
