@@ -101,3 +101,24 @@ async def test_a_planning_bug_on_the_review_is_an_internal_error_not_a_wait(proj
         assert "internal error: RuntimeError: planning went wrong" in status
         assert "BOTSHIP_DEBUG=1" in status and "Reading" not in status
         assert pilot.app.screen.query_one("#next", Button).disabled
+
+
+async def test_a_state_read_that_fails_after_invoke_now_keeps_the_runs_result(project, fake_cloud, monkeypatch):
+    from textual.widgets import RichLog
+
+    from botship.errors import BotshipError
+    from botship.providers.base import INVOKE, STATE
+    from fake_cloud import FakeHandle, FakeSignIn
+
+    def denied(self, mode=None):
+        raise BotshipError("access denied reading the state", "s3:GetObject not allowed")
+
+    monkeypatch.setattr(FakeSignIn, "capabilities", frozenset({INVOKE, STATE}))
+    monkeypatch.setattr(FakeHandle, "state_files", denied)
+    async with make_app(project).run_test(size=(100, 30)) as pilot:
+        run = await deploy(pilot)
+        await pilot.press("i")
+        await settle(pilot)
+        log = "\n".join(line.text for line in run.query_one("#run-log", RichLog).lines)
+        assert '"ran": true' in log and '"reason": "invoke now"' in log  # the result stands
+        assert "state: access denied reading the state" in log

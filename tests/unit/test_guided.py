@@ -92,6 +92,7 @@ def test_guided_deploy_asks_every_question_deploys_and_saves_a_profile(guided):
     # Size, with the platform's limits; schedule with its preview.
     screen = answer(term, "? Memory (MB): 512", "C-u", "99999")
     assert "Limits on this platform: memory_mb 128–10240" in screen
+    assert "memory_mb: memory for each run in MB (AWS Lambda and Sandbox" in screen  # its help, limits from data
     term.wait_for("must be between 128 and 10240 on Fake cloud (got 99999)", timeout=10)
     term.type("C-u", "1024", "Enter")
     answer(term, "? Timeout (s): 300", "Enter")
