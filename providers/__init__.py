@@ -30,6 +30,15 @@ class Platform:
     local: bool = False
     # The platform botship offers to try it on, with no account (`botship sandbox`, the home screen's `s`).
     trial: bool = False
+    # "module:function" saying cheaply (without importing the provider) whether bots deployed before this
+    # process started may wait for it to fire their schedules (an emulator run separately).
+    waiting: str | None = None
+
+    def bots_waiting(self) -> bool:
+        if not self.waiting:
+            return False
+        module, _, attr = self.waiting.partition(":")
+        return bool(getattr(importlib.import_module(module), attr)())
 
     @property
     def available(self) -> bool:
@@ -41,7 +50,8 @@ _PLATFORMS: dict[str, Platform] = {p.name: p for p in (
              "botship.providers.aws.provider:AwsProvider"),
     Platform("azure", "Azure Functions", "an Azure subscription, and a sign-in on this machine"),
     Platform("sandbox", "Sandbox", "nothing: an AWS emulator runs inside botship, on this machine",
-             "botship.providers.sandbox.provider:SandboxProvider", limits="aws", local=True, trial=True),
+             "botship.providers.sandbox.provider:SandboxProvider", limits="aws", local=True, trial=True,
+             waiting="botship.providers.sandbox:bots_waiting"),
 )}
 
 

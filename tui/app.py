@@ -44,9 +44,9 @@ class BotshipApp(ShowsWorkerErrors, App[None]):
         if self.sandbox:
             self.call_after_refresh(home.action_try)
         # Bots already waiting in a separately run emulator get their scheduled runs while the app is open
-        # (asked once the first screen is drawn: it imports the cloud's code).
-        self.set_timer(0.5, lambda: self.run_worker(lambda: self.start_local_scheduler(at_launch=True), thread=True,
-                                                    exit_on_error=False))
+        # (the cloud's code, and its SDK, load only then).
+        if providers.trial().bots_waiting():
+            self.run_worker(lambda: self.start_local_scheduler(at_launch=True), thread=True, exit_on_error=False)
 
     def deployed_here(self, cloud: Any, bot: str, scheduled: bool) -> None:
         """A bot now lives in a cloud on this machine: remember it (quitting warns), fire it on its schedule."""

@@ -12,14 +12,13 @@ from typing import Any
 from botship.errors import BadInput, BotshipError
 
 from ..pids import alive
+from . import URL_VARIABLE  # an emulator running elsewhere (e.g. `moto_server -p 5000`), outliving one botship
 
 SANDBOX_REGION = "us-east-1"
 # The emulator accepts any keys; fixed ones keep the user's real AWS credentials out of the sandbox entirely.
 SANDBOX_KEYS = ("sandbox", "sandbox-secret")
 # On loopback a refused connection will not heal by waiting: fail fast rather than back off for seconds.
 LOCAL_ATTEMPTS = 2
-# An emulator already running elsewhere (e.g. `moto_server -p 5000`), so a sandbox outlives one botship process.
-URL_VARIABLE = "BOTSHIP_SANDBOX_URL"
 
 
 @dataclass

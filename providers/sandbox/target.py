@@ -12,7 +12,6 @@ functions but does not run them).
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from functools import cached_property
@@ -61,12 +60,12 @@ class SandboxEmulator(AwsTarget):
     def local_scheduler(cls, on_fired, *, at_launch: bool = False):
         """The emulator never fires a schedule: botship's local scheduler does, while botship runs. At launch only
         for a separately run emulator (BOTSHIP_SANDBOX_URL), whose bots outlive a botship process."""
-        from . import emulator as emulators
+        from . import bots_waiting
         from .scheduler import LocalScheduler
 
-        if at_launch and not os.environ.get(emulators.URL_VARIABLE):
+        if at_launch and not bots_waiting():
             return None
-        current = emulators.emulator() if at_launch else running()
+        current = emulator() if at_launch else running()
         if current is None:
             return None
         scheduler = LocalScheduler(current, on_fired=on_fired)

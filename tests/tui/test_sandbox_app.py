@@ -107,3 +107,4 @@ async def test_home_offers_the_sandbox(project, sandbox):
         await settle(pilot)
         platforms = pilot.app.screen.query_one("#platform", OptionList)
         assert platforms.get_option_at_index(platforms.highlighted).id == "sandbox"
+

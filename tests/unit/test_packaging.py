@@ -105,6 +105,23 @@ def test_the_wizard_starts_without_cloud_sdks():
     assert result.stdout.strip() == "[]"
 
 
+def test_the_app_loads_no_cloud_sdk_until_a_step_needs_one(tmp_path, monkeypatch):
+    # Opened and left on its home screen, botship loads no cloud's code nor SDK: the check for bots waiting in a
+    # separately run emulator reads the environment only.
+    monkeypatch.delenv("BOTSHIP_SANDBOX_URL", raising=False)
+    script = ("import asyncio, sys\nfrom pathlib import Path\nfrom botship.tui.app import BotshipApp\n"
+              "async def main():\n"
+              "    async with BotshipApp(Path(sys.argv[1])).run_test(size=(100, 30)) as pilot:\n"
+              "        await pilot.pause(1.0)\n"
+              "asyncio.run(main())\n"
+              "print(sorted(m for m in sys.modules if m.split('.')[0] in ('boto3', 'botocore', 'moto', 'docker')\n"
+              "             or m.startswith(('botship.providers.aws', 'botship.providers.sandbox.'))))\n")
+    result = subprocess.run([sys.executable, "-c", script, str(tmp_path)], capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "[]"
+
+
 def test_tui_reaches_the_clouds_only_through_providers():
     for path in (ROOT / "tui").rglob("*.py"):
         source = path.read_text()
