@@ -11,7 +11,6 @@ SCHEDULE_PRESETS = [("none", "Only when invoked", None), ("5m", "Every 5 minutes
 SIZE_LABELS = {"memory_mb": "Memory (MB)", "timeout_s": "Timeout (s)", "ephemeral_mb": "/tmp space (MB)"}
 PACKAGING_TITLES = {"zip": "zip package (up to 262 MB unzipped)",
                     "image": "container image (up to 10 GB; builds with Docker)"}
-DEFAULT_SIGN_IN = "default credentials (environment, SSO, instance role)"
 
 
 def suggest_name(folder: str) -> str:
