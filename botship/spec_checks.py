@@ -7,7 +7,7 @@ from typing import Any
 
 from . import providers as platforms
 from .schedule import check_fires, parse_schedule
-from .spec_limits import limits_for
+from .spec_limits import hosting_plan, limits_for
 
 
 def _python_setting_problem(name: str, value: str) -> str | None:
@@ -42,10 +42,10 @@ def cross_field_problems(values: dict[str, Any], given: set[str]) -> list[tuple[
     """
     problems: list[tuple[tuple, str]] = []
     platform = values.get("platform")
-    if platform:
-        azure = values.get("azure")
-        plan = azure.plan if azure else "flex"
-        where = platforms.title(platform) + (f" ({plan} plan)" if platform == "azure" else "")
+    info = platforms.platform(platform) if platform else None
+    if info:
+        plan = hosting_plan(platform, values.get(info.required_table) if info.required_table else None)
+        where = info.title + (f" ({plan} plan)" if plan else "")
         limits = limits_for(platform, plan)
         for name in ("memory_mb", "timeout_s", "ephemeral_mb"):
             if name not in values:
@@ -56,15 +56,18 @@ def cross_field_problems(values: dict[str, Any], given: set[str]) -> list[tuple[
                     problems.append(((name,), f"does not apply to {where}; remove it"))
             elif (msg := limit.check(values[name])) is not None:
                 problems.append(((name,), f"{msg} on {where} (got {values[name]})"))
-        if platform == "azure" and values.get("packaging") == "image":
-            problems.append((("packaging",), "Azure Functions deploys zip packages only; use packaging = \"zip\""))
+        if values.get("packaging") and values["packaging"] not in info.packagings:
+            only = " or ".join(info.packagings)
+            problems.append((("packaging",), f"{info.title} deploys {only} packages only; use packaging = "
+                                             f"\"{info.packagings[0]}\""))
         aws = values.get("aws")
         if aws is not None and aws.base_image and values.get("packaging") != "image":
             problems.append((("aws", "base_image"), "applies to container images only: set packaging = \"image\" "
                                                     "or remove it"))
-        if platform in ("aws", "azure") and platform in values and values[platform] is None:
-            keys = "region" if platform == "aws" else "subscription_id, resource_group and location"
-            problems.append(((platform,), f"required for platform '{platform}': add a [profiles.NAME.{platform}] table with {keys}"))
+        table = info.required_table
+        if table and table in values and values[table] is None:
+            problems.append(((table,), f"required for platform '{platform}': add a [profiles.NAME.{table}] table with "
+                                       f"{info.required_keys}"))
     schedule, zone = values.get("schedule"), values.get("timezone")
     if schedule and zone and zone != "UTC":
         # The schedule fires in UTC (checked on its own); the zone's daylight-saving gaps can still skip
@@ -88,13 +91,13 @@ def cross_field_problems(values: dict[str, Any], given: set[str]) -> list[tuple[
     for name, value in env.items():
         if problem := _python_setting_problem(name, value):
             problems.append((("env", name), f"{problem}; with {value!r} the function never starts"))
-    if platform:
-        for other in ("aws", "azure"):
+    if info:
+        owners = {p.required_table: p.name for p in platforms.platforms() if p.required_table}
+        for other, owner in owners.items():
             # Given, and not an explicit empty value (an invalid table is not in `values` and counts as given).
-            if other in given and values.get(other, ...) is not None and platform != other and not (
-                    other == "aws" and platform == "sandbox"):
-                problems.append(((other,), f"the [{other}] settings do not apply to {platforms.title(platform)}; remove "
-                                           f"them, or set platform = \"{other}\""))
+            if other in given and values.get(other, ...) is not None and other not in info.tables:
+                problems.append(((other,), f"the [{other}] settings do not apply to {info.title}; remove "
+                                           f"them, or set platform = \"{owner}\""))
     aws = values.get("aws")
     base = aws.base_image if aws is not None else None
     python = values.get("python")

@@ -29,12 +29,24 @@ _LIMITS: dict[str, dict[str, Limit]] = {
 }
 
 
-def limits_for(platform: str, azure_plan: str = "flex") -> dict[str, Limit]:
-    """The sizing limits on a platform; a field missing here does not apply there."""
-    if platform == "azure":
-        return _LIMITS[f"azure/{azure_plan}"]
+def limits_for(platform: str, plan: str | None = None) -> dict[str, Limit]:
+    """The sizing limits on a platform (on its hosting `plan`, default its first); a field missing here does not
+    apply there."""
     found = platforms.platform(platform)
-    return _LIMITS[(found.limits or found.name) if found else platform]
+    if found is None:
+        return _LIMITS[platform]
+    key = found.limits or found.name
+    return _LIMITS[f"{key}/{plan or found.plans[0]}" if found.plans else key]
+
+
+def hosting_plan(platform: str, table: object) -> str | None:
+    """The hosting plan a platform's settings table names (its `plan`), its default without one; None where the
+    platform has no plans. `table` is the table as a model or as a dict."""
+    found = platforms.platform(platform)
+    if found is None or not found.plans:
+        return None
+    plan = table.get("plan") if isinstance(table, dict) else getattr(table, "plan", None)
+    return plan or found.plans[0]
 
 
 
@@ -42,7 +54,9 @@ def limits_of(answers: dict) -> dict[str, Limit]:
     """The sizing limits for answers as a profile holds them (platform, and its hosting plan where it has one);
     no platform chosen yet reads as the first one offered."""
     platform = answers.get("platform") or platforms.platforms()[0].name
-    return limits_for(platform, (answers.get("azure") or {}).get("plan", "flex"))
+    found = platforms.platform(platform)
+    table = answers.get(found.required_table) if found and found.required_table else None
+    return limits_for(platform, hosting_plan(platform, table))
 
 
 def limits_text(name: str) -> str:

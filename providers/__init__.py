@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from botship.errors import BadInput
 
@@ -33,6 +33,15 @@ class Platform:
     # "module:function" saying cheaply (without importing the provider) whether bots deployed before this
     # process started may wait for it to fire their schedules (an emulator run separately).
     waiting: str | None = None
+    # What a profile on this platform may hold, as the spec checks it (declared here, so a cloud without a
+    # provider yet is checked too): the settings tables that apply ("aws" for [profiles.NAME.aws]), the one of
+    # them that is required and what it must name, the packagings it deploys, and its hosting plans (the first
+    # is the default; sizing limits differ per plan).
+    tables: tuple[str, ...] = ()
+    required_table: str | None = None
+    required_keys: str = ""
+    packagings: tuple[str, ...] = ("zip", "image")
+    plans: tuple[str, ...] = ()
 
     def bots_waiting(self) -> bool:
         if not self.waiting:
@@ -47,11 +56,15 @@ class Platform:
 
 _PLATFORMS: dict[str, Platform] = {p.name: p for p in (
     Platform("aws", "AWS Lambda", "an AWS account, and credentials on this machine (aws configure, or aws sso login)",
-             "botship.providers.aws.provider:AwsProvider"),
-    Platform("azure", "Azure Functions", "an Azure subscription, and a sign-in on this machine"),
+             "botship.providers.aws.provider:AwsProvider", tables=("aws",), required_table="aws",
+             required_keys="region"),
+    Platform("azure", "Azure Functions", "an Azure subscription, and a sign-in on this machine",
+             tables=("azure",), required_table="azure", required_keys="subscription_id, resource_group and location",
+             packagings=("zip",), plans=("flex", "consumption")),
+    # The sandbox reads the [aws] table for what an image is built on (aws.base_image).
     Platform("sandbox", "Sandbox", "nothing: an AWS emulator runs inside botship, on this machine",
              "botship.providers.sandbox.provider:SandboxProvider", limits="aws", local=True, trial=True,
-             waiting="botship.providers.sandbox:bots_waiting"),
+             waiting="botship.providers.sandbox:bots_waiting", tables=("aws",)),
 )}
 
 
@@ -80,9 +93,10 @@ def title(name: str) -> str:
     return found.title if found else "?"
 
 
-def register(name: str, target: str | type[Provider] | None, *, title: str | None = None, needs: str = "",
-             limits: str | None = None, local: bool = False) -> Platform | None:
-    """Make platform `name` use a provider class (or a "module:Class" path imported on first use).
+def register(name: str, target: str | type[Provider] | None, *, title: str | None = None,
+             **facts: Any) -> Platform | None:
+    """Make platform `name` use a provider class (or a "module:Class" path imported on first use); `facts` are
+    the other fields of its `Platform` (what it needs, its limits, tables, packagings…).
 
     A new name needs a `title`. Returns the platform as it was before, so a caller can put it back
     with `restore`; None as the target of a new name unregisters it.
@@ -91,11 +105,9 @@ def register(name: str, target: str | type[Provider] | None, *, title: str | Non
     if previous is None and target is None:
         return None
     if previous is None:
-        _PLATFORMS[name] = Platform(name, title or name, needs, target, limits, local)
+        _PLATFORMS[name] = Platform(name, title or name, **{"needs": "", **facts}, target=target)
     else:
-        _PLATFORMS[name] = replace(previous, target=target, title=title or previous.title,
-                                   needs=needs or previous.needs, limits=limits or previous.limits,
-                                   local=local or previous.local)
+        _PLATFORMS[name] = replace(previous, target=target, **({"title": title} if title else {}), **facts)
     return previous
 
 
