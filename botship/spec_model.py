@@ -27,6 +27,7 @@ from .spec_rules import (
     Size,
     SubscriptionId,
     Tags,
+    TenantId,
     Timezone,
     fail,
 )
@@ -51,9 +52,15 @@ class AzureSettings(_Strict):
     """Where on Azure the bot lives."""
 
     subscription_id: SubscriptionId = Field(description="Azure subscription id (a GUID)")
+    tenant_id: TenantId | None = Field(
+        None, description="Microsoft Entra tenant id (a GUID) holding the subscription; left out uses the sign-in's "
+                          "home tenant")
     resource_group: ResourceGroup = Field(description="resource group to create or reuse")
     location: Location = Field(description="Azure location, e.g. westeurope")
     plan: Literal["flex", "consumption"] = Field("flex", description="hosting plan: Flex Consumption (current) or Consumption (retiring 2028)")
+    cloud: Literal["public", "china", "usgovernment"] = Field(
+        "public", description="which Azure cloud: public, china or usgovernment (a custom cloud is a file named by "
+                              "BOTSHIP_AZURE_CLOUD_CONFIG)")
 
 
 class PaperSettings(_Strict):

@@ -323,6 +323,10 @@ SubscriptionId = Annotated[
     str, _pattern(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}",
                   "a subscription id (a GUID like 00000000-0000-0000-0000-000000000000)")
 ]
+TenantId = Annotated[
+    str, _pattern(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}",
+                  "a tenant id (a GUID like 00000000-0000-0000-0000-000000000000)")
+]
 ResourceGroup = Annotated[
     str, _pattern(r"[-\w.()]{0,89}[-\w()]", "a resource group name (1–90 letters, digits, - _ . ( ), not ending in '.')")
 ]
