@@ -161,11 +161,17 @@ class S3Store(Store):
 class AzureStore(Store):
     LEASE_S = 60
 
-    def __init__(self, container: str, prefix: str, connection_string: str) -> None:
+    def __init__(self, container: str, prefix: str, connection_string: str | None = None, *,
+                 account_url: str | None = None, credential: Any = None, **options: Any) -> None:
+        """A connection string (an account key), or `account_url` and a token `credential` (a managed identity
+        on Azure; the user's sign-in when botship reads a bot's state); `options` go to the client."""
         from azure.storage.blob import ContainerClient
 
         self.container_name, self.prefix, self.connection_string = container, prefix, connection_string
-        self.container = ContainerClient.from_connection_string(connection_string, container)
+        if connection_string:
+            self.container = ContainerClient.from_connection_string(connection_string, container, **options)
+        else:
+            self.container = ContainerClient(account_url, container, credential=credential, **options)
         self.describe = f"azure://{container}/{prefix}"
         self._lease: Any = None
         self._renewer: threading.Thread | None = None
@@ -297,5 +303,57 @@ class AzureStore(Store):
         return record or {"owner": "unknown (a lease without a record)"}
 
     def compat_env(self) -> dict[str, str]:
-        return {"AZURE_STORAGE_CONNECTION_STRING": self.connection_string,
+        # The connection string only where the store has one (an identity-based store has no key to hand on).
+        return {**({"AZURE_STORAGE_CONNECTION_STRING": self.connection_string} if self.connection_string else {}),
                 "AZURE_STORAGE_CONTAINER_NAME": self.container_name}
+
+
+class ManagedIdentity:
+    """The function app's managed identity as a token credential, from the endpoint App Service gives every
+    app (IDENTITY_ENDPOINT + IDENTITY_HEADER): the runtime needs no azure-identity for it."""
+
+    API_VERSION = "2019-08-01"
+
+    def __init__(self, endpoint: str, header: str) -> None:
+        self.endpoint, self.header = endpoint, header
+        self._tokens: dict[str, Any] = {}
+        self._lock = threading.Lock()
+
+    def get_token(self, *scopes: str, **_: Any) -> Any:
+        import time
+        import urllib.parse
+        import urllib.request
+
+        from azure.core.credentials import AccessToken
+
+        resource = scopes[0].removesuffix("/.default") if scopes else "https://storage.azure.com"
+        with self._lock:
+            cached = self._tokens.get(resource)
+            if cached is not None and cached.expires_on - 300 > time.time():
+                return cached
+            query = urllib.parse.urlencode({"resource": resource, "api-version": self.API_VERSION})
+            request = urllib.request.Request(f"{self.endpoint}?{query}", headers={"X-IDENTITY-HEADER": self.header})
+            with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - the platform's endpoint
+                data = json.loads(response.read())
+            token = AccessToken(data["access_token"], int(float(data["expires_on"])))
+            self._tokens[resource] = token
+            return token
+
+
+def azure_store_from_environment(container: str, prefix: str) -> "AzureStore":
+    """The Azure store as the function app's settings describe it: a connection string (Consumption), or the
+    storage account's blob endpoint and the app's managed identity (Flex: no account key anywhere)."""
+    env = os.environ
+    connection = env.get("BOTSHIP_STORAGE_CONNECTION_STRING") or env.get("AzureWebJobsStorage", "")
+    if connection:
+        return AzureStore(container, prefix, connection)
+    account_url = env.get("AzureWebJobsStorage__blobServiceUri") or (
+        f"https://{env['AzureWebJobsStorage__accountName']}.blob.{env.get('BOTSHIP_STORAGE_SUFFIX', 'core.windows.net')}"
+        if env.get("AzureWebJobsStorage__accountName") else "")
+    if not account_url:
+        raise ValueError("azure state needs BOTSHIP_STORAGE_CONNECTION_STRING, AzureWebJobsStorage, or "
+                         "AzureWebJobsStorage__blobServiceUri / __accountName with a managed identity")
+    if not (env.get("IDENTITY_ENDPOINT") and env.get("IDENTITY_HEADER")):
+        raise ValueError("identity-based azure state needs the app's managed identity (IDENTITY_ENDPOINT is not set)")
+    return AzureStore(container, prefix, account_url=account_url,
+                      credential=ManagedIdentity(env["IDENTITY_ENDPOINT"], env["IDENTITY_HEADER"]))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 
 from .store_base import Conflict, ManifestVersion, NoHistory, Store
-from .store_cloud import AzureStore, S3Store
+from .store_cloud import AzureStore, S3Store, azure_store_from_environment
 from .store_folder import FolderStore
 
 __all__ = ["AzureStore", "Conflict", "FolderStore", "ManifestVersion", "NoHistory", "S3Store", "Store", "open_store"]
@@ -26,8 +26,5 @@ def open_store(url: str, mode: str) -> Store:
     if scheme == "s3":
         return S3Store(location, prefix)
     if scheme == "azure":
-        connection = os.environ.get("BOTSHIP_STORAGE_CONNECTION_STRING") or os.environ.get("AzureWebJobsStorage", "")
-        if not connection:
-            raise ValueError("azure state needs BOTSHIP_STORAGE_CONNECTION_STRING or AzureWebJobsStorage")
-        return AzureStore(location, prefix, connection)
+        return azure_store_from_environment(location, prefix)
     raise ValueError(f"unknown state location '{url}': use s3://, azure:// or file://")

@@ -71,10 +71,10 @@ class AzureNames:
 
     packages_container = "packages"
 
-    @property
-    def state_url(self) -> str:
-        """Where the bot's state lives, as the runtime reads it (BOTSHIP_STATE_URL; the mode picks the container)."""
-        return "azure://state-{mode}"
+    def state_url(self, mode: str) -> str:
+        """Where the bot's state lives, as the runtime reads it (BOTSHIP_STATE_URL): the mode's own container
+        (the runtime adds the mode's prefix inside it, as on AWS)."""
+        return f"azure://{self.state_container(mode)}"
 
     def scope(self, subscription_id: str | None = None) -> str:
         return f"/subscriptions/{subscription_id or self.subscription_id}/resourceGroups/{self.resource_group}"
