@@ -1,19 +1,37 @@
 """Azure as a cloud (a sign-in, a subscription, a resource group and a location: the bots there) and a handle on
-one deployed bot. SKELETON by the lead — the cloud helper grows it (settings, list_bots, status, invoke...)."""
+one deployed bot (its function app: status, a run now through its `run` route, pause and resume, its state).
+
+The credentials form and `--guided` ask the settings declared here: the tenants and subscriptions the sign-in
+sees, the subscription's resource groups (or a new name), the hosting plan, and only the locations offering it
+(asked of Microsoft.Web, never a list written here). What the sign-in sees is looked up in signin.py.
+"""
 
 from __future__ import annotations
 
+import json
 import threading
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 from functools import cached_property
 from typing import Any
 
+from botship.errors import BadInput, BotshipError
+from botship.questions import Choice, Question, get_answer
+
 from ..base import INVOKE, PERMISSIONS_POLICY, STATE, BotHandle, Cloud
-from ..results import BotStatus, BotSummary
+from ..results import BotStatus, BotSummary, InvokeResult, NotDeployed
 from .clients import AzureClients
 from .endpoints import Endpoints, endpoints
-from .errors import translate
-from .names import AzureNames
+from .errors import SIGN_IN_FIX, error_code, translate
+from .names import BOT_TAG, RUN_FUNCTION, TIMER_FUNCTION, AzureNames
+
+PLAN_TITLES = {"flex": "Flex Consumption", "consumption": "Consumption (Linux), retires 2028-09-30"}
+# The app setting that disables the timer function: pausing sets it, resuming removes it.
+PAUSE_SETTING = f"AzureWebJobs.{TIMER_FUNCTION}.Disabled"
+# An HTTP-triggered run answers within this (Azure's front end ends a request after 230 s).
+INVOKE_TIMEOUT_S = 240
 
 
 class AzureCloud(Cloud):
@@ -29,6 +47,53 @@ class AzureCloud(Cloud):
         self._clients = clients
         self._lock = threading.Lock()
 
+    # ---- the settings the credentials form and --guided ask --------------------------------------------
+
+    @classmethod
+    def settings(cls) -> list[Question]:
+        from botship.spec import field_docs
+
+        docs = {doc.key: doc.help for doc in field_docs()}
+        return [
+            Question("azure.tenant_id", "Tenant", docs.get("azure.tenant_id", ""), kind="choice",
+                     choices=tenant_choices, check=tenant_problem, blank="the sign-in's home tenant"),
+            Question("azure.subscription_id", "Subscription", docs.get("azure.subscription_id", ""), kind="choice",
+                     choices=subscription_choices, check=subscription_problem, depends_on=("azure.tenant_id",)),
+            Question("azure.resource_group", "Resource group",
+                     docs.get("azure.resource_group", "") + " — pick an existing one, or type a new name: the "
+                     "deploy creates it", check=group_problem, suggestions=group_suggestions, placeholder="botship",
+                     depends_on=("azure.subscription_id",)),
+            Question("azure.plan", "Hosting plan", docs.get("azure.plan", ""), kind="choice",
+                     choices=lambda answers: [Choice(value, title) for value, title in PLAN_TITLES.items()],
+                     default=lambda answers: "flex", check=plan_problem),
+            Question("azure.location", "Location", docs.get("azure.location", "") + " — only those offering the "
+                     "chosen plan are listed", kind="choice", choices=location_choices, check=location_problem,
+                     depends_on=("azure.subscription_id", "azure.plan")),
+        ]
+
+    @classmethod
+    def sign_in_options(cls) -> list[str]:
+        return []
+
+    @classmethod
+    def sign_in_methods(cls) -> list[str]:
+        """The interactive sign-ins a front end can offer ("browser", "device code")."""
+        from .signin import sign_in_methods
+
+        return sign_in_methods()
+
+    @classmethod
+    def sign_in(cls, method: str, on_message: Callable[[str], None] | None = None,
+                settings: Mapping[str, Any] | None = None) -> Any:
+        """Sign in interactively with `method` on the cloud (and tenant) the settings name; returns who signed in
+        (str() of it says so). The device code's instructions go to `on_message`; nothing is printed."""
+        from .signin import sign_in
+
+        settings = settings or {}
+        return sign_in(endpoints(settings.get("cloud")), method, on_message, settings.get("tenant_id") or None)
+
+    # ---- where -----------------------------------------------------------------------------------------
+
     @cached_property
     def endpoints(self) -> Endpoints:
         return endpoints(self.config.get("cloud"))
@@ -36,6 +101,10 @@ class AzureCloud(Cloud):
     @property
     def subscription_id(self) -> str:
         return str(self.config.get("subscription_id") or "")
+
+    @property
+    def tenant_id(self) -> str | None:
+        return self.config.get("tenant_id") or None
 
     @property
     def resource_group(self) -> str:
@@ -53,8 +122,7 @@ class AzureCloud(Cloud):
     def clients(self) -> AzureClients:
         with self._lock:
             if self._clients is None:
-                self._clients = AzureClients(self.endpoints, self.subscription_id,
-                                             tenant_id=self.config.get("tenant_id"))
+                self._clients = AzureClients(self.endpoints, self.subscription_id, tenant_id=self.tenant_id)
             return self._clients
 
     def failure(self, exc: Exception, doing: str) -> Exception:
@@ -66,16 +134,434 @@ class AzureCloud(Cloud):
     def bot(self, name: str, mode: str = "paper") -> AzureHandle:
         return AzureHandle(self, name, mode)
 
-    def list_bots(self, locations: list[str] | None = None) -> list[BotSummary]:
-        raise NotImplementedError  # the cloud helper writes it
+    def not_deployed(self, bot: str, names: AzureNames) -> BotshipError:
+        """The bot has no function app here: why, and how to deploy it."""
+        return BotshipError(f"{bot} is not deployed in resource group {names.resource_group}",
+                            f"there is no function app {names.function_app} there",
+                            "deploy it first (`botship deploy`), or look in another resource group or subscription")
 
+    # ---- the bots it holds -----------------------------------------------------------------------------
+
+    def list_bots(self, locations: list[str] | None = None) -> list[BotSummary]:
+        """Every botship function app in the subscription (found by its botship:bot tag), in `locations` when
+        given (any location otherwise), each with its state as the app and its settings say."""
+        from .signin import location_name
+
+        wanted = {location_name(loc) for loc in locations or []}
+        try:
+            found = [r for r in self.clients.resources.resources.list(filter=f"tagName eq '{BOT_TAG}'")
+                     if str(r.type or "").lower() == "microsoft.web/sites"
+                     and (not wanted or location_name(r.location or "") in wanted)]
+        except Exception as exc:  # noqa: BLE001
+            raise translate(exc, "looking for bots in the subscription") from None
+
+        def one(resource: Any) -> BotSummary | None:
+            tags = dict(resource.tags or {})
+            group = _group_of(resource.id)
+            try:
+                site = self.clients.web.web_apps.get(group, resource.name)
+                settings = app_settings(self.clients, group, resource.name)
+            except Exception as exc:  # noqa: BLE001
+                if _missing(exc):  # removed since it was listed
+                    return None
+                raise translate(exc, f"reading {resource.name}") from None
+            return BotSummary(tags.get(BOT_TAG, resource.name), self.name, location_name(resource.location or ""),
+                              tags.get("botship:mode", settings.get("BOTSHIP_MODE", "paper")),
+                              bot_state(site, settings), schedule=settings.get("BOTSHIP_LOCAL_SCHEDULE") or None,
+                              profile=tags.get("botship:profile"),
+                              extra={"id": resource.id, "resource_group": group, "function_app": resource.name})
+
+        with ThreadPoolExecutor(max_workers=8, thread_name_prefix="botship-list") as pool:
+            bots = [bot for bot in pool.map(one, found) if bot is not None]
+        return sorted(bots, key=lambda bot: (bot.bot_name, bot.where))
+
+
+# ---- the questions' choices and checks (functions of the answers; lookups in signin.py) --------------------
+
+def _where(answers: Mapping[str, Any]) -> Endpoints | None:
+    try:
+        return endpoints(get_answer(dict(answers), "azure.cloud"))
+    except BotshipError:
+        return None
+
+
+def _tenant(answers: Mapping[str, Any]) -> str | None:
+    return get_answer(dict(answers), "azure.tenant_id") or None
+
+
+def field_problem(key: str, value: Any, answers: Mapping[str, Any]) -> str | None:
+    """The spec's own rule for one key of the [azure] table, given the other answers."""
+    from botship.spec import check_field
+
+    table = {**(get_answer(dict(answers), "azure") or {}), key.split(".", 1)[1]: value}
+    problems = [p for p in check_field("azure", table, dict(answers)) if p.field == key]
+    return problems[0].message if problems else None
+
+
+def _lookup_problem(lookup: Any) -> str | None:
+    """Why a lookup found nothing, in a line with what to do ('sign in first' when nobody is signed in)."""
+    if lookup.error is None:
+        return None
+    error = lookup.error
+    fix = error.fix or ""
+    if fix == SIGN_IN_FIX:
+        return f"sign in first: {error.what}" + (f" ({error.why})" if error.why else "")
+    return f"{error.what}" + (f": {error.why}" if error.why else "") + (f" — {fix}" if fix else "")
+
+
+def tenant_choices(answers: Mapping[str, Any]) -> list[Choice]:
+    from .signin import tenants
+
+    where = _where(answers)
+    if where is None:
+        return []
+    found = tenants(where)
+    return [Choice(t.tenant_id, f"{t.name} ({t.tenant_id})") for t in found.items]
+
+
+def tenant_problem(value: Any, answers: Mapping[str, Any]) -> str | None:
+    from .signin import tenants
+
+    problem = field_problem("azure.tenant_id", value, answers)
+    if problem or not value:
+        return problem
+    where = _where(answers)
+    found = tenants(where) if where else None
+    if found is None or found.error is not None:
+        return None  # the subscription's check says what stops the listing
+    if str(value).lower() not in {t.tenant_id.lower() for t in found.items}:
+        return "your sign-in does not see this tenant: choose one listed, or sign in to it"
+    return None
+
+
+def subscription_choices(answers: Mapping[str, Any]) -> list[Choice]:
+    from .signin import subscriptions
+
+    where = _where(answers)
+    if where is None:
+        return []
+    found = subscriptions(where, _tenant(answers))
+    return [Choice(s.subscription_id, f"{s.name} ({s.subscription_id})",
+                   "" if s.state in ("Enabled", "Warned", "PastDue", "") else f"it is {s.state.lower()}")
+            for s in found.items]
+
+
+def subscription_problem(value: Any, answers: Mapping[str, Any]) -> str | None:
+    from .signin import subscriptions
+
+    problem = field_problem("azure.subscription_id", value, answers)
+    if problem:
+        return problem
+    where = _where(answers)
+    if where is None:
+        return None
+    found = subscriptions(where, _tenant(answers))
+    if found.error is not None:
+        return _lookup_problem(found)
+    match = next((s for s in found.items if s.subscription_id.lower() == str(value).lower()), None)
+    if match is None:
+        return ("your sign-in does not see this subscription" + (" in this tenant" if _tenant(answers) else "") +
+                ": choose one listed, or sign in to the tenant that holds it")
+    if match.state not in ("Enabled", "Warned", "PastDue", ""):
+        return f"subscription {match.name} is {match.state.lower()}: enable it, or choose another"
+    return None
+
+
+def group_suggestions(answers: Mapping[str, Any]) -> list[str]:
+    from .signin import resource_groups
+
+    where, subscription = _where(answers), get_answer(dict(answers), "azure.subscription_id")
+    if where is None or not subscription:
+        return []
+    return [name for name, _ in resource_groups(where, _tenant(answers), subscription).items]
+
+
+def group_problem(value: Any, answers: Mapping[str, Any]) -> str | None:
+    # A new name is fine (the deploy creates the group): only the spec's own rule applies.
+    return field_problem("azure.resource_group", value, answers)
+
+
+def plan_problem(value: Any, answers: Mapping[str, Any]) -> str | None:
+    if value not in PLAN_TITLES:
+        return f"choose one of: {', '.join(PLAN_TITLES)}"
+    return None
+
+
+def location_choices(answers: Mapping[str, Any]) -> list[Choice]:
+    from .signin import plan_locations
+
+    where, subscription = _where(answers), get_answer(dict(answers), "azure.subscription_id")
+    if where is None or not subscription:
+        return []
+    plan = get_answer(dict(answers), "azure.plan") or "flex"
+    found = plan_locations(where, _tenant(answers), subscription, plan)
+    return [Choice(loc.name, f"{loc.title} ({loc.name})" + ("" if loc.checked else " — not yet checked for the plan"))
+            for loc in found.items]
+
+
+def location_problem(value: Any, answers: Mapping[str, Any]) -> str | None:
+    from .signin import plan_locations
+
+    problem = field_problem("azure.location", value, answers)
+    if problem:
+        return problem
+    where, subscription = _where(answers), get_answer(dict(answers), "azure.subscription_id")
+    if where is None or not subscription:
+        return None
+    plan = get_answer(dict(answers), "azure.plan") or "flex"
+    found = plan_locations(where, _tenant(answers), subscription, plan)
+    if found.error is not None:
+        return _lookup_problem(found)
+    if found.items and str(value) not in {loc.name for loc in found.items}:
+        return f"{value} does not offer {PLAN_TITLES.get(plan, plan)}: choose one listed"
+    return None
+
+
+# ---- a deployed bot ----------------------------------------------------------------------------------------
 
 class AzureHandle(BotHandle):
+    """One deployed bot on Azure: its function app in the cloud's resource group, by name."""
+
     cloud: AzureCloud
 
     @cached_property
     def names(self) -> AzureNames:
         return self.cloud.names(self.bot_name)
 
+    @property
+    def clients(self) -> AzureClients:
+        return self.cloud.clients
+
+    def _site(self) -> Any:
+        names = self.names
+        try:
+            return self.clients.web.web_apps.get(names.resource_group, names.function_app)
+        except Exception as exc:  # noqa: BLE001
+            if _missing(exc):
+                raise self.cloud.not_deployed(self.bot_name, names) from None
+            raise translate(exc, f"reading {names.function_app}") from None
+
+    def _settings(self) -> dict[str, str]:
+        names = self.names
+        with self.reading(f"reading the settings of {names.function_app}"):
+            return app_settings(self.clients, names.resource_group, names.function_app)
+
     def status(self) -> BotStatus:
-        raise NotImplementedError  # the cloud helper writes it
+        names = self.names
+        site = self._site()
+        settings = self._settings()
+        tags = dict(site.tags or {})
+        state = bot_state(site, settings)
+        schedule = settings.get("BOTSHIP_LOCAL_SCHEDULE") or None
+        zone = (settings.get("BOTSHIP_TIMEZONE") or "UTC") if schedule else None
+        shipped = {key.split(":", 1)[1]: value for key, value in tags.items()
+                   if key.startswith("botship:") and key not in (BOT_TAG, "botship:profile", "botship:mode")}
+        return BotStatus(self.bot_name, self.cloud.name, _location(site, names), tags.get("botship:mode",
+                         settings.get("BOTSHIP_MODE", "paper")), state, schedule=schedule,
+                         profile=tags.get("botship:profile"),
+                         extra={"id": site.id, "resource_group": names.resource_group,
+                                "function_app": names.function_app, "plan": _plan_of(site),
+                                "host": getattr(site.properties, "default_host_name", None),
+                                "app_state": getattr(site.properties, "state", None)},
+                         timezone=zone, next_run=next_run(schedule, zone) if state == "active" else None,
+                         shipped=shipped)
+
+    # ---- a run now -------------------------------------------------------------------------------------
+
+    def _run_key(self) -> str:
+        """The `run` function's key, fetched through Resource Manager (never printed, never saved)."""
+        names = self.names
+        web = self.clients.web
+        try:
+            keys = web.web_apps.list_function_keys(names.resource_group, names.function_app, RUN_FUNCTION)
+            values = dict(getattr(keys, "properties", None) or {})
+            if values:
+                return str(values.get("default") or next(iter(values.values())))
+        except Exception as exc:  # noqa: BLE001 - the host keys below also open the function
+            if not _missing(exc) and error_code(exc) not in ("BadRequest",):
+                raise translate(exc, f"reading the key of {names.function_app}'s run function") from None
+        try:
+            host = web.web_apps.list_host_keys(names.resource_group, names.function_app)
+        except Exception as exc:  # noqa: BLE001
+            raise translate(exc, f"reading the keys of {names.function_app}") from None
+        found = dict(getattr(host, "function_keys", None) or {})
+        key = found.get("default") or next(iter(found.values()), None) or getattr(host, "master_key", None)
+        if not key:
+            raise BotshipError(f"{names.function_app} has no function key to call its run function with",
+                               "the function host has not made its keys yet (it does on its first start)",
+                               "wait a minute and invoke again; `botship deploy` again if it persists")
+        return str(key)
+
+    def invoke(self, event: dict[str, Any], on_line: Callable[[str], None] | None = None) -> InvokeResult:
+        """Run the bot once now through its `run` route (a function key is required, fetched here and held only
+        in memory). Azure hands back the run's answer, not its log lines (those reach Application Insights)."""
+        names = self.names
+        site = self._site()
+        host = getattr(site.properties, "default_host_name", None)
+        if not host:
+            raise BotshipError(f"{names.function_app} has no host name yet", "the app is still being created",
+                               "wait a minute and invoke again")
+        key = self._run_key()
+        started = time.monotonic()
+        try:
+            response = self.clients.http().send(
+                "POST", f"https://{host}/api/{RUN_FUNCTION}", content=json.dumps(event).encode(),
+                headers={"x-functions-key": key, "Content-Type": "application/json"}, timeout=INVOKE_TIMEOUT_S)
+        except Exception as exc:  # noqa: BLE001
+            raise translate(exc, f"invoking {names.function_app}") from None
+        elapsed = round((time.monotonic() - started) * 1000)
+        return invoke_result(response.status_code, response.text(), elapsed)
+
+    # ---- pause and resume: the timer function's disabled setting -----------------------------------------
+
+    def _set_paused(self, paused: bool) -> bool:
+        """Set or remove the timer's disabled setting when it differs; whether anything changed."""
+        names = self.names
+        self._site()
+        settings = self._settings()
+        if not settings.get("BOTSHIP_SCHEDULE"):
+            raise BadInput(f"{self.bot_name} has no schedule to {'pause' if paused else 'resume'}",
+                           "it runs only when invoked", "give it a schedule in its profile and deploy again")
+        if _truthy(settings.get(PAUSE_SETTING)) == paused:
+            return False
+        if paused:
+            settings[PAUSE_SETTING] = "true"
+        else:
+            settings.pop(PAUSE_SETTING, None)
+        with self.reading(f"{'pausing' if paused else 'resuming'} {names.function_app}"):
+            from azure.mgmt.web.models import StringDictionary
+
+            self.clients.web.web_apps.update_application_settings(names.resource_group, names.function_app,
+                                                                  StringDictionary(properties=settings))
+        return True
+
+    def pause(self) -> None:
+        """Stop the schedule from firing (the timer function disabled); a run now still works. Idempotent."""
+        self._set_paused(True)
+
+    def resume(self) -> None:
+        """Let the schedule fire again. Idempotent."""
+        self._set_paused(False)
+
+    # ---- state -----------------------------------------------------------------------------------------
+
+    def _blob_endpoint(self) -> str:
+        names = self.names
+        try:
+            account = self.clients.storage.storage_accounts.get_properties(names.resource_group,
+                                                                           names.storage_account)
+        except Exception as exc:  # noqa: BLE001
+            if _missing(exc):
+                raise NotDeployed(f"{self.bot_name} has no state storage account ({names.storage_account}) in "
+                                  f"resource group {names.resource_group}",
+                                  "it was never deployed there, or it was destroyed with --purge-state",
+                                  "deploy it first: `botship deploy`") from None
+            raise translate(exc, f"reading storage account {names.storage_account}") from None
+        endpoint = getattr(getattr(account.properties, "primary_endpoints", None), "blob", None)
+        if not endpoint:
+            raise BotshipError(f"storage account {names.storage_account} has no blob endpoint yet",
+                               "it is still being created", "wait a minute and try again")
+        return str(endpoint)
+
+    def state_store(self, mode: str | None = None) -> Any:
+        """The bot's state for `mode` (its own container), read with your sign-in (no account key): it needs
+        data access to the account (Storage Blob Data Reader or more, which a deploy gives the deploying
+        identity)."""
+        from botship.runtime.stores import AzureStore
+
+        mode = mode or self.mode
+        return AzureStore(self.names.state_container(mode), f"{mode}/", account_url=self._blob_endpoint(),
+                          credential=self.clients.credential, **self.cloud.endpoints.transport_options())
+
+    def state_history_note(self) -> str:
+        return (f"replaced generations are kept as blob versions in {self.names.storage_account} for the "
+                f"state_retention_days a deploy set")
+
+
+# ---- what the handle and the listing share ------------------------------------------------------------------
+
+def _missing(exc: BaseException) -> bool:
+    from azure.core.exceptions import ResourceNotFoundError
+
+    return isinstance(exc, ResourceNotFoundError) or error_code(exc) in (
+        "ResourceNotFound", "ResourceGroupNotFound", "NotFound", "StorageAccountNotFound")
+
+
+def _truthy(value: Any) -> bool:
+    return str(value or "").strip().lower() in ("true", "1", "yes")
+
+
+def _group_of(resource_id: str) -> str:
+    parts = str(resource_id or "").split("/")
+    lowered = [p.lower() for p in parts]
+    return parts[lowered.index("resourcegroups") + 1] if "resourcegroups" in lowered else ""
+
+
+def _location(site: Any, names: AzureNames) -> str:
+    from .signin import location_name
+
+    return location_name(site.location or "") or names.location
+
+
+def _plan_of(site: Any) -> str:
+    return "flex" if getattr(site.properties, "function_app_config", None) else "consumption"
+
+
+def app_settings(clients: AzureClients, group: str, app: str) -> dict[str, str]:
+    """A function app's settings (values as stored: secrets are Key Vault references, never values)."""
+    found = clients.web.web_apps.list_application_settings(group, app)
+    return {str(k): str(v) for k, v in dict(getattr(found, "properties", None) or {}).items()}
+
+
+def bot_state(site: Any, settings: Mapping[str, str]) -> str:
+    """active / paused / failed / updating / unknown, from the app's state and its settings.
+
+    failed: Azure limits the app (availability not Normal); updating: an operation is in progress, or the app
+    lacks botship's settings (a deploy that has not finished); paused: the timer is disabled or the app stopped."""
+    props = site.properties
+    availability = str(getattr(props, "availability_state", None) or "Normal")
+    state = str(getattr(props, "state", None) or "")
+    if availability.lower() != "normal":
+        return "failed"
+    if getattr(props, "in_progress_operation_id", None) or not settings.get("BOTSHIP_ENTRY"):
+        return "updating"
+    if state.lower() == "stopped" or _truthy(settings.get(PAUSE_SETTING)):
+        return "paused"
+    if state.lower() in ("running", ""):
+        return "active"
+    return "unknown"
+
+
+def next_run(schedule: str | None, zone: str | None, now: datetime | None = None) -> datetime | None:
+    """When the bot's local schedule fires next (None without one, or for one botship does not read)."""
+    from botship.schedule import next_runs, parse_schedule
+
+    if not schedule:
+        return None
+    try:
+        following = next_runs(parse_schedule(schedule), zone or "UTC", 1, now or datetime.now(UTC))
+    except (ValueError, KeyError):
+        return None
+    return following[0] if following else None
+
+
+def invoke_result(status: int, text: str, elapsed_ms: int | None = None) -> InvokeResult:
+    """The `run` route's answer as an InvokeResult shaped like a Lambda run's: the runtime's JSON body under
+    `result["body"]`; an answer that is not the runtime's (the host's own error page) is the error."""
+    try:
+        decoded = json.loads(text) if text else None
+    except ValueError:
+        decoded = None
+    result = {"statusCode": status, "body": text}
+    extra = {"round_trip_ms": elapsed_ms} if elapsed_ms is not None else {}
+    if isinstance(decoded, dict) and "status" in decoded:
+        timings = decoded.get("timings")
+        duration = (round(sum(float(v) for v in timings.values()) * 1000)
+                    if isinstance(timings, dict) and all(isinstance(v, int | float) for v in timings.values())
+                    else None)
+        return InvokeResult(status, None, result, (), duration, extra)
+    why = {401: "the function key was refused", 403: "the app refused the call",
+           404: "the app has no run function (its host found no functions: see `botship doctor`)"}.get(status, "")
+    snippet = " ".join(str(text or "").split())[:300]
+    return InvokeResult(status, f"HTTP {status}" + (f": {why}" if why else "") + (f" — {snippet}" if snippet else ""),
+                        result, (), None, extra)
