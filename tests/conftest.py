@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from fake_cloud import FAKE_PLATFORM, FakeCloud, FakeProvider
+from azure_env import azure_cloud  # noqa: F401  (the strict Azure fake's fixture)
 
 APP_PY = '''\
 """A tiny bot used by the tests."""

@@ -1,0 +1,96 @@
+"""The `azure_cloud` fixture: the strict Azure fake (tests/azure_fake) plus an Azurite of its own over HTTPS with
+OAuth, and the environment botship's Azure provider reads (a custom cloud file, a service principal, no managed
+identity). Registered from tests/conftest.py through `pytest_plugins`."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from azure_fake import AzureFake
+
+ROOT = Path(__file__).resolve().parents[1]
+AZURITE_ACCOUNT = "devstoreaccount1"
+AZURITE_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_azurite(folder: Path, cert: str, key: str) -> tuple[subprocess.Popen, str]:
+    """azurite-blob over HTTPS with `--oauth basic` on a free loopback port; returns (process, blob URL)."""
+    binary = ROOT / "node_modules" / ".bin" / "azurite-blob"
+    assert binary.exists(), "Azurite is missing: run ./scripts/test, which installs it with npm"
+    port = _free_port()
+    folder.mkdir(parents=True, exist_ok=True)
+    log = folder / "azurite.log"
+    process = subprocess.Popen(
+        [str(binary), "--blobHost", "127.0.0.1", "--blobPort", str(port), "--cert", cert, "--key", key,
+         "--oauth", "basic", "--location", str(folder), "--skipApiVersionCheck", "--disableTelemetry", "--silent"],
+        stdout=log.open("w"), stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                raise RuntimeError(f"Azurite did not start: {log.read_text()[-2000:]}") from None
+            time.sleep(0.05)
+    return process, f"https://127.0.0.1:{port}/{AZURITE_ACCOUNT}"
+
+
+def _stop(process: subprocess.Popen) -> None:
+    process.terminate()
+    try:
+        process.wait(10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+@pytest.fixture
+def azure_cloud(tmp_path_factory, monkeypatch) -> Iterator[AzureFake]:
+    """A fresh fake Azure (and Azurite) for one test. The object is the fake itself:
+
+    .url .ca_bundle .config_path .tenant_id .subscription_id .client_id .client_secret .blob_url .blob_key
+    .state (the fake; .resources, .resource_groups, .role_assignments, .deleted_vaults, .secrets, .app_settings …)
+    .mutations (list of (method, path); .reset_mutations()), knobs: .unregister(ns), .deny_role_assignments(),
+    .flex_locations (a list), .expire_tokens(), .take_name(kind, name), .principal_not_found_attempts,
+    .owner_reads_secrets, .lro_polls.
+    """
+    folder = tmp_path_factory.mktemp("azure")
+    fake = AzureFake(folder)
+    azurite, blob_url = start_azurite(folder / "azurite", fake.cert_file, fake.key_file)
+    fake.blob_url, fake.blob_key = blob_url, AZURITE_KEY
+    fake.start()
+    fake.config_path = folder / "cloud.json"
+    fake.config_path.write_text(json.dumps({
+        "name": "botship-fake", "resource_manager": fake.url, "authority": fake.url,
+        "keyvault_suffix": "vault.azure.net", "storage_suffix": "core.windows.net",
+        "app_service_suffix": "azurewebsites.net", "ca_bundle": fake.ca_bundle}))
+    monkeypatch.setenv("BOTSHIP_AZURE_CLOUD_CONFIG", str(fake.config_path))
+    monkeypatch.setenv("AZURE_TENANT_ID", fake.tenant_id)
+    monkeypatch.setenv("AZURE_CLIENT_ID", fake.client_id)
+    monkeypatch.setenv("AZURE_CLIENT_SECRET", fake.client_secret)
+    monkeypatch.setenv("BOTSHIP_AZURE_MANAGED_IDENTITY", "off")
+    monkeypatch.setenv("AZURE_CONFIG_DIR", str(folder / "az-cli"))   # never a real `az login`
+    for variable in ("AZURE_FEDERATED_TOKEN_FILE", "AZURE_CLIENT_CERTIFICATE_PATH", "AZURE_USERNAME",
+                     "AZURE_PASSWORD", "IDENTITY_ENDPOINT", "IDENTITY_HEADER", "MSI_ENDPOINT", "MSI_SECRET",
+                     "AZURE_AUTHORITY_HOST", "AZURE_SUBSCRIPTION_ID"):
+        monkeypatch.delenv(variable, raising=False)
+    try:
+        yield fake
+    finally:
+        fake.stop()
+        _stop(azurite)

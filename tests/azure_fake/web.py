@@ -1,0 +1,6 @@
+class Web:
+    def init_web(self):
+        pass
+
+    def add_web_routes(self):
+        pass
