@@ -46,6 +46,15 @@ class CheckReport:
     def lines(self, limit: int = 400) -> list[CheckLine]:
         return check_lines(self.checks, self.error, limit)
 
+    @property
+    def remedies(self) -> list[tuple[str, str]]:
+        """What the provider could put right itself, with the user's consent: (remedy, how to offer it)."""
+        found: dict[str, str] = {}
+        for check in self.checks:
+            if check.ok is not True and getattr(check, "remedy", ""):
+                found.setdefault(check.remedy, check.remedy_title or check.remedy)
+        return list(found.items())
+
 
 def check_lines(checks: Iterable[Any], error: Any = None, limit: int = 400) -> list[CheckLine]:
     """Each check (anything with name, ok, detail, fix) as a line, its fix below it when it did not pass;

@@ -47,6 +47,9 @@ class Question:
     placeholder: str = ""
     # Other answers this one's default or choices read: a front end asks again when one of them changes.
     depends_on: tuple[str, ...] = field(default=())
+    # Its choices or suggestions ask the network (an Azure subscription's locations): a front end reads them
+    # aside, showing that it does, instead of freezing.
+    slow: bool = False
 
     def options(self, answers: Answers) -> list[Choice]:
         return list(self.choices(answers)) if self.choices else []

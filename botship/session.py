@@ -225,6 +225,22 @@ class DeploySession:
     def checked(self, report: CheckReport) -> None:
         self.credentials_ok = not report.failed
 
+    def sign_in_methods(self) -> list[str]:
+        """How botship can sign in to the chosen cloud itself ([] where its own tools do)."""
+        if not self.platform or not providers.platform(self.platform) or not providers.platform(self.platform).available:
+            return []
+        return providers.cloud_class(self.platform).sign_in_methods()
+
+    def sign_in(self, method: str, on_message) -> str:
+        """Sign in to the chosen cloud (blocking; front ends run it aside); returns who signed in."""
+        cloud = providers.cloud_class(self.platform or "")
+        return cloud.sign_in(method, on_message, dict(self.answers.get(cloud.table or "", {}) or {}))
+
+    def apply_remedy(self, remedy: str, spec: DeploySpec | None = None) -> str:
+        """Let the provider put right what a check found (the user agreed); returns what it did."""
+        spec = spec or self.credentials_spec()
+        return providers.provider_class(spec.platform)(spec).apply_remedy(remedy)
+
     # ---- mode ---------------------------------------------------------------------------------
 
     def bot_answers(self) -> dict[str, Any]:

@@ -65,6 +65,10 @@ class Check:
     ok: bool | None
     detail: str = ""
     fix: str = ""
+    # Something the provider can put right itself once the user agrees (e.g. registering an Azure resource
+    # provider): an id for `Provider.apply_remedy`, and how a front end offers it ("Register them now").
+    remedy: str = ""
+    remedy_title: str = ""
 
 
 class SilentReport:
@@ -89,6 +93,9 @@ class DeployContext:
     profile: str
     secrets: SecretValues = field(default_factory=SecretValues)
     report: Any = field(default_factory=SilentReport)
+    # What the user agreed to for a name the cloud keeps reserved after a delete (Azure's soft-deleted key
+    # vault): "recover" it, "purge" it, or None (the plan stops and says both).
+    vault_consent: str | None = None
 
 
 def utc_time(stamp: Any) -> str:
@@ -156,6 +163,18 @@ class Cloud(ABC):
     @classmethod
     def can(cls, feature: str) -> bool:
         return feature in cls.capabilities
+
+    @classmethod
+    def sign_in_methods(cls) -> list[str]:
+        """Ways botship itself can sign in to this cloud (e.g. "browser", "device code"); [] where the user
+        signs in with the cloud's own tools."""
+        return []
+
+    @classmethod
+    def sign_in(cls, method: str, on_message: Callable[[str], None], settings: Mapping[str, Any]) -> str:
+        """Sign in with `method` (blocking); `on_message` shows what the user must do (a device code); returns
+        who is signed in. The sign-in is kept for the next runs."""
+        raise BotshipError(f"{cls.title} has no sign-in of its own in botship")
 
     @classmethod
     def settings_of(cls, spec: DeploySpec) -> dict[str, Any]:
@@ -362,6 +381,10 @@ class Provider(ABC):
     def permissions_policy(self) -> dict[str, Any] | None:
         """The policy a deploying identity needs, where the cloud has such a document (None elsewhere)."""
         return None
+
+    def apply_remedy(self, remedy: str) -> str:
+        """Put right what a check found and named as `remedy` (the user agreed); returns what was done."""
+        raise BotshipError(f"{self.title} cannot fix '{remedy}' itself", fix="follow the check's advice")
 
     def preflight(self, context: DeployContext) -> list[Check]:
         """Every check `botship doctor` shows for this cloud, changing nothing; by default the credential checks."""
