@@ -26,6 +26,9 @@ ROLE_ASSIGNMENT_MISSING = ("deploying needs Microsoft.Authorization/roleAssignme
 # Bounds of each read a check makes (connect, read, retries) and of a whole batch of checks.
 CALL: dict[str, Any] = {"connection_timeout": 5, "read_timeout": 20, "retry_total": 1}
 BATCH_TIMEOUT_S = 60.0
+# The remedy a front end offers for unregistered resource providers (Check.remedy; Provider.apply_remedy calls
+# apply_remedy below with it).
+REGISTER_PROVIDERS = "register-providers"
 _AUTH_CODES = ("ExpiredAuthenticationToken", "InvalidAuthenticationToken", "AuthenticationFailed",
                "InvalidAuthenticationTokenAudience")
 
@@ -186,7 +189,8 @@ def _providers(cloud: Any) -> Check:
         return Check("resource providers", False,
                      f"not registered for this subscription: {', '.join(missing)}",
                      "botship can register them for you (it asks first); or register them in the portal "
-                     "(Subscriptions → Resource providers)")
+                     "(Subscriptions → Resource providers)",
+                     remedy=REGISTER_PROVIDERS, remedy_title=f"Register {', '.join(missing)} now")
     if registering:
         return Check("resource providers", None, f"still registering: {', '.join(registering)}",
                      "registration takes a few minutes; check again then")
@@ -228,6 +232,17 @@ def register_providers(cloud: Any, namespaces: Iterable[str], *, wait_s: float =
                                "check again in a few minutes (`botship doctor`)")
         time.sleep(poll_s)
     return done
+
+
+def apply_remedy(cloud: Any, remedy: str, on_line: Callable[[str], None] | None = None) -> str:
+    """Put right what a check named as its remedy (the user agreed); returns what was done."""
+    if remedy != REGISTER_PROVIDERS:
+        raise BotshipError(f"Azure Functions cannot fix '{remedy}' itself", fix="follow the check's advice")
+    missing = missing_providers(cloud)
+    if not missing:
+        return "every resource provider botship needs was already registered"
+    done = register_providers(cloud, missing, on_line=on_line)
+    return f"registered {', '.join(done)} for subscription {cloud.subscription_id}"
 
 
 # ---- the resource group and the permissions there --------------------------------------------------------------
@@ -298,7 +313,9 @@ def _permissions(cloud: Any, identity: Any, group_exists: bool) -> list[Check]:
                       "a missing permission will show up as a failed step, with its name")]
     actions = required_actions(group_exists)
     missing = [a for a in actions if not action_allowed(a, permissions)]
-    others = [a for a in missing if a != ROLE_ASSIGNMENT_ACTION]
+    # Contributor lacks both: one ✗ for role assignments says what to ask for.
+    role_actions = (ROLE_ASSIGNMENT_ACTION, "Microsoft.Authorization/roleAssignments/delete")
+    others = [a for a in missing if a not in role_actions]
     checks = []
     if others:
         shown = ", ".join(others[:6]) + (f" and {len(others) - 6} more" if len(others) > 6 else "")
@@ -308,7 +325,7 @@ def _permissions(cloud: Any, identity: Any, group_exists: bool) -> list[Check]:
                             "(`botship doctor --policy`)"))
     else:
         checks.append(Check("permissions", True, f"you may create and manage resources in {where}"))
-    if ROLE_ASSIGNMENT_ACTION in missing:
+    if any(a in missing for a in role_actions):
         checks.append(Check("role assignments", False, ROLE_ASSIGNMENT_MISSING, ROLE_ASSIGNMENT_FIX))
     else:
         checks.append(Check("role assignments", True, f"you may create role assignments in {where}"))

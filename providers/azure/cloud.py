@@ -56,19 +56,19 @@ class AzureCloud(Cloud):
         docs = {doc.key: doc.help for doc in field_docs()}
         return [
             Question("azure.tenant_id", "Tenant", docs.get("azure.tenant_id", ""), kind="choice",
-                     choices=tenant_choices, check=tenant_problem, blank="the sign-in's home tenant"),
+                     choices=tenant_choices, check=tenant_problem, blank="the sign-in's home tenant", slow=True),
             Question("azure.subscription_id", "Subscription", docs.get("azure.subscription_id", ""), kind="choice",
-                     choices=subscription_choices, check=subscription_problem, depends_on=("azure.tenant_id",)),
+                     choices=subscription_choices, check=subscription_problem, depends_on=("azure.tenant_id",), slow=True),
             Question("azure.resource_group", "Resource group",
                      docs.get("azure.resource_group", "") + " — pick an existing one, or type a new name: the "
                      "deploy creates it", check=group_problem, suggestions=group_suggestions, placeholder="botship",
-                     depends_on=("azure.subscription_id",)),
+                     depends_on=("azure.subscription_id",), slow=True),
             Question("azure.plan", "Hosting plan", docs.get("azure.plan", ""), kind="choice",
                      choices=lambda answers: [Choice(value, title) for value, title in PLAN_TITLES.items()],
                      default=lambda answers: "flex", check=plan_problem),
             Question("azure.location", "Location", docs.get("azure.location", "") + " — only those offering the "
                      "chosen plan are listed", kind="choice", choices=location_choices, check=location_problem,
-                     depends_on=("azure.subscription_id", "azure.plan")),
+                     depends_on=("azure.subscription_id", "azure.plan"), slow=True),
         ]
 
     @classmethod
@@ -84,13 +84,14 @@ class AzureCloud(Cloud):
 
     @classmethod
     def sign_in(cls, method: str, on_message: Callable[[str], None] | None = None,
-                settings: Mapping[str, Any] | None = None) -> Any:
-        """Sign in interactively with `method` on the cloud (and tenant) the settings name; returns who signed in
-        (str() of it says so). The device code's instructions go to `on_message`; nothing is printed."""
+                settings: Mapping[str, Any] | None = None) -> str:
+        """Sign in interactively with `method` on the cloud (and tenant) the settings name; returns who signed in.
+        The device code's instructions go to `on_message`; nothing is printed. `settings` are the [azure] table's
+        answers so far (cloud, tenant_id)."""
         from .signin import sign_in
 
         settings = settings or {}
-        return sign_in(endpoints(settings.get("cloud")), method, on_message, settings.get("tenant_id") or None)
+        return str(sign_in(endpoints(settings.get("cloud")), method, on_message, settings.get("tenant_id") or None))
 
     # ---- where -----------------------------------------------------------------------------------------
 
