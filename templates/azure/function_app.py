@@ -1,6 +1,6 @@
-"""Azure Functions entry (Python v2 model), rendered by botship. HTTP routes need a function key."""
+"""Azure Functions entry (Python v2 model), rendered by botship. Every HTTP route needs a function key."""
 
-import json
+import os
 
 import azure.functions as func
 
@@ -15,6 +15,17 @@ def _http(response: dict) -> func.HttpResponse:
 #{schedule}
 @app.timer_trigger(schedule="%BOTSHIP_SCHEDULE%", arg_name="timer", run_on_startup=False, use_monitor=True)
 def scheduled(timer: func.TimerRequest) -> None:
+    # The timer runs in UTC and fires at every instant that can be one of the bot's local times (one per offset
+    # its zone uses): a firing that is not one of them, as the zone's clock reads now, runs nothing.
+    local = os.environ.get("BOTSHIP_LOCAL_SCHEDULE", "")
+    if local:
+        from botship_runtime import logs, schedule_check
+
+        tz = os.environ.get("BOTSHIP_TIMEZONE") or "UTC"
+        at = schedule_check.fired_for(schedule_check.utcnow(), timer.schedule_status, timer.past_due)
+        if not schedule_check.wanted(at, local, tz):
+            logs.info(f"skipped: {at:%H:%M} UTC is not a scheduled time in {tz}", scheduled_for=at.isoformat())
+            return
     invoke({"source": "schedule", "past_due": timer.past_due}, None)
 #{/schedule}
 
@@ -30,8 +41,3 @@ def run(req: func.HttpRequest) -> func.HttpResponse:
 @app.route(route="status", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
 def bot_status(req: func.HttpRequest) -> func.HttpResponse:
     return _http(status())
-
-
-@app.route(route="ping", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
-def ping(req: func.HttpRequest) -> func.HttpResponse:
-    return func.HttpResponse(json.dumps({"pong": True}), mimetype="application/json")
