@@ -26,7 +26,7 @@ def exit_code_of(result) -> int:
 
 
 def run_deploy(project: Path, profile: str | None, console: Console, *, yes: bool, dry_run: bool,
-               confirm_live: bool, interactive: bool, no_wait: bool = False) -> int:
+               confirm_live: bool, interactive: bool, no_wait: bool = False, deleted_vault: str | None = None) -> int:
     from botship.providers import provider_class
     from botship.providers.base import DeployContext
 
@@ -39,7 +39,8 @@ def run_deploy(project: Path, profile: str | None, console: Console, *, yes: boo
     secrets = resolve_secrets(paper.sent_secrets(spec, project), project=project, bot_name=spec.bot_name,
                               interactive=interactive, ask=ask_masked)
     console.line(f"Reading {spec.where} to plan…")
-    plan = provider.plan(DeployContext(project, name, secrets, report=ConsoleReport(console)))
+    plan = provider.plan(DeployContext(project, name, secrets, report=ConsoleReport(console),
+                                       vault_consent=deleted_vault))
     if no_wait and plan.lock is not None:
         plan.lock.no_wait = True  # another deploy holding the lock fails this one at once, naming it
     console.plan(plan)

@@ -22,9 +22,13 @@ from .options import (EXIT_BAD_INPUT, EXIT_OK, is_interactive, json_option, prof
 @click.option("--guided", is_flag=True,
               help="Ask the wizard's questions as line prompts (for SSH sessions and screen readers), "
                    "then deploy and save a profile.")
+@click.option("--deleted-vault", type=click.Choice(["recover", "purge"]), default=None,
+              help="Azure: the bot's key vault name is held by a deleted vault (Azure keeps one 90 days): recover "
+                   "it with its secrets, or purge it for good and create a new one. Without it the plan stops "
+                   "and says which vault.")
 @json_option
 def deploy(profile: str | None, project: Path, yes: bool, dry_run: bool, confirm_live: bool, no_wait: bool,
-           guided: bool, as_json: bool) -> int:
+           guided: bool, deleted_vault: str | None, as_json: bool) -> int:
     """Deploy a saved profile: show the plan, confirm, then run it step by step.
 
     Each step reads the cloud before it writes, so re-running after a failure or Ctrl-C
@@ -50,7 +54,8 @@ def deploy(profile: str | None, project: Path, yes: bool, dry_run: bool, confirm
     from .deploy_flow import run_deploy
 
     return run_deploy(project_dir(project), profile, console, yes=yes, dry_run=dry_run,
-                      confirm_live=confirm_live, interactive=is_interactive(console), no_wait=no_wait)
+                      confirm_live=confirm_live, interactive=is_interactive(console), no_wait=no_wait,
+                      deleted_vault=deleted_vault)
 
 
 @click.command()
@@ -169,21 +174,28 @@ def package(profile: str | None, project: Path, output: str | None, as_json: boo
 @profile_option
 @project_option
 @click.option("--policy", "print_policy", is_flag=True,
-              help="Print the least-privilege permissions policy a deploying identity needs, and stop.")
+              help="Print the least-privilege permissions a deploying identity needs (an IAM policy on AWS, a "
+                   "custom role definition on Azure), and stop.")
+@click.option("--fix", "fix", is_flag=True,
+              help="Put right, without asking, what botship can fix itself (registering Azure resource providers); "
+                   "in a terminal doctor offers each such fix and asks first.")
 @json_option
-def doctor(profile: str | None, project: Path, print_policy: bool, as_json: bool) -> int:
-    """Run every pre-flight check for a profile and change nothing.
+def doctor(profile: str | None, project: Path, print_policy: bool, fix: bool, as_json: bool) -> int:
+    """Run every pre-flight check for a profile; change nothing unless you agree to a fix.
 
     The profile and .env, what paper mode does for this bot (enforced for investing-algorithm-framework
     apps; ! when a plain bot never reads BOTSHIP_MODE), secret values, credentials and each permission
-    a deploy needs, quotas, the bucket name and the package size — each ✓ or ✗ with what to do, or !
-    when it could not be checked. Exit 1 when something must be fixed first.
+    a deploy needs, quotas, global names and the package size — each ✓ or ✗ with what to do, or !
+    when it could not be checked. On Azure also: the resource providers a deploy needs are registered
+    (offered to register), the right to create role assignments (Owner or User Access Administrator),
+    and a location that offers the plan. Exit 1 when something must be fixed first.
     """
     from .doctor import print_permissions_policy, run_doctor
 
     if print_policy:
         return print_permissions_policy(project_dir(project), profile)
-    return run_doctor(project_dir(project), profile, use_console(as_json))
+    console = use_console(as_json)
+    return run_doctor(project_dir(project), profile, console, fix=fix, interactive=is_interactive(console))
 
 
 COMMANDS = (deploy, destroy, unlock, validate, package, doctor)

@@ -14,7 +14,8 @@ from ..profiles import ProfileStore
 from ..secret_values import SecretValues, resolve_secrets
 from .console import Console, ConsoleReport
 
-def run_doctor(project: Path, profile: str | None, console: Console) -> int:
+def run_doctor(project: Path, profile: str | None, console: Console, *, fix: bool = False,
+               interactive: bool = False) -> int:
     from botship.providers import provider_class
     from botship.providers.base import Check, DeployContext
 
@@ -45,10 +46,31 @@ def run_doctor(project: Path, profile: str | None, console: Console) -> int:
         checks.append(Check("secret values", False, exc.what, exc.fix))
     try:
         provider = provider_class(spec.platform)(spec)
-        checks += provider.preflight(DeployContext(project, name, secrets, report=ConsoleReport(console)))
+        context = DeployContext(project, name, secrets, report=ConsoleReport(console))
+        found = provider.preflight(context)
+        remedies = _agreed_remedies(console, found, fix=fix, interactive=interactive)
+        if remedies:
+            for remedy in remedies:
+                console.line(provider.apply_remedy(remedy))
+            console.line("Checking again…")
+            found = provider.preflight(context)
+        checks += found
     except BotshipError as exc:
         checks.append(Check(spec.platform_title, False, exc.what, exc.fix))
     return _show(console, checks)
+
+
+def _agreed_remedies(console: Console, checks, *, fix: bool, interactive: bool) -> list[str]:
+    """The fixes the provider offers for failed checks that the user agrees to (all of them with --fix)."""
+    from ..checks import CheckReport
+
+    offered = CheckReport(list(checks)).remedies
+    if not offered or not (fix or interactive):
+        return []
+    if fix:
+        return [remedy for remedy, _ in offered]
+    console.checks(check_lines([c for c in checks if getattr(c, "remedy", "") and c.ok is not True]))
+    return [remedy for remedy, title in offered if click.confirm(f"{title}?", default=True)]
 
 
 def check_mode(spec, project: Path):

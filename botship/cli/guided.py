@@ -8,6 +8,7 @@ memory (or go to the keyring when asked to). No textual here.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
@@ -110,9 +111,14 @@ class Guided:
                 self.prompt.checks(report.lines())
                 if not report.failed:
                     return
+                remedies = report.remedies
                 what = self.prompt.select("A check failed. What now?", [
+                    *[_choice(title, f"remedy:{remedy}") for remedy, title in remedies],
                     _choice("Check again", "again"), _choice("Change the platform or the account", "change"),
-                    _choice("Go on although a check failed (I know what I am doing)", "go")], "again")
+                    _choice("Go on although a check failed (I know what I am doing)", "go")],
+                    f"remedy:{remedies[0][0]}" if remedies else "again")
+                if what.startswith("remedy:"):
+                    self.console.line(session.apply_remedy(what.removeprefix("remedy:")))
                 if what == "go":
                     return
                 if what == "change":
@@ -124,11 +130,15 @@ class Guided:
         settings = session.cloud_settings()
         if not settings:
             self.console.line(f"{providers.title(session.platform or '')} needs no account.")
+        self.offer_sign_in()
         for question in settings:
-            if question.kind == "choice" and not question.options(self.answers) and question.blank is not None:
-                self.console.line(f"{question.label}: {question.blank} (none to choose from on this machine).")
-                session.set(question.key, None)
-                continue
+            if question.kind == "choice" and not question.options(self.answers):
+                if question.blank is not None:
+                    self.console.line(f"{question.label}: {question.blank} (none to choose from on this machine).")
+                    session.set(question.key, None)
+                    continue
+                # Nothing listed (not signed in yet, or nothing visible): typed instead, checked as typed.
+                question = replace(question, kind="text")
             before = session.answer(question.key)
             value = self.prompt.question(question, self.answers)
             session.set(question.key, value or None)
@@ -136,6 +146,19 @@ class Guided:
                 for other in settings:  # its own default is the better one now (an AWS profile's region)
                     if question.key in other.depends_on:
                         session.set(other.key, None)
+
+    def offer_sign_in(self) -> None:
+        """Where botship can sign in to the cloud itself: now, or with the sign-in this machine already has."""
+        methods = self.session.sign_in_methods()
+        if not methods:
+            return
+        title = providers.title(self.session.platform or "")
+        how = self.prompt.select(f"Sign in to {title}?", [
+            _choice("Use the sign-in this machine has (environment variables, an earlier sign-in, the CLI)", ""),
+            *[_choice(f"Sign in now ({method})", method) for method in methods]], "")
+        if how:
+            self.console.line(f"Signing in ({how})…")
+            self.console.line(f"Signed in as {self.session.sign_in(how, self.console.line)}.")
 
     def ask_bot(self) -> None:
         from ..project import find_entries
