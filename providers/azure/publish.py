@@ -1,0 +1,233 @@
+"""Shipping the package: on Flex, POSTed to the app's SCM `/api/publish` with an Entra bearer token; on Linux
+Consumption, uploaded to the bot's `packages` container and named in WEBSITE_RUN_FROM_PACKAGE by a read-only link,
+then the triggers synced. Either way the step then waits until the host lists the functions — "0 functions found"
+(an import error the host swallowed) fails the deploy with the host's reason — and records the code on the site.
+
+The artifact is built once, at plan time; its content hash, recorded in the site's `botship:code` tag, decides
+whether anything is shipped.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from botship.errors import BotshipError
+
+from ..artifact import Artifact
+from ..plan import Action, Step
+from .app import CODE_TAG, FLEX, RUN_FROM_PACKAGE, FunctionApp
+from .clients import AzureClients
+from .errors import translate
+from .group import read, writing
+from .names import RUN_FUNCTION, TIMER_FUNCTION, AzureNames
+
+# Linux Consumption reads WEBSITE_RUN_FROM_PACKAGE on every cold start, so the link must outlive the deploy by far:
+# a short-lived link (a user-delegation SAS lasts 7 days at most) would stop the bot once it expired. The link reads
+# this one package only (code and dependencies, no secret), and every deploy of new code makes a new one.
+PACKAGE_LINK_YEARS = 10
+PUBLISH_TIMEOUT_S = 600
+FUNCTIONS_TIMEOUT_S = 300
+ROLE_RETRY_S = 240
+KUDU_FAILED, KUDU_SUCCESS = 3, 4
+
+
+def code_of(artifact: Artifact) -> str:
+    return artifact.content_hash[:16]
+
+
+def package_blob(names: AzureNames, artifact: Artifact) -> str:
+    return f"{names.function_app}-{code_of(artifact)}.zip"
+
+
+class Publish:
+    def __init__(self, clients: AzureClients, names: AzureNames, artifact: Artifact, app: FunctionApp, plan: str,
+                 with_schedule: bool) -> None:
+        self.clients, self.names, self.artifact, self.app, self.kind = clients, names, artifact, app, plan
+        self.with_schedule = with_schedule
+        self.code = code_of(artifact)
+
+    def expected(self) -> list[str]:
+        return [RUN_FUNCTION] + ([TIMER_FUNCTION] if self.with_schedule else [])
+
+    def step(self, app_outputs: dict[str, Any] | None, settings: dict[str, str] | None) -> Step:
+        size = self.artifact.path.stat().st_size / 1e6 if self.artifact.path.exists() else 0
+        how = ("to the app's publish endpoint" if self.kind == FLEX else
+               f"through the packages container; a read-only link to it, valid {PACKAGE_LINK_YEARS} years, in "
+               f"{RUN_FROM_PACKAGE}")
+        detail = f"{self.code[:12]}, {size:.1f} MB zipped, {how}; then wait for the host to list its functions"
+        shipped = (app_outputs or {}).get("code")
+        if not app_outputs:
+            return Step("publish", "Package", self.names.function_app, Action.CREATE, self.apply, detail=detail)
+        if shipped == self.code and (self.kind == FLEX or (settings or {}).get(RUN_FROM_PACKAGE)):
+            return Step("publish", "Package", self.names.function_app, Action.NO_CHANGE, self.apply,
+                        detail=f"{self.code[:12]} shipped", outputs={"code": self.code})
+        return Step("publish", "Package", self.names.function_app, Action.UPDATE, self.apply, detail=detail)
+
+    # ---- running ------------------------------------------------------------------------------------------
+
+    def apply(self, ctx) -> dict[str, Any]:
+        current = self.app.read()
+        if current is None:
+            raise BotshipError(f"function app {self.names.function_app} does not exist",
+                               fix="re-run the deploy; it is safe")
+        site = current["site"]
+        storage = dict(ctx.outputs.get("storage") or {})
+        roles_made = bool((ctx.outputs.get("roles") or {}).get("made"))
+        if (site.tags or {}).get(CODE_TAG) != self.code or (
+                self.kind != FLEX and not current["settings"].get(RUN_FROM_PACKAGE)):
+            deadline = time.monotonic() + (ROLE_RETRY_S if roles_made else 0)
+            while True:
+                try:
+                    if self.kind == FLEX:
+                        self._publish_flex(site, ctx)
+                    else:
+                        self._publish_consumption(storage, current["settings"], ctx)
+                    break
+                except BotshipError as exc:
+                    if time.monotonic() > deadline:
+                        raise
+                    ctx.log(f"publish refused ({exc.what}) — the app's new roles may not have taken effect yet; "
+                            "retrying", "warning")
+                    ctx.wait(10)
+        self._wait_for_functions(ctx)
+        self.app.record(self.code, storage, dict(ctx.outputs), ctx)
+        return {"code": self.code}
+
+    def _publish_flex(self, site: Any, ctx) -> None:
+        from .app import scm_host
+
+        scm = scm_host(site)
+        if not scm:
+            raise BotshipError(f"function app {self.names.function_app} names no SCM site to publish to",
+                               fix="re-run in a minute; Azure may still be setting the app up")
+        data = self.artifact.path.read_bytes()
+        http = self.clients.http()
+        token = self._token()
+        ctx.log(f"publishing {len(data) / 1e6:.1f} MB to {self.names.function_app}")
+        ctx.progress(0, len(data), "bytes")
+        try:
+            response = http.send("POST", f"https://{scm}/api/publish", params={"RemoteBuild": "false"},
+                                 headers={"Authorization": f"Bearer {token}", "Content-Type": "application/zip",
+                                          "If-Match": "*"}, content=data, timeout=PUBLISH_TIMEOUT_S)
+        except Exception as exc:  # noqa: BLE001
+            raise translate(exc, "publishing the package") from None
+        if response.status_code not in (200, 201, 202):
+            raise BotshipError(f"the publish endpoint refused the package: HTTP {response.status_code}",
+                               _text(response), "re-run the deploy; it is safe")
+        ctx.progress(len(data), len(data), "bytes")
+        status_url = response.headers.get("Location") or f"https://{scm}/api/deployments/latest"
+        deadline = time.monotonic() + PUBLISH_TIMEOUT_S
+        while True:
+            ctx.check_cancelled()
+            try:
+                polled = http.send("GET", status_url, headers={"Authorization": f"Bearer {token}"})
+            except Exception as exc:  # noqa: BLE001
+                raise translate(exc, "reading the publish status") from None
+            body = _json(polled) if polled.status_code == 200 else {}
+            status = body.get("status")
+            if polled.status_code == 200 and (status == KUDU_SUCCESS or (body.get("complete") and status != KUDU_FAILED)):
+                ctx.log("published")
+                return
+            if status == KUDU_FAILED:
+                raise BotshipError("the app could not deploy the package",
+                                   str(body.get("status_text") or body.get("message") or body)[:400],
+                                   "the package is checked before upload; re-run the deploy, and if it fails again "
+                                   "the message above says why")
+            if time.monotonic() > deadline:
+                raise BotshipError("the package was sent but its deployment did not finish in time",
+                                   f"still {body.get('status_text') or status} after {PUBLISH_TIMEOUT_S} s",
+                                   "re-run the deploy; it is safe")
+            ctx.wait(2)
+
+    def _token(self) -> str:
+        try:
+            return self.clients.token()
+        except Exception as exc:  # noqa: BLE001
+            raise translate(exc, "signing in to publish") from None
+
+    def _publish_consumption(self, storage: dict[str, Any], settings: dict[str, str], ctx) -> None:
+        from azure.storage.blob import BlobSasPermissions, generate_blob_sas
+
+        blob_url = storage.get("blob")
+        if not blob_url:
+            account = read(lambda: self.clients.storage.storage_accounts.get_properties(
+                self.names.resource_group, self.names.storage_account), "reading the storage account")
+            blob_url = account.primary_endpoints.blob if account else None
+        if not blob_url:
+            raise BotshipError("the bot's storage account is not there", fix="re-run the deploy; it is safe")
+        container, name = self.names.packages_container, package_blob(self.names, self.artifact)
+        size = self.artifact.path.stat().st_size
+        ctx.log(f"uploading {size / 1e6:.1f} MB to {container}/{name}")
+        with writing("uploading the package"):
+            blob = self.clients.blob_service(blob_url).get_blob_client(container, name)
+            with self.artifact.path.open("rb") as data:
+                blob.upload_blob(data, overwrite=True, length=size,
+                                 progress_hook=lambda done, total: ctx.progress(done, total or size, "bytes"))
+        expiry = datetime.now(UTC) + timedelta(days=365 * PACKAGE_LINK_YEARS)
+        sas = generate_blob_sas(self.names.storage_account, container, name, account_key=self.app.account_key(),
+                                permission=BlobSasPermissions(read=True), expiry=expiry)
+        url = f"{blob.url}?{sas}"
+        with writing("pointing the app at the package"):
+            self.clients.web.web_apps.update_application_settings(
+                self.names.resource_group, self.names.function_app,
+                {"properties": {**settings, RUN_FROM_PACKAGE: url}})
+            ctx.log(f"{RUN_FROM_PACKAGE} set: a read-only link to this package, valid until {expiry:%Y-%m-%d}")
+            self.clients.web.web_apps.sync_function_triggers(self.names.resource_group, self.names.function_app)
+        ctx.log("triggers synced")
+
+    def functions(self) -> list[str]:
+        listed = read(lambda: list(self.clients.web.web_apps.list_functions(self.names.resource_group,
+                                                                             self.names.function_app)),
+                      "listing the app's functions") or []
+        return sorted((f.name or "").rsplit("/", 1)[-1] for f in listed)
+
+    def _wait_for_functions(self, ctx) -> None:
+        deadline = time.monotonic() + FUNCTIONS_TIMEOUT_S
+        expected = self.expected()
+        while True:
+            ctx.check_cancelled()
+            found = self.functions()
+            if all(name in found for name in expected):
+                ctx.log(f"the host lists {len(found)} functions: {', '.join(found)}")
+                return
+            if time.monotonic() > deadline:
+                missing = [n for n in expected if n not in found]
+                what = ("0 functions found: the host loaded none of the package's functions" if not found else
+                        f"the host does not list {', '.join(missing)} (it lists {', '.join(found)})")
+                raise BotshipError(what, self._host_reason(),
+                                   "this is most often an import error in function_app.py or a dependency built for "
+                                   "another Python; `botship package` and the import check show it; fix and re-run")
+            ctx.wait(3)
+
+    def _host_reason(self) -> str:
+        """What the Functions host says about its state (through Resource Manager), or a plain sentence."""
+        url = (f"{self.clients.endpoints.resource_manager.rstrip('/')}{self.names.site_id}/hostruntime/admin/host/status"
+               "?api-version=2024-11-01")
+        try:
+            response = self.clients.http().send("GET", url, headers={"Authorization": f"Bearer {self.clients.token()}"})
+            body = _json(response) if response.status_code == 200 else {}
+        except Exception:  # noqa: BLE001 - the reason is a courtesy: its absence is said
+            body = {}
+        errors = body.get("errors") or []
+        if errors:
+            return "the host says: " + "; ".join(str(e) for e in errors)[:600]
+        if body.get("state"):
+            return f"the host's state is {body['state']}"
+        return "the host gave no reason"
+
+
+def _json(response: Any) -> dict[str, Any]:
+    try:
+        data = response.json()
+    except Exception:  # noqa: BLE001
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _text(response: Any) -> str:
+    try:
+        return response.text()[:400]
+    except Exception:  # noqa: BLE001
+        return ""
