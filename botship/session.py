@@ -50,6 +50,8 @@ class DeploySession:
     profile: str | None = None  # the profile being re-run, if any
     credentials_ok: bool = False
     platform_changes: int = 0  # counts real platform switches: a form of the cloud's settings drawn before is stale
+    # What the user agreed to when a plan asked (see providers.base.ConsentNeeded), by the consent's key.
+    consents: dict[str, str] = field(default_factory=dict)
 
     # ---- starting -------------------------------------------------------------------------------
 
@@ -164,6 +166,13 @@ class DeploySession:
 
     def spec(self) -> DeploySpec:
         return build_spec(self.spec_data(), self.project, source="the answers")
+
+    def deploy_context(self, profile: str, report: Any = None) -> Any:
+        """What a provider plans a deploy with: the project, the profile, the secret values and consents given."""
+        from .providers.base import DeployContext, SilentReport
+
+        return DeployContext(self.project, profile, self.secret_values(), report=report or SilentReport(),
+                             **self.consents)
 
     def secret_values(self) -> SecretValues:
         return SecretValues([SecretValue(v.name, v.value, v.source) for v in self.variables if v.secret and v.value])

@@ -81,6 +81,15 @@ class SilentReport:
         pass
 
 
+class ConsentNeeded(BotshipError):
+    """A plan cannot go on until the user picks one of `options` ((value, what it does) pairs) for the
+    DeployContext field `key` (e.g. a soft-deleted key vault: recover it, or purge it); nothing was changed."""
+
+    def __init__(self, what: str, why: str, fix: str, *, key: str, options: list[tuple[str, str]]) -> None:
+        super().__init__(what, why, fix)
+        self.key, self.options = key, options
+
+
 @dataclass
 class DeployContext:
     """What a deploy knows besides the spec: the project folder, the profile, and the secret values.

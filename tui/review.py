@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from rich.markup import escape
-from textual import work
+from textual import on, work
 from textual.app import ComposeResult
+from textual.containers import Horizontal
 from textual.message import Message
-from textual.widgets import DataTable, Static
+from textual.widgets import Button, DataTable, Static
 from textual.worker import Worker
 
 from botship import paper, providers
@@ -52,9 +53,9 @@ class ReviewSection(Section, ShowsWorkerErrors):  # after Section: consistent if
             self.spec, self.plan, self.provider, self.token = spec, plan, provider, token
 
     class Failed(Message):
-        def __init__(self, lines: list[str], token: object) -> None:
+        def __init__(self, lines: list[str], token: object, consent: Any = None) -> None:
             super().__init__()
-            self.lines, self.token = lines, token
+            self.lines, self.token, self.consent = lines, token, consent
 
     def __init__(self, state) -> None:
         super().__init__(state)
@@ -67,6 +68,7 @@ class ReviewSection(Section, ShowsWorkerErrors):  # after Section: consistent if
     def compose(self) -> ComposeResult:
         yield Static("The plan — nothing changes until you deploy", classes="section-title")
         yield Static("", id="review-status")
+        yield Horizontal(id="consent", classes="row")
         yield Static("", id="review-summary")
         yield DataTable(id="plan", cursor_type="row", zebra_stripes=True)
         yield Static("", id="cost")
@@ -79,6 +81,7 @@ class ReviewSection(Section, ShowsWorkerErrors):  # after Section: consistent if
         self.query_one("#plan", DataTable).clear()
         self.query_one("#review-summary", Static).update("")
         self.query_one("#cost", Static).update("")
+        self.query_one("#consent", Horizontal).remove_children()
         try:
             spec = self.state.spec()
         except SpecInvalid as exc:
@@ -112,13 +115,14 @@ class ReviewSection(Section, ShowsWorkerErrors):  # after Section: consistent if
     def make_plan(self, spec: DeploySpec, token: object) -> None:
         """Plans in a worker thread that touches no widget: the plan, or what stopped it, comes back as a
         message; anything else it raises `worker_failed` shows."""
-        from botship.providers.base import DeployContext
+        from botship.providers.base import ConsentNeeded
 
         try:
             provider = providers.provider_class(spec.platform)(spec)
-            context = DeployContext(self.state.project, self.state.profile or "wizard", self.state.secret_values(),
-                                    report=PlanningReport(self))
+            context = self.state.deploy_context(self.state.profile or "wizard", PlanningReport(self))
             self.post_message(self.Planned(spec, provider.plan(context), provider, token))
+        except ConsentNeeded as exc:
+            self.post_message(self.Failed(exc.lines(), token, consent=exc))
         except BotshipError as exc:
             self.post_message(self.Failed(exc.lines(), token))
 
@@ -133,6 +137,18 @@ class ReviewSection(Section, ShowsWorkerErrors):  # after Section: consistent if
     def on_review_section_failed(self, message: Failed) -> None:
         if message.token is self.planning:
             self._show_problems(message.lines)
+            consent = message.consent
+            if consent is not None:
+                # The plan asks the user to choose (recover or purge a deleted vault): a button per choice.
+                self.query_one("#consent", Horizontal).mount_all(
+                    [Button(title, name=f"{consent.key}={value}") for value, title in consent.options])
+
+    @on(Button.Pressed, "#consent Button")
+    def consented(self, event: Button.Pressed) -> None:
+        key, _, value = (event.button.name or "").partition("=")
+        self.state.consents[key] = value
+        self.query_one("#consent", Horizontal).remove_children()
+        self.shown()
 
     def on_review_section_planned(self, message: Planned) -> None:
         if message.token is not self.planning:

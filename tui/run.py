@@ -214,10 +214,7 @@ class RunScreen(ShowsWorkerErrors, Screen):
     @work(thread=True, exclusive=True, exit_on_error=False, group="run")
     def replan(self) -> None:
         """Plans again in a worker thread; what it raises `worker_failed` shows in place of the outcome."""
-        from botship.providers.base import DeployContext
-
-        plan = self.provider.plan(DeployContext(self.state.project, self.state.profile or "wizard",
-                                                self.state.secret_values()))
+        plan = self.provider.plan(self.state.deploy_context(self.state.profile or "wizard"))
         self.app.call_from_thread(self._restart, plan)
 
     def _restart(self, plan: Any) -> None:

@@ -6,7 +6,10 @@ import signal
 import threading
 from pathlib import Path
 
+import click
+
 from .. import paper
+from ..checks import CheckReport
 from ..errors import BadInput, Cancelled
 from ..profiles import ProfileStore
 from ..record import open_journal, record_deploy, record_destroy
@@ -25,6 +28,25 @@ def exit_code_of(result) -> int:
     return EXIT_CODES[result.status]
 
 
+def plan_with_consent(provider, context, console: Console, interactive: bool):
+    """The provider's plan; where it asks the user to choose (a deleted vault: recover or purge), a terminal
+    asks, and a run without one stops with the flag to give."""
+    from dataclasses import replace
+
+    from botship.providers.base import ConsentNeeded
+
+    while True:
+        try:
+            return provider.plan(context)
+        except ConsentNeeded as exc:
+            if not interactive:
+                raise
+            console.checks(CheckReport([], exc).lines())
+            choice = click.prompt("What should botship do?", type=click.Choice([v for v, _ in exc.options]),
+                                  show_choices=True)
+            context = replace(context, **{exc.key: choice})
+
+
 def run_deploy(project: Path, profile: str | None, console: Console, *, yes: bool, dry_run: bool,
                confirm_live: bool, interactive: bool, no_wait: bool = False, deleted_vault: str | None = None) -> int:
     from botship.providers import provider_class
@@ -39,8 +61,8 @@ def run_deploy(project: Path, profile: str | None, console: Console, *, yes: boo
     secrets = resolve_secrets(paper.sent_secrets(spec, project), project=project, bot_name=spec.bot_name,
                               interactive=interactive, ask=ask_masked)
     console.line(f"Reading {spec.where} to plan…")
-    plan = provider.plan(DeployContext(project, name, secrets, report=ConsoleReport(console),
-                                       vault_consent=deleted_vault))
+    plan = plan_with_consent(provider, DeployContext(project, name, secrets, report=ConsoleReport(console),
+                                                     vault_consent=deleted_vault), console, interactive)
     if no_wait and plan.lock is not None:
         plan.lock.no_wait = True  # another deploy holding the lock fails this one at once, naming it
     console.plan(plan)

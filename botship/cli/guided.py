@@ -16,6 +16,7 @@ import click
 
 from .. import paper, providers
 from ..answers import SCHEDULE_PRESETS, SIZE_LABELS, daily_expr, daily_parts, preset_of
+from ..checks import CheckReport
 from ..cost import spec_cost
 from ..deploy_questions import limits, limits_line
 from ..errors import BadInput, Cancelled
@@ -73,9 +74,17 @@ class Guided:
         name = (self.profile or "guided") if dry_run else self.ask_profile_name(spec)
         provider = providers.provider_class(spec.platform)(spec)
         self.console.line(f"Reading {spec.where} to plan…")
-        from botship.providers.base import DeployContext
+        from botship.providers.base import ConsentNeeded
 
-        plan = provider.plan(DeployContext(self.project, name, secrets, report=ConsoleReport(self.console)))
+        while True:
+            try:
+                plan = provider.plan(self.session.deploy_context(name, ConsoleReport(self.console)))
+                break
+            except ConsentNeeded as exc:  # the plan asks the user to choose (a deleted vault: recover or purge)
+                self.prompt.checks(CheckReport([], exc).lines())
+                self.session.consents[exc.key] = self.prompt.select(
+                    "What should botship do?", [_choice(title, value) for value, title in exc.options],
+                    exc.options[0][0])
         self.console.plan(plan)
         if dry_run:
             self.console.line("Dry run: nothing was changed and no profile was saved.")
