@@ -18,6 +18,7 @@ from botship.errors import BotshipError
 from ..base import Check
 from .errors import ROLE_ASSIGNMENT_FIX, SIGN_IN_FIX, error_code, translate
 from .policy import ROLE_ASSIGNMENT_ACTION, required_actions
+from .signin import enum_text
 
 NAMESPACES = ("Microsoft.Web", "Microsoft.Storage", "Microsoft.KeyVault", "Microsoft.Insights",
               "Microsoft.OperationalInsights")
@@ -116,7 +117,7 @@ def _subscription(cloud: Any) -> Check:
         error = translate(exc, "reading the subscription")
         raise _Stop(Check("subscription", False, error.what + (f": {error.why}" if error.why else ""),
                           error.fix)) from None
-    state = str(found.state or "")
+    state = enum_text(found.state)
     title = f"{found.display_name} ({sub})"
     if state in ("Enabled", ""):
         return Check("subscription", True, f"{title}, enabled")
@@ -152,7 +153,7 @@ def _location(cloud: Any) -> Check:
 
 def _provider_state(cloud: Any, namespace: str) -> str:
     try:
-        return str(cloud.clients.resources.providers.get(namespace, **CALL).registration_state or "")
+        return enum_text(cloud.clients.resources.providers.get(namespace, **CALL).registration_state)
     except Exception as exc:  # noqa: BLE001
         if error_code(exc) in ("InvalidResourceNamespace",):
             return "NotRegistered"
@@ -417,3 +418,14 @@ def _vault_name(cloud: Any, names: Any) -> Check:
         return Check("vault name", True, f"{name} is free")
     return Check("vault name", False, f"{name} is taken elsewhere in Azure"
                  + (f" ({answer.message})" if answer.message else ""), _TAKEN_FIX)
+
+
+# The names the Azure provider calls them by.
+def credential_checks(cloud: Any, spec: Any = None) -> list[Check]:
+    """Same as check_credentials."""
+    return check_credentials(cloud, spec)
+
+
+def deploy_checks(cloud: Any, names: Any, spec: Any = None) -> list[Check]:
+    """Same as preflight_checks."""
+    return preflight_checks(cloud, spec, names)

@@ -38,6 +38,11 @@ CALL_OPTIONS: dict[str, Any] = {"connection_timeout": 5, "read_timeout": 15, "re
 FAILURE_TTL_S = 15.0
 
 
+def enum_text(value: Any) -> str:
+    """An SDK enum's value as Azure spells it ("Enabled"), or the text itself."""
+    return str(getattr(value, "value", value) or "")
+
+
 def sign_in_methods() -> list[str]:
     """The interactive sign-ins botship offers (a service principal in the environment or `az login` need none)."""
     return list(METHODS)
@@ -233,7 +238,7 @@ def subscriptions(endpoints: Endpoints, tenant_id: str | None) -> Lookup:
     """The subscriptions the sign-in can see in `tenant_id` (None: its home tenant), by name."""
     def call() -> list[Subscription]:
         client = clients_for(endpoints, tenant_id).subscriptions
-        found = [Subscription(s.subscription_id, s.display_name or s.subscription_id, str(s.state or ""),
+        found = [Subscription(s.subscription_id, s.display_name or s.subscription_id, enum_text(s.state),
                               s.tenant_id or "") for s in client.subscriptions.list(**CALL_OPTIONS)]
         return sorted(found, key=lambda s: (s.name.lower(), s.subscription_id))
 
