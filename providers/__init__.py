@@ -58,7 +58,10 @@ _PLATFORMS: dict[str, Platform] = {p.name: p for p in (
     Platform("aws", "AWS Lambda", "an AWS account, and credentials on this machine (aws configure, or aws sso login)",
              "botship.providers.aws.provider:AwsProvider", tables=("aws",), required_table="aws",
              required_keys="region"),
-    Platform("azure", "Azure Functions", "an Azure subscription, and a sign-in on this machine",
+    Platform("azure", "Azure Functions",
+             "an Azure subscription, and a sign-in: botship's own (browser or device code), a service principal in "
+             "the environment, or an existing az login",
+             "botship.providers.azure.provider:AzureProvider",
              tables=("azure",), required_table="azure", required_keys="subscription_id, resource_group and location",
              packagings=("zip",), plans=("flex", "consumption")),
     # The sandbox reads the [aws] table for what an image is built on (aws.base_image).

@@ -33,7 +33,7 @@ def through_the_prompts(project: Path, home: Path) -> None:
     term = Terminal([sys.executable, str(TESTS / "fake_botship.py"), "deploy", "--guided"], project, env)
     try:
         for prompt, keys in (
-                ("Where should the bot run?", ("Down", "Down", "Enter")),
+                ("Where should the bot run?", ("Down", "Down", "Down", "Enter")),
                 ("? Bot name: bot", ("C-u", "sma-bot", "Enter")),
                 ("1) app:handler  (handler in app.py)", ("Enter",)),
                 ("? Python:", ("Enter",)),

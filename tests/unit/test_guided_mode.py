@@ -35,7 +35,7 @@ def guided(make_project, tmp_path):
 
 
 def to_the_mode_question(term: Terminal) -> str:
-    for prompt, keys in (("Where should the bot run?", ("Down", "Down", "Enter")), ("? Bot name:", ("Enter",)),
+    for prompt, keys in (("Where should the bot run?", ("Down", "Down", "Down", "Enter")), ("? Bot name:", ("Enter",)),
                          ("Entry point (found", ("Enter",)), ("? Python:", ("Enter",))):
         term.wait_for(prompt, timeout=10)
         term.type(*keys)

@@ -84,7 +84,7 @@ def test_the_deploy_questions_check_with_the_specs_rules_and_limits(tmp_path):
 
     assert limit_text("memory_mb", session.answers) == "128–10240 on Sandbox"
     titles = {c.value: c.disabled for c in session.question("platform").options(session.answers)}
-    assert titles["azure"] == "coming in a later release" and titles["sandbox"] == ""
+    assert titles["azure"] == "" and titles["sandbox"] == ""
 
 
 def test_what_going_live_means_is_said_once_for_both_front_ends(tmp_path):
