@@ -192,10 +192,10 @@ class Arm:
         return Response(200, {"value": [self._provider_body(request.params["sub"], ns) for ns in PROVIDER_TYPES]})
 
     def _provider(self, request: Request) -> Response:
-        body = self._provider_body(request.params["sub"], request.params["ns"])
-        if body["registrationState"] == "Registering":       # registration finishes after one look
-            self.registration[body["namespace"].lower()] = "Registered"
-        return Response(200, body)
+        namespace = request.params["ns"].lower()
+        if self.registration.get(namespace) == "Registering":       # registration finishes when looked at again
+            self.registration[namespace] = "Registered"
+        return Response(200, self._provider_body(request.params["sub"], request.params["ns"]))
 
     def _register(self, request: Request) -> Response:
         body = self._provider_body(request.params["sub"], request.params["ns"])

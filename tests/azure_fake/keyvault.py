@@ -1,6 +1,8 @@
 """Microsoft.KeyVault: vaults (soft delete, recover, purge) and the secrets data plane at properties.vaultUri.
 
-Data plane: https://127.0.0.1:P/vaults/{vault}/ — the bearer challenge the azure-keyvault clients expect, api-version
+Data plane: each vault gets a loopback port of its own, vaultUri https://127.0.0.1:V/ (served internally as
+/vaults/{vault}/…): azure-keyvault-secrets parses a secret id as exactly {collection}/{name}/{version} at the root of
+a host, so a vault under a path prefix cannot work with it. The bearer challenge the azure-keyvault clients expect, api-version
 checks, RBAC (data actions of the caller's role assignments on the vault), soft-deleted secrets."""
 
 from __future__ import annotations
@@ -36,6 +38,12 @@ class KeyVault:
         self.secrets: dict[str, dict] = {}             # vault name -> secret name -> [versions]
         self.deleted_secrets: dict[str, dict] = {}     # vault name -> secret name -> deleted bundle + versions
         self.vault_pending: dict[str, int] = {}
+        self.vault_ports: dict[str, int] = {}          # vault name -> its own port (kept across delete/recover)
+
+    def vault_uri(self, name: str) -> str:
+        if name.lower() not in self.vault_ports:
+            self.vault_ports[name.lower()] = self.listen(f"/vaults/{name}")
+        return f"https://127.0.0.1:{self.vault_ports[name.lower()]}/"
 
     def add_keyvault_routes(self) -> None:
         r = self.route
@@ -147,7 +155,7 @@ class KeyVault:
                      "enabledForTemplateDeployment": props.get("enabledForTemplateDeployment", False),
                      "enabledForDiskEncryption": props.get("enabledForDiskEncryption", False),
                      "publicNetworkAccess": props.get("publicNetworkAccess", "Enabled"),
-                     "vaultUri": f"{self.url}/vaults/{name}/",
+                     "vaultUri": self.vault_uri(name),
                      "provisioningState": "Succeeded" if existing else "RegisteringDns"}}
         self.put_resource(vault)
         self.secrets.setdefault(name.lower(), {})
@@ -232,8 +240,10 @@ class KeyVault:
         try:
             claims = self.check_bearer(request.headers, {VAULT_RESOURCE, VAULT_RESOURCE + "/"}, challenge)
         except ArmError as error:
-            raise kv_error(401, "Unauthorized", "AKV10000: Request is missing a Bearer or PoP token."
-                           if error.code == "AuthenticationFailed" else f"AKV10022: {error.message}") from None
+            refused = kv_error(401, "Unauthorized", "AKV10000: Request is missing a Bearer or PoP token."
+                               if error.code == "AuthenticationFailed" else f"AKV10022: {error.message}")
+            refused.headers = challenge
+            raise refused from None
         version = request.query.get("api-version")
         if version not in KEYVAULT_DATA_VERSIONS:
             raise kv_error(400, "BadParameter", f"The specified version ({version}) is not recognized. Consider "
@@ -373,10 +383,11 @@ class KeyVault:
 
     def resolve_secret_uri(self, uri: str, principal: str) -> str | None:
         """A Key Vault reference as the platform resolves it with the app's identity (None when it cannot)."""
-        match = re.match(r"^https://[^/]+/vaults/([^/]+)/secrets/([^/]+)/?([^/]*)/?$", uri)
-        if not match:
+        match = re.match(r"^https://127\.0\.0\.1:(\d+)/secrets/([^/]+)/?([^/]*)/?$", uri)
+        ports = {port: vault for vault, port in self.vault_ports.items()}
+        if not match or int(match.group(1)) not in ports:
             return None
-        vault_name, name, wanted = match.groups()
+        vault_name, name, wanted = ports[int(match.group(1))], match.group(2), match.group(3)
         vault = next((r for r in self.tracked() if r["type"] == "Microsoft.KeyVault/vaults"
                       and r["name"].lower() == vault_name.lower()), None)
         if vault is None or not self.allowed(principal, vault["id"], SECRETS + "getSecret/action", data=True):

@@ -94,7 +94,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _serve(self):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
-        response = self.server.fake.dispatch(self.command, self.path, self.headers, body)
+        response = self.server.fake.dispatch(self.command, self.server.prefix + self.path, self.headers, body)
         payload = response.body
         if isinstance(payload, (dict, list)):
             payload = json.dumps(payload).encode()
@@ -125,22 +125,33 @@ class Server:
         self.operations: dict[str, dict] = {}
         self.lro_polls = 1              # answers "InProgress" this many times before "Succeeded"
         self.retry_after_ms = 20        # sent as Retry-After-Ms so the SDK pollers wait briefly
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-        self.httpd.daemon_threads = True
-        self.httpd.fake = self
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        context.load_cert_chain(cert, key)
-        self.httpd.socket = context.wrap_socket(self.httpd.socket, server_side=True)
-        self.port = self.httpd.server_address[1]
+        self._tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        self._tls.load_cert_chain(cert, key)
+        self.listeners: list[ThreadingHTTPServer] = []
+        self.started = False
+        self.port = self.listen("")
         self.url = f"https://127.0.0.1:{self.port}"
-        self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    def listen(self, prefix: str) -> int:
+        """Another HTTPS port on 127.0.0.1 whose paths are served as prefix + path (a vault's own host)."""
+        httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        httpd.daemon_threads = True
+        httpd.fake, httpd.prefix = self, prefix
+        httpd.socket = self._tls.wrap_socket(httpd.socket, server_side=True)
+        self.listeners.append(httpd)
+        if self.started:
+            threading.Thread(target=httpd.serve_forever, daemon=True).start()
+        return httpd.server_address[1]
 
     def start(self) -> None:
-        self._thread.start()
+        self.started = True
+        for httpd in self.listeners:
+            threading.Thread(target=httpd.serve_forever, daemon=True).start()
 
     def stop(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        for httpd in self.listeners:
+            httpd.shutdown()
+            httpd.server_close()
 
     # -- routes ---------------------------------------------------------------------------------------------------
     def route(self, method: str, pattern: str, handler, api: str | None = None, mutating: bool | None = None,
@@ -170,10 +181,11 @@ class Server:
                         self.mutations.append((method, path))
                 if route.auth == "arm":
                     self.check_api_version(route, request)
+                if route.auth == "arm":
+                    with self.lock:
+                        self.check_scope(request)
                 if route.locked:
                     with self.lock:
-                        if route.auth == "arm":
-                            self.check_scope(request)
                         return route.handler(request)
                 return route.handler(request)
             except ArmError as error:

@@ -8,8 +8,10 @@ InvalidApiVersionParameter / NoRegisteredProviderFound.
 
 API_VERSIONS: dict[str, set[str]] = {
     # azure-mgmt-resource 26 (resources 2025-04-01): specification/resources/.../Microsoft.Resources/stable
+    # (2016-02-01 too: azure-mgmt-core's auto-registration policy registers providers with it)
     "Microsoft.Resources": {"2025-04-01", "2025-03-01", "2024-11-01", "2024-07-01", "2024-03-01", "2023-07-01",
-                            "2022-09-01", "2021-04-01"},
+                            "2022-09-01", "2021-04-01", "2021-01-01", "2020-06-01", "2019-10-01", "2016-09-01",
+                            "2016-02-01"},
     # azure-mgmt-resource-subscriptions 1.0.0 (2022-12-01): specification/subscription/.../stable
     "Subscriptions": {"2022-12-01", "2021-01-01", "2020-01-01", "2016-06-01"},
     # azure-mgmt-authorization 4.0.0: roleAssignments/roleDefinitions/permissions 2022-04-01

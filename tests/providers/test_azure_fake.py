@@ -9,6 +9,25 @@ from azure.core.exceptions import ClientAuthenticationError, HttpResponseError, 
 from azure_fake.clients import arm, blob_service, credential, vault_secrets
 
 
+def raw(fake, method: str, path: str, body: dict | None = None, token: bool = True) -> tuple[int, dict]:
+    """One request as-is (no SDK policy in between)."""
+    import json
+    import ssl
+    import urllib.error
+    import urllib.request
+
+    headers = {"Content-Type": "application/json"}
+    if token:
+        headers["Authorization"] = "Bearer " + credential(fake).get_token(fake.url + "/.default").token
+    request = urllib.request.Request(fake.url + path, method=method, headers=headers,
+                                     data=json.dumps(body).encode() if body is not None else None)
+    try:
+        with urllib.request.urlopen(request, context=ssl.create_default_context(cafile=fake.ca_bundle)) as answer:
+            return answer.status, json.loads(answer.read() or b"null")
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"null")
+
+
 def test_service_principal_gets_a_token_and_a_wrong_secret_is_refused(azure_cloud):
     token = credential(azure_cloud).get_token(azure_cloud.url + "/.default")
     assert token.token.count(".") == 2 and token.expires_on > 0
@@ -18,13 +37,9 @@ def test_service_principal_gets_a_token_and_a_wrong_secret_is_refused(azure_clou
 
 
 def test_every_arm_call_needs_a_live_token(azure_cloud):
-    import urllib.request
-    import ssl
-    context = ssl.create_default_context(cafile=azure_cloud.ca_bundle)
-    url = f"{azure_cloud.url}/subscriptions/{azure_cloud.subscription_id}/resourcegroups?api-version=2025-04-01"
-    with pytest.raises(urllib.error.HTTPError) as raised:
-        urllib.request.urlopen(url, context=context)
-    assert raised.value.code == 401 and b"AuthenticationFailed" in raised.value.read()
+    status, body = raw(azure_cloud, "GET", f"/subscriptions/{azure_cloud.subscription_id}/resourcegroups"
+                       "?api-version=2025-04-01", token=False)
+    assert (status, body["error"]["code"]) == (401, "AuthenticationFailed")
     resources = arm(azure_cloud, "resources")
     resources.resource_groups.create_or_update("rg", {"location": "westeurope"})
     azure_cloud.expire_tokens()
@@ -53,11 +68,11 @@ def test_subscriptions_providers_groups_and_tags(azure_cloud):
     resources = arm(azure_cloud, "resources")
     azure_cloud.unregister("Microsoft.Web")
     assert resources.providers.get("Microsoft.Web").registration_state == "NotRegistered"
-    web = arm(azure_cloud, "web")
     resources.resource_groups.create_or_update("rg", {"location": "westeurope", "tags": {"botship:bot": "b"}})
-    with pytest.raises(HttpResponseError) as unregistered:
-        web.app_service_plans.get("rg", "plan")
-    assert unregistered.value.error.code == "MissingSubscriptionRegistration"
+    # (a management client would auto-register here: azure-mgmt-core's policy posts register, then sleeps 10 s)
+    status, body = raw(azure_cloud, "GET", f"/subscriptions/{azure_cloud.subscription_id}/resourceGroups/rg/"
+                       "providers/Microsoft.Web/serverfarms/plan?api-version=2025-05-01")
+    assert (status, body["error"]["code"]) == (409, "MissingSubscriptionRegistration")
     assert resources.providers.register("Microsoft.Web").registration_state == "Registering"
     assert resources.providers.get("Microsoft.Web").registration_state == "Registered"
     assert resources.resource_groups.check_existence("rg") and not resources.resource_groups.check_existence("no")
@@ -75,3 +90,86 @@ def test_subscription_not_found(azure_cloud):
     with pytest.raises(ResourceNotFoundError) as raised:
         list(resources.resource_groups.list())
     assert raised.value.error.code == "SubscriptionNotFound"
+
+
+def _group(fake, name="rg"):
+    arm(fake, "resources").resource_groups.create_or_update(name, {"location": "westeurope"})
+
+
+def _account(fake, name="bsbotabc12345"):
+    storage = arm(fake, "storage")
+    return storage, storage.storage_accounts.begin_create("rg", name, {
+        "location": "westeurope", "kind": "StorageV2", "sku": {"name": "Standard_LRS"},
+        "properties": {"minimumTlsVersion": "TLS1_2", "allowBlobPublicAccess": False,
+                       "supportsHttpsTrafficOnly": True}}).result()
+
+
+def test_storage_account_lro_policy_containers_and_azurite(azure_cloud):
+    _group(azure_cloud)
+    azure_cloud.take_name("storage", "takenname")
+    storage = arm(azure_cloud, "storage")
+    assert storage.storage_accounts.check_name_availability({"name": "takenname", "type":
+                                                             "Microsoft.Storage/storageAccounts"}).name_available is False
+    with pytest.raises(HttpResponseError) as no_sku:
+        storage.storage_accounts.begin_create("rg", "bsnosku", {"location": "westeurope", "kind": "StorageV2"})
+    assert "sku" in no_sku.value.message
+    storage, account = _account(azure_cloud)
+    assert account.provisioning_state == "Succeeded"
+    assert account.primary_endpoints.blob == azure_cloud.blob_url + "/"
+    assert storage.storage_accounts.list_keys("rg", account.name)["keys"][0]["value"] == azure_cloud.blob_key
+    storage.blob_services.set_service_properties("rg", account.name, {"properties": {
+        "isVersioningEnabled": True, "deleteRetentionPolicy": {"enabled": True, "days": 7}}})
+    assert storage.blob_services.get_service_properties("rg", account.name).is_versioning_enabled is True
+    rule = {"enabled": True, "name": "oldversions", "type": "Lifecycle", "definition": {
+        "actions": {"version": {"delete": {"daysAfterCreationGreaterThan": 30}}},
+        "filters": {"blobTypes": ["blockBlob"]}}}
+    storage.management_policies.create_or_update("rg", account.name, "default",
+                                                 {"properties": {"policy": {"rules": [rule]}}})
+    bad = {**rule, "definition": {"actions": {"version": {"delete": {"daysAfterModificationGreaterThan": 30}}},
+                                  "filters": {"blobTypes": ["blockBlob"]}}}
+    with pytest.raises(HttpResponseError):
+        storage.management_policies.create_or_update("rg", account.name, "default",
+                                                     {"properties": {"policy": {"rules": [bad]}}})
+    with pytest.raises(HttpResponseError) as public:
+        storage.blob_containers.create("rg", account.name, "open", {"properties": {"publicAccess": "Blob"}})
+    assert public.value.error.code == "PublicAccessNotPermitted"
+    storage.blob_containers.create("rg", account.name, "state-paper", {"properties": {"publicAccess": "None"}})
+    assert [c.name for c in storage.blob_containers.list("rg", account.name)] == ["state-paper"]
+    blobs = blob_service(azure_cloud).get_container_client("state-paper")   # OAuth token from the fake
+    blobs.upload_blob("state.json", b"{}")
+    assert [b.name for b in blobs.list_blobs()] == ["state.json"]
+
+
+def test_key_vault_soft_delete_recover_purge_and_rbac(azure_cloud):
+    _group(azure_cloud)
+    kv = arm(azure_cloud, "keyvault")
+    body = {"location": "westeurope", "properties": {"tenantId": azure_cloud.tenant_id, "enableRbacAuthorization": True,
+                                                     "sku": {"family": "A", "name": "standard"}}}
+    with pytest.raises(HttpResponseError):
+        kv.vaults.begin_create_or_update("rg", "bs-bot-abc123", {"location": "westeurope", "properties": {
+            "tenantId": azure_cloud.tenant_id}})
+    vault = kv.vaults.begin_create_or_update("rg", "bs-bot-abc123", body).result()
+    assert vault.properties.provisioning_state == "Succeeded"
+    assert vault.properties.vault_uri.startswith("https://127.0.0.1:")   # a port of the vault's own
+    secrets = vault_secrets(azure_cloud, vault.properties.vault_uri)
+    secrets.set_secret("API-KEY", "s3cret")
+    assert secrets.get_secret("API-KEY").value == "s3cret"
+    azure_cloud.owner_reads_secrets = False       # as on Azure: Owner holds no data actions
+    with pytest.raises(HttpResponseError) as forbidden:
+        secrets.get_secret("API-KEY")
+    assert forbidden.value.status_code == 403
+    kv.vaults.delete("rg", "bs-bot-abc123")
+    assert kv.vaults.get_deleted("bs-bot-abc123", "westeurope").properties.vault_id == vault.id
+    with pytest.raises(HttpResponseError) as conflict:
+        kv.vaults.begin_create_or_update("rg", "bs-bot-abc123", body).result()
+    assert conflict.value.error.code == "ConflictError"
+    recover = {**body, "properties": {**body["properties"], "createMode": "recover"}}
+    kv.vaults.begin_create_or_update("rg", "bs-bot-abc123", recover).result()
+    azure_cloud.owner_reads_secrets = True
+    assert secrets.get_secret("API-KEY").value == "s3cret"
+    kv.vaults.delete("rg", "bs-bot-abc123")
+    kv.vaults.begin_purge_deleted("bs-bot-abc123", "westeurope").result()
+    with pytest.raises(ResourceNotFoundError):
+        kv.vaults.get_deleted("bs-bot-abc123", "westeurope")
+    assert kv.vaults.check_name_availability({"name": "bs-bot-abc123", "type": "Microsoft.KeyVault/vaults"}
+                                             ).name_available is True

@@ -1,0 +1,78 @@
+"""Run in a fresh interpreter as the Functions Python worker would: `funcrunner.py list|call ROOT WORKER_LIB OUT`.
+
+The package root and its `.python_packages/lib/site-packages` come first on sys.path, then the worker's own library
+(azure-functions and its dependencies, copied by the fake). `list` writes {"functions": [...], "error": ...};
+`call` reads {"function", "kind": "http"|"timer", request fields} on stdin and writes the HttpResponse as JSON.
+Standalone on purpose: it imports nothing of the tests.
+"""
+
+import base64
+import json
+import os
+import sys
+import traceback
+
+
+def _load(root, worker_lib):
+    sys.path[:0] = [root, os.path.join(root, ".python_packages", "lib", "site-packages")]
+    sys.path.append(worker_lib)
+    os.chdir(root)
+    import function_app  # noqa: the import the host does
+    app = getattr(function_app, "app", None)
+    if app is None or not hasattr(app, "get_functions"):
+        raise RuntimeError("function_app.py defines no FunctionApp named 'app'")
+    return app.get_functions()
+
+
+def _list(root, worker_lib):
+    try:
+        functions = _load(root, worker_lib)
+    except BaseException:  # the host swallows import errors: "0 functions found"
+        return {"functions": [], "error": traceback.format_exc()}
+    listed = []
+    for fn in functions:
+        bindings = json.loads(fn.get_function_json())["bindings"]
+        listed.append({"name": fn.get_function_name(), "bindings": bindings})
+    return {"functions": listed, "error": None}
+
+
+def _call(root, worker_lib, request):
+    import azure.functions as func  # noqa: the worker's library, after the package's own site-packages
+    functions = {fn.get_function_name(): fn for fn in _load(root, worker_lib)}
+    fn = functions[request["function"]]
+    user = fn.get_user_function()
+    bindings = json.loads(fn.get_function_json())["bindings"]
+    trigger = next(b for b in bindings if b.get("direction") == "in" and b["type"].endswith("Trigger"))
+    if request["kind"] == "timer":
+        argument = func.TimerRequest(past_due=bool(request.get("past_due")))
+    else:
+        argument = func.HttpRequest(method=request["method"], url=request["url"], headers=request["headers"],
+                                    params=request["params"], route_params=request.get("route_params") or {},
+                                    body=base64.b64decode(request["body"]))
+    result = user(**{trigger["name"]: argument})
+    if request["kind"] == "timer":
+        return {"status": 202, "headers": {}, "body": ""}
+    if isinstance(result, str):
+        result = func.HttpResponse(result)
+    if result is None:
+        return {"status": 204, "headers": {}, "body": ""}
+    return {"status": result.status_code, "headers": dict(result.headers),
+            "body": base64.b64encode(result.get_body() or b"").decode()}
+
+
+def main():
+    command, root, worker_lib, out = sys.argv[1:5]
+    if command == "list":
+        answer = _list(root, worker_lib)
+    else:
+        request = json.loads(sys.stdin.read())
+        try:
+            answer = _call(root, worker_lib, request)
+        except BaseException:
+            answer = {"status": 500, "headers": {}, "body": "", "error": traceback.format_exc()}
+    with open(out, "w") as handle:
+        json.dump(answer, handle)
+
+
+if __name__ == "__main__":
+    main()
