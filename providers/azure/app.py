@@ -25,9 +25,10 @@ from .names import TIMER_FUNCTION, AzureNames, tags_match
 FLEX, CONSUMPTION = "flex", "consumption"
 PLAN_SKUS = {FLEX: {"name": "FC1", "tier": "FlexConsumption"}, CONSUMPTION: {"name": "Y1", "tier": "Dynamic"}}
 CONSUMPTION_RETIRES = "2028-09-30"
-# The smallest maximum instance count Flex Consumption takes: one run at a time is kept by the timer's singleton
-# and the runtime's blob lease, so the app needs no more instances than the platform insists on.
-FLEX_MIN_INSTANCES = 40
+# The smallest maximum instance count Flex Consumption takes (functionAppConfig.scaleAndConcurrency: 1–1000; it was
+# 40 in the plan's preview): one run at a time is kept by the timer's singleton and the runtime's blob lease, so the
+# app needs no more.
+FLEX_MIN_INSTANCES = 1
 SITE_KIND = "functionapp,linux"
 MIN_TLS = "1.2"
 FTPS = "Disabled"
@@ -158,6 +159,7 @@ class FunctionApp:
         self.secret_names = secret_names
         self.name = names.function_app
         self._account_key: str | None = None
+        self.last: dict[str, Any] | None = None  # what the last read found (planning reads once)
 
     @property
     def api(self):
@@ -170,9 +172,8 @@ class FunctionApp:
         site = read(lambda: self.api.get(rg, name), f"reading function app {name}")
         if site is None:
             return None
-        config = read(lambda: self.api.get_configuration(rg, name), f"reading the configuration of {name}")
         settings = read(lambda: self.api.list_application_settings(rg, name), f"reading the settings of {name}")
-        return {"site": site, "config": config, "settings": dict((settings.properties if settings else None) or {})}
+        return {"site": site, "config": site.site_config, "settings": dict((settings.properties if settings else None) or {})}
 
     # ---- what should be there --------------------------------------------------------------------------------
 
@@ -206,7 +207,7 @@ class FunctionApp:
         spec = self.spec
         wanted: dict[str, str] = {**spec.env, **paper.runtime_env(spec)}
         wanted.update({"BOTSHIP_ENTRY": spec.entry, "BOTSHIP_MODE": spec.mode, "BOTSHIP_BOT_NAME": spec.bot_name,
-                       "BOTSHIP_STATE_URL": self.names.state_url.format(mode=spec.mode),
+                       "BOTSHIP_STATE_URL": self.names.state_url(spec.mode),
                        "APPLICATIONINSIGHTS_CONNECTION_STRING": insights["connection_string"]})
         for variable in self.secret_names:
             wanted[variable] = f"@Microsoft.KeyVault(SecretUri={secrets['uris'][variable]})"
@@ -273,10 +274,11 @@ class FunctionApp:
         if self.kind == FLEX and storage.get("blob"):
             if _comparable(site.function_app_config) != _comparable(self.app_config(storage)):
                 drift.append("runtime and scale")
-        if config is not None:
-            if config.min_tls_version != MIN_TLS or (config.ftps_state or FTPS) != FTPS:
+        if config is not None:  # what the site's read shows of its configuration (a value it leaves out is not drift)
+            if (config.min_tls_version or MIN_TLS) != MIN_TLS or (config.ftps_state or FTPS) != FTPS:
                 drift.append("TLS and FTPS")
-            if self.kind != FLEX and (config.linux_fx_version or "").lower() != f"python|{self.spec.python}":
+            if self.kind != FLEX and config.linux_fx_version is not None and \
+                    config.linux_fx_version.lower() != f"python|{self.spec.python}":
                 drift.append("runtime")
         return drift
 
@@ -285,9 +287,21 @@ class FunctionApp:
         """The names of the settings that differ (never their values)."""
         return sorted(k for k in set(current) | set(wanted) if current.get(k) != wanted.get(k))
 
+    def check_available(self) -> None:
+        """Function app names are global (they are host names)."""
+        answer = read(lambda: self.clients.web.check_name_availability({"name": self.name, "type": "Site"}),
+                      f"checking the name {self.name}")
+        if answer is not None and answer.name_available is False:
+            raise BotshipError(f"the function app name {self.name} is taken elsewhere in Azure",
+                               f"function app names are global host names; {answer.message or answer.reason}",
+                               "botship derives it from the bot name, subscription and resource group: choose "
+                               "another bot_name or resource group, then deploy again")
+
     def step(self, up: dict[str, dict[str, Any]]) -> Step:
         current = self.read()
+        self.last = current
         if current is None:
+            self.check_available()
             detail = (f"Linux, Python {self.spec.python}, "
                       + (f"{self.spec.memory_mb} MB instances, at most {FLEX_MIN_INSTANCES} (Flex's least)"
                          if self.kind == FLEX else f"Linux Consumption (retiring {CONSUMPTION_RETIRES})")

@@ -148,7 +148,7 @@ class AzureProvider(Provider):
         if secrets_step is not None:
             up["secrets"] = dict(secrets_step.outputs)
         app_step = app.step(up)
-        current = app.read() if app_step.outputs else None
+        current = app.last
         roles_step = roles.step(app_step.outputs or None)
         publish_step = publish.step(app_step.outputs or None, current["settings"] if current else None)
         steps = [planned["group"], planned["storage"], planned["vault"]]

@@ -19,7 +19,7 @@ from .names import AzureNames, tags_match
 SKU = "Standard_LRS"
 KIND = "StorageV2"
 TLS = "TLS1_2"
-LIFECYCLE_RULE = "botship-state-history"
+LIFECYCLE_RULE = "botshipStateHistory"  # lifecycle rule names are letters and digits only
 POLICY_NAME = "default"  # an account has one management policy, always named "default"
 
 
@@ -172,7 +172,7 @@ class StorageAccount:
                     self.api.blob_containers.create(rg, name, container, {"properties": {"publicAccess": "None"}})
                     ctx.log(f"container {container} (private)")
                 elif (found.public_access or "None") != "None":
-                    self.api.blob_containers.update(rg, name, container, {"properties": {"publicAccess": "None"}})
+                    self.api.blob_containers.create(rg, name, container, {"properties": {"publicAccess": "None"}})
                     ctx.log(f"container {container} made private")
         return self.outputs(current["account"])
 

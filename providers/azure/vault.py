@@ -3,7 +3,8 @@
 App settings refer to the secrets (`@Microsoft.KeyVault(SecretUri=…)`), never hold them. A destroyed vault stays
 soft-deleted for SOFT_DELETE_DAYS with its name reserved: a deploy recovers the bot's own vault (the deleted vault
 still carries the bot's tag and resource group), and for any other vault of that name asks for consent — recover it
-or purge it — given as `vault_consent` on the deploy context or BOTSHIP_AZURE_DELETED_VAULT=recover|purge.
+or purge it — given as `vault_consent` on the deploy context (`botship deploy --deleted-vault recover|purge`,
+or the wizard's choice); without it the plan raises ConsentNeeded naming both.
 
 The deploying identity gives itself "Key Vault Secrets Officer" on the vault (RBAC vaults have no access
 policies), and writes a value only when it differs from the stored one; values are never logged.
@@ -12,7 +13,6 @@ policies), and writes a value only when it differs from the stored one; values a
 from __future__ import annotations
 
 import hashlib
-import os
 import time
 from typing import Any
 
@@ -26,18 +26,16 @@ from .names import BOT_TAG, AzureNames, secret_name, tags_match
 
 # How long a deleted vault (and its name) is kept, recoverable: the shortest Key Vault allows (7–90 days).
 SOFT_DELETE_DAYS = 7
-CONSENT_VARIABLE = "BOTSHIP_AZURE_DELETED_VAULT"
 CONSENTS = ("recover", "purge")
 DEPLOYER_ROLE = "Key Vault Secrets Officer"
 
 
 def consent_of(context: Any) -> str | None:
     """What the user said to do with a soft-deleted vault holding the bot's vault name: recover, purge, or None."""
-    given = getattr(context, "vault_consent", None) or os.environ.get(CONSENT_VARIABLE) or None
+    given = getattr(context, "vault_consent", None) or None
     if given is not None and given not in CONSENTS:
-        raise BadInput(f"{CONSENT_VARIABLE}={given}: not one of {', '.join(CONSENTS)}",
-                       fix=f"set {CONSENT_VARIABLE}=recover to bring the deleted vault back, or =purge to delete it "
-                           "for good and create a new one")
+        raise BadInput(f"--deleted-vault {given}: not one of {', '.join(CONSENTS)}",
+                       fix="recover brings the deleted vault back; purge deletes it for good and makes a new one")
     return given
 
 
@@ -92,6 +90,7 @@ class KeyVault:
                           if choice == "recover" else f"purge the vault deleted {when}, then create a new one")
                 return Step("vault", "Key vault", self.name, Action.UPDATE if choice == "recover" else Action.CREATE,
                             self.apply, detail=detail)
+            self._check_available()
             return Step("vault", "Key vault", self.name, Action.CREATE, self.apply,
                         detail=f"RBAC mode; kept {SOFT_DELETE_DAYS} days after a destroy (soft delete)")
         drift = self.drift(vault)
@@ -106,14 +105,18 @@ class KeyVault:
             return self.consent or "recover"
         if self.consent:
             return self.consent
+        from ..base import ConsentNeeded
+
         purge_on = _date(deleted.properties.scheduled_purge_date if deleted.properties else None)
-        raise BotshipError(
+        raise ConsentNeeded(
             f"the key vault name {self.name} is held by a soft-deleted vault that botship cannot tell is this bot's",
             f"Key Vault keeps a deleted vault, and its name, until {purge_on}; botship derives the name from the bot, "
-            "subscription and resource group",
-            f"choose one: recover it (it comes back with its secrets; botship then sets this deploy's values) — "
-            f"re-run with {CONSENT_VARIABLE}=recover; or purge it (deleted for good, a new vault is made) — re-run "
-            f"with {CONSENT_VARIABLE}=purge")
+            "subscription and resource group; nothing was changed",
+            "choose one: recover it (it comes back with its secrets; botship then sets this deploy's values), or "
+            "purge it (deleted for good, its secrets too, and a new vault is made; needs the right to purge) — "
+            "`botship deploy --deleted-vault recover` or `--deleted-vault purge`",
+            key="vault_consent", options=[("recover", "bring the deleted vault back, with its secrets"),
+                                          ("purge", "delete it for good and make a new vault")])
 
     def apply(self, ctx) -> dict[str, Any]:
         rg = self.names.resource_group
@@ -143,8 +146,23 @@ class KeyVault:
         return {"vault_uri": vault.properties.vault_uri, "id": vault.id, "role_ready": not made}
 
     def _patch(self, vault: Any) -> Any:
-        return self.api.update(self.names.resource_group, self.name, {
-            "tags": merged_tags(vault.tags, self.tags), "properties": {"enableRbacAuthorization": True}})
+        """The vault written again whole (tags merged, RBAC on); its tenant and soft-delete window stay as they are."""
+        props = self._properties("default")
+        props["tenantId"] = vault.properties.tenant_id or props["tenantId"]
+        if vault.properties.soft_delete_retention_in_days:
+            props["softDeleteRetentionInDays"] = vault.properties.soft_delete_retention_in_days
+        return self.api.begin_create_or_update(self.names.resource_group, self.name, {
+            "location": vault.location or self.names.location, "tags": merged_tags(vault.tags, self.tags),
+            "properties": props}).result()
+
+    def _check_available(self) -> None:
+        answer = read(lambda: self.api.check_name_availability({"name": self.name, "type": "Microsoft.KeyVault/vaults"}),
+                      f"checking the name {self.name}")
+        if answer is not None and answer.name_available is False:
+            raise BotshipError(f"the key vault name {self.name} is taken elsewhere in Azure",
+                               f"key vault names are global; {answer.message or answer.reason}",
+                               "botship derives it from the bot name, subscription and resource group: choose "
+                               "another bot_name or resource group, then deploy again")
 
     def _properties(self, mode: str) -> dict[str, Any]:
         props: dict[str, Any] = {"tenantId": self.deployer.tenant_id, "sku": {"family": "A", "name": "standard"},
@@ -168,7 +186,14 @@ class VaultSecrets:
         self.vault_uri = vault_uri  # known at plan time when the vault exists
 
     def _client(self, vault_uri: str):
-        return self.clients.secrets(vault_uri)
+        """The vault's secrets. A custom cloud's vault host need not end in the domain its sign-in challenge names
+        (Key Vault's client checks that by default), so the check is kept for Azure's own clouds only.
+        TODO(lead): move this into AzureClients.secrets and use that."""
+        from azure.keyvault.secrets import SecretClient
+
+        where = self.clients.endpoints
+        return SecretClient(vault_uri, self.clients.credential, verify_challenge_resource=not where.custom,
+                            **where.transport_options())
 
     def _stored(self, vault_uri: str) -> tuple[dict[str, Any] | None, list[str]]:
         """Per variable, the stored secret (None when absent); and botship's secrets no variable names any more.
@@ -203,6 +228,8 @@ class VaultSecrets:
         if self.vault_uri is None:
             return Step("secrets", "Secret values", self.names.vault, Action.CREATE, self.apply, detail=names)
         stored, stale = self._stored(self.vault_uri)
+        if not self.values and not stale:
+            return None  # no secret to keep, none of botship's to remove
         if stored is None:
             return Step("secrets", "Secret values", self.names.vault, Action.UPDATE, self.apply,
                         detail=f"{names} (not readable yet: checked when the step runs)")
