@@ -42,7 +42,7 @@ def _call(root, worker_lib, request):
     fn = functions[request["function"]]
     user = fn.get_user_function()
     bindings = json.loads(fn.get_function_json())["bindings"]
-    trigger = next(b for b in bindings if b.get("direction") == "in" and b["type"].endswith("Trigger"))
+    trigger = next(b for b in bindings if str(b.get("direction")).lower() == "in" and b["type"].endswith("Trigger"))
     if request["kind"] == "timer":
         argument = func.TimerRequest(past_due=bool(request.get("past_due")))
     else:

@@ -173,3 +173,139 @@ def test_key_vault_soft_delete_recover_purge_and_rbac(azure_cloud):
         kv.vaults.get_deleted("bs-bot-abc123", "westeurope")
     assert kv.vaults.check_name_availability({"name": "bs-bot-abc123", "type": "Microsoft.KeyVault/vaults"}
                                              ).name_available is True
+
+
+FUNCTION_APP = '''\
+import os
+import azure.functions as func
+
+app = func.FunctionApp()
+
+
+@app.route(route="run", methods=["POST"], auth_level=func.AuthLevel.FUNCTION)
+def run(req: func.HttpRequest) -> func.HttpResponse:
+    return func.HttpResponse(os.environ.get("API_KEY", "") + "|" + req.get_body().decode(), status_code=200)
+
+
+@app.timer_trigger(schedule="0 0 * * * *", arg_name="timer", run_on_startup=False)
+def tick(timer: func.TimerRequest) -> None:
+    pass
+'''
+
+
+def _zip(source: str) -> bytes:
+    import io
+    import zipfile
+    data = io.BytesIO()
+    with zipfile.ZipFile(data, "w") as archive:
+        archive.writestr("function_app.py", source)
+        archive.writestr("host.json", '{"version": "2.0"}')
+        archive.writestr(".python_packages/lib/site-packages/.keep", "")
+    return data.getvalue()
+
+
+def _flex_site(fake, web, settings=None, config=None):
+    container = f"{fake.blob_url}/packages"
+    config = config if config is not None else {
+        "deployment": {"storage": {"type": "blobContainer", "value": container,
+                                   "authentication": {"type": "SystemAssignedIdentity"}}},
+        "runtime": {"name": "python", "version": "3.11"},
+        "scaleAndConcurrency": {"instanceMemoryMB": 2048, "maximumInstanceCount": 1}}
+    return web.web_apps.begin_create_or_update("rg", "bot-abc123", {
+        "location": "westeurope", "kind": "functionapp,linux", "identity": {"type": "SystemAssigned"},
+        "properties": {"serverFarmId": f"/subscriptions/{fake.subscription_id}/resourceGroups/rg/providers/"
+                                       "Microsoft.Web/serverfarms/bot-abc123-plan", "httpsOnly": True,
+                       "functionAppConfig": config,
+                       "siteConfig": {"appSettings": [{"name": k, "value": v} for k, v in (settings or {}).items()]}}})
+
+
+def test_flex_plan_site_rules_identity_roles_publish_and_host(azure_cloud):
+    import requests
+    _group(azure_cloud)
+    web = arm(azure_cloud, "web")
+    assert "West Europe" in [g.name for g in web.list_geo_regions(sku="FlexConsumption")]
+    azure_cloud.flex_locations = ["eastus"]
+    plan = {"location": "westeurope", "kind": "functionapp", "sku": {"name": "FC1", "tier": "FlexConsumption"},
+            "properties": {"reserved": True}}
+    with pytest.raises(HttpResponseError, match="not supported in region"):
+        web.app_service_plans.begin_create_or_update("rg", "bot-abc123-plan", plan).result()
+    azure_cloud.flex_locations = ["westeurope"]
+    web.app_service_plans.begin_create_or_update("rg", "bot-abc123-plan", plan).result()
+    with pytest.raises(HttpResponseError, match="FUNCTIONS_WORKER_RUNTIME"):
+        _flex_site(azure_cloud, web, {"FUNCTIONS_WORKER_RUNTIME": "python"})
+    with pytest.raises(HttpResponseError, match="FunctionAppConfig is required"):
+        _flex_site(azure_cloud, web, config={})
+    site = _flex_site(azure_cloud, web, {"AzureWebJobsStorage__accountName": "bsbot"}).result()
+    principal = site.identity.principal_id
+    assert principal and site.default_host_name == f"127.0.0.1:{azure_cloud.port}/hosts/bot-abc123"
+    # Key Vault with the secret; the app's identity reads it through a role assignment (PrincipalNotFound first).
+    kv = arm(azure_cloud, "keyvault")
+    vault = kv.vaults.begin_create_or_update("rg", "bs-bot-abc123", {"location": "westeurope", "properties": {
+        "tenantId": azure_cloud.tenant_id, "enableRbacAuthorization": True,
+        "sku": {"family": "A", "name": "standard"}}}).result()
+    vault_secrets(azure_cloud, vault.properties.vault_uri).set_secret("API-KEY", "s3cret")
+    authz = arm(azure_cloud, "authorization")
+    role = next(iter(authz.role_definitions.list(vault.id, filter="roleName eq 'Key Vault Secrets User'")))
+    assert role.name == "4633458b-17de-408a-b874-0445c86b69e6"
+    assignment = {"properties": {"roleDefinitionId": role.id, "principalId": principal}}
+    with pytest.raises(HttpResponseError) as replication:
+        authz.role_assignments.create(vault.id, "6f1c6f8e-5b8a-4c1e-9d7a-0a0b0c0d0e0f", assignment)
+    assert replication.value.error.code == "PrincipalNotFound"
+    authz.role_assignments.create(vault.id, "6f1c6f8e-5b8a-4c1e-9d7a-0a0b0c0d0e0f", assignment)
+    reference = f"@Microsoft.KeyVault(SecretUri={vault.properties.vault_uri}secrets/API-KEY/)"
+    web.web_apps.update_application_settings("rg", "bot-abc123", {"properties": {
+        "API_KEY": reference, "AzureWebJobsStorage__accountName": "bsbot"}})
+    assert web.web_apps.list_application_settings("rg", "bot-abc123").properties["API_KEY"] == reference
+    with pytest.raises(HttpResponseError, match="WEBSITE_RUN_FROM_PACKAGE"):
+        web.web_apps.update_application_settings("rg", "bot-abc123", {"properties": {"WEBSITE_RUN_FROM_PACKAGE": "1"}})
+    # Publish to the SCM site with an ARM token; the host lists what function_app.py registers.
+    arm(azure_cloud, "storage")  # (the deployment container is optional for the fake)
+    scm = next(s.name for s in site.host_name_ssl_states if s.host_type == "Repository")
+    token = credential(azure_cloud).get_token(azure_cloud.url + "/.default").token
+    answer = requests.post(f"https://{scm}/api/publish?RemoteBuild=false", data=_zip(FUNCTION_APP),
+                           headers={"Authorization": f"Bearer {token}", "Content-Type": "application/zip"},
+                           verify=azure_cloud.ca_bundle)
+    assert answer.status_code == 202
+    status = requests.get(answer.headers["Location"], headers={"Authorization": f"Bearer {token}"},
+                          verify=azure_cloud.ca_bundle)
+    while status.status_code == 202:
+        status = requests.get(answer.headers["Location"], headers={"Authorization": f"Bearer {token}"},
+                              verify=azure_cloud.ca_bundle)
+    assert status.json()["complete"] is True
+    assert sorted(f.name for f in web.web_apps.list_functions("rg", "bot-abc123")) == ["bot-abc123/run",
+                                                                                      "bot-abc123/tick"]
+    key = web.web_apps.list_function_keys("rg", "bot-abc123", "run")["default"]
+    url = f"https://{site.default_host_name}/api/run"
+    assert requests.post(url, data=b"go", verify=azure_cloud.ca_bundle).status_code == 401
+    ran = requests.post(url, data=b"go", headers={"x-functions-key": key}, verify=azure_cloud.ca_bundle)
+    assert (ran.status_code, ran.text) == (200, "s3cret|go"), azure_cloud.invocations
+    assert azure_cloud.invocations[-1]["function"] == "run"
+
+
+def test_role_assignments_denied_and_broken_package_reports_why(azure_cloud):
+    _group(azure_cloud)
+    authz = arm(azure_cloud, "authorization")
+    scope = f"/subscriptions/{azure_cloud.subscription_id}/resourceGroups/rg"
+    assert list(authz.permissions.list_for_resource_group("rg"))[0].actions == ["*"]
+    azure_cloud.deny_role_assignments()
+    denied = list(authz.permissions.list_for_resource_group("rg"))[0]
+    assert "Microsoft.Authorization/*/Write" in denied.not_actions
+    owner = f"/subscriptions/{azure_cloud.subscription_id}/providers/Microsoft.Authorization/roleDefinitions/" \
+            "8e3af657-a8ff-443c-a75c-2fe8c4bcb635"
+    with pytest.raises(HttpResponseError) as refused:
+        authz.role_assignments.create(scope, "0b0c0d0e-5b8a-4c1e-9d7a-0a0b0c0d0e0f", {"properties": {
+            "roleDefinitionId": owner, "principalId": azure_cloud.sp_object_id}})
+    assert refused.value.error.code == "AuthorizationFailed"
+    web = arm(azure_cloud, "web")
+    web.app_service_plans.begin_create_or_update("rg", "bot-abc123-plan", {
+        "location": "westeurope", "sku": {"name": "FC1", "tier": "FlexConsumption"},
+        "properties": {"reserved": True}}).result()
+    site = _flex_site(azure_cloud, web).result()
+    azure_cloud.install_package(azure_cloud.find(site.id), _zip("import not_installed_anywhere\n"))
+    assert list(web.web_apps.list_functions("rg", "bot-abc123")) == []
+    assert "not_installed_anywhere" in azure_cloud.host_errors[site.id.lower()]
+    master = web.web_apps.list_host_keys("rg", "bot-abc123").master_key
+    import requests
+    status = requests.get(f"https://{site.default_host_name}/admin/host/status", verify=azure_cloud.ca_bundle,
+                          headers={"x-functions-key": master}).json()
+    assert status["state"] == "Error" and "ModuleNotFoundError" in status["errors"][0]
