@@ -44,7 +44,8 @@ def _call(root, worker_lib, request):
     bindings = json.loads(fn.get_function_json())["bindings"]
     trigger = next(b for b in bindings if str(b.get("direction")).lower() == "in" and b["type"].endswith("Trigger"))
     if request["kind"] == "timer":
-        argument = func.TimerRequest(past_due=bool(request.get("past_due")))
+        from azure.functions.timer import TimerRequest  # the concrete class the worker builds
+        argument = TimerRequest(past_due=bool(request.get("past_due")))
     else:
         argument = func.HttpRequest(method=request["method"], url=request["url"], headers=request["headers"],
                                     params=request["params"], route_params=request.get("route_params") or {},

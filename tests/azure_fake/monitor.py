@@ -107,7 +107,7 @@ class Monitor:
                                     "provisioningState": "Succeeded", "CreationDate": arm_now(),
                                     "TenantId": self.subscription_id}}
         self.put_resource(component)
-        return Response(200 if existing else 201, component)
+        return Response(200, component)            # the 2020-02-02 spec answers 200 only
 
     def _get_component(self, request: Request) -> Response:
         return Response(200, self.get(self.resource_id(request, "Microsoft.Insights", "components")))

@@ -309,3 +309,72 @@ def test_role_assignments_denied_and_broken_package_reports_why(azure_cloud):
     status = requests.get(f"https://{site.default_host_name}/admin/host/status", verify=azure_cloud.ca_bundle,
                           headers={"x-functions-key": master}).json()
     assert status["state"] == "Error" and "ModuleNotFoundError" in status["errors"][0]
+
+
+def test_consumption_run_from_package_timer_and_managed_identity(azure_cloud):
+    import datetime
+
+    import requests
+    from azure.storage.blob import BlobSasPermissions, generate_blob_sas
+    _group(azure_cloud)
+    storage, account = _account(azure_cloud)
+    storage.blob_containers.create("rg", account.name, "packages", {"properties": {"publicAccess": "None"}})
+    blob_service(azure_cloud).get_blob_client("packages", "app.zip").upload_blob(_zip(FUNCTION_APP))
+    sas = generate_blob_sas("devstoreaccount1", "packages", "app.zip", account_key=azure_cloud.blob_key,
+                            permission=BlobSasPermissions(read=True),
+                            expiry=datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(hours=1))
+    web = arm(azure_cloud, "web")
+    plan = web.app_service_plans.begin_create_or_update("rg", "bot-abc123-plan", {
+        "location": "westeurope", "sku": {"name": "Y1", "tier": "Dynamic"}, "properties": {"reserved": True}}).result()
+    settings = {"FUNCTIONS_WORKER_RUNTIME": "python", "FUNCTIONS_EXTENSION_VERSION": "~4",
+                "AzureWebJobsStorage": "DefaultEndpointsProtocol=https;AccountName=x;AccountKey=eA==",
+                "WEBSITE_RUN_FROM_PACKAGE": f"{azure_cloud.blob_url}/packages/app.zip?{sas}"}
+    body = {"location": "westeurope", "kind": "functionapp,linux", "identity": {"type": "SystemAssigned"},
+            "properties": {"serverFarmId": plan.id, "siteConfig": {
+                "linuxFxVersion": "Python|3.11",
+                "appSettings": [{"name": k, "value": v} for k, v in settings.items() if k != "AzureWebJobsStorage"]}}}
+    with pytest.raises(HttpResponseError, match="AzureWebJobsStorage"):
+        web.web_apps.begin_create_or_update("rg", "bot-abc123", body)
+    body["properties"]["siteConfig"]["appSettings"] = [{"name": k, "value": v} for k, v in settings.items()]
+    site = web.web_apps.begin_create_or_update("rg", "bot-abc123", body).result()
+    web.web_apps.sync_function_triggers("rg", "bot-abc123")
+    assert sorted(f.name for f in web.web_apps.list_functions("rg", "bot-abc123")) == ["bot-abc123/run",
+                                                                                      "bot-abc123/tick"]
+    master = web.web_apps.list_host_keys("rg", "bot-abc123").master_key
+    tick = requests.post(f"https://{site.default_host_name}/admin/functions/tick", json={"input": ""},
+                         headers={"x-functions-key": master}, verify=azure_cloud.ca_bundle)
+    assert tick.status_code == 202, azure_cloud.invocations
+    assert azure_cloud.invocations[-1] == {
+        "site": "bot-abc123", "function": "tick", "status": 202, "error": None}
+    msi = azure_cloud.msi_apps["bot-abc123"]
+    token = requests.get(f"{azure_cloud.url}/msi/bot-abc123/token", verify=azure_cloud.ca_bundle,
+                         params={"resource": "https://storage.azure.com", "api-version": "2019-08-01"},
+                         headers={"X-IDENTITY-HEADER": msi["header"]}).json()
+    assert token["resource"] == "https://storage.azure.com" and token["token_type"] == "Bearer"
+
+
+def test_monitoring_tags_and_an_unchanged_rerun_mutates_nothing(azure_cloud):
+    _group(azure_cloud)
+    logs = arm(azure_cloud, "loganalytics")
+    workspace = logs.workspaces.begin_create_or_update("rg", "bot-abc123-logs", {
+        "location": "westeurope", "tags": {"botship:bot": "bot"},
+        "properties": {"sku": {"name": "PerGB2018"}, "retentionInDays": 30}}).result()
+    assert workspace.provisioning_state == "Succeeded"
+    insights = arm(azure_cloud, "insights")
+    with pytest.raises(HttpResponseError, match="WorkspaceResourceId"):
+        insights.components.create_or_update("rg", "bot-abc123-insights", {
+            "location": "westeurope", "kind": "web", "application_type": "web"})
+    component = insights.components.create_or_update("rg", "bot-abc123-insights", {
+        "location": "westeurope", "kind": "web", "application_type": "web", "workspace_resource_id": workspace.id,
+        "tags": {"botship:bot": "bot"}})
+    assert component.connection_string.startswith(f"InstrumentationKey={component.instrumentation_key};")
+    resources = arm(azure_cloud, "resources")
+    tagged = {r.name for r in resources.resources.list(filter="tagName eq 'botship:bot' and tagValue eq 'bot'")}
+    assert tagged == {"bot-abc123-logs", "bot-abc123-insights"}
+    azure_cloud.reset_mutations()
+    logs.workspaces.get("rg", "bot-abc123-logs")
+    insights.components.get("rg", "bot-abc123-insights")
+    list(resources.resources.list_by_resource_group("rg"))
+    assert azure_cloud.mutations == []
+    insights.components.delete("rg", "bot-abc123-insights")
+    assert azure_cloud.mutations == [("DELETE", component.id.replace("microsoft.insights", "Microsoft.Insights"))]
