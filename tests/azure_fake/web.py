@@ -26,10 +26,12 @@ FLEX_MEMORY = {512, 2048, 4096}
 
 
 def web_error(message: str, status: int = 400, code: str = "BadRequest") -> ArmError:
-    """App Service answers errors in its own shape (capitalised keys) beside ARM's error object."""
+    """App Service answers errors in its own shape (capitalised keys, no ARM "error" object): azure-core then finds
+    no error code (HttpResponseError.error is None) and the text is only in str(exc)'s Content, as on Azure."""
     body = {"Code": code, "Message": message, "Target": None,
-            "Details": [{"Message": message}, {"Code": code}, {"ErrorEntity": {"Code": code, "Message": message}}],
-            "Innererror": None, "error": {"code": code, "message": message}}
+            "Details": [{"Message": message}, {"Code": code}, {"ErrorEntity": {"ExtendedCode": "51021",
+                                                                              "Code": code, "Message": message}}],
+            "Innererror": None}
     return ArmError(status, code, message, body=body)
 
 
@@ -51,6 +53,13 @@ class Web(Functions):
         r("GET", SITE, self._get_site, api=NS)
         r("PATCH", SITE, self._patch_site, api=NS)
         r("DELETE", SITE, self._delete_site, api=NS)
+        r("GET", "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Web/serverfarms",
+          lambda q: self._list_type(q, "Microsoft.Web/serverfarms"), api=NS)
+        r("GET", "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Web/sites",
+          lambda q: self._list_type(q, "Microsoft.Web/sites"), api=NS)
+        r("GET", SITE + "/config/web", self._get_site_config, api=NS)
+        r("PUT", SITE + "/config/web", self._put_site_config, api=NS)
+        r("PATCH", SITE + "/config/web", self._put_site_config, api=NS)
         r("PUT", SITE + "/config/appsettings", self._put_settings, api=NS)
         r("POST", SITE + "/config/appsettings/list", self._list_settings, api=NS, mutating=False)
         r("POST", SITE + "/syncfunctiontriggers", self._sync_triggers, api=NS, mutating=True)
@@ -58,6 +67,32 @@ class Web(Functions):
         r("POST", SITE + "/functions/{fn}/listkeys", self._function_keys, api=NS, mutating=False)
         r("GET", SITE + "/functions", self._list_functions, api=NS)
         self.add_function_routes()
+
+    def _list_type(self, request: Request, kind: str) -> Response:
+        prefix = f"/subscriptions/{request.params['sub']}/resourcegroups/{request.params['rg']}/".lower()
+        return Response(200, {"value": [r for r in self.tracked() if r["type"] == kind
+                                        and r["id"].lower().startswith(prefix)], "nextLink": None})
+
+    def _check_site_config(self, plan: dict, config: dict) -> None:
+        if plan["sku"]["tier"] == "FlexConsumption":
+            for name in ("linuxFxVersion", "use32BitWorkerProcess", "javaVersion", "pythonVersion", "alwaysOn"):
+                if config.get(name):
+                    raise web_error(f"The following site configuration property (Site.SiteConfig.{name[0].upper()}"
+                                    f"{name[1:]}) for Flex Consumption sites is invalid. Please remove or rename it "
+                                    "before retrying.")
+
+    def _get_site_config(self, request: Request) -> Response:
+        site = self._site(request)
+        return Response(200, {"id": site["id"] + "/config/web", "name": "web", "type": "Microsoft.Web/sites/config",
+                              "location": site["location"], "properties": site["properties"]["siteConfig"]})
+
+    def _put_site_config(self, request: Request) -> Response:
+        site, props = self._site(request), request.json().get("properties") or {}
+        self._check_site_config(self.plan_of(site), props)
+        if props.get("appSettings"):
+            raise web_error("Use config/appsettings to change app settings.")
+        site["properties"]["siteConfig"].update({k: v for k, v in props.items() if k != "appSettings"})
+        return self._get_site_config(request)
 
     # -- names and regions ------------------------------------------------------------------------------------------
     def site_named(self, name: str) -> dict | None:
@@ -227,6 +262,7 @@ class Web(Functions):
         if not existing or "appSettings" in (props.get("siteConfig") or {}):
             self.check_settings(plan, settings)
         flex = plan["sku"]["tier"] == "FlexConsumption"
+        self._check_site_config(plan, site_config)
         config = props.get("functionAppConfig")
         if flex:
             self.check_flex_config(config or (existing or {}).get("properties", {}).get("functionAppConfig"),
@@ -289,6 +325,7 @@ class Web(Functions):
                 site["properties"][key] = props[key]
         if "appSettings" in (props.get("siteConfig") or {}):
             raise web_error("Use config/appsettings to change app settings.")
+        self._check_site_config(self.plan_of(site), props.get("siteConfig") or {})
         site["properties"]["siteConfig"].update(props.get("siteConfig") or {})
         return Response(200, site)
 

@@ -378,3 +378,16 @@ def test_monitoring_tags_and_an_unchanged_rerun_mutates_nothing(azure_cloud):
     assert azure_cloud.mutations == []
     insights.components.delete("rg", "bot-abc123-insights")
     assert azure_cloud.mutations == [("DELETE", component.id.replace("microsoft.insights", "Microsoft.Insights"))]
+
+
+def test_device_code_sign_in_is_approved_after_one_poll(azure_cloud):
+    from azure.identity import DeviceCodeCredential
+    prompts = []
+    signin = DeviceCodeCredential(client_id="04b07795-8ddb-461a-bbee-02f9e1bf7b46", tenant_id=azure_cloud.tenant_id,
+                                  authority=azure_cloud.url, disable_instance_discovery=True,
+                                  connection_verify=azure_cloud.ca_bundle,
+                                  prompt_callback=lambda uri, code, expires: prompts.append(uri))
+    record = signin.authenticate(scopes=[azure_cloud.url + "/.default"])
+    assert record.username == azure_cloud.user_name and prompts == [f"{azure_cloud.url}/devicelogin"]
+    subs = arm(azure_cloud, "subscriptions", cred=signin)
+    assert [s.subscription_id for s in subs.subscriptions.list()] == [azure_cloud.subscription_id]
