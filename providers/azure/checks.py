@@ -72,11 +72,13 @@ def check_credentials(cloud: Any, spec: Any = None) -> list[Check]:
         return [_sign_in_failed(exc, "getting a Resource Manager token")]
     identity = token_identity(token)
     checks: list[Check] = []
+    # Resource Manager's clients register a missing resource provider by themselves when a call needs one: the
+    # checks call into a namespace only once it is registered, so checking never registers anything.
     with ThreadPoolExecutor(max_workers=8, thread_name_prefix="botship-azure-check") as pool:
         subscription = pool.submit(_subscription, cloud)
         providers = pool.submit(_providers, cloud)
         group = pool.submit(_group, cloud)
-        location = pool.submit(_location, cloud)
+        location = pool.submit(lambda: _location(cloud, _result(providers)[0]))
         try:
             sub_check = _result(subscription)
         except _Stop as stop:
@@ -84,17 +86,39 @@ def check_credentials(cloud: Any, spec: Any = None) -> list[Check]:
                                                                         stop.check]
         checks += [Check("signed in", True, str(identity)), sub_check]
         exists, group_check = _result(group)
-        checks += [_result(location), _result(providers), group_check]
+        checks += [_result(location), _result(providers)[1], group_check]
         checks += _permissions(cloud, identity, exists)
     return checks
 
 
 def preflight_checks(cloud: Any, spec: Any, names: Any) -> list[Check]:
-    """The global names a deploy derives (storage account, function app, vault) are free or already the bot's own."""
+    """The global names a deploy derives (storage account, function app, vault) are free or already the bot's own.
+    A name whose resource provider is not registered yet is not checked (looking would register it)."""
+    try:
+        states = provider_states(cloud, ("Microsoft.Storage", "Microsoft.Web", "Microsoft.KeyVault"))
+    except Exception as exc:  # noqa: BLE001
+        states = {}
+        unreadable = translate(exc, "reading the resource providers")
+    checks_of = (("Microsoft.Storage", "storage account name", _storage_name), ("Microsoft.Web", "function app name",
+                 _app_name), ("Microsoft.KeyVault", "vault name", _vault_name))
     with ThreadPoolExecutor(max_workers=3, thread_name_prefix="botship-azure-check") as pool:
-        futures = [pool.submit(_storage_name, cloud, names), pool.submit(_app_name, cloud, names),
-                   pool.submit(_vault_name, cloud, names)]
+        futures = []
+        for namespace, name, check in checks_of:
+            if states.get(namespace) == "Registered":
+                futures.append(pool.submit(check, cloud, names))
+            elif not states:
+                futures.append(_done(Check(name, None, f"not checked: {unreadable.what}", unreadable.fix)))
+            else:
+                futures.append(_done(Check(name, None, f"not checked: {namespace} is not registered yet",
+                                           "register it (the resource providers check offers to), then check again",
+                                           remedy=REGISTER_PROVIDERS, remedy_title=f"Register {namespace} now")))
         return [_result(future) for future in futures]
+
+
+def _done(check: Check) -> Future:
+    future: Future = Future()
+    future.set_result(check)
+    return future
 
 
 # ---- signed in and the subscription ---------------------------------------------------------------------------
@@ -130,12 +154,15 @@ def _subscription(cloud: Any) -> Check:
 
 # ---- the location offers the plan ---------------------------------------------------------------------------
 
-def _location(cloud: Any) -> Check:
+def _location(cloud: Any, states: dict[str, str]) -> Check:
     from .cloud import PLAN_TITLES
     from .signin import plan_locations
 
     plan, location = cloud.plan, cloud.location
     title = PLAN_TITLES.get(plan, plan).split(",")[0]
+    if states and states.get("Microsoft.Web") != "Registered":
+        return Check("location", None, f"not checked: Microsoft.Web is not registered yet, so it lists no "
+                                       f"locations offering {title}", "register it (below), then check again")
     found = plan_locations(cloud.endpoints, cloud.tenant_id, cloud.subscription_id, plan)
     if found.error is not None:
         return Check("location", None, f"not checked: {found.error.what}", found.error.fix)
@@ -176,26 +203,24 @@ def missing_providers(cloud: Any) -> list[str]:
     return [n for n, state in provider_states(cloud).items() if state != "Registered"]
 
 
-def _providers(cloud: Any) -> Check:
+def _providers(cloud: Any) -> tuple[dict[str, str], Check]:
     try:
-        # Nested submissions would wait on the same pool: read them here, one thread each.
-        with ThreadPoolExecutor(max_workers=len(NAMESPACES), thread_name_prefix="botship-azure-rp") as own:
-            states = provider_states(cloud, NAMESPACES, own)
+        states = provider_states(cloud, NAMESPACES)
     except Exception as exc:  # noqa: BLE001
         error = translate(exc, "reading the resource providers")
-        return Check("resource providers", None, f"not checked: {error.what}", error.fix)
+        return {}, Check("resource providers", None, f"not checked: {error.what}", error.fix)
     registering = [n for n, s in states.items() if s == "Registering"]
     missing = [n for n, s in states.items() if s not in ("Registered", "Registering")]
     if missing:
-        return Check("resource providers", False,
-                     f"not registered for this subscription: {', '.join(missing)}",
-                     "botship can register them for you (it asks first); or register them in the portal "
-                     "(Subscriptions → Resource providers)",
-                     remedy=REGISTER_PROVIDERS, remedy_title=f"Register {', '.join(missing)} now")
+        return states, Check("resource providers", False,
+                             f"not registered for this subscription: {', '.join(missing)}",
+                             "botship can register them for you (it asks first); or register them in the portal "
+                             "(Subscriptions → Resource providers)",
+                             remedy=REGISTER_PROVIDERS, remedy_title=f"Register {', '.join(missing)} now")
     if registering:
-        return Check("resource providers", None, f"still registering: {', '.join(registering)}",
-                     "registration takes a few minutes; check again then")
-    return Check("resource providers", True, f"{', '.join(NAMESPACES)} registered")
+        return states, Check("resource providers", None, f"still registering: {', '.join(registering)}",
+                             "registration takes a few minutes; check again then")
+    return states, Check("resource providers", True, f"{', '.join(NAMESPACES)} registered")
 
 
 def register_providers(cloud: Any, namespaces: Iterable[str], *, wait_s: float = 600.0,

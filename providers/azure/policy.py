@@ -64,6 +64,7 @@ ACTIONS: dict[str, str] = {
     "Microsoft.Web/sites/config/write": "write its settings, pause and resume",
     "Microsoft.Web/sites/config/list/action": "read its app settings",
     "Microsoft.Web/sites/functions/read": "wait until the host lists the functions",
+    "Microsoft.Web/sites/hostruntime/*/read": "the host's status when it lists no functions (its reason)",
     "Microsoft.Web/sites/functions/listkeys/action": "the run function's key for `botship invoke`",
     "Microsoft.Web/sites/host/listkeys/action": "the host's keys, when the function has none yet",
     "Microsoft.Web/sites/publish/action": "publish the package (Flex: the publish endpoint)",
@@ -83,6 +84,7 @@ ACTIONS: dict[str, str] = {
 DATA_ACTIONS: dict[str, str] = {
     "Microsoft.KeyVault/vaults/secrets/setSecret/action": "write the bot's secret values",
     "Microsoft.KeyVault/vaults/secrets/readMetadata/action": "see which secrets are there (unchanged re-runs)",
+    "Microsoft.KeyVault/vaults/secrets/getSecret/action": "compare a secret's value before writing it",
     "Microsoft.KeyVault/vaults/secrets/delete": "remove a secret the spec no longer names",
     "Microsoft.Storage/storageAccounts/blobServices/containers/blobs/read": "read the state and packages",
     "Microsoft.Storage/storageAccounts/blobServices/containers/blobs/write": "upload the package",

@@ -278,16 +278,23 @@ def plan_locations(endpoints: Endpoints, tenant_id: str | None, subscription_id:
 
     sku, flags = PLAN_SKUS.get(plan, PLAN_SKUS["flex"])
 
+    def subscription_locations(clients: Any) -> list[Location]:
+        found = clients.subscriptions.subscriptions.list_locations(subscription_id, **CALL_OPTIONS)
+        return sorted((Location(loc.name, loc.display_name or loc.name, checked=False) for loc in found
+                       if loc.name and _physical(loc)), key=lambda loc: loc.title)
+
     def call() -> list[Location]:
         clients = clients_for(endpoints, tenant_id, subscription_id)
+        # Asking Microsoft.Web while it is not registered would register it (the clients do so by themselves).
+        state = enum_text(clients.resources.providers.get("Microsoft.Web", **CALL_OPTIONS).registration_state)
+        if state != "Registered":
+            return subscription_locations(clients)
         try:
             regions = list(clients.web.list_geo_regions(sku=sku, **flags, **CALL_OPTIONS))
         except Exception as exc:  # noqa: BLE001
             if error_code(exc) not in ("MissingSubscriptionRegistration", "NoRegisteredProviderFound"):
                 raise
-            found = clients.subscriptions.subscriptions.list_locations(subscription_id, **CALL_OPTIONS)
-            return sorted((Location(loc.name, loc.display_name or loc.name, checked=False) for loc in found
-                           if loc.name and _physical(loc)), key=lambda loc: loc.title)
+            return subscription_locations(clients)
         found = {}
         for region in regions:
             props = getattr(region, "properties", None)
@@ -303,4 +310,4 @@ def plan_locations(endpoints: Endpoints, tenant_id: str | None, subscription_id:
 def _physical(location: Any) -> bool:
     metadata = getattr(location, "metadata", None)
     kind = getattr(metadata, "region_type", None) if metadata is not None else None
-    return str(kind or "Physical") == "Physical"
+    return (enum_text(kind) or "Physical") == "Physical"

@@ -1,0 +1,208 @@
+"""Azure's checks before any write, against the strict fake with the real SDK clients: each ✓ and each ✗ with what
+to do (provider not registered, no role-assignment right, name taken, expired credential, subscription not found,
+location without Flex), no mutating call, and the deploy role `doctor --policy` prints."""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+import pytest
+
+from botship.providers.azure import signin
+from botship.providers.azure.checks import (
+    REGISTER_PROVIDERS,
+    ROLE_ASSIGNMENT_MISSING,
+    action_allowed,
+    apply_remedy,
+    check_credentials,
+    missing_providers,
+    preflight_checks,
+)
+from botship.providers.azure.cloud import AzureCloud
+from botship.providers.azure.errors import ROLE_ASSIGNMENT_FIX, SIGN_IN_FIX
+from botship.providers.azure.policy import ACTIONS, ROLE_ASSIGNMENT_ACTION, deploy_role, required_actions
+
+
+@pytest.fixture(autouse=True)
+def _own_sign_in(tmp_path, monkeypatch):
+    """No sign-in record or token cache of the machine's: botship's config folder and home are the test's."""
+    monkeypatch.setenv("BOTSHIP_CONFIG_DIR", str(tmp_path / "config"))
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    signin.signed_in()
+    yield
+    signin.signed_in()
+
+
+def cloud_of(fake, **settings) -> AzureCloud:
+    return AzureCloud({"subscription_id": fake.subscription_id, "resource_group": "bots", "location": "westeurope",
+                       "plan": "flex", **settings})
+
+
+def make_group(cloud: AzureCloud, name: str = "bots", location: str = "westeurope") -> None:
+    cloud.clients.resources.resource_groups.create_or_update(name, {"location": location})
+
+
+def by_name(checks) -> dict:
+    return {check.name: check for check in checks}
+
+
+def test_every_check_passes_for_an_owner_and_changes_nothing(azure_cloud):
+    cloud = cloud_of(azure_cloud)
+    make_group(cloud)
+    azure_cloud.reset_mutations()
+    started = time.monotonic()
+    checks = by_name(check_credentials(cloud))
+    assert time.monotonic() - started < 10
+    assert list(checks) == ["signed in", "subscription", "location", "resource providers", "resource group",
+                            "permissions", "role assignments"]
+    assert all(check.ok is True for check in checks.values()), checks
+    assert azure_cloud.client_id in checks["signed in"].detail and azure_cloud.tenant_id in checks["signed in"].detail
+    assert "botship test subscription" in checks["subscription"].detail
+    assert checks["location"].detail == "westeurope offers Flex Consumption"
+    assert "bots exists (westeurope)" == checks["resource group"].detail
+    names = by_name(preflight_checks(cloud, None, cloud.names("mybot")))
+    assert [c.ok for c in names.values()] == [True, True, True], names
+    assert azure_cloud.mutations == []
+
+
+def test_a_new_group_is_checked_at_the_subscription(azure_cloud):
+    checks = by_name(check_credentials(cloud_of(azure_cloud, resource_group="brand-new")))
+    assert checks["resource group"].ok is True
+    assert checks["resource group"].detail == "brand-new does not exist yet: the deploy creates it in westeurope"
+    assert checks["permissions"].ok is True and "subscription" in checks["permissions"].detail
+    assert checks["role assignments"].ok is True
+    assert azure_cloud.mutations == []
+
+
+def test_contributor_lacks_role_assignments_and_is_told_exactly(azure_cloud):
+    cloud = cloud_of(azure_cloud)
+    make_group(cloud)
+    azure_cloud.deny_role_assignments()
+    checks = by_name(check_credentials(cloud))
+    assert checks["permissions"].ok is True
+    role = checks["role assignments"]
+    assert role.ok is False
+    assert role.detail == ("deploying needs Microsoft.Authorization/roleAssignments/write — Owner or User Access "
+                           "Administrator") == ROLE_ASSIGNMENT_MISSING
+    assert role.fix == ROLE_ASSIGNMENT_FIX
+
+
+def test_contributor_on_a_group_not_yet_made_is_told_too(azure_cloud):
+    azure_cloud.deny_role_assignments()
+    checks = by_name(check_credentials(cloud_of(azure_cloud, resource_group="brand-new")))
+    assert checks["role assignments"].ok is False and checks["role assignments"].detail == ROLE_ASSIGNMENT_MISSING
+
+
+def test_an_unregistered_provider_is_named_and_registered_on_consent(azure_cloud):
+    cloud = cloud_of(azure_cloud)
+    make_group(cloud)
+    azure_cloud.unregister("Microsoft.Web")
+    azure_cloud.unregister("Microsoft.KeyVault")
+    azure_cloud.reset_mutations()
+    checks = by_name(check_credentials(cloud))
+    names = by_name(preflight_checks(cloud, None, cloud.names("mybot")))
+    location = [q for q in AzureCloud.settings() if q.key == "azure.location"][0]
+    offered = location.options({"azure": {"subscription_id": azure_cloud.subscription_id, "plan": "flex"}})
+    assert azure_cloud.mutations == []  # checking registers nothing (the SDK would, if asked into the namespace)
+    assert names["function app name"].ok is None and "Microsoft.Web is not registered" in names["function app name"].detail
+    assert names["vault name"].remedy == REGISTER_PROVIDERS and names["storage account name"].ok is True
+    # The locations to pick from are the subscription's, marked unchecked, so the form can be filled.
+    assert "westeurope" in [c.value for c in offered] and all("not yet checked" in c.title for c in offered)
+    providers = checks["resource providers"]
+    assert providers.ok is False
+    assert providers.detail == "not registered for this subscription: Microsoft.Web, Microsoft.KeyVault"
+    assert providers.remedy == REGISTER_PROVIDERS and "Register Microsoft.Web, Microsoft.KeyVault" in providers.remedy_title
+    # Without Microsoft.Web there are no plan locations to check against: a warning, not a wrong ✗.
+    assert checks["location"].ok is None and "Microsoft.Web is not registered" in checks["location"].detail
+    assert missing_providers(cloud) == ["Microsoft.Web", "Microsoft.KeyVault"]
+    azure_cloud.reset_mutations()
+    lines: list[str] = []
+    done = apply_remedy(cloud, REGISTER_PROVIDERS, on_line=lines.append)
+    assert done == f"registered Microsoft.Web, Microsoft.KeyVault for subscription {azure_cloud.subscription_id}"
+    assert [m for m in azure_cloud.mutations if m[0] == "POST"] == [
+        ("POST", f"/subscriptions/{azure_cloud.subscription_id}/providers/Microsoft.Web/register"),
+        ("POST", f"/subscriptions/{azure_cloud.subscription_id}/providers/Microsoft.KeyVault/register")]
+    assert "Microsoft.Web registered" in lines
+    signin.signed_in()
+    again = by_name(check_credentials(cloud))
+    assert again["resource providers"].ok is True and again["location"].ok is True
+
+
+def test_a_name_taken_elsewhere_fails_and_says_what_to_do(azure_cloud):
+    cloud = cloud_of(azure_cloud)
+    names = cloud.names("mybot")
+    azure_cloud.take_name("storage", names.storage_account)
+    azure_cloud.take_name("vault", names.vault)
+    checks = by_name(preflight_checks(cloud, None, names))
+    for name in ("storage account name", "vault name"):
+        assert checks[name].ok is False and "taken elsewhere in Azure" in checks[name].detail
+        assert "bot_name" in checks[name].fix
+
+
+def test_a_name_already_ours_is_fine(azure_cloud):
+    cloud = cloud_of(azure_cloud)
+    make_group(cloud)
+    names = cloud.names("mybot")
+    cloud.clients.storage.storage_accounts.begin_create(names.resource_group, names.storage_account, {
+        "location": "westeurope", "kind": "StorageV2", "sku": {"name": "Standard_LRS"}}).result()
+    checks = by_name(preflight_checks(cloud, None, names))
+    assert checks["storage account name"].ok is True
+    assert checks["storage account name"].detail == f"{names.storage_account} exists and is the bot's own"
+
+
+def test_an_expired_sign_in_is_one_clear_failure(azure_cloud):
+    cloud = cloud_of(azure_cloud)
+    assert check_credentials(cloud)[0].ok is True  # a token is cached now
+    azure_cloud.expire_tokens()
+    checks = check_credentials(cloud)
+    assert len(checks) == 1
+    (check,) = checks
+    assert check.name == "signed in" and check.ok is False
+    assert "expired" in check.detail and check.fix == SIGN_IN_FIX
+
+
+def test_no_sign_in_at_all_is_one_clear_failure(azure_cloud, monkeypatch):
+    monkeypatch.delenv("AZURE_CLIENT_SECRET")
+    checks = check_credentials(cloud_of(azure_cloud))
+    assert [(c.name, c.ok, c.fix) for c in checks] == [("signed in", False, SIGN_IN_FIX)]
+    assert "Traceback" not in checks[0].detail
+
+
+def test_an_unknown_subscription_is_not_found(azure_cloud):
+    checks = check_credentials(cloud_of(azure_cloud, subscription_id=str(uuid.uuid4())))
+    assert [c.name for c in checks] == ["signed in", "subscription"]
+    assert checks[1].ok is False and "is not found" in checks[1].detail
+    assert "choose a subscription your sign-in can see" in checks[1].fix
+
+
+def test_a_location_without_flex_fails_naming_those_that_have_it(azure_cloud):
+    azure_cloud.flex_locations = ["eastus", "swedencentral"]
+    checks = by_name(check_credentials(cloud_of(azure_cloud)))
+    assert checks["location"].ok is False
+    assert checks["location"].detail == "westeurope does not offer Flex Consumption"
+    assert "eastus" in checks["location"].fix and "swedencentral" in checks["location"].fix
+
+
+def test_permission_rules_follow_azure():
+    class P:
+        def __init__(self, actions, not_actions=()):
+            self.actions, self.not_actions = list(actions), list(not_actions)
+
+    contributor = P(["*"], ["Microsoft.Authorization/*/Write", "Microsoft.Authorization/*/Delete"])
+    assert action_allowed("Microsoft.Web/sites/write", [contributor])
+    assert not action_allowed(ROLE_ASSIGNMENT_ACTION, [contributor])
+    assert action_allowed(ROLE_ASSIGNMENT_ACTION, [contributor, P(["Microsoft.Authorization/*"])])
+    assert action_allowed("microsoft.web/SITES/read", [P(["*/read"])])
+    assert not action_allowed("Microsoft.Web/sites/write", [P(["*/read"])])
+
+
+def test_the_deploy_role_holds_exactly_botships_actions(azure_cloud):
+    cloud = cloud_of(azure_cloud)
+    role = deploy_role(cloud)
+    assert role["AssignableScopes"] == [f"/subscriptions/{azure_cloud.subscription_id}/resourceGroups/bots"]
+    assert ROLE_ASSIGNMENT_ACTION in role["Actions"]
+    assert sorted(role["Actions"], key=str.lower) == sorted(ACTIONS, key=str.lower) == required_actions(True)
+    assert "Microsoft.Resources/subscriptions/resourceGroups/write" in required_actions(False)
+    assert role["IsCustom"] is True and role["NotActions"] == []
+    assert all(action.startswith("Microsoft.") for action in role["Actions"] + role["DataActions"])
