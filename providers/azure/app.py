@@ -182,11 +182,12 @@ class FunctionApp:
         if self._account_key is None:
             keys = read(lambda: self.clients.storage.storage_accounts.list_keys(
                 self.names.resource_group, self.names.storage_account), "reading the storage account's keys")
-            if not keys or not keys.keys:
+            listed = (keys.get("keys") if keys is not None else None) or []  # (`.keys` is the mapping's method)
+            if not listed:
                 raise BotshipError(f"storage account {self.names.storage_account} gave no keys",
                                    "Linux Consumption connects to its storage with a key",
                                    "check that shared-key access is on for it, then re-run")
-            self._account_key = keys.keys[0].value
+            self._account_key = listed[0]["value"]
         return self._account_key
 
     def connection_string(self, storage: dict[str, Any]) -> str:

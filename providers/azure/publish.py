@@ -166,7 +166,8 @@ class Publish:
                 blob.upload_blob(data, overwrite=True, length=size,
                                  progress_hook=lambda done, total: ctx.progress(done, total or size, "bytes"))
         expiry = datetime.now(UTC) + timedelta(days=365 * PACKAGE_LINK_YEARS)
-        sas = generate_blob_sas(self.names.storage_account, container, name, account_key=self.app.account_key(),
+        # The account as the blob's URL names it (the storage account's own name on Azure; an emulator's in its path).
+        sas = generate_blob_sas(blob.account_name, container, name, account_key=self.app.account_key(),
                                 permission=BlobSasPermissions(read=True), expiry=expiry)
         url = f"{blob.url}?{sas}"
         with writing("pointing the app at the package"):
@@ -184,6 +185,7 @@ class Publish:
         return sorted((f.name or "").rsplit("/", 1)[-1] for f in listed)
 
     def _wait_for_functions(self, ctx) -> None:
+        """Until the host lists every function botship ships; a host that reports an error fails at once."""
         deadline = time.monotonic() + FUNCTIONS_TIMEOUT_S
         expected = self.expected()
         while True:
@@ -192,30 +194,30 @@ class Publish:
             if all(name in found for name in expected):
                 ctx.log(f"the host lists {len(found)} functions: {', '.join(found)}")
                 return
-            if time.monotonic() > deadline:
+            status = self._host_status()
+            errors = status.get("errors") or []
+            if errors or time.monotonic() > deadline:
                 missing = [n for n in expected if n not in found]
                 what = ("0 functions found: the host loaded none of the package's functions" if not found else
                         f"the host does not list {', '.join(missing)} (it lists {', '.join(found)})")
-                raise BotshipError(what, self._host_reason(),
+                why = ("the host says: " + "; ".join(str(e) for e in errors)[:600] if errors else
+                       f"the host's state is {status['state']}" if status.get("state") else "the host gave no reason")
+                raise BotshipError(what, why,
                                    "this is most often an import error in function_app.py or a dependency built for "
                                    "another Python; `botship package` and the import check show it; fix and re-run")
             ctx.wait(3)
 
-    def _host_reason(self) -> str:
-        """What the Functions host says about its state (through Resource Manager), or a plain sentence."""
-        url = (f"{self.clients.endpoints.resource_manager.rstrip('/')}{self.names.site_id}/hostruntime/admin/host/status"
-               "?api-version=2024-11-01")
+    def _host_status(self) -> dict[str, Any]:
+        """What the Functions host says about itself (its admin API, with the master key fetched through Resource
+        Manager and never shown); {} when it does not answer."""
         try:
-            response = self.clients.http().send("GET", url, headers={"Authorization": f"Bearer {self.clients.token()}"})
-            body = _json(response) if response.status_code == 200 else {}
-        except Exception:  # noqa: BLE001 - the reason is a courtesy: its absence is said
-            body = {}
-        errors = body.get("errors") or []
-        if errors:
-            return "the host says: " + "; ".join(str(e) for e in errors)[:600]
-        if body.get("state"):
-            return f"the host's state is {body['state']}"
-        return "the host gave no reason"
+            site = self.clients.web.web_apps.get(self.names.resource_group, self.names.function_app)
+            keys = self.clients.web.web_apps.list_host_keys(self.names.resource_group, self.names.function_app)
+            response = self.clients.http().send("GET", f"https://{site.default_host_name}/admin/host/status",
+                                                headers={"x-functions-key": keys.master_key}, timeout=20)
+            return _json(response) if response.status_code == 200 else {}
+        except Exception:  # noqa: BLE001 - the host's word is a courtesy: its absence is said
+            return {}
 
 
 def _json(response: Any) -> dict[str, Any]:
