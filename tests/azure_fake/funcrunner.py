@@ -37,8 +37,8 @@ def _list(root, worker_lib):
 
 
 def _call(root, worker_lib, request):
-    import azure.functions as func  # noqa: the worker's library, after the package's own site-packages
     functions = {fn.get_function_name(): fn for fn in _load(root, worker_lib)}
+    import azure.functions as func  # noqa: the worker's library, after the package's own site-packages
     fn = functions[request["function"]]
     user = fn.get_user_function()
     bindings = json.loads(fn.get_function_json())["bindings"]

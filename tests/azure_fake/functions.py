@@ -61,7 +61,7 @@ class Functions:
         out = Path(tempfile.mkstemp(dir=self.folder, suffix=".json")[1])
         base = {"PATH": os.environ.get("PATH", ""), "HOME": str(self.folder), "LANG": "C.UTF-8",
                 "PYTHONDONTWRITEBYTECODE": "1"}
-        process = subprocess.run([sys.executable, "-I", str(RUNNER), command, str(root), str(self.worker_lib()),
+        process = subprocess.run([sys.executable, "-I", "-S", str(RUNNER), command, str(root), str(self.worker_lib()),
                                   str(out)], input=json.dumps(stdin or {}).encode(), env={**base, **(env or {})},
                                  capture_output=True, timeout=120)
         try:
