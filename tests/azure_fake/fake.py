@@ -49,7 +49,8 @@ class AzureFake(Server, Identity, Arm, Authorization, Storage, KeyVault, Monitor
         self.principal_not_found_attempts = 1
         self.flex_locations = ["eastus", "eastus2", "westus2", "northeurope", "westeurope", "swedencentral",
                                "uksouth", "eastasia", "southeastasia", "australiaeast", "japaneast"]
-        self.owner_reads_secrets = True
+        # As on Azure, Owner has no data actions: secrets need a Key Vault role on the vault. True lets Owner in.
+        self.owner_reads_secrets = False
         self.init_authorization()
         self.init_keyvault()
         self.init_web()

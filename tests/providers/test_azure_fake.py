@@ -152,12 +152,16 @@ def test_key_vault_soft_delete_recover_purge_and_rbac(azure_cloud):
     assert vault.properties.provisioning_state == "Succeeded"
     assert vault.properties.vault_uri.startswith("https://127.0.0.1:")   # a port of the vault's own
     secrets = vault_secrets(azure_cloud, vault.properties.vault_uri)
+    with pytest.raises(HttpResponseError) as forbidden:     # as on Azure: Owner holds no data actions
+        secrets.set_secret("API-KEY", "s3cret")
+    assert forbidden.value.status_code == 403 and "ForbiddenByRbac" in str(forbidden.value)
+    officer = f"/subscriptions/{azure_cloud.subscription_id}/providers/Microsoft.Authorization/roleDefinitions/" \
+              "b86a8fe4-44ce-4948-aee5-eccb2c155cd7"
+    arm(azure_cloud, "authorization").role_assignments.create(vault.id, "1a2b3c4d-5b8a-4c1e-9d7a-0a0b0c0d0e0f", {
+        "properties": {"roleDefinitionId": officer, "principalId": azure_cloud.sp_object_id,
+                       "principalType": "ServicePrincipal"}})
     secrets.set_secret("API-KEY", "s3cret")
     assert secrets.get_secret("API-KEY").value == "s3cret"
-    azure_cloud.owner_reads_secrets = False       # as on Azure: Owner holds no data actions
-    with pytest.raises(HttpResponseError) as forbidden:
-        secrets.get_secret("API-KEY")
-    assert forbidden.value.status_code == 403
     kv.vaults.delete("rg", "bs-bot-abc123")
     assert kv.vaults.get_deleted("bs-bot-abc123", "westeurope").properties.vault_id == vault.id
     with pytest.raises(HttpResponseError) as conflict:
@@ -165,7 +169,6 @@ def test_key_vault_soft_delete_recover_purge_and_rbac(azure_cloud):
     assert conflict.value.error.code == "ConflictError"
     recover = {**body, "properties": {**body["properties"], "createMode": "recover"}}
     kv.vaults.begin_create_or_update("rg", "bs-bot-abc123", recover).result()
-    azure_cloud.owner_reads_secrets = True
     assert secrets.get_secret("API-KEY").value == "s3cret"
     kv.vaults.delete("rg", "bs-bot-abc123")
     kv.vaults.begin_purge_deleted("bs-bot-abc123", "westeurope").result()
@@ -243,6 +246,7 @@ def test_flex_plan_site_rules_identity_roles_publish_and_host(azure_cloud):
     vault = kv.vaults.begin_create_or_update("rg", "bs-bot-abc123", {"location": "westeurope", "properties": {
         "tenantId": azure_cloud.tenant_id, "enableRbacAuthorization": True,
         "sku": {"family": "A", "name": "standard"}}}).result()
+    azure_cloud.owner_reads_secrets = True         # (the knob: Owner may use secrets without a data role)
     vault_secrets(azure_cloud, vault.properties.vault_uri).set_secret("API-KEY", "s3cret")
     authz = arm(azure_cloud, "authorization")
     role = next(iter(authz.role_definitions.list(vault.id, filter="roleName eq 'Key Vault Secrets User'")))
