@@ -35,6 +35,29 @@ app = Bot()
 '''
 
 
+@pytest.fixture(autouse=True, scope="session")
+def no_real_azure_sign_in(tmp_path_factory):
+    """No test (nor a botship it starts) signs in to a real Azure or probes a cloud's metadata address: no
+    managed identity, no az CLI login, no service principal of whoever runs them, no sign-in record of theirs."""
+    import os
+
+    keep = {name: os.environ.get(name) for name in (
+        "BOTSHIP_AZURE_MANAGED_IDENTITY", "AZURE_CONFIG_DIR", "BOTSHIP_CONFIG_DIR", "AZURE_CLIENT_ID",
+        "AZURE_CLIENT_SECRET", "AZURE_TENANT_ID", "AZURE_FEDERATED_TOKEN_FILE", "AZURE_CLIENT_CERTIFICATE_PATH",
+        "BOTSHIP_AZURE_CLOUD_CONFIG", "IDENTITY_ENDPOINT", "MSI_ENDPOINT")}
+    for name in keep:
+        os.environ.pop(name, None)
+    os.environ["BOTSHIP_AZURE_MANAGED_IDENTITY"] = "off"
+    os.environ["AZURE_CONFIG_DIR"] = str(tmp_path_factory.mktemp("no-az-cli"))
+    os.environ["BOTSHIP_CONFIG_DIR"] = str(tmp_path_factory.mktemp("botship-config"))
+    yield
+    for name, value in keep.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+
+
 # moto's server logs every request at INFO; keep failure reports readable.
 logging.getLogger("werkzeug").setLevel(logging.WARNING)
 
