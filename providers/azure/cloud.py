@@ -26,10 +26,17 @@ from .clients import AzureClients
 from .endpoints import Endpoints, endpoints
 from .errors import SIGN_IN_FIX, error_code, translate
 from .names import BOT_TAG, RUN_FUNCTION, TIMER_FUNCTION, AzureNames
+from .signin import enum_text
 
 PLAN_TITLES = {"flex": "Flex Consumption", "consumption": "Consumption (Linux), retires 2028-09-30"}
 # The app setting that disables the timer function: pausing sets it, resuming removes it.
 PAUSE_SETTING = f"AzureWebJobs.{TIMER_FUNCTION}.Disabled"
+# The same switch as Linux spells settings with dots (both are read; pausing writes the documented one).
+PAUSE_SETTINGS = (PAUSE_SETTING, f"AzureWebJobs__{TIMER_FUNCTION}__Disabled")
+# What the site's tags say was shipped (as AWS's status shows them).
+SHIPPED_TAGS = ("botship:code", "botship:config", "botship:version")
+# The bot's schedule as its spec wrote it (a deploy tags the site with it), and its time zone's setting.
+SCHEDULE_TAG = "botship:schedule"
 # An HTTP-triggered run answers within this (Azure's front end ends a request after 230 s).
 INVOKE_TIMEOUT_S = 240
 
@@ -168,7 +175,7 @@ class AzureCloud(Cloud):
                 raise translate(exc, f"reading {resource.name}") from None
             return BotSummary(tags.get(BOT_TAG, resource.name), self.name, location_name(resource.location or ""),
                               tags.get("botship:mode", settings.get("BOTSHIP_MODE", "paper")),
-                              bot_state(site, settings), schedule=settings.get("BOTSHIP_LOCAL_SCHEDULE") or None,
+                              bot_state(site, settings), schedule=schedule_of(tags, settings)[0],
                               profile=tags.get("botship:profile"),
                               extra={"id": resource.id, "resource_group": group, "function_app": resource.name})
 
@@ -342,7 +349,7 @@ class AzureHandle(BotHandle):
                 raise self.cloud.not_deployed(self.bot_name, names) from None
             raise translate(exc, f"reading {names.function_app}") from None
 
-    def _settings(self) -> dict[str, str]:
+    def _settings(self) -> dict[str, Any]:
         names = self.names
         with self.reading(f"reading the settings of {names.function_app}"):
             return app_settings(self.clients, names.resource_group, names.function_app)
@@ -353,18 +360,17 @@ class AzureHandle(BotHandle):
         settings = self._settings()
         tags = dict(site.tags or {})
         state = bot_state(site, settings)
-        schedule = settings.get("BOTSHIP_LOCAL_SCHEDULE") or None
-        zone = (settings.get("BOTSHIP_TIMEZONE") or "UTC") if schedule else None
-        shipped = {key.split(":", 1)[1]: value for key, value in tags.items()
-                   if key.startswith("botship:") and key not in (BOT_TAG, "botship:profile", "botship:mode")}
+        schedule, zone = schedule_of(tags, settings)
+        shipped = {key.split(":", 1)[1]: tags[key] for key in SHIPPED_TAGS if key in tags}
         return BotStatus(self.bot_name, self.cloud.name, _location(site, names), tags.get("botship:mode",
                          settings.get("BOTSHIP_MODE", "paper")), state, schedule=schedule,
                          profile=tags.get("botship:profile"),
                          extra={"id": site.id, "resource_group": names.resource_group,
                                 "function_app": names.function_app, "plan": _plan_of(site),
                                 "host": getattr(site.properties, "default_host_name", None),
-                                "app_state": getattr(site.properties, "state", None)},
-                         timezone=zone, next_run=next_run(schedule, zone) if state == "active" else None,
+                                "app_state": enum_text(getattr(site.properties, "state", None)) or None,
+                                "timer": settings.get("BOTSHIP_SCHEDULE")},
+                         timezone=zone, next_run=next_firing(tags, settings) if state == "active" else None,
                          shipped=shipped)
 
     # ---- a run now -------------------------------------------------------------------------------------
@@ -423,17 +429,20 @@ class AzureHandle(BotHandle):
         if not settings.get("BOTSHIP_SCHEDULE"):
             raise BadInput(f"{self.bot_name} has no schedule to {'pause' if paused else 'resume'}",
                            "it runs only when invoked", "give it a schedule in its profile and deploy again")
-        if _truthy(settings.get(PAUSE_SETTING)) == paused:
+        if is_paused(settings) == paused:
             return False
         if paused:
             settings[PAUSE_SETTING] = "true"
         else:
-            settings.pop(PAUSE_SETTING, None)
+            for name in PAUSE_SETTINGS:
+                settings.pop(name, None)
         with self.reading(f"{'pausing' if paused else 'resuming'} {names.function_app}"):
             from azure.mgmt.web.models import StringDictionary
 
+            # A setting without a value cannot be written (Resource Manager never lists one).
+            kept = {name: value for name, value in settings.items() if value is not None}
             self.clients.web.web_apps.update_application_settings(names.resource_group, names.function_app,
-                                                                  StringDictionary(properties=settings))
+                                                                  StringDictionary(properties=kept))
         return True
 
     def pause(self) -> None:
@@ -508,10 +517,11 @@ def _plan_of(site: Any) -> str:
     return "flex" if getattr(site.properties, "function_app_config", None) else "consumption"
 
 
-def app_settings(clients: AzureClients, group: str, app: str) -> dict[str, str]:
-    """A function app's settings (values as stored: secrets are Key Vault references, never values)."""
+def app_settings(clients: AzureClients, group: str, app: str) -> dict[str, Any]:
+    """A function app's settings, values exactly as stored (secrets are Key Vault references, never values), so
+    writing them back changes only what was meant to change."""
     found = clients.web.web_apps.list_application_settings(group, app)
-    return {str(k): str(v) for k, v in dict(getattr(found, "properties", None) or {}).items()}
+    return {str(k): v for k, v in dict(getattr(found, "properties", None) or {}).items()}
 
 
 def bot_state(site: Any, settings: Mapping[str, str]) -> str:
@@ -520,17 +530,108 @@ def bot_state(site: Any, settings: Mapping[str, str]) -> str:
     failed: Azure limits the app (availability not Normal); updating: an operation is in progress, or the app
     lacks botship's settings (a deploy that has not finished); paused: the timer is disabled or the app stopped."""
     props = site.properties
-    availability = str(getattr(props, "availability_state", None) or "Normal")
-    state = str(getattr(props, "state", None) or "")
+    availability = enum_text(getattr(props, "availability_state", None)) or "Normal"
+    state = enum_text(getattr(props, "state", None))
     if availability.lower() != "normal":
         return "failed"
     if getattr(props, "in_progress_operation_id", None) or not settings.get("BOTSHIP_ENTRY"):
         return "updating"
-    if state.lower() == "stopped" or _truthy(settings.get(PAUSE_SETTING)):
+    if state.lower() == "stopped" or is_paused(settings):
         return "paused"
     if state.lower() in ("running", ""):
         return "active"
     return "unknown"
+
+
+def is_paused(settings: Mapping[str, str]) -> bool:
+    """Whether the timer function is disabled by its app setting (either spelling)."""
+    return any(_truthy(settings.get(name)) for name in PAUSE_SETTINGS)
+
+
+def schedule_of(tags: Mapping[str, str], settings: Mapping[str, str]) -> tuple[str | None, str | None]:
+    """The bot's schedule and its time zone: as the spec wrote it (the site's tag), else the timer's NCRONTAB
+    expression (UTC); (None, None) for a bot without one."""
+    timer = settings.get("BOTSHIP_SCHEDULE") or None
+    if not timer:
+        return None, None
+    text = tags.get(SCHEDULE_TAG)
+    if text:
+        return text, settings.get("BOTSHIP_TIMEZONE") or "UTC"
+    return timer, "UTC"
+
+
+def next_firing(tags: Mapping[str, str], settings: Mapping[str, str], now: datetime | None = None
+                ) -> datetime | None:
+    """When the bot runs next: the timer's next firing that the runtime will not skip (its local schedule decides,
+    as in the function); None without a schedule."""
+    timer = settings.get("BOTSHIP_SCHEDULE")
+    if not timer:
+        return None
+    # The timer is what Azure fires (a rate on the clock's boundaries); the runtime skips what is not wanted.
+    return ncrontab_next(str(timer), now or datetime.now(UTC), settings.get("BOTSHIP_LOCAL_SCHEDULE"),
+                         settings.get("BOTSHIP_TIMEZONE") or "UTC")
+
+
+def _ncrontab_field(text: str, low: int, high: int) -> set[int] | None:
+    """An NCRONTAB field's values (`*`, `*/n`, `a-b`, `a-b/n`, lists); None when it is not one."""
+    values: set[int] = set()
+    try:
+        for part in text.split(","):
+            part, _, step_text = part.partition("/")
+            step = int(step_text) if step_text else 1
+            if part == "*":
+                first, last = low, high
+            elif "-" in part:
+                first, last = (int(n) for n in part.split("-", 1))
+            else:
+                first = last = int(part)
+                if step_text:
+                    last = high
+            if step < 1 or first < low or last > high or first > last:
+                return None
+            values.update(range(first, last + 1, step))
+    except ValueError:
+        return None
+    return values
+
+
+def ncrontab_next(expression: str, after: datetime, local_schedule: str | None = None, tz: str = "UTC",
+                  horizon_days: int = 400) -> datetime | None:
+    """The first firing of a six-field NCRONTAB expression (UTC) after `after` that the runtime runs (every firing,
+    or those its local schedule wants); None for an expression it cannot read or no run within the horizon."""
+    from datetime import timedelta
+
+    fields = expression.split()
+    if len(fields) != 6:
+        return None
+    parsed = [_ncrontab_field(f, lo, hi) for f, (lo, hi) in
+              zip(fields, ((0, 59), (0, 59), (0, 23), (1, 31), (1, 12), (0, 6)), strict=True)]
+    if any(values is None for values in parsed):
+        return None
+    seconds, minutes, hours, days, months, weekdays = parsed
+    wanted = None
+    if local_schedule:
+        try:
+            from botship.runtime.schedule_check import wanted
+        except ImportError:  # pragma: no cover - the runtime ships with botship
+            wanted = None
+    start = after.astimezone(UTC)
+    day = start.date()
+    for _ in range(horizon_days):
+        # NCRONTAB (as cron) fires on a day when the day of month or the weekday matches if either is restricted.
+        dom_all, dow_all = fields[3] == "*", fields[5] == "*"
+        dom_ok, dow_ok = day.day in days, (day.weekday() + 1) % 7 in weekdays
+        if day.month in months and ((dom_ok and dow_ok) if dom_all or dow_all else (dom_ok or dow_ok)):
+            for hour in sorted(hours):
+                for minute in sorted(minutes):
+                    for second in sorted(seconds):
+                        at = datetime(day.year, day.month, day.day, hour, minute, second, tzinfo=UTC)
+                        if at <= start:
+                            continue
+                        if wanted is None or wanted(at, local_schedule, tz):
+                            return at
+        day += timedelta(days=1)
+    return None
 
 
 def next_run(schedule: str | None, zone: str | None, now: datetime | None = None) -> datetime | None:

@@ -191,3 +191,139 @@ def test_next_run_reads_the_local_schedule():
 def test_the_pause_setting_is_the_timer_functions():
     assert PAUSE_SETTING == "AzureWebJobs.scheduled.Disabled"
     assert get_answer({"azure": {"plan": "flex"}}, "azure.plan") == "flex"
+
+
+# ---- the timer's next run without the spec's text -------------------------------------------------------------
+
+@pytest.mark.parametrize("schedule,zone", [("cron(0 9 * * ? *)", "Europe/Amsterdam"),
+                                           ("cron(30 8 ? * MON-FRI *)", "America/New_York"),
+                                           ("cron(0 0 L * ? *)", "Pacific/Auckland"),
+                                           ("cron(15 2 * * ? *)", "Europe/London"),
+                                           ("cron(0 9-17/4 ? * 2-6 *)", "Asia/Kolkata")])
+def test_the_timers_next_run_is_the_schedules(schedule, zone):
+    from datetime import UTC, datetime, timedelta
+
+    from botship.providers.azure.cloud import ncrontab_next
+    from botship.providers.azure.ncrontab import translate
+    from botship.schedule import next_runs, parse_schedule
+
+    timer = translate(schedule, zone, datetime(2026, 1, 1, tzinfo=UTC))
+    moment = datetime(2026, 1, 1, tzinfo=UTC)
+    for _ in range(40):  # across both DST changes of 2026
+        expected = next_runs(parse_schedule(schedule), zone, 1, moment)[0]
+        assert ncrontab_next(timer.expression, moment, timer.local_schedule, zone) == expected, moment
+        moment += timedelta(days=9, hours=7, minutes=13)
+
+
+def test_a_rates_next_run_is_on_the_clocks_boundary():
+    from datetime import UTC, datetime
+
+    from botship.providers.azure.cloud import ncrontab_next
+
+    at = datetime(2026, 1, 10, 7, 13, tzinfo=UTC)
+    assert ncrontab_next("0 */15 * * * *", at) == datetime(2026, 1, 10, 7, 15, tzinfo=UTC)
+    assert ncrontab_next("0 0 */6 * * *", at) == datetime(2026, 1, 10, 12, 0, tzinfo=UTC)
+    assert ncrontab_next("not ncrontab", at) is None and ncrontab_next("0 61 * * * *", at) is None
+
+
+# ---- a deployed bot's handle ----------------------------------------------------------------------------------
+
+SECRET = "s3cr3t-value-9876"
+
+
+def deploy_counter(fake, project, **changes):
+    import sys
+
+    from botship.providers.azure.provider import AzureProvider
+    from botship.providers.base import DeployContext
+    from botship.providers.engine import start_run
+    from botship.secret_values import SecretValue, SecretValues
+    from botship.spec import build_spec
+
+    data = {"platform": "azure", "bot_name": "counter-bot", "entry": "app:handler", "memory_mb": 512,
+            "python": f"{sys.version_info.major}.{sys.version_info.minor}", "schedule": "cron(0 9 * * ? *)",
+            "timezone": "Europe/Amsterdam", "secrets": ["EXCHANGE_API_KEY"],
+            "azure": {"subscription_id": fake.subscription_id, "resource_group": "bots", "location": "westeurope"},
+            **changes}
+    spec = build_spec(data, project)
+    plan = AzureProvider(spec).plan(DeployContext(project, "prod", SecretValues([
+        SecretValue("EXCHANGE_API_KEY", SECRET, "environment")])))
+    result = start_run(plan, lambda event: None).wait(180)
+    assert result.ok, result.failure
+    return AzureCloud({"subscription_id": fake.subscription_id, "resource_group": "bots", "location": "westeurope"})
+
+
+def test_status_invoke_and_state_of_a_deployed_bot(azure_cloud, project, tmp_path):
+    cloud = deploy_counter(azure_cloud, project)
+    handle = cloud.bot("counter-bot")
+    status = handle.status()
+    assert (status.bot_name, status.platform, status.where, status.mode, status.state, status.profile) == (
+        "counter-bot", "azure", "westeurope", "paper", "active", "prod")
+    assert status.timezone in ("Europe/Amsterdam", "UTC") and status.next_run is not None
+    assert status.extra["function_app"] == handle.names.function_app and status.extra["plan"] == "flex"
+    assert set(status.shipped) == {"code", "config", "version"}
+
+    azure_cloud.reset_mutations()
+    first = handle.invoke({"hello": 1})
+    assert first.ok and first.status_code == 200 and first.body["result"]["runs"] == 1
+    assert first.body["result"]["has_secret"] is True
+    second = handle.invoke({})
+    assert second.body["result"]["runs"] == 2  # the state carried across runs
+    # The run key was fetched through Resource Manager (a read) and never shows in what invoke returns.
+    assert all(method == "POST" and path.endswith(("/listkeys", "/api/run")) or method == "GET"
+               for method, path in azure_cloud.mutations), azure_cloud.mutations
+    keys = list(azure_cloud.site_keys[handle.names.site_id.lower()].values())
+    assert keys and all(len(key) > 8 for key in keys)
+    text = json.dumps([first.as_dict(), second.as_dict()], default=str)
+    assert SECRET not in text and not any(key in text for key in keys)
+
+    listing = handle.state_files()
+    assert listing.generation == 2 and "runs.txt" in listing.files
+    assert handle.read_state_file("runs.txt") == b"2"
+    exported = handle.export_state(tmp_path / "exported")
+    assert (tmp_path / "exported" / "runs.txt").read_text() == "2" and exported.files == listing.files
+    assert "live" not in handle.state_store("paper").describe
+
+
+def test_pause_and_resume_flip_the_timer_and_change_nothing_twice(azure_cloud, project):
+    cloud = deploy_counter(azure_cloud, project)
+    handle = cloud.bot("counter-bot")
+    names = handle.names
+    settings = lambda: dict(cloud.clients.web.web_apps.list_application_settings(  # noqa: E731
+        names.resource_group, names.function_app).properties)
+    before = settings()
+    azure_cloud.reset_mutations()
+    handle.pause()
+    assert settings()[PAUSE_SETTING] == "true"
+    assert handle.status().state == "paused" and handle.status().next_run is None
+    writes = len([m for m in azure_cloud.mutations if m[0] != "GET"])
+    assert writes == 1
+    handle.pause()  # already paused: read, nothing written
+    assert len([m for m in azure_cloud.mutations if m[0] != "GET"]) == writes
+    handle.resume()
+    # Every other setting (Key Vault references included) kept as it was.
+    assert settings() == {name: value for name, value in before.items() if value is not None}
+    assert handle.status().state == "active"
+    handle.resume()
+    assert len([m for m in azure_cloud.mutations if m[0] != "GET"]) == writes + 1
+    bots = cloud.list_bots()
+    assert [(b.bot_name, b.where, b.state, b.profile) for b in bots] == [("counter-bot", "westeurope", "active", "prod")]
+    assert cloud.list_bots(["eastus"]) == []
+    assert [b.bot_name for b in cloud.list_bots(["westeurope"])] == ["counter-bot"]
+
+
+def test_a_bot_never_deployed_says_so(azure_cloud):
+    from botship.providers.results import NotDeployed
+
+    cloud = AzureCloud({"subscription_id": azure_cloud.subscription_id, "resource_group": "bots",
+                        "location": "westeurope"})
+    cloud.clients.resources.resource_groups.create_or_update("bots", {"location": "westeurope"})
+    handle = cloud.bot("ghost")
+    with pytest.raises(BotshipError, match="ghost is not deployed in resource group bots") as raised:
+        handle.status()
+    assert "botship deploy" in raised.value.fix
+    with pytest.raises(BotshipError, match="not deployed"):
+        handle.invoke({})
+    with pytest.raises(NotDeployed, match="no state storage account"):
+        handle.state_files()
+    assert cloud.list_bots() == []
