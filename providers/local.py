@@ -35,13 +35,15 @@ from botship.secret_values import SecretValues
 from botship.spec import DeploySpec
 
 from .artifact.build import AZURE_SITE, Artifact
-from .artifact.import_check import lend_lambda_modules
+from .artifact.import_check import LEND_PREFIX, lend_lambda_modules, lend_local_runtime
 from .cloudlike import lambda_env, network_note
 from .aws.names import AwsNames
 from .pids import alive
 
 # Seconds beyond the bot's timeout before a local run is stopped (the cloud stops it at the timeout).
 KILL_MARGIN_S = 5
+# The run's process: botship_runtime.local's main, with the local-only modules lent (LEND_PREFIX).
+_RUN_LOCAL = "from botship_runtime.local import main\nsys.exit(main(sys.argv[1:]))\n"
 
 
 # The last lines a failed handler printed, shown with its failure.
@@ -249,7 +251,10 @@ def _run_in(tmp: Path, path: Path, layout: str, env: dict[str, str], *, timeout_
            "TMPDIR": str(scratch), "TEMP": str(scratch), "TMP": str(scratch)}
     if layout != "azure-zip":
         env["LAMBDA_TASK_ROOT"] = str(paths[0])
-    command = [sys.executable, "-S", "-m", "botship_runtime.local", str(result_file), json.dumps(event)]
+    # The local runner and the filesystem rules do not ship in the package: lent from the installed botship.
+    local_runtime = lend_local_runtime(Path(tmp) / "local-runtime")
+    command = [sys.executable, "-S", "-c", LEND_PREFIX + _RUN_LOCAL, str(local_runtime), str(result_file),
+               json.dumps(event)]
     # Its own process group: the handler and whatever it starts are stopped together.
     process = subprocess.Popen(command, cwd=paths[0], env=env, stdout=subprocess.PIPE,
                                stderr=subprocess.STDOUT, start_new_session=True)

@@ -30,13 +30,16 @@ from ..plan import Action, Step
 from .deps import DependencyLayer, install_dependencies
 from .digest import content_digest
 from .files import project_files
-from .import_check import import_check, materialise
+from .import_check import LOCAL_RUNTIME, import_check, materialise
 
 LAMBDA_UNZIPPED_LIMIT = 262_144_000
 ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 AZURE_SITE = ".python_packages/lib/site-packages/"
 DEPS_MARKER = ".botship-deps"
 LAMBDA_BASE_IMAGE = "public.ecr.aws/lambda/python:{python}"
+# Runtime modules a deployed function never imports: the local runner and its filesystem rules (lent to a run on
+# this machine from the installed botship instead) and the state's generation history (botship reads it from here).
+NOT_SHIPPED = frozenset({*LOCAL_RUNTIME, "history.py"})
 
 
 @dataclass
@@ -97,7 +100,7 @@ def _code_entries(spec: DeploySpec, project: Path, layout: str, report=None) -> 
     ours: dict[str, Path | bytes] = {}
     runtime_dir = resources.files("botship.runtime")
     for item in sorted(runtime_dir.iterdir(), key=lambda p: p.name):
-        if item.name.endswith(".py"):
+        if item.name.endswith(".py") and item.name not in NOT_SHIPPED:
             ours[f"{RUNTIME_PACKAGE}/{item.name}"] = Path(str(item))
     if layout == "azure-zip":
         hours, rest = divmod(spec.timeout_s, 3600)
@@ -247,7 +250,7 @@ def link_or_copy(source: str, target: str) -> None:
     """A hard link (instant, no extra space), else a copy (another filesystem, or links not allowed).
 
     Safe only for files nothing writes into afterwards: builds replace files rather than write into them, and a
-    run here cannot write into its code or dependencies (botship_runtime.sandbox_fs)."""
+    run here cannot write into its code or dependencies (botship.runtime.sandbox_fs)."""
     try:
         os.link(source, target)
     except OSError:

@@ -15,6 +15,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from importlib import resources
 from pathlib import Path
 
 from botship.errors import BadInput, BotshipError
@@ -27,6 +28,21 @@ from .deps import DependencyLayer
 
 # Lambda provides these to every Python function; the import check lends them from this machine.
 LAMBDA_PROVIDED = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six")
+# Runtime modules only a run on this machine needs (the local runner and Lambda's filesystem rules): they do not
+# ship; a local run or the import check lends them from the installed botship.runtime (`lend_local_runtime`).
+LOCAL_RUNTIME = ("local.py", "sandbox_fs.py")
+# What a process running a package puts before anything else: the lent modules join its botship_runtime package
+# (after the package's own folder, so what the package ships is what runs).
+LEND_PREFIX = "import sys, botship_runtime; botship_runtime.__path__.append(sys.argv.pop(1))\n"
+
+
+def lend_local_runtime(folder: Path) -> Path:
+    """A folder holding copies of the runtime's local-only modules, for a run of a package to import."""
+    folder.mkdir(parents=True, exist_ok=True)
+    runtime = resources.files("botship.runtime")
+    for name in LOCAL_RUNTIME:
+        (folder / name).write_bytes(runtime.joinpath(name).read_bytes())
+    return folder
 
 
 def materialise(folder: Path, entries: dict[str, Path | bytes]) -> None:
@@ -42,12 +58,15 @@ def materialise(folder: Path, entries: dict[str, Path | bytes]) -> None:
 
 _CHECK = r"""
 import json, os, sys, traceback
-code, site, layout, entry, lend = sys.argv[1:6]
+local_runtime, code, site, layout, entry, lend = sys.argv[1:7]
 sys.path[:0] = [code, site]
 if lend:
     sys.path.append(lend)
 found = {}
 # Lambda's filesystem from here on: the code and dependencies read-only, only /tmp and the state folder writable.
+# The rules' module does not ship: it is lent from the installed botship.
+import botship_runtime
+botship_runtime.__path__.append(local_runtime)
 from botship_runtime import sandbox_fs
 sandbox_fs.install(sandbox_fs.Rules.from_env())
 
@@ -55,7 +74,8 @@ sandbox_fs.install(sandbox_fs.Rules.from_env())
 def failure(exc):
     # What failed: its type and message, its cause, the last frames of the bot's (or its packages') traceback.
     import importlib
-    ours = (os.path.join(code, "botship_runtime") + os.sep, os.path.dirname(importlib.__file__) + os.sep)
+    ours = (os.path.join(code, "botship_runtime") + os.sep, local_runtime + os.sep,
+            os.path.dirname(importlib.__file__) + os.sep)
     frames = [f for f in traceback.extract_tb(exc.__traceback__)
               if f.filename != "<string>" and not f.filename.startswith(("<frozen", *ours))]
     text = "".join(traceback.format_list(frames[-5:])) + "".join(traceback.format_exception_only(type(exc), exc))
@@ -159,8 +179,10 @@ def import_check(entries: dict[str, Path | bytes], deps: DependencyLayer, layout
             lend_lambda_modules(Path(lend))
             deps_folders += [lend, *(os.path.realpath(entry) for entry in Path(lend).iterdir())]
         site = deps.site
+        local_runtime = lend_local_runtime(Path(tmp) / "local-runtime")
         # -B: no bytecode written (the rules would refuse it in the code and dependency folders anyway).
-        command = [sys.executable, "-I", "-S", "-B", "-c", _CHECK, str(code), str(site), layout, spec.entry, lend]
+        command = [sys.executable, "-I", "-S", "-B", "-c", _CHECK, str(local_runtime), str(code), str(site), layout,
+                   spec.entry, lend]
         result = subprocess.run(command, capture_output=True, text=True, timeout=120, cwd=code,
                                 env=_check_env(spec, layout, Path(tmp), code, deps_folders))
     what = "function_app.py" if layout == "azure-zip" else "the Lambda handler"
