@@ -272,7 +272,7 @@ def test_status_invoke_and_state_of_a_deployed_bot(azure_cloud, project, tmp_pat
     # The run key was fetched through Resource Manager (a read) and never shows in what invoke returns.
     assert all(method == "POST" and path.endswith(("/listkeys", "/api/run")) or method == "GET"
                for method, path in azure_cloud.mutations), azure_cloud.mutations
-    keys = list(azure_cloud.site_keys[handle.names.site_id.lower()].values())
+    keys = [key for key in azure_cloud.site_keys[handle.names.site_id.lower()].values() if isinstance(key, str)]
     assert keys and all(len(key) > 8 for key in keys)
     text = json.dumps([first.as_dict(), second.as_dict()], default=str)
     assert SECRET not in text and not any(key in text for key in keys)
