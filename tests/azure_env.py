@@ -63,11 +63,13 @@ def _stop(process: subprocess.Popen) -> None:
 def azure_cloud(tmp_path_factory, monkeypatch) -> Iterator[AzureFake]:
     """A fresh fake Azure (and Azurite) for one test. The object is the fake itself:
 
-    .url .ca_bundle .config_path .tenant_id .subscription_id .client_id .client_secret .blob_url .blob_key
-    .state (the fake; .resources, .resource_groups, .role_assignments, .deleted_vaults, .secrets, .app_settings …)
-    .mutations (list of (method, path); .reset_mutations()), knobs: .unregister(ns), .deny_role_assignments(),
-    .flex_locations (a list), .expire_tokens(), .take_name(kind, name), .principal_not_found_attempts,
-    .owner_reads_secrets, .lro_polls.
+    .url .ca_bundle .config_path .tenant_id .subscription_id .client_id .client_secret .sp_object_id .blob_url
+    .blob_key .state (the fake; .resources, .resource_groups, .role_assignments, .deleted_vaults, .secrets,
+    .app_settings, .packages, .functions, .host_errors, .invocations …), .mutations (list of (method, path) of
+    every mutating call; .reset_mutations()); knobs: .unregister(ns), .deny_role_assignments(), .flex_locations
+    (a list), .expire_tokens(), .take_name("storage"|"vault"|"site", name), .principal_not_found_attempts (1),
+    .principal_type_skips_replication (True, as documented), .owner_reads_secrets (False, as on Azure),
+    .lro_polls (1), .retry_after_ms (20). A vault's vaultUri is a loopback port of its own.
     """
     folder = tmp_path_factory.mktemp("azure")
     fake = AzureFake(folder)
