@@ -17,8 +17,6 @@ ROLE_NAME = "botship deployer"
 ACTIONS: dict[str, str] = {
     # The resource group (created at the subscription when absent: see SUBSCRIPTION_ACTIONS).
     "Microsoft.Resources/subscriptions/resourceGroups/read": "read the resource group",
-    "Microsoft.Resources/subscriptions/resourceGroups/resources/read": "list the group's resources (destroy)",
-    "Microsoft.Resources/deployments/operationstatuses/read": "follow long-running operations",
     # Storage: one account per bot, versioned, with a lifecycle rule and private containers.
     "Microsoft.Storage/checknameavailability/read": "check the storage account name is free",
     "Microsoft.Storage/storageAccounts/read": "read the bot's storage account",
@@ -27,8 +25,6 @@ ACTIONS: dict[str, str] = {
     "Microsoft.Storage/storageAccounts/listkeys/action": "a Consumption app's AzureWebJobsStorage connection",
     "Microsoft.Storage/storageAccounts/blobServices/read": "read blob versioning",
     "Microsoft.Storage/storageAccounts/blobServices/write": "turn blob versioning on",
-    "Microsoft.Storage/storageAccounts/blobServices/generateUserDelegationKey/action":
-        "a short-lived read-only SAS for a Consumption app's package",
     "Microsoft.Storage/storageAccounts/blobServices/containers/read": "read the state and package containers",
     "Microsoft.Storage/storageAccounts/blobServices/containers/write": "create them",
     "Microsoft.Storage/storageAccounts/managementPolicies/read": "read the lifecycle rule",
@@ -39,28 +35,27 @@ ACTIONS: dict[str, str] = {
     "Microsoft.KeyVault/vaults/read": "read the bot's vault",
     "Microsoft.KeyVault/vaults/write": "create and update it",
     "Microsoft.KeyVault/vaults/delete": "delete it (destroy)",
-    "Microsoft.KeyVault/deletedVaults/read": "find a soft-deleted vault of the same name",
-    "Microsoft.KeyVault/locations/deletedVaults/read": "read it",
+    "Microsoft.KeyVault/locations/deletedVaults/read": "find a soft-deleted vault of the same name",
     "Microsoft.KeyVault/locations/deletedVaults/purge/action": "purge it (with your consent)",
-    "Microsoft.KeyVault/locations/operationResults/read": "follow vault operations",
+    "Microsoft.KeyVault/locations/operationResults/read": "follow a purge",
     # Logs: a workspace and a workspace-based Application Insights component.
     "Microsoft.OperationalInsights/workspaces/read": "read the bot's log workspace",
     "Microsoft.OperationalInsights/workspaces/write": "create it",
     "Microsoft.OperationalInsights/workspaces/delete": "delete it (destroy)",
-    "Microsoft.OperationalInsights/workspaces/sharedKeys/action": "link Application Insights to it",
+    "Microsoft.OperationalInsights/locations/operationStatuses/read": "follow workspace operations",
     "Microsoft.Insights/components/read": "read the bot's Application Insights",
     "Microsoft.Insights/components/write": "create it",
     "Microsoft.Insights/components/delete": "delete it (destroy)",
     # The function app and its plan.
     "Microsoft.Web/checknameavailability/read": "check the function app name is free",
     "Microsoft.Web/geoRegions/read": "list the locations offering the plan",
+    "Microsoft.Web/locations/operationStatuses/read": "follow function app operations",
     "Microsoft.Web/serverfarms/read": "read the bot's plan",
     "Microsoft.Web/serverfarms/write": "create and update it",
     "Microsoft.Web/serverfarms/delete": "delete it (destroy)",
     "Microsoft.Web/sites/read": "read the bot's function app (status)",
     "Microsoft.Web/sites/write": "create and update it",
     "Microsoft.Web/sites/delete": "delete it (destroy)",
-    "Microsoft.Web/sites/config/read": "read its configuration",
     "Microsoft.Web/sites/config/write": "write its settings, pause and resume",
     "Microsoft.Web/sites/config/list/action": "read its app settings",
     "Microsoft.Web/sites/functions/read": "wait until the host lists the functions",
@@ -69,13 +64,10 @@ ACTIONS: dict[str, str] = {
     "Microsoft.Web/sites/host/listkeys/action": "the host's keys, when the function has none yet",
     "Microsoft.Web/sites/publish/action": "publish the package (Flex: the publish endpoint)",
     "Microsoft.Web/sites/syncfunctiontriggers/action": "sync the triggers after publishing (Consumption)",
-    "Microsoft.Web/sites/restart/action": "restart the app after a package change",
-    "Microsoft.Web/sites/basicPublishingCredentialsPolicies/read": "check publishing uses Entra sign-in",
     # Role assignments: the app's identity gets data access to its own account and vault only.
     "Microsoft.Authorization/roleAssignments/read": "read the app identity's role assignments",
     "Microsoft.Authorization/roleAssignments/write": "give the app's identity access to its own account and vault",
     "Microsoft.Authorization/roleAssignments/delete": "remove them (destroy)",
-    "Microsoft.Authorization/roleDefinitions/read": "find the built-in roles it assigns",
     "Microsoft.Authorization/permissions/read": "`botship doctor`: what you may do in the group",
 }
 

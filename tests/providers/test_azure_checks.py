@@ -206,3 +206,107 @@ def test_the_deploy_role_holds_exactly_botships_actions(azure_cloud):
     assert "Microsoft.Resources/subscriptions/resourceGroups/write" in required_actions(False)
     assert role["IsCustom"] is True and role["NotActions"] == []
     assert all(action.startswith("Microsoft.") for action in role["Actions"] + role["DataActions"])
+
+
+# ---- the deploy role covers every Resource Manager call botship makes -------------------------------------------
+
+def arm_action(method: str, path: str) -> str | None:
+    """The Azure RBAC action a Resource Manager request needs (None: not a Resource Manager call)."""
+    path = path.split("?", 1)[0].rstrip("/")
+    parts = [p for p in path.split("/") if p]
+    if not parts or parts[0].lower() not in ("subscriptions", "providers", "tenants"):
+        return None
+    verb = {"GET": "read", "HEAD": "read", "PUT": "write", "PATCH": "write", "DELETE": "delete"}.get(method)
+    lowered = [p.lower() for p in parts]
+    if "providers" not in lowered:
+        # Microsoft.Resources: the subscription, its groups, resources, locations.
+        kinds = [parts[i] for i in range(0, len(parts), 2)]
+        kind = "/".join(kinds).replace("resourcegroups", "resourceGroups")
+        if len(parts) % 2 == 1 and method == "POST":
+            return f"Microsoft.Resources/{'/'.join(kinds[:-1])}/{parts[-1]}/action"
+        return f"Microsoft.Resources/{kind}/{verb}"
+    at = len(lowered) - 1 - lowered[::-1].index("providers")
+    rest = parts[at + 1:]
+    if len(rest) == 1:  # /subscriptions/{s}/providers/{NS}: the provider's registration
+        return "Microsoft.Resources/subscriptions/providers/read"
+    namespace, segments = rest[0], rest[1:]
+    if len(segments) == 1 and segments[0].lower() == "register":
+        return f"{namespace}/register/action"
+    if segments and segments[-1].lower() == "checknameavailability":
+        return f"{namespace}/checknameavailability/read"
+    kinds = [segments[i] for i in range(0, len(segments), 2)]
+    if len(segments) % 2 == 1 and method == "POST":
+        return f"{namespace}/{'/'.join(kinds[:-1] + [segments[-1]])}/action".replace("//", "/")
+    return f"{namespace}/{'/'.join(kinds)}/{verb or 'action'}"
+
+
+def deploy_counter(fake, project, **changes):
+    import sys
+
+    from botship.providers.azure.provider import AzureProvider
+    from botship.providers.base import DeployContext
+    from botship.providers.engine import start_run
+    from botship.secret_values import SecretValue, SecretValues
+    from botship.spec import build_spec
+
+    data = {"platform": "azure", "bot_name": "counter-bot", "entry": "app:handler",
+            "python": f"{sys.version_info.major}.{sys.version_info.minor}", "schedule": "cron(0 9 * * ? *)",
+            "timezone": "Europe/Amsterdam", "secrets": ["EXCHANGE_API_KEY"],
+            "azure": {"subscription_id": fake.subscription_id, "resource_group": "role-test", "location": "westeurope",
+                      **changes.pop("azure", {})}, **changes}
+    if data["azure"].get("plan", "flex") == "flex":
+        data["memory_mb"] = 512
+    spec = build_spec(data, project)
+    provider = AzureProvider(spec)
+    context = DeployContext(project, "prod", SecretValues([SecretValue("EXCHANGE_API_KEY", "v4lue-1", "environment")]))
+    result = start_run(provider.plan(context), lambda event: None).wait(180)
+    assert result.ok, result.failure
+    return provider, context
+
+
+@pytest.mark.parametrize("plan", ["flex", "consumption"])
+def test_every_call_of_a_bots_life_is_in_the_deploy_role(azure_cloud, project, plan, tmp_path):
+    from botship.providers.engine import start_run
+
+    seen: list[tuple[str, str]] = []
+    dispatch = azure_cloud.dispatch
+
+    def recording(method, raw_path, headers, body):
+        seen.append((method, raw_path))
+        return dispatch(method, raw_path, headers, body)
+
+    azure_cloud.dispatch = recording
+    provider, context = deploy_counter(azure_cloud, project, azure={"plan": plan})
+    start_run(provider.plan(context), lambda event: None).wait(180)  # an unchanged re-run
+    cloud = AzureCloud(provider.cloud().config)
+    handle = cloud.bot("counter-bot")
+    handle.status()
+    handle.invoke({})
+    handle.pause()
+    handle.resume()
+    handle.state_files()
+    cloud.list_bots()
+    check_credentials(cloud)
+    preflight_checks(cloud, None, handle.names)
+    result = start_run(provider.plan_destroy(purge_state=True), lambda event: None).wait(180)
+    assert result.ok, result.failure
+
+    role = deploy_role(cloud)
+    granted = [type("P", (), {"actions": role["Actions"] + ["Microsoft.Resources/subscriptions/resourceGroups/write",
+                                                            "Microsoft.Resources/subscriptions/resources/read"],
+                              "not_actions": []})()]
+    needed = sorted({action for method, path in seen if (action := arm_action(method, path))})
+    # Reads every signed-in identity may make (the subscription, its tenants and providers) need no grant.
+    free = {"Microsoft.Resources/tenants/read", "Microsoft.Resources/subscriptions/read",
+            "Microsoft.Resources/subscriptions/providers/read", "Microsoft.Resources/subscriptions/locations/read"}
+    missing = [a for a in needed if a not in free and not action_allowed(a, granted)]
+    assert missing == [], f"the deploy role lacks {missing}"
+    # And nothing beyond: each action is used by this life, or by a path it did not take (named here).
+    other_paths = {"Microsoft.KeyVault/locations/deletedVaults/purge/action", "Microsoft.KeyVault/locations/deletedVaults/read",
+                   "Microsoft.KeyVault/locations/operationResults/read", "Microsoft.Web/sites/hostruntime/*/read",
+                   "Microsoft.Web/sites/publish/action", "Microsoft.Web/sites/syncfunctiontriggers/action",
+                   "Microsoft.Storage/storageAccounts/listkeys/action", "Microsoft.Web/geoRegions/read",
+                   "Microsoft.Web/sites/host/listkeys/action"}
+    unused = [a for a in role["Actions"] if a not in other_paths and not any(
+        action_allowed(n, [type("P", (), {"actions": [a], "not_actions": []})()]) for n in needed)]
+    assert unused == []
