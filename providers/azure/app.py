@@ -96,11 +96,10 @@ class HostingPlan:
                        "listing where Flex Consumption is offered")
         if regions is None:
             return
-        offered = {(r.name or "").replace(" ", "").lower() for r in regions}
+        offered = sorted({(r.name or "").replace(" ", "").lower() for r in regions} - {""})
         if offered and self.names.location.replace(" ", "").lower() not in offered:
             raise BadInput(f"azure.location: Flex Consumption is not offered in {self.names.location}",
-                           f"it is offered in {', '.join(sorted(r.name for r in regions)[:12])}"
-                           + (" …" if len(regions) > 12 else ""),
+                           f"it is offered in {', '.join(offered[:12])}" + (" …" if len(offered) > 12 else ""),
                            "choose one of those locations (the wizard lists only those), or set azure.plan = "
                            f"\"consumption\" (Linux Consumption, retiring {CONSUMPTION_RETIRES})")
 
@@ -217,9 +216,9 @@ class FunctionApp:
 
             wanted["BOTSHIP_SECRETS_VERSION"] = secrets_fingerprint(secrets.get("versions") or {})
         if self.kind == FLEX:
-            wanted.update({"AzureWebJobsStorage__blobServiceUri": storage["blob"],
-                           "AzureWebJobsStorage__queueServiceUri": storage["queue"],
-                           "AzureWebJobsStorage__tableServiceUri": storage["table"]})
+            # Identity-based, by the account's own service endpoints (right in every cloud, sovereign or custom).
+            wanted.update({f"AzureWebJobsStorage__{service}ServiceUri": storage[service]
+                           for service in ("blob", "queue", "table") if storage.get(service)})
         else:
             connection = self.connection_string(storage)
             wanted.update({"AzureWebJobsStorage": connection, "FUNCTIONS_WORKER_RUNTIME": "python",

@@ -1,0 +1,367 @@
+"""A whole deploy of the counter bot to the strict Azure fake (real SDK clients over HTTPS, Azurite behind the
+storage account): every resource and setting read back, no secret value where it must not be, an unchanged re-run
+is a no-op with zero mutating calls, an interrupted deploy converges, and each user error says what to do."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import pytest
+from azure_fake.clients import vault_secrets
+
+from botship.errors import BotshipError
+from botship.providers.azure.clients import AzureClients
+from botship.providers.azure.endpoints import endpoints
+from botship.providers.azure.group import ROLES
+from botship.providers.azure.provider import AzureProvider
+from botship.providers.base import DeployContext
+from botship.providers.engine import start_run
+from botship.providers.plan import Action
+from botship.secret_values import SecretValue, SecretValues
+from botship.spec import build_spec
+
+SECRET = "key-1234-abcd-5678"
+PYTHON = f"{sys.version_info.major}.{sys.version_info.minor}"
+STEPS = ["group", "storage", "vault", "secrets", "workspace", "insights", "plan", "app", "roles", "publish"]
+
+
+def spec_for(fake, project, **changes):
+    azure = {"subscription_id": fake.subscription_id, "resource_group": "bots", "location": "westeurope",
+             **changes.pop("azure", {})}
+    data = {"platform": "azure", "bot_name": "counter-bot", "entry": "app:handler", "python": PYTHON,
+            "schedule": "cron(0 9 * * ? *)", "timezone": "Europe/Amsterdam", "env": {"MARKET": "bitvavo"},
+            "secrets": ["EXCHANGE_API_KEY"], "azure": azure, "tags": {"team": "quant"}, **changes}
+    if azure.get("plan", "flex") == "flex":
+        data.setdefault("memory_mb", 512)
+    return build_spec(data, project)
+
+
+@pytest.fixture(autouse=True)
+def fresh_vault_challenges():
+    """Key Vault's client keeps each vault host's sign-in challenge for the process; a later test's fake may reuse a
+    port with another tenant."""
+    from azure.keyvault.secrets._shared import http_challenge_cache
+
+    http_challenge_cache._cache.clear()
+
+
+@pytest.fixture(scope="module")
+def shared_project(tmp_path_factory):
+    """One copy of the counter bot for the module: its package is built once (the tests that change code copy
+    their own)."""
+    import shutil
+
+    from helpers import BOTS
+
+    folder = tmp_path_factory.mktemp("azure-bot") / "counter"
+    shutil.copytree(BOTS / "counter", folder)
+    return folder
+
+
+@pytest.fixture
+def project(shared_project, dependency_cache, monkeypatch):
+    monkeypatch.setenv("BOTSHIP_CACHE_DIR", str(dependency_cache))
+    return shared_project
+
+
+@pytest.fixture
+def own_project(tmp_path, dependency_cache, monkeypatch):
+    from helpers import bot_copy
+
+    return bot_copy("counter", tmp_path / "counter", monkeypatch, dependency_cache)
+
+
+def context(project, secret=SECRET):
+    return DeployContext(project, "prod", SecretValues([SecretValue("EXCHANGE_API_KEY", secret, "environment")]))
+
+
+def deploy(fake, project, spec, secret=SECRET, on_event=None):
+    """Plan (checking that planning writes nothing) and run; returns (plan, result, mutating calls, events)."""
+    fake.reset_mutations()
+    plan = AzureProvider(spec).plan(context(project, secret))
+    assert fake.mutations == [], f"planning only reads: {fake.mutations}"
+    events: list = []
+
+    def sink(event):
+        events.append(event)
+        if on_event:
+            on_event(event)
+    result = start_run(plan, sink).wait(180)
+    return plan, result, list(fake.mutations), events
+
+
+def clients(fake) -> AzureClients:
+    return AzureClients(endpoints(), fake.subscription_id)
+
+
+def provider_names(fake, project, **changes):
+    return AzureProvider(spec_for(fake, project, **changes)).names
+
+
+@pytest.fixture
+def deployed(azure_cloud, project):
+    plan, result, mutating, events = deploy(azure_cloud, project, spec_for(azure_cloud, project))
+    assert result.ok, result.failure
+    return plan, result, mutating, events
+
+
+def test_a_first_deploy_makes_every_resource_keeps_secrets_out_and_a_rerun_changes_nothing(azure_cloud, project, deployed):
+    plan, result, _, events = deployed
+    assert [s.id for s in plan.steps] == STEPS
+    assert all(s.action is Action.CREATE for s in plan.steps)
+    names = provider_names(azure_cloud, project)
+    c = clients(azure_cloud)
+    rg = "bots"
+
+    group = c.resources.resource_groups.get(rg)
+    assert group.tags["botship:bot"] == "counter-bot" and group.tags["botship:created"] == "true"
+
+    account = c.storage.storage_accounts.get_properties(rg, names.storage_account)
+    assert (account.sku.name, account.kind, account.enable_https_traffic_only, account.minimum_tls_version,
+            account.allow_blob_public_access, account.allow_shared_key_access) == (
+        "Standard_LRS", "StorageV2", True, "TLS1_2", False, False)
+    assert account.tags["team"] == "quant" and account.tags["botship:mode"] == "paper"
+    assert c.storage.blob_services.get_service_properties(rg, names.storage_account).is_versioning_enabled
+    (rule,) = c.storage.management_policies.get(rg, names.storage_account, "default").policy.rules
+    assert rule.definition.actions.version.delete.days_after_creation_greater_than == 30
+    for container in ("state-paper", "packages"):
+        assert (c.storage.blob_containers.get(rg, names.storage_account, container).public_access or "None") == "None"
+
+    vault = c.keyvault.vaults.get(rg, names.vault)
+    assert vault.properties.enable_rbac_authorization is True
+    assert vault_secrets(azure_cloud, vault.properties.vault_uri).get_secret("EXCHANGE-API-KEY").value == SECRET
+
+    workspace = c.loganalytics.workspaces.get(rg, names.workspace)
+    assert workspace.retention_in_days == 30
+    component = c.insights.components.get(rg, names.insights)
+    assert component.workspace_resource_id.lower() == names.workspace_id.lower()
+
+    farm = c.web.app_service_plans.get(rg, names.plan)
+    assert (farm.sku.name, farm.sku.tier, farm.reserved) == ("FC1", "FlexConsumption", True)
+    site = c.web.web_apps.get(rg, names.function_app)
+    assert site.https_only is True and site.identity.type == "SystemAssigned"
+    config = site.function_app_config
+    assert (config.runtime.name, config.runtime.version) == ("python", PYTHON)
+    assert (config.scale_and_concurrency.instance_memory_mb, config.scale_and_concurrency.maximum_instance_count) == (
+        512, 1)
+    assert config.deployment.storage.value == account.primary_endpoints.blob.rstrip("/") + "/packages"
+    assert config.deployment.storage.authentication.type == "SystemAssignedIdentity"
+    assert site.tags["botship:code"] and site.tags["botship:config"] and site.tags["team"] == "quant"
+
+    settings = c.web.web_apps.list_application_settings(rg, names.function_app).properties
+    assert settings["BOTSHIP_ENTRY"] == "app:handler" and settings["BOTSHIP_MODE"] == "paper"
+    assert settings["BOTSHIP_BOT_NAME"] == "counter-bot" and settings["BOTSHIP_STATE_URL"] == "azure://state-paper"
+    assert settings["MARKET"] == "bitvavo"
+    assert settings["EXCHANGE_API_KEY"] == (
+        f"@Microsoft.KeyVault(SecretUri={vault.properties.vault_uri}secrets/EXCHANGE-API-KEY/)")
+    assert settings["AzureWebJobsStorage__blobServiceUri"] == account.primary_endpoints.blob
+    assert settings["APPLICATIONINSIGHTS_CONNECTION_STRING"] == component.connection_string
+    assert settings["BOTSHIP_SCHEDULE"] and settings["BOTSHIP_TIMEZONE"] == "Europe/Amsterdam"
+    assert not any(k.startswith(("FUNCTIONS_", "WEBSITE_")) for k in settings)
+    assert not any("Disabled" in k for k in settings)
+
+    principal = site.identity.principal_id
+    given = {(a.scope,
+              (a.role_definition_id or "").rsplit("/", 1)[-1])
+             for a in c.authorization.role_assignments.list_for_scope(
+                 f"/subscriptions/{azure_cloud.subscription_id}/resourceGroups/{rg}",
+                 filter=f"principalId eq '{principal}'")}
+    assert (names.storage_id, ROLES["Storage Blob Data Owner"]) in given
+    assert (names.vault_id, ROLES["Key Vault Secrets User"]) in given
+    functions = sorted(f.name.rsplit("/", 1)[-1] for f in c.web.web_apps.list_functions(rg, names.function_app))
+    assert "run" in functions and "scheduled" in functions
+
+    # No secret value in any app setting, event (the journal's lines), output or file botship wrote.
+    assert SECRET not in json.dumps(dict(settings))
+    assert SECRET not in json.dumps([e.__dict__ for e in events], default=str)
+    assert SECRET not in json.dumps(result.outputs, default=str)
+    for path in project.rglob("*"):
+        if path.is_file() and path.stat().st_size < 50_000_000:
+            assert SECRET.encode() not in path.read_bytes(), path
+
+    # An unchanged re-run plans no change and makes no mutating call.
+    again, result, mutating, _ = deploy(azure_cloud, project, spec_for(azure_cloud, project))
+    assert result.ok, result.failure
+    assert {s.id: s.action for s in again.steps} == {s.id: Action.NO_CHANGE for s in again.steps}
+    assert again.is_noop and mutating == []
+
+
+def test_a_changed_setting_and_a_changed_secret_update_only_the_app(azure_cloud, project, deployed):
+    plan, result, mutating, _ = deploy(azure_cloud, project, spec_for(azure_cloud, project, env={"MARKET": "kraken"}),
+                                       secret="key-9999-wxyz-0000")
+    assert result.ok, result.failure
+    assert {s.id for s in plan.changes} == {"secrets", "app"}
+    names = provider_names(azure_cloud, project)
+    c = clients(azure_cloud)
+    settings = c.web.web_apps.list_application_settings("bots", names.function_app).properties
+    assert settings["MARKET"] == "kraken"
+    vault = c.keyvault.vaults.get("bots", names.vault)
+    assert vault_secrets(azure_cloud, vault.properties.vault_uri).get_secret("EXCHANGE-API-KEY").value == "key-9999-wxyz-0000"
+    again = deploy(azure_cloud, project, spec_for(azure_cloud, project, env={"MARKET": "kraken"}),
+                   secret="key-9999-wxyz-0000")
+    assert again[0].is_noop and again[2] == []
+
+
+def test_a_code_change_publishes_again(azure_cloud, own_project):
+    project = own_project
+    assert deploy(azure_cloud, project, spec_for(azure_cloud, project))[1].ok
+    code = clients(azure_cloud).web.web_apps.get("bots", provider_names(azure_cloud, project).function_app).tags
+    (project / "app.py").write_text((project / "app.py").read_text() + "\n# tuned\n")
+    plan, result, mutating, _ = deploy(azure_cloud, project, spec_for(azure_cloud, project))
+    assert result.ok, result.failure
+    assert [s.id for s in plan.changes] == ["publish"]
+    after = clients(azure_cloud).web.web_apps.get("bots", provider_names(azure_cloud, project).function_app).tags
+    assert after["botship:code"] != code["botship:code"]
+
+
+def test_a_paused_bot_stays_paused(azure_cloud, project, deployed):
+    names = provider_names(azure_cloud, project)
+    c = clients(azure_cloud)
+    settings = dict(c.web.web_apps.list_application_settings("bots", names.function_app).properties)
+    settings["AzureWebJobs.scheduled.Disabled"] = "true"
+    c.web.web_apps.update_application_settings("bots", names.function_app, {"properties": settings})
+    plan, result, mutating, _ = deploy(azure_cloud, project, spec_for(azure_cloud, project, env={"MARKET": "x"}))
+    assert result.ok, result.failure
+    after = c.web.web_apps.list_application_settings("bots", names.function_app).properties
+    assert after["AzureWebJobs.scheduled.Disabled"] == "true" and after["MARKET"] == "x"
+
+
+def _count(fake, kind: str) -> int:
+    return sum(1 for r in fake.resources.values() if r.get("type", "").lower() == kind.lower())
+
+
+def _assert_converged(fake, project, spec):
+    final, result, mutating, _ = deploy(fake, project, spec)
+    assert result.ok, result.failure
+    assert final.is_noop and mutating == [], [(s.id, s.detail) for s in final.changes]
+    for kind in ("Microsoft.Storage/storageAccounts", "Microsoft.KeyVault/vaults", "Microsoft.Web/sites",
+                 "Microsoft.Web/serverfarms", "Microsoft.Insights/components",
+                 "Microsoft.OperationalInsights/workspaces"):
+        assert _count(fake, kind) == 1, kind
+    keys = [(a["properties"]["scope"].lower(), a["properties"]["principalId"],
+             a["properties"]["roleDefinitionId"].rsplit("/", 1)[-1].lower()) for a in fake.role_assignments.values()]
+    assert len(keys) == len(set(keys)), "no role assignment is made twice"
+
+
+def _run_until(fake, project, spec, stop_after: str) -> list[str]:
+    """Run a deploy and cancel it once step `stop_after` finished; the steps that finished (ran or not)."""
+    plan = AzureProvider(spec).plan(context(project))
+    finished: list[str] = []
+    handle = None
+
+    def sink(event):
+        if event.kind == "step_finished":
+            finished.append(event.step)
+            if event.step == stop_after:
+                handle.cancel()
+    handle = start_run(plan, sink)
+    result = handle.wait(180)
+    assert result.status in ("cancelled", "ok"), result.failure
+    return finished
+
+
+def test_a_deploy_interrupted_after_each_step_in_turn_converges(azure_cloud, project):
+    """Cancelled after the first step, re-run and cancelled after the second, and so on: every re-run picks up
+    what the last one left, and the last converges with nothing made twice."""
+    spec = spec_for(azure_cloud, project)
+    for step in STEPS[:-1]:
+        finished = _run_until(azure_cloud, project, spec, step)
+        assert finished[-1] == step
+    rerun, result, _, _ = deploy(azure_cloud, project, spec)
+    assert result.ok, result.failure
+    assert [s.id for s in rerun.changes] == ["publish"]
+    _assert_converged(azure_cloud, project, spec)
+
+
+@pytest.mark.parametrize("stop_after", ["vault", "app"])
+def test_a_deploy_interrupted_then_rerun_converges(azure_cloud, project, stop_after):
+    spec = spec_for(azure_cloud, project)
+    finished = _run_until(azure_cloud, project, spec, stop_after)
+    rerun, result, _, _ = deploy(azure_cloud, project, spec)
+    assert result.ok, result.failure
+    unchanged = [s.id for s in rerun.steps if s.action is Action.NO_CHANGE]
+    assert set(unchanged) <= set(finished)
+    _assert_converged(azure_cloud, project, spec)
+
+
+def test_consumption_plan_sets_what_linux_consumption_needs(azure_cloud, project):
+    spec = spec_for(azure_cloud, project, azure={"plan": "consumption"})
+    plan, result, _, _ = deploy(azure_cloud, project, spec)
+    assert result.ok, result.failure
+    assert "2028-09-30" in dict(plan.summary)["hosting"]
+    names = AzureProvider(spec).names
+    c = clients(azure_cloud)
+    farm = c.web.app_service_plans.get("bots", names.plan)
+    assert (farm.sku.name, farm.sku.tier) == ("Y1", "Dynamic")
+    account = c.storage.storage_accounts.get_properties("bots", names.storage_account)
+    assert account.allow_shared_key_access is True
+    settings = c.web.web_apps.list_application_settings("bots", names.function_app).properties
+    assert settings["FUNCTIONS_WORKER_RUNTIME"] == "python" and settings["FUNCTIONS_EXTENSION_VERSION"] == "~4"
+    assert settings["AzureWebJobsStorage"].startswith("DefaultEndpointsProtocol=https;")
+    assert settings["WEBSITE_CONTENTSHARE"] and settings["WEBSITE_CONTENTAZUREFILECONNECTIONSTRING"]
+    assert "sp=r" in settings["WEBSITE_RUN_FROM_PACKAGE"] and "/packages/" in settings["WEBSITE_RUN_FROM_PACKAGE"]
+    again = deploy(azure_cloud, project, spec)
+    assert again[0].is_noop and again[2] == []
+
+
+# ---- user errors --------------------------------------------------------------------------------------------------
+
+def _plan_error(fake, project, spec) -> BotshipError:
+    with pytest.raises(BotshipError) as caught:
+        plan = AzureProvider(spec).plan(context(project))
+        result = start_run(plan, lambda e: None).wait(180)
+        failure = result.failure
+        raise BotshipError(failure.what, failure.why, failure.fix)
+    return caught.value
+
+
+def test_an_unknown_subscription_is_named(azure_cloud, project):
+    spec = spec_for(azure_cloud, project, azure={"subscription_id": "11111111-2222-3333-4444-555555555555"})
+    error = _plan_error(azure_cloud, project, spec)
+    assert "subscription" in error.what and "not found" in error.what
+
+
+def test_an_unregistered_resource_provider_is_named(azure_cloud, project):
+    """The SDK registers a missing namespace by itself where the identity may; here it may not."""
+    from azure_fake.server import ArmError
+
+    def refuse(request):
+        raise ArmError(403, "AuthorizationFailed", "The client does not have authorization to perform action "
+                       "'Microsoft.Web/register/action'.")
+    for route in azure_cloud.routes:
+        if getattr(route.handler, "__name__", "") == "_register":
+            route.handler = refuse
+    azure_cloud.unregister("Microsoft.Web")
+    error = _plan_error(azure_cloud, project, spec_for(azure_cloud, project))
+    assert "not registered" in error.what and "register" in error.fix
+
+
+def test_a_taken_storage_name_is_named(azure_cloud, project):
+    names = provider_names(azure_cloud, project)
+    azure_cloud.take_name("storage", names.storage_account)
+    error = _plan_error(azure_cloud, project, spec_for(azure_cloud, project))
+    assert names.storage_account in error.what and "taken" in error.what and "bot_name" in error.fix
+
+
+def test_no_right_to_assign_roles_says_which_role_is_needed(azure_cloud, project):
+    azure_cloud.deny_role_assignments()
+    error = _plan_error(azure_cloud, project, spec_for(azure_cloud, project))
+    assert "Owner" in error.fix and "User Access Administrator" in error.fix
+
+
+def test_an_expired_sign_in_says_to_sign_in_again(azure_cloud, project):
+    shared = clients(azure_cloud)
+    assert shared.resources.resource_groups.check_existence("bots") is False  # a token is fetched and kept
+    azure_cloud.expire_tokens()
+    with pytest.raises(BotshipError) as caught:
+        AzureProvider(spec_for(azure_cloud, project), clients=shared).plan(context(project))
+    assert "expired" in caught.value.what and "sign in" in caught.value.fix
+
+
+def test_a_location_without_flex_is_refused_before_anything_is_made(azure_cloud, project):
+    azure_cloud.flex_locations = ["eastus"]
+    azure_cloud.reset_mutations()
+    error = _plan_error(azure_cloud, project, spec_for(azure_cloud, project))
+    assert "westeurope" in error.what and "eastus" in error.why and "consumption" in error.fix
+    assert azure_cloud.mutations == []
