@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from . import paper, providers
-from .answers import spec_data
+from .answers import SIZE_LABELS, spec_data
 from .checks import CheckReport
 from .deploy_questions import can, questions
 from .envfile import ENV_FILE, read_env_file
@@ -24,6 +24,7 @@ from .mode_check import live_switch_lines, paper_note
 from .questions import Question, get_answer, set_answer
 from .secret_values import SecretValue, SecretValues, keyring_remember, resolve_secrets
 from .spec import DeploySpec, build_spec, check_field, looks_secret
+from .spec_limits import limits_of
 
 STEPS = ("platform", "credentials", "bot", "mode", "environment", "size", "review")
 
@@ -162,7 +163,15 @@ class DeploySession:
     # ---- what the answers make --------------------------------------------------------------------
 
     def spec_data(self) -> dict[str, Any]:
-        return spec_data(self.answers, self.variables)
+        """The answers as spec data; a size the chosen platform (and plan) does not take is left out, not refused
+        (the wizard holds a /tmp size for every platform; Azure has no such setting)."""
+        data = spec_data(self.answers, self.variables)
+        if self.platform and providers.platform(self.platform):
+            limits = limits_of(data)
+            for name in SIZE_LABELS:
+                if name not in limits:
+                    data.pop(name, None)
+        return data
 
     def spec(self) -> DeploySpec:
         return build_spec(self.spec_data(), self.project, source="the answers")

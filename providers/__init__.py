@@ -59,8 +59,8 @@ _PLATFORMS: dict[str, Platform] = {p.name: p for p in (
              "botship.providers.aws.provider:AwsProvider", tables=("aws",), required_table="aws",
              required_keys="region"),
     Platform("azure", "Azure Functions",
-             "an Azure subscription, and a sign-in: botship's own (browser or device code), a service principal in "
-             "the environment, or an existing az login",
+             "an Azure subscription; botship signs you in (browser or device code), or uses a service principal "
+             "or az login",
              "botship.providers.azure.provider:AzureProvider",
              tables=("azure",), required_table="azure", required_keys="subscription_id, resource_group and location",
              packagings=("zip",), plans=("flex", "consumption")),

@@ -103,7 +103,7 @@ class CredentialsSection(Section, ShowsWorkerErrors):
                            for method in methods])
         self.query_one("#sign-in-news", Static).update("")
         self.query_one("#remedies", Horizontal).remove_children()
-        self._read_slow_choices()
+        self.call_after_refresh(self._read_slow_choices)  # once the fields just mounted are there
 
     def _refresh_choices(self) -> None:
         """Choices read again on each visit (an AWS profile added while the app is open shows up)."""
@@ -128,11 +128,11 @@ class CredentialsSection(Section, ShowsWorkerErrors):
 
     def _read_slow_choices(self, changed: str | None = None) -> None:
         """The choices that ask the network, read aside; `changed`: only those depending on that answer."""
-        slow = [q for q in self.session.cloud_settings() if q.kind == "choice" and q.slow
+        slow = [q for q in self.session.cloud_settings() if q.slow and (q.kind == "choice" or q.suggestions)
                 and (changed is None or changed in q.depends_on)]
         for question in slow:
-            select = self.query_one(f"#{setting_id(question)}", Select)
-            select.prompt = "reading…"
+            if question.kind == "choice":
+                self.query_one(f"#{setting_id(question)}", Select).prompt = "reading…"
         if slow:
             self.read_choices(slow, dict(self.session.answers), self.drawn_for)
 
@@ -140,7 +140,8 @@ class CredentialsSection(Section, ShowsWorkerErrors):
     def read_choices(self, questions: list[Question], answers: dict[str, Any], drawn_for: int | None) -> None:
         for question in questions:
             try:
-                options = [(c.title, c.value) for c in question.options(answers) if not c.disabled]
+                options = ([(c.title, c.value) for c in question.options(answers) if not c.disabled]
+                           if question.kind == "choice" else [(s, s) for s in question.suggestions(answers)])
             except Exception:  # noqa: BLE001 - a question's choices say nothing; its check says why
                 options = []
             self.post_message(self.ChoicesRead(question, options, drawn_for))
@@ -149,6 +150,12 @@ class CredentialsSection(Section, ShowsWorkerErrors):
         if message.drawn_for != self.drawn_for:
             return  # drawn again since: a newer read is on its way
         question = message.question
+        if question.kind != "choice":
+            field = self.query_one(f"#{setting_id(question)}", Input)
+            field.suggester = SuggestFromList([value for value, _ in message.options], case_sensitive=False)
+            if not field.value and message.options and not field.placeholder.startswith("e.g."):
+                field.placeholder = f"e.g. {message.options[0][0]}, or a new name"
+            return
         select = self.query_one(f"#{setting_id(question)}", Select)
         select.prompt = question.blank or (question.label if message.options else f"{question.label}: none found")
         self._set_options(question, message.options)
@@ -203,10 +210,13 @@ class CredentialsSection(Section, ShowsWorkerErrors):
                 (c.title, c.value) for c in question.options(answers) if not c.disabled]
             known = {v for _, v in options}
             widget = Select(options, prompt=question.blank or question.label, id=setting_id(question),
-                            allow_blank=question.blank is not None,
+                            # A required choice may still show none chosen: while its options are read
+                            # (slow), or when there are none to offer; its check then says what is missing.
+                            allow_blank=question.blank is not None or question.slow or not options,
                             value=value if value in known else Select.NULL)
         else:
-            suggestions = question.suggestions(answers) if question.suggestions else []
+            # A slow question's suggestions arrive from a worker (see `_read_slow_choices`).
+            suggestions = question.suggestions(answers) if question.suggestions and not question.slow else []
             widget = Input(str(value or ""), placeholder=question.placeholder, id=setting_id(question),
                            suggester=SuggestFromList(suggestions, case_sensitive=False) if suggestions else None,
                            validators=[QuestionCheck(question, self.session.spec_data)])

@@ -29,10 +29,14 @@ class PlatformSection(Section):
         yield OptionList(*options, id="platform")
 
     def on_mount(self) -> None:
+        self._placed = False
         chosen = self.answers.get("platform")
         platforms = self.query_one("#platform", OptionList)
         if chosen in providers.available():
             platforms.highlighted = platforms.get_option_index(chosen)
+        # Until the highlight sits on the profile's platform, the list's own first highlight is not a choice
+        # (taken as one, re-running an Azure profile switched to AWS and back, dropping its settings).
+        self.call_after_refresh(setattr, self, "_placed", True)
 
     def ready(self) -> bool:
         return self.answers.get("platform") in providers.available()
@@ -41,6 +45,10 @@ class PlatformSection(Section):
     @on(OptionList.OptionSelected, "#platform")
     def picked(self, event: OptionList.OptionHighlighted | OptionList.OptionSelected) -> None:
         if event.option.disabled:
+            return
+        chosen = self.answers.get("platform")
+        if (isinstance(event, OptionList.OptionHighlighted) and not getattr(self, "_placed", True)
+                and chosen in providers.available() and event.option.id != chosen):
             return
         self.session.set_platform(event.option.id or "")
         self.changed()

@@ -1,0 +1,112 @@
+"""The wizard from the platform choice to a deployed Azure bot, against the strict Azure fake (real SDK clients,
+HTTPS, Azurite behind the bot's storage account): the credentials form lists what the sign-in sees, the check
+passes, the review plans with a cost estimate, the deploy runs, and an unchanged re-run plans no change."""
+
+from __future__ import annotations
+
+import sys
+
+from textual.widgets import Input, Select
+
+from tui_flow import make_app, settle, start, text, to_step
+
+PYTHON = f"{sys.version_info.major}.{sys.version_info.minor}"
+
+
+async def _wait_for_options(pilot, select_id: str, tries: int = 100) -> list:
+    screen = pilot.app.screen
+    for _ in range(tries):
+        await settle(pilot)
+        options = [value for _, value in screen.query_one(select_id, Select)._options if value is not Select.NULL]
+        if options:
+            return options
+    raise AssertionError(f"{select_id} was never filled")
+
+
+async def test_a_new_user_picks_azure_checks_reviews_and_deploys(project, azure_cloud):
+    # The bot's Python is the test interpreter's, so the published package's import check runs here.
+    async with make_app(project).run_test(size=(120, 40)) as pilot:
+        await start(pilot, "azure")
+        screen = pilot.app.screen
+        await to_step(pilot, "credentials")
+        # botship's own sign-in is offered; this machine signs in with the service principal in its environment.
+        assert screen.query_one("#sign-in-row").display
+        assert {button.name for button in screen.query("#sign-in-buttons Button")} == {"browser", "device code"}
+        subscriptions = await _wait_for_options(pilot, "#setting-azure-subscription-id")
+        assert subscriptions == [azure_cloud.subscription_id]
+        screen.query_one("#setting-azure-subscription-id", Select).value = azure_cloud.subscription_id
+        await settle(pilot)
+        screen.query_one("#setting-azure-resource-group", Input).value = "bots"
+        await settle(pilot)
+        locations = await _wait_for_options(pilot, "#setting-azure-location")
+        # Only the locations that offer Flex Consumption, as the API says.
+        assert "westeurope" in locations and set(locations) <= set(azure_cloud.flex_locations)
+        screen.query_one("#setting-azure-location", Select).value = "westeurope"
+        await settle(pilot)
+        for _ in range(50):
+            if "a check failed" in text(screen, "#check-status") or "all good" in text(screen, "#check-status"):
+                break
+            await settle(pilot)
+        assert "all good" in text(screen, "#check-status"), text(screen, "#check-results")
+        assert "Microsoft.Authorization/roleAssignments/write" in text(screen, "#check-results") or \
+            "role assignments" in text(screen, "#check-results")
+        await to_step(pilot, "size")
+        screen.query_one("#memory-mb", Input).value = "512"
+        screen.query_one("#schedule-preset", Select).value = "daily"
+        await settle(pilot)
+        screen.query_one("#daily-at", Input).value = "09:00"
+        screen.query_one("#timezone", Input).value = "Europe/Amsterdam"
+        await settle(pilot)
+        await to_step(pilot, "review")
+        for _ in range(100):
+            if "to create" in text(screen, "#review-status"):
+                break
+            await settle(pilot)
+        assert "to create" in text(screen, "#review-status"), text(screen, "#review-status")
+        assert "Functions Flex Consumption" in text(screen, "#cost")
+        # The plan says how the local schedule becomes Azure's UTC timer, across daylight-saving time.
+        summary = text(screen, "#review-summary")
+        assert "Europe/Amsterdam" in summary and "UTC" in summary, summary
+        await pilot.press("ctrl+n")
+        for _ in range(200):
+            await settle(pilot)
+            outcome = text(pilot.app.screen, "#run-outcome")
+            if "Deployed" in outcome or "failed" in outcome.lower():
+                break
+        assert "Deployed counter" in text(pilot.app.screen, "#run-outcome"), text(pilot.app.screen, "#run-outcome")
+        await pilot.press("s")
+        await pilot.pause()
+        pilot.app.screen.query_one("#profile-name", Input).value = "prod"
+        await pilot.pause()
+        await pilot.press("enter")
+        await settle(pilot)
+        saved = (project / "botship.toml").read_text()
+        assert "[profiles.prod.azure]" in saved and azure_cloud.subscription_id in saved, saved
+        # Re-run from home: the saved profile's name is now on the resources (their botship:profile tag) ...
+        await pilot.press("h")
+        await settle(pilot)
+        await pilot.press("r")
+        for _ in range(100):
+            await settle(pilot)
+            if "to update" in text(pilot.app.screen, "#review-status"):
+                break
+        assert "to create" not in text(pilot.app.screen, "#review-status")
+        await pilot.press("ctrl+n")
+        for _ in range(200):
+            await settle(pilot)
+            if "Deployed" in text(pilot.app.screen, "#run-outcome"):
+                break
+        # ... and once more, unchanged, it plans no change and makes no mutating call.
+        await pilot.press("h")
+        await settle(pilot)
+        azure_cloud.reset_mutations()
+        await pilot.press("r")
+        for _ in range(100):
+            await settle(pilot)
+            if "Everything is up to date" in text(pilot.app.screen, "#review-status"):
+                break
+        assert "Everything is up to date" in text(pilot.app.screen, "#review-status"), \
+            text(pilot.app.screen, "#review-status")
+        assert azure_cloud.mutations == []
+    sites = [r for r in azure_cloud.state.resources.values() if r.get("type", "").lower() == "microsoft.web/sites"]
+    assert len(sites) == 1 and sites[0]["tags"]["botship:bot"] == "counter"
