@@ -327,3 +327,20 @@ def test_a_bot_never_deployed_says_so(azure_cloud):
     with pytest.raises(NotDeployed, match="no state storage account"):
         handle.state_files()
     assert cloud.list_bots() == []
+
+
+def test_a_browser_sign_in_without_a_browser_points_to_the_device_code(azure_cloud, monkeypatch):
+    monkeypatch.setenv("BROWSER", "/bin/false")
+    monkeypatch.delenv("DISPLAY", raising=False)
+    messages: list[str] = []
+    with pytest.raises(BotshipError, match="no browser could be opened") as raised:
+        signin.sign_in(endpoints(), "browser", messages.append, timeout=5)
+    assert raised.value.fix == "choose the device-code sign-in instead"
+    assert messages == ["A browser window opens for the Azure sign-in; finish it there"]
+    assert load_record(endpoints()) is None
+
+
+def test_a_sign_in_to_an_unknown_tenant_says_it_did_not_finish(azure_cloud, monkeypatch):
+    with pytest.raises(BotshipError, match="did not finish") as raised:
+        AzureCloud.sign_in("device code", lambda message: None, {"tenant_id": str(uuid.uuid4())})
+    assert "tenant" in raised.value.why.lower() and "sign in" in raised.value.fix
