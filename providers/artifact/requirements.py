@@ -13,8 +13,9 @@ from packaging.utils import canonicalize_name
 
 from botship.errors import BadInput
 
-# Packages the runtime itself needs that the platform does not provide (Lambda ships boto3).
-RUNTIME_REQUIREMENTS = {"aws": [], "azure": ["azure-functions", "azure-storage-blob"]}
+# Packages the runtime itself needs that the platform does not provide (Lambda ships boto3). On Azure, tzdata:
+# the timer keeps the bot's local times with zoneinfo, and the Functions images are not sure to carry zone data.
+RUNTIME_REQUIREMENTS = {"aws": [], "azure": ["azure-functions", "azure-storage-blob", "tzdata"]}
 
 
 REQUIREMENTS_FILE = "requirements.txt"

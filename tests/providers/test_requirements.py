@@ -106,7 +106,7 @@ def test_hash_pinned_requirements_for_azure_must_pin_the_runtime_packages_too(pr
 
 def test_runtime_packages_the_file_already_names_are_not_added_twice(tmp_path):
     (tmp_path / "requirements.txt").write_text("Azure_Functions==1.21.3\n")
-    assert read_requirements(tmp_path, "azure").extra == ["azure-storage-blob"]
+    assert read_requirements(tmp_path, "azure").extra == ["azure-storage-blob", "tzdata"]
     assert read_requirements(tmp_path, "aws").extra == []
 
 
