@@ -63,13 +63,17 @@ def deploy(profile: str | None, project: Path, yes: bool, dry_run: bool, confirm
 @project_option
 @click.option("--yes", "-y", is_flag=True, help="Destroy without asking (for CI).")
 @click.option("--dry-run", is_flag=True, help="Show what would be deleted and change nothing.")
-@click.option("--purge-state", is_flag=True, help="Also delete the state bucket with every version of the bot's state.")
+@click.option("--purge-state", is_flag=True,
+              help="Also delete where the state lives (the state bucket on AWS, the bot's storage account on Azure) "
+                   "with every version of the bot's state.")
 @json_option
 def destroy(profile: str | None, project: Path, yes: bool, dry_run: bool, purge_state: bool, as_json: bool) -> int:
-    """Remove a deployed bot: schedule, function, roles and secret. Its state is kept unless --purge-state.
+    """Remove a deployed bot; its state is kept unless --purge-state.
 
-    The plan is shown first; only what exists is deleted, so a re-run after a failure finishes
-    the job. Interactive runs ask you to type the bot's name.
+    On AWS: schedule, function, roles and secret. On Azure: function app, plan, logs, role
+    assignments and key vault (soft-deleted: a re-deploy within 7 days recovers it). The plan is
+    shown first; only what exists is deleted, so a re-run after a failure finishes the job.
+    Interactive runs ask you to type the bot's name.
     """
     from .deploy_flow import run_destroy
 
