@@ -15,7 +15,7 @@ from botship.providers.azure import signin
 from botship.providers.azure.cloud import PAUSE_SETTING, AzureCloud, invoke_result, next_run
 from botship.providers.azure.credential import load_record
 from botship.providers.azure.endpoints import endpoints
-from botship.providers.base import INVOKE, PERMISSIONS_POLICY, STATE
+from botship.providers.base import DEPLOY_LOCK, INVOKE, PERMISSIONS_POLICY, STATE
 from botship.questions import get_answer
 
 
@@ -52,7 +52,7 @@ def test_the_settings_as_a_profile_spells_them():
                                                    ("consumption", "Consumption (Linux), retires 2028-09-30")]
     assert asked["azure.plan"].default_for({}) == "flex"
     assert "creates it" in asked["azure.resource_group"].help
-    assert AzureCloud.capabilities == {INVOKE, STATE, PERMISSIONS_POLICY}
+    assert AzureCloud.capabilities == {INVOKE, STATE, PERMISSIONS_POLICY, DEPLOY_LOCK}
     assert AzureCloud.sign_in_methods() == ["browser", "device code"]
 
 
@@ -344,3 +344,63 @@ def test_a_sign_in_to_an_unknown_tenant_says_it_did_not_finish(azure_cloud, monk
     with pytest.raises(BotshipError, match="did not finish") as raised:
         AzureCloud.sign_in("device code", lambda message: None, {"tenant_id": str(uuid.uuid4())})
     assert "tenant" in raised.value.why.lower() and "sign in" in raised.value.fix
+
+
+# ---- the deploy lock: a lease in the bot's own storage account -------------------------------------------------
+
+class Ctx:
+    def __init__(self):
+        self.lines: list[str] = []
+
+    def log(self, message, level="info"):
+        self.lines.append(message)
+
+    def check_cancelled(self):
+        pass
+
+    def wait(self, seconds):
+        time.sleep(min(seconds, 0.05))
+
+
+def test_the_deploy_lock_keeps_two_deploys_apart(azure_cloud):
+    from botship.providers.azure.cloud import AzureDeployLock
+    from botship.providers.plan import LockLost
+
+    cloud = AzureCloud({"subscription_id": azure_cloud.subscription_id, "resource_group": "bots",
+                        "location": "westeurope"})
+    names = cloud.names("locked-bot")
+    first = cloud.deploy_lock("locked-bot", "prod")
+    assert isinstance(first, AzureDeployLock)
+    ctx = Ctx()
+    first.acquire(ctx)  # a first deploy: no storage account yet
+    assert ctx.lines == ["first deploy of this bot: no storage account yet, so nothing to lock"]
+    assert first.holder() is None
+    first.refresh(), first.verify(), first.release()  # nothing held: nothing to do
+
+    cloud.clients.resources.resource_groups.create_or_update("bots", {"location": "westeurope"})
+    cloud.clients.storage.storage_accounts.begin_create("bots", names.storage_account, {
+        "location": "westeurope", "kind": "StorageV2", "sku": {"name": "Standard_LRS"}}).result()
+    cloud.clients.storage.blob_containers.create("bots", names.storage_account, names.packages_container,
+                                                 {"properties": {"publicAccess": "None"}})
+    first.acquire(ctx)
+    assert ctx.lines[-1].startswith("lock taken (azure://")
+    first.verify()
+    first.refresh()
+    second = AzureDeployLock(cloud, names, "staging")
+    second.no_wait = True
+    with pytest.raises(BotshipError, match="another deploy of locked-bot is running") as raised:
+        second.acquire(Ctx())
+    assert "profile prod" in raised.value.what
+    holder = second.holder()
+    assert holder["owner"] == first.owner and holder["profile"] == "prod"
+    assert not second.expired(holder) and "frees it within a minute" in second.explain(holder)
+
+    first.release()
+    assert second.holder() is None
+    second.no_wait = False
+    second.acquire(ctx)
+    # `botship unlock` breaks the lease it was shown; the deploy that held it stops before its next write.
+    assert first.break_lock(second.holder()) is True
+    with pytest.raises(LockLost):
+        second.verify()
+    assert first.break_lock({"owner": "someone else"}) is False
