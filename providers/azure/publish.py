@@ -119,8 +119,9 @@ class Publish:
         ctx.progress(len(data), len(data), "bytes")
         status_url = response.headers.get("Location") or f"https://{scm}/api/deployments/latest"
         deadline = time.monotonic() + PUBLISH_TIMEOUT_S
+        pause = _retry_after(response, 1.0)
         while True:
-            ctx.check_cancelled()
+            ctx.wait(pause)
             try:
                 polled = http.send("GET", status_url, headers={"Authorization": f"Bearer {token}"})
             except Exception as exc:  # noqa: BLE001
@@ -139,7 +140,7 @@ class Publish:
                 raise BotshipError("the package was sent but its deployment did not finish in time",
                                    f"still {body.get('status_text') or status} after {PUBLISH_TIMEOUT_S} s",
                                    "re-run the deploy; it is safe")
-            ctx.wait(2)
+            pause = _retry_after(polled, min(pause * 1.5, 5.0))
 
     def _token(self) -> str:
         try:
@@ -188,6 +189,7 @@ class Publish:
         """Until the host lists every function botship ships; a host that reports an error fails at once."""
         deadline = time.monotonic() + FUNCTIONS_TIMEOUT_S
         expected = self.expected()
+        pause = 1.0
         while True:
             ctx.check_cancelled()
             found = self.functions()
@@ -205,7 +207,8 @@ class Publish:
                 raise BotshipError(what, why,
                                    "this is most often an import error in function_app.py or a dependency built for "
                                    "another Python; `botship package` and the import check show it; fix and re-run")
-            ctx.wait(3)
+            ctx.wait(pause)
+            pause = min(pause * 1.5, 5.0)
 
     def _host_status(self) -> dict[str, Any]:
         """What the Functions host says about itself (its admin API, with the master key fetched through Resource
@@ -218,6 +221,19 @@ class Publish:
             return _json(response) if response.status_code == 200 else {}
         except Exception:  # noqa: BLE001 - the host's word is a courtesy: its absence is said
             return {}
+
+
+def _retry_after(response: Any, default: float) -> float:
+    """How long the server asks to wait before the next poll (Retry-After-Ms or Retry-After), else `default`."""
+    headers = getattr(response, "headers", {}) or {}
+    try:
+        if headers.get("Retry-After-Ms"):
+            return max(0.01, int(headers["Retry-After-Ms"]) / 1000)
+        if headers.get("Retry-After"):
+            return max(0.01, float(headers["Retry-After"]))
+    except (TypeError, ValueError):
+        pass
+    return default
 
 
 def _json(response: Any) -> dict[str, Any]:
