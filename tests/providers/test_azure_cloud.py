@@ -404,3 +404,23 @@ def test_the_deploy_lock_keeps_two_deploys_apart(azure_cloud):
     with pytest.raises(LockLost):
         second.verify()
     assert first.break_lock({"owner": "someone else"}) is False
+
+
+def test_a_bots_state_from_its_app_and_settings():
+    from types import SimpleNamespace
+
+    from botship.providers.azure.cloud import bot_state
+
+    def site(state="Running", availability="Normal", operation=None):
+        return SimpleNamespace(properties=SimpleNamespace(state=state, availability_state=availability,
+                                                          in_progress_operation_id=operation))
+
+    ready = {"BOTSHIP_ENTRY": "app:handler", "BOTSHIP_SCHEDULE": "0 0 9 * * *"}
+    assert bot_state(site(), ready) == "active"
+    assert bot_state(site(), {**ready, "AzureWebJobs.scheduled.Disabled": "true"}) == "paused"
+    assert bot_state(site(), {**ready, "AzureWebJobs__scheduled__Disabled": "1"}) == "paused"
+    assert bot_state(site(state="Stopped"), ready) == "paused"
+    assert bot_state(site(availability="Limited"), ready) == "failed"
+    assert bot_state(site(operation="op-1"), ready) == "updating"
+    assert bot_state(site(), {}) == "updating"  # botship's settings not written yet: a deploy under way
+    assert bot_state(site(state="Suspended"), ready) == "unknown"
