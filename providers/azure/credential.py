@@ -95,9 +95,11 @@ def credential(endpoints: Endpoints, tenant_id: str | None = None) -> Any:
     if record is not None:
         # Silent only: with automatic authentication off, a record whose tokens expired says so instead of
         # opening a browser in the middle of a deploy.
+        # The record names its own authority (azure-identity refuses a second one beside it).
+        silent = {key: value for key, value in options.items() if key != "authority"}
         chain.append(InteractiveBrowserCredential(authentication_record=record, cache_persistence_options=cache_options(),
                                                   disable_automatic_authentication=True,
-                                                  tenant_id=tenant_id or record.tenant_id, **options))
+                                                  tenant_id=tenant_id or record.tenant_id, **silent))
     if not endpoints.custom:
         chain.append(AzureCliCredential(tenant_id=tenant_id or "", process_timeout=20))
     if managed_identity_allowed():

@@ -133,9 +133,6 @@ def test_device_code_sign_in_says_what_to_do_and_keeps_who(azure_cloud, monkeypa
     assert record is not None and record.username == azure_cloud.user_name
 
 
-@pytest.mark.xfail(raises=TypeError, strict=False,
-                   reason="credential.py passes `authority` beside the authentication record (azure-identity takes it "
-                          "from the record): the lead's fix drops it there")
 def test_the_kept_sign_in_is_used_silently_by_the_next_deploy(azure_cloud, monkeypatch):
     sign_in_by_device_code(azure_cloud, monkeypatch)
     signin.signed_in()  # as a new process: nothing of the sign-in in memory, only the record and the token cache
