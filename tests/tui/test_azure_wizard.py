@@ -110,3 +110,34 @@ async def test_a_new_user_picks_azure_checks_reviews_and_deploys(project, azure_
         assert azure_cloud.mutations == []
     sites = [r for r in azure_cloud.state.resources.values() if r.get("type", "").lower() == "microsoft.web/sites"]
     assert len(sites) == 1 and sites[0]["tags"]["botship:bot"] == "counter"
+
+
+async def test_the_device_code_sign_in_shows_the_code_then_who_signed_in(project, azure_cloud, monkeypatch):
+    from botship.tui.credentials import CredentialsSection
+
+    for variable in ("AZURE_CLIENT_ID", "AZURE_CLIENT_SECRET", "AZURE_TENANT_ID"):
+        monkeypatch.delenv(variable)  # no service principal: only botship's own sign-in
+    shown: list[str] = []
+    original = CredentialsSection.on_credentials_section_sign_in_news
+
+    def seen(self, message):
+        shown.append(message.text)
+        original(self, message)
+    monkeypatch.setattr(CredentialsSection, "on_credentials_section_sign_in_news", seen)
+    async with make_app(project).run_test(size=(100, 30)) as pilot:
+        await start(pilot, "azure")
+        screen = pilot.app.screen
+        await to_step(pilot, "credentials")
+        await settle(pilot)
+        await pilot.click("#sign-in-device-code")
+        news = ""
+        for _ in range(100):
+            await settle(pilot)
+            news = text(screen, "#sign-in-news")
+            if "signed in as" in news:
+                break
+        assert f"signed in as {azure_cloud.user_name}" in news, news
+        # Before that, what the user had to do: the page to open and the code to enter.
+        assert any("/devicelogin" in line and "enter the code" in line for line in shown), shown
+        # Signed in, the subscriptions the user sees are listed.
+        assert await _wait_for_options(pilot, "#setting-azure-subscription-id") == [azure_cloud.subscription_id]
