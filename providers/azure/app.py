@@ -33,6 +33,8 @@ SITE_KIND = "functionapp,linux"
 MIN_TLS = "1.2"
 FTPS = "Disabled"
 CODE_TAG, CONFIG_TAG = "botship:code", "botship:config"
+# The schedule as the spec writes it, on the site (the timer's setting holds only its UTC translation).
+from .cloud import SCHEDULE_TAG  # noqa: E402
 # App settings another step owns: the publish step (Consumption's package URL), pause/resume (the timer's switch).
 RUN_FROM_PACKAGE = "WEBSITE_RUN_FROM_PACKAGE"
 PAUSE_SETTINGS = (f"AzureWebJobs.{TIMER_FUNCTION}.Disabled", f"AzureWebJobs__{TIMER_FUNCTION}__Disabled")
@@ -258,6 +260,19 @@ class FunctionApp:
         tags = {**self.tags, CONFIG_TAG: self.config_hash(settings)}
         if code:
             tags[CODE_TAG] = code
+        if self.spec.schedule:
+            tags[SCHEDULE_TAG] = self.spec.schedule
+        return tags
+
+    def tags_drift(self, stored: dict[str, str] | None, wanted: dict[str, str]) -> bool:
+        stored = stored or {}
+        return not tags_match(stored, wanted) or (not self.spec.schedule and SCHEDULE_TAG in stored)
+
+    def site_tags(self, stored: dict[str, str] | None, wanted: dict[str, str]) -> dict[str, str]:
+        """The site's tags once written: its own kept, ours set, a schedule tag the spec no longer has dropped."""
+        tags = merged_tags(stored, wanted)
+        if not self.spec.schedule:
+            tags.pop(SCHEDULE_TAG, None)
         return tags
 
     # ---- comparing -----------------------------------------------------------------------------------------
@@ -321,7 +336,7 @@ class FunctionApp:
             if secret_change:
                 drift.append("secret")
             code = (site.tags or {}).get(CODE_TAG)
-            if not tags_match(site.tags or {}, self.wanted_tags(wanted, code)):
+            if self.tags_drift(site.tags, self.wanted_tags(wanted, code)):
                 drift.append("tags")
         outputs = self.outputs(site)
         return Step("app", "Function app", self.name, Action.UPDATE if drift else Action.NO_CHANGE, self.apply,
@@ -353,9 +368,9 @@ class FunctionApp:
             code = (site.tags or {}).get(CODE_TAG)
             tags = self.wanted_tags(wanted, code)
             site_drift = self.site_drift(current, storage)
-            if site_drift or not tags_match(site.tags or {}, tags):
+            if site_drift or self.tags_drift(site.tags, tags):
                 ctx.check_cancelled()
-                site = self.put(wanted, merged_tags(site.tags, tags), storage)
+                site = self.put(wanted, self.site_tags(site.tags, tags), storage)
                 ctx.log("updated: " + ", ".join(site_drift + ["tags"]))
             else:
                 changed = self.settings_drift(current["settings"], wanted)

@@ -70,24 +70,23 @@ class AzureProvider(Provider):
         return {**self.spec.tags, "botship:bot": self.spec.bot_name, "botship:profile": profile,
                 "botship:mode": self.spec.mode, "botship:version": version("botship")}
 
-    # ---- checks (the cloud helper's providers/azure/checks.py) ---------------------------------------------------
+    # ---- checks (providers/azure/checks.py) and the deployer's role (providers/azure/policy.py) --------------
 
     def check_credentials(self) -> list[Check]:
-        try:
-            from . import checks
-        except ImportError:  # TODO(deploy helper): remove once providers/azure/checks.py is committed
-            return [Check("Azure checks", None, "the Azure sign-in checks are not available in this build")]
-        return list(checks.credential_checks(self._cloud))
+        from .checks import credential_checks
+
+        return list(credential_checks(self._cloud, self.spec))
 
     def preflight(self, context: DeployContext) -> list[Check]:
-        checks_found = self.check_credentials()
-        try:
-            from . import checks
-        except ImportError:  # TODO(deploy helper): remove once providers/azure/checks.py is committed
-            checks = None
-        if checks is not None and hasattr(checks, "deploy_checks"):
-            checks_found += list(checks.deploy_checks(self._cloud, self.names, self.spec))
-        return checks_found + [self._package_check(context)]
+        from .checks import deploy_checks
+
+        return (self.check_credentials() + list(deploy_checks(self._cloud, self.names, self.spec))
+                + [self._package_check(context)])
+
+    def permissions_policy(self) -> dict | None:
+        from .policy import deploy_role
+
+        return deploy_role(self._cloud)
 
     def _package_check(self, context: DeployContext) -> Check:
         try:
@@ -96,18 +95,17 @@ class AzureProvider(Provider):
             return Check("package", False, exc.what, exc.fix)
         return Check("package", True, f"{artifact.unzipped_size / 1e6:.1f} MB unzipped; function_app.py imports")
 
-    def permissions_policy(self) -> dict | None:
-        try:
-            from . import policy
-        except ImportError:  # TODO(deploy helper): remove once providers/azure/policy.py is committed
-            return None
-        make = getattr(policy, "deploy_role", None) or getattr(policy, "role_definition", None)
-        return make(self._cloud) if make else None
-
     # ---- deploying -------------------------------------------------------------------------------------------
 
     def plan(self, context: DeployContext) -> Plan:
-        return self._read_plan(context)
+        plan = self._read_plan(context)
+        # The engine holds the deploy lock while the plan runs (and plans again once it holds it: `replan`).
+        plan.lock = self.deploy_lock(context.profile)
+        return plan
+
+    def deploy_lock(self, profile: str):
+        """A lease in the bot's storage account (the cloud's AzureDeployLock); `botship unlock` breaks it."""
+        return self._cloud.deploy_lock(self.spec.bot_name, profile)
 
     def _read_plan(self, context: DeployContext, artifact=None) -> Plan:
         try:
@@ -188,7 +186,11 @@ class AzureProvider(Provider):
 
     def plan_destroy(self, *, purge_state: bool = False) -> Plan:
         try:
-            return self._plan_destroy(purge_state)
+            plan = self._plan_destroy(purge_state)
+            # Not while a deploy of the bot runs; once it holds the lock it plans again, so what that deploy made
+            # goes too.
+            plan.lock = self.deploy_lock("destroy")
+            return plan
         except BotshipError:
             raise
         except Exception as exc:  # noqa: BLE001

@@ -251,7 +251,7 @@ def _run_until(fake, project, spec, stop_after: str, deploy_context=None) -> lis
     handle = None
 
     def sink(event):
-        if event.kind == "step_finished":
+        if event.kind == "step_finished" and event.step != "lock":
             finished.append(event.step)
             if event.step == stop_after:
                 handle.cancel()
