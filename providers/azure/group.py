@@ -122,7 +122,8 @@ class Deployer:
                                "botship gives the deploying identity a data role on the bot's key vault",
                                "sign in as a user or service principal of the tenant (not a personal Microsoft "
                                "account's guest token), then re-run")
-        app = claims.get("idtyp") == "app" or ("roles" in claims and "scp" not in claims and "upn" not in claims)
+        # A user's token is delegated (it has scopes, `scp`); an application's or a managed identity's is not.
+        app = claims.get("idtyp") == "app" or (bool(claims) and "scp" not in claims)
         return cls(principal, tenant, "ServicePrincipal" if app else "User")
 
 

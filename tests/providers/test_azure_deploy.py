@@ -180,6 +180,14 @@ def test_a_first_deploy_makes_every_resource_keeps_secrets_out_and_a_rerun_chang
         if path.is_file() and path.stat().st_size < 50_000_000:
             assert SECRET.encode() not in path.read_bytes(), path
 
+    # The deployed bot runs (through the cloud's handle, as `botship invoke` does): the state carries across runs,
+    # the secret reaches it from the vault, and the deployer reads the state back.
+    handle = AzureProvider(spec_for(azure_cloud, project)).handle()
+    runs = [json.loads(handle.invoke({}).result["body"])["result"] for _ in range(2)]
+    assert [(r["runs"], r["has_secret"]) for r in runs] == [(1, True), (2, True)]
+    assert set(handle.state_files().files) == {"runs.txt", "databases/bot.sqlite3"}
+    assert handle.status().schedule == "cron(0 9 * * ? *)"
+
     # An unchanged re-run plans no change and makes no mutating call.
     again, result, mutating, _ = deploy(azure_cloud, project, spec_for(azure_cloud, project))
     assert result.ok, result.failure
