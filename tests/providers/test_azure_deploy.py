@@ -373,3 +373,44 @@ def test_a_location_without_flex_is_refused_before_anything_is_made(azure_cloud,
     error = _plan_error(azure_cloud, project, spec_for(azure_cloud, project))
     assert "westeurope" in error.what and "eastus" in error.why and "consumption" in error.fix
     assert azure_cloud.mutations == []
+
+
+# ---- pieces that need no server -------------------------------------------------------------------------------------
+
+def _token(claims: dict) -> str:
+    import base64
+
+    def part(data: dict) -> str:
+        return base64.urlsafe_b64encode(json.dumps(data).encode()).decode().rstrip("=")
+    return f"{part({'alg': 'none'})}.{part(claims)}.sig"
+
+
+@pytest.mark.parametrize("claims, kind", [
+    ({"oid": "o", "tid": "t", "scp": "user_impersonation"}, "User"),
+    ({"oid": "o", "tid": "t", "idtyp": "app"}, "ServicePrincipal"),
+    ({"oid": "o", "tid": "t"}, "ServicePrincipal"),  # a managed identity's token: no delegated scopes
+])
+def test_the_deployer_is_read_from_its_token(claims, kind):
+    from botship.providers.azure.group import Deployer
+
+    class Clients:
+        tenant_id = None
+
+        def token(self):
+            return _token(claims)
+    assert Deployer.of(Clients()) == Deployer("o", "t", kind)
+
+
+def test_role_assignment_names_are_derived_so_none_is_made_twice():
+    from botship.providers.azure.group import assignment_name
+
+    one = assignment_name("/subscriptions/s/resourceGroups/g", "Key Vault Secrets User", "p")
+    assert one == assignment_name("/subscriptions/S/resourcegroups/G", "Key Vault Secrets User", "P")
+    assert one != assignment_name("/subscriptions/s/resourceGroups/g", "Storage Blob Data Owner", "p")
+
+
+def test_a_settings_change_is_named_never_shown():
+    from botship.providers.azure.app import FunctionApp
+
+    changed = FunctionApp.settings_drift({"A": "old-value", "B": "same"}, {"A": "new-value", "B": "same", "C": "x"})
+    assert changed == ["A", "C"]
