@@ -30,7 +30,7 @@ class AzureClients:
 
     def _mgmt(self, cls: type, *, subscription: bool = True) -> Any:
         args = (self.credential, self.subscription_id) if subscription else (self.credential,)
-        return cls(*args, **self.endpoints.client_options())
+        return _asking_first(cls(*args, **self.endpoints.client_options()))
 
     def token(self, scope: str | None = None) -> str:
         """A bearer token for `scope` (default Resource Manager's), for the few REST calls no SDK client makes."""
@@ -117,3 +117,16 @@ class _Http:
 
         request = HttpRequest(method, url, headers=headers, content=content, params=params)
         return self._client.send_request(request, connection_timeout=10, read_timeout=timeout)
+
+
+def _asking_first(client: Any) -> Any:
+    """The client without the SDK's silent resource-provider registration: a call into a namespace the
+    subscription has not registered fails (MissingSubscriptionRegistration), and botship offers to register it
+    with the user's consent (the checks' remedy) instead of registering it unasked."""
+    from azure.mgmt.core.policies import ARMAutoResourceProviderRegistrationPolicy
+
+    pipeline = getattr(getattr(client, "_client", None), "_pipeline", None)
+    for policy in getattr(pipeline, "_impl_policies", []):
+        if isinstance(policy, ARMAutoResourceProviderRegistrationPolicy):
+            policy.send = lambda request, _policy=policy: _policy.next.send(request)
+    return client

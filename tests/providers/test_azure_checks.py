@@ -310,3 +310,22 @@ def test_every_call_of_a_bots_life_is_in_the_deploy_role(azure_cloud, project, p
     unused = [a for a in role["Actions"] if a not in other_paths and not any(
         action_allowed(n, [type("P", (), {"actions": [a], "not_actions": []})()]) for n in needed)]
     assert unused == []
+
+
+def test_a_call_into_an_unregistered_namespace_fails_and_registers_nothing_unasked(azure_cloud):
+    """The SDK's clients would register a missing namespace themselves on first use; botship's do not (the user
+    is offered the registration instead)."""
+    from azure.core.exceptions import HttpResponseError
+
+    from botship.providers.azure.errors import translate
+
+    cloud = cloud_of(azure_cloud)
+    make_group(cloud)
+    azure_cloud.unregister("Microsoft.KeyVault")
+    azure_cloud.reset_mutations()
+    with pytest.raises(HttpResponseError) as raised:
+        cloud.clients.keyvault.vaults.check_name_availability({"name": "bs-some-vault", "type":
+                                                               "Microsoft.KeyVault/vaults"})
+    assert not [m for m in azure_cloud.mutations if m[1].endswith("/register")], azure_cloud.mutations
+    error = translate(raised.value, "creating the workspace")
+    assert "not registered" in error.what and "doctor" in error.fix
