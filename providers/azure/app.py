@@ -174,7 +174,8 @@ class FunctionApp:
         if site is None:
             return None
         settings = read(lambda: self.api.list_application_settings(rg, name), f"reading the settings of {name}")
-        return {"site": site, "config": site.site_config, "settings": dict((settings.properties if settings else None) or {})}
+        return {"site": site, "config": site.site_config,
+                "settings": dict((settings.properties if settings else None) or {})}
 
     # ---- what should be there --------------------------------------------------------------------------------
 

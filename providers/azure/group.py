@@ -169,7 +169,8 @@ class RoleAssignments:
     def find(self, grant: Grant) -> Any | None:
         """The assignment that gives `grant` (whatever its name), or None."""
         wanted = ROLES[grant.role].lower()
-        found = read(lambda: list(self.api.list_for_scope(grant.scope, filter=f"principalId eq '{grant.principal_id}'")),
+        query = f"principalId eq '{grant.principal_id}'"
+        found = read(lambda: list(self.api.list_for_scope(grant.scope, filter=query)),
                      f"reading role assignments on {grant.scope.rsplit('/', 1)[-1]}") or []
         for assignment in found:
             if ((assignment.scope or "").lower() == grant.scope.lower()
@@ -201,8 +202,8 @@ class RoleAssignments:
                     return False
                 if code in ("PrincipalNotFound", "PrincipalNotFoundInTenant") and time.monotonic() < deadline:
                     left = int(deadline - time.monotonic())
-                    ctx.log(f"the new identity is not yet known to Entra ID (propagation) — retrying the {grant.role} "
-                            f"assignment for up to {left} s more")
+                    ctx.log(f"the new identity is not yet known to Entra ID (propagation) — retrying the "
+                            f"{grant.role} assignment for up to {left} s more")
                     ctx.wait(5)
                     continue
                 if code in ("AuthorizationFailed", "LinkedAuthorizationFailed"):
@@ -252,7 +253,8 @@ class ResourceGroup:
             created = (group.tags or {}).get(CREATED_TAG) == "true"
             detail = "" if created else "reused (made outside botship: left as it is)"
         if group is not None and group.location and group.location != self.names.location:
-            detail = (detail + "; " if detail else "") + f"the group is in {group.location}, the bot in {self.names.location}"
+            where = f"the group is in {group.location}, the bot in {self.names.location}"
+            detail = f"{detail}; {where}" if detail else where
         return Step("group", "Resource group", self.names.resource_group, action, self.apply, detail=detail,
                     outputs={"resource_group": self.names.resource_group})
 

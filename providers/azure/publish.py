@@ -128,7 +128,8 @@ class Publish:
                 raise translate(exc, "reading the publish status") from None
             body = _json(polled) if polled.status_code == 200 else {}
             status = body.get("status")
-            if polled.status_code == 200 and (status == KUDU_SUCCESS or (body.get("complete") and status != KUDU_FAILED)):
+            done = status == KUDU_SUCCESS or (body.get("complete") and status != KUDU_FAILED)
+            if polled.status_code == 200 and done:
                 ctx.log("published")
                 return
             if status == KUDU_FAILED:

@@ -156,7 +156,8 @@ class KeyVault:
             "properties": props}).result()
 
     def _check_available(self) -> None:
-        answer = read(lambda: self.api.check_name_availability({"name": self.name, "type": "Microsoft.KeyVault/vaults"}),
+        request = {"name": self.name, "type": "Microsoft.KeyVault/vaults"}
+        answer = read(lambda: self.api.check_name_availability(request),
                       f"checking the name {self.name}")
         if answer is not None and answer.name_available is False:
             raise BotshipError(f"the key vault name {self.name} is taken elsewhere in Azure",

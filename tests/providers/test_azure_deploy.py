@@ -106,7 +106,8 @@ def deployed(azure_cloud, project):
     return plan, result, mutating, events
 
 
-def test_a_first_deploy_makes_every_resource_keeps_secrets_out_and_a_rerun_changes_nothing(azure_cloud, project, deployed):
+def test_a_first_deploy_makes_every_resource_keeps_secrets_out_and_a_rerun_changes_nothing(azure_cloud, project,
+                                                                                         deployed):
     plan, result, _, events = deployed
     assert [s.id for s in plan.steps] == STEPS
     assert all(s.action is Action.CREATE for s in plan.steps)
@@ -205,7 +206,8 @@ def test_a_changed_setting_and_a_changed_secret_update_only_the_app(azure_cloud,
     settings = c.web.web_apps.list_application_settings("bots", names.function_app).properties
     assert settings["MARKET"] == "kraken"
     vault = c.keyvault.vaults.get("bots", names.vault)
-    assert vault_secrets(azure_cloud, vault.properties.vault_uri).get_secret("EXCHANGE-API-KEY").value == "key-9999-wxyz-0000"
+    stored = vault_secrets(azure_cloud, vault.properties.vault_uri).get_secret("EXCHANGE-API-KEY")
+    assert stored.value == "key-9999-wxyz-0000"
     again = deploy(azure_cloud, project, spec_for(azure_cloud, project, env={"MARKET": "kraken"}),
                    secret="key-9999-wxyz-0000")
     assert again[0].is_noop and again[2] == []
