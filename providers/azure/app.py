@@ -217,7 +217,9 @@ class FunctionApp:
         if self.secret_names:
             from .vault import secrets_fingerprint
 
-            wanted["BOTSHIP_SECRETS_VERSION"] = secrets_fingerprint(secrets.get("versions") or {})
+            versions = secrets.get("versions")
+            # (planning, before new values are written: their versions are not known, only that they change)
+            wanted["BOTSHIP_SECRETS_VERSION"] = secrets_fingerprint(versions) if versions is not None else "(new)"
         if self.kind == FLEX:
             # Identity-based, by the account's own service endpoints (right in every cloud, sovereign or custom).
             wanted.update({f"AzureWebJobsStorage__{service}ServiceUri": storage[service]
@@ -336,8 +338,10 @@ class FunctionApp:
                 drift.append("settings: " + ", ".join(changed[:6]) + (" …" if len(changed) > 6 else ""))
             if secret_change:
                 drift.append("secret")
-            code = (site.tags or {}).get(CODE_TAG)
-            if self.tags_drift(site.tags, self.wanted_tags(wanted, code)):
+            tags = self.wanted_tags(wanted, (site.tags or {}).get(CODE_TAG))
+            if changed or secret_change:
+                tags.pop(CONFIG_TAG)  # the record of the settings follows them: not a change of its own
+            if self.tags_drift(site.tags, tags):
                 drift.append("tags")
         outputs = self.outputs(site)
         return Step("app", "Function app", self.name, Action.UPDATE if drift else Action.NO_CHANGE, self.apply,

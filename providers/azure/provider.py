@@ -141,10 +141,13 @@ class AzureProvider(Provider):
                 ("workspace", workspace.step), ("insights", insights.step), ("plan", hosting.step))}
             planned = {key: future.result() for key, future in first.items()}
         vault_uri = planned["vault"].outputs.get("vault_uri")
-        secrets_step = VaultSecrets(clients, names, values, vault_uri).step()
+        vault_secrets = VaultSecrets(clients, names, values, vault_uri)
+        secrets_step = vault_secrets.step()
         up = {key: dict(step.outputs) for key, step in planned.items()}
         if secrets_step is not None:
-            up["secrets"] = dict(secrets_step.outputs)
+            # Values about to change: their references are known, their new versions only once written.
+            up["secrets"] = dict(secrets_step.outputs) or (
+                {"uris": vault_secrets.uris(vault_uri), "versions": None} if vault_uri else {})
         app_step = app.step(up)
         current = app.last
         roles_step = roles.step(app_step.outputs or None)

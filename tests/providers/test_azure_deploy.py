@@ -196,21 +196,50 @@ def test_a_first_deploy_makes_every_resource_keeps_secrets_out_and_a_rerun_chang
     assert again.is_noop and mutating == []
 
 
-def test_a_changed_setting_and_a_changed_secret_update_only_the_app(azure_cloud, project, deployed):
-    plan, result, mutating, _ = deploy(azure_cloud, project, spec_for(azure_cloud, project, env={"MARKET": "kraken"}),
-                                       secret="key-9999-wxyz-0000")
-    assert result.ok, result.failure
-    assert {s.id for s in plan.changes} == {"secrets", "app"}
+def test_a_changed_setting_and_secret_update_only_the_app_and_a_paused_bot_stays_paused(azure_cloud, project,
+                                                                                        deployed):
     names = provider_names(azure_cloud, project)
     c = clients(azure_cloud)
+    paused = dict(c.web.web_apps.list_application_settings("bots", names.function_app).properties)
+    paused["AzureWebJobs.scheduled.Disabled"] = "true"  # as `botship pause` leaves it
+    c.web.web_apps.update_application_settings("bots", names.function_app, {"properties": paused})
+
+    changed = spec_for(azure_cloud, project, env={"MARKET": "kraken"})
+    plan, result, mutating, _ = deploy(azure_cloud, project, changed, secret="key-9999-wxyz-0000")
+    assert result.ok, result.failure
+    assert {s.id: s.detail for s in plan.changes} == {"secrets": "EXCHANGE_API_KEY",
+                                                      "app": "update: settings: MARKET, secret"}
     settings = c.web.web_apps.list_application_settings("bots", names.function_app).properties
-    assert settings["MARKET"] == "kraken"
+    assert settings["MARKET"] == "kraken" and settings["AzureWebJobs.scheduled.Disabled"] == "true"
+    assert settings["BOTSHIP_SECRETS_VERSION"] != paused["BOTSHIP_SECRETS_VERSION"]  # the app restarts: new value
     vault = c.keyvault.vaults.get("bots", names.vault)
     stored = vault_secrets(azure_cloud, vault.properties.vault_uri).get_secret("EXCHANGE-API-KEY")
     assert stored.value == "key-9999-wxyz-0000"
-    again = deploy(azure_cloud, project, spec_for(azure_cloud, project, env={"MARKET": "kraken"}),
-                   secret="key-9999-wxyz-0000")
+    again = deploy(azure_cloud, project, changed, secret="key-9999-wxyz-0000")
     assert again[0].is_noop and again[2] == []
+
+
+def test_dropping_the_schedule_and_the_secrets_removes_what_they_needed(azure_cloud, project, deployed):
+    spec = spec_for(azure_cloud, project, schedule=None, secrets=[])
+    fake_context = DeployContext(project, "prod", SecretValues([]))
+    azure_cloud.reset_mutations()
+    plan = AzureProvider(spec).plan(fake_context)
+    assert {s.id: s.detail for s in plan.changes}["secrets"] == "remove EXCHANGE-API-KEY"
+    assert {"app", "publish"} <= {s.id for s in plan.changes}
+    assert start_run(plan, lambda event: None).wait(180).ok
+    names = provider_names(azure_cloud, project)
+    c = clients(azure_cloud)
+    settings = c.web.web_apps.list_application_settings("bots", names.function_app).properties
+    assert not {"EXCHANGE_API_KEY", "BOTSHIP_SECRETS_VERSION", "BOTSHIP_SCHEDULE", "BOTSHIP_TIMEZONE"} & set(settings)
+    site = c.web.web_apps.get("bots", names.function_app)
+    assert "botship:schedule" not in site.tags
+    functions = {f.name.rsplit("/", 1)[-1] for f in c.web.web_apps.list_functions("bots", names.function_app)}
+    assert "scheduled" not in functions and "run" in functions
+    vault = c.keyvault.vaults.get("bots", names.vault)
+    assert [p.name for p in vault_secrets(azure_cloud, vault.properties.vault_uri).list_properties_of_secrets()] == []
+    azure_cloud.reset_mutations()
+    again = AzureProvider(spec).plan(fake_context)
+    assert again.is_noop, [(s.id, s.detail) for s in again.changes]
 
 
 def test_a_code_change_publishes_again(azure_cloud, own_project):
@@ -223,18 +252,6 @@ def test_a_code_change_publishes_again(azure_cloud, own_project):
     assert [s.id for s in plan.changes] == ["publish"]
     after = clients(azure_cloud).web.web_apps.get("bots", provider_names(azure_cloud, project).function_app).tags
     assert after["botship:code"] != code["botship:code"]
-
-
-def test_a_paused_bot_stays_paused(azure_cloud, project, deployed):
-    names = provider_names(azure_cloud, project)
-    c = clients(azure_cloud)
-    settings = dict(c.web.web_apps.list_application_settings("bots", names.function_app).properties)
-    settings["AzureWebJobs.scheduled.Disabled"] = "true"
-    c.web.web_apps.update_application_settings("bots", names.function_app, {"properties": settings})
-    plan, result, mutating, _ = deploy(azure_cloud, project, spec_for(azure_cloud, project, env={"MARKET": "x"}))
-    assert result.ok, result.failure
-    after = c.web.web_apps.list_application_settings("bots", names.function_app).properties
-    assert after["AzureWebJobs.scheduled.Disabled"] == "true" and after["MARKET"] == "x"
 
 
 def _count(fake, kind: str) -> int:
