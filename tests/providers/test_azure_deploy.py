@@ -330,6 +330,10 @@ def test_consumption_plan_sets_what_linux_consumption_needs(azure_cloud, project
     assert "sp=r" in settings["WEBSITE_RUN_FROM_PACKAGE"] and "/packages/" in settings["WEBSITE_RUN_FROM_PACKAGE"]
     again = deploy(azure_cloud, project, spec)
     assert again[0].is_noop and again[2] == []
+    # Azure cannot move a function app between the plans: said before anything changes.
+    with pytest.raises(BotshipError) as caught:
+        AzureProvider(spec_for(azure_cloud, project)).plan(context(project))
+    assert "consumption plan" in caught.value.what and "botship destroy" in caught.value.fix
 
 
 # ---- user errors --------------------------------------------------------------------------------------------------
@@ -371,10 +375,20 @@ def test_a_taken_storage_name_is_named(azure_cloud, project):
     assert names.storage_account in error.what and "taken" in error.what and "bot_name" in error.fix
 
 
-def test_no_right_to_assign_roles_says_which_role_is_needed(azure_cloud, project):
+def test_no_right_to_assign_roles_says_which_role_is_needed_and_a_rerun_once_granted_converges(azure_cloud,
+                                                                                                project):
     azure_cloud.deny_role_assignments()
     error = _plan_error(azure_cloud, project, spec_for(azure_cloud, project))
     assert "Owner" in error.fix and "User Access Administrator" in error.fix
+    # Failed half-way (the vault made, its role refused): granted the right, a re-run finishes the job.
+    from azure_fake.authz import BUILT_IN
+
+    owner = azure_cloud._definition_id(BUILT_IN["Owner"][0])
+    azure_cloud.role_assignments[azure_cloud.deployer_assignment]["properties"]["roleDefinitionId"] = owner
+    plan, result, _, _ = deploy(azure_cloud, project, spec_for(azure_cloud, project))
+    assert result.ok, result.failure
+    assert [s.id for s in plan.steps if s.action is Action.NO_CHANGE] == ["group", "storage"]
+    _assert_converged(azure_cloud, project, spec_for(azure_cloud, project))
 
 
 def test_an_expired_sign_in_says_to_sign_in_again(azure_cloud, project):
