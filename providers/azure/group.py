@@ -190,6 +190,7 @@ class RoleAssignments:
             role_definition_id=role_definition_id(self.subscription_id, grant.role), principal_id=grant.principal_id,
             principal_type=grant.principal_type, description="botship")
         deadline = time.monotonic() + PRINCIPAL_PROPAGATION_S
+        pause = 1.0
         while True:
             ctx.check_cancelled()
             try:
@@ -204,7 +205,8 @@ class RoleAssignments:
                     left = int(deadline - time.monotonic())
                     ctx.log(f"the new identity is not yet known to Entra ID (propagation) — retrying the "
                             f"{grant.role} assignment for up to {left} s more")
-                    ctx.wait(5)
+                    ctx.wait(pause)
+                    pause = min(pause * 2, 10.0)
                     continue
                 if code in ("AuthorizationFailed", "LinkedAuthorizationFailed"):
                     raise BotshipError(f"not allowed to give {grant.describe} the role {grant.role}",

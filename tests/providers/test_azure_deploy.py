@@ -305,8 +305,15 @@ def test_a_deploy_interrupted_after_each_step_in_turn_converges(azure_cloud, pro
 def test_a_deploy_interrupted_then_rerun_converges(azure_cloud, project, stop_after):
     spec = spec_for(azure_cloud, project)
     finished = _run_until(azure_cloud, project, spec, stop_after)
-    rerun, result, _, _ = deploy(azure_cloud, project, spec)
+    # The app's new identity is not yet known where role assignments are checked (Entra ID's replication).
+    azure_cloud.principal_type_skips_replication = False
+    for principal in azure_cloud.principals.values():
+        if principal["pending"]:
+            principal["pending"] = 2
+    rerun, result, _, events = deploy(azure_cloud, project, spec)
     assert result.ok, result.failure
+    waits = [e.message for e in events if e.kind == "log" and "propagation" in e.message]
+    assert len(waits) == 2 and "Storage Blob Data Owner" in waits[0]
     unchanged = [s.id for s in rerun.steps if s.action is Action.NO_CHANGE]
     assert set(unchanged) <= set(finished)
     _assert_converged(azure_cloud, project, spec)
