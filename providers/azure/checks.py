@@ -375,74 +375,65 @@ def _missing(exc: BaseException) -> bool:
 _TAKEN_FIX = "names are global across Azure: choose another bot_name (the names derive from it) and check again"
 
 
-def _storage_name(cloud: Any, names: Any) -> Check:
-    name, storage = names.storage_account, cloud.clients.storage
+def _global_name(label: str, name: str, what: str, read_own: Callable[[], Any], available: Callable[[], Any],
+                 deleted: Callable[[], Check | None] | None = None) -> Check:
+    """A global name: ours already (it reads in the bot's group), held by a deleted resource (`deleted` says), or
+    free — else taken elsewhere in Azure."""
     try:
-        storage.storage_accounts.get_properties(names.resource_group, name, **CALL)
-        return Check("storage account name", True, f"{name} exists and is the bot's own")
+        read_own()
+        return Check(label, True, f"{name} exists and is the bot's own")
     except Exception as exc:  # noqa: BLE001
         if not _missing(exc):
-            return _not_checked("storage account name", exc, f"reading storage account {name}")
+            return _not_checked(label, exc, f"reading {what} {name}")
+    if deleted is not None and (found := deleted()) is not None:
+        return found
     try:
-        answer = storage.storage_accounts.check_name_availability(
-            {"name": name, "type": "Microsoft.Storage/storageAccounts"}, **CALL)
+        answer = available()
     except Exception as exc:  # noqa: BLE001
-        return _not_checked("storage account name", exc, "checking the storage account name")
+        return _not_checked(label, exc, f"checking the {what} name")
     if answer.name_available:
-        return Check("storage account name", True, f"{name} is free")
-    return Check("storage account name", False, f"{name} is taken elsewhere in Azure"
+        return Check(label, True, f"{name} is free")
+    return Check(label, False, f"{name} is taken elsewhere in Azure"
                  + (f" ({answer.message})" if answer.message else ""), _TAKEN_FIX)
+
+
+def _storage_name(cloud: Any, names: Any) -> Check:
+    name, storage = names.storage_account, cloud.clients.storage
+    return _global_name(
+        "storage account name", name, "storage account",
+        lambda: storage.storage_accounts.get_properties(names.resource_group, name, **CALL),
+        lambda: storage.storage_accounts.check_name_availability(
+            {"name": name, "type": "Microsoft.Storage/storageAccounts"}, **CALL))
 
 
 def _app_name(cloud: Any, names: Any) -> Check:
     name, web = names.function_app, cloud.clients.web
-    try:
-        web.web_apps.get(names.resource_group, name, **CALL)
-        return Check("function app name", True, f"{name} exists and is the bot's own")
-    except Exception as exc:  # noqa: BLE001
-        if not _missing(exc):
-            return _not_checked("function app name", exc, f"reading function app {name}")
-    try:
-        answer = web.check_name_availability({"name": name, "type": "Site"}, **CALL)
-    except Exception as exc:  # noqa: BLE001
-        return _not_checked("function app name", exc, "checking the function app name")
-    if answer.name_available:
-        return Check("function app name", True, f"{name} is free")
-    return Check("function app name", False, f"{name} is taken elsewhere in Azure"
-                 + (f" ({answer.message})" if answer.message else ""), _TAKEN_FIX)
+    return _global_name("function app name", name, "function app",
+                        lambda: web.web_apps.get(names.resource_group, name, **CALL),
+                        lambda: web.check_name_availability({"name": name, "type": "Site"}, **CALL))
 
 
 def _vault_name(cloud: Any, names: Any) -> Check:
     name, keyvault = names.vault, cloud.clients.keyvault
-    try:
-        keyvault.vaults.get(names.resource_group, name, **CALL)
-        return Check("vault name", True, f"{name} exists and is the bot's own")
-    except Exception as exc:  # noqa: BLE001
-        if not _missing(exc):
-            return _not_checked("vault name", exc, f"reading vault {name}")
-    try:
-        deleted = keyvault.vaults.get_deleted(name, cloud.location, **CALL)
-    except Exception as exc:  # noqa: BLE001
-        deleted = None
-        if not _missing(exc):
-            return _not_checked("vault name", exc, f"looking for a deleted vault {name}")
-    if deleted is not None:
-        vault_id = str(getattr(deleted.properties, "vault_id", "") or "")
-        purge = getattr(deleted.properties, "scheduled_purge_date", None)
+
+    def deleted() -> Check | None:
+        """A soft-deleted vault holding the name: the bot's own (recoverable), or another group's."""
+        try:
+            found = keyvault.vaults.get_deleted(name, cloud.location, **CALL)
+        except Exception as exc:  # noqa: BLE001
+            return None if _missing(exc) else _not_checked("vault name", exc, f"looking for a deleted vault {name}")
+        vault_id = str(getattr(found.properties, "vault_id", "") or "")
+        purge = getattr(found.properties, "scheduled_purge_date", None)
         when = f" until {purge:%Y-%m-%d}" if purge else ""
         if f"/resourcegroups/{names.resource_group.lower()}/" in vault_id.lower():
             return Check("vault name", None, f"{name} was deleted and is kept by soft delete{when}",
                          "the deploy asks whether to recover it (its secrets come back) or purge it")
         return Check("vault name", False, f"{name} is a deleted vault of another resource group, kept{when}",
                      _TAKEN_FIX)
-    try:
-        answer = keyvault.vaults.check_name_availability({"name": name, "type": "Microsoft.KeyVault/vaults"}, **CALL)
-    except Exception as exc:  # noqa: BLE001
-        return _not_checked("vault name", exc, "checking the vault name")
-    if answer.name_available:
-        return Check("vault name", True, f"{name} is free")
-    return Check("vault name", False, f"{name} is taken elsewhere in Azure"
-                 + (f" ({answer.message})" if answer.message else ""), _TAKEN_FIX)
+
+    return _global_name("vault name", name, "vault", lambda: keyvault.vaults.get(names.resource_group, name, **CALL),
+                        lambda: keyvault.vaults.check_name_availability(
+                            {"name": name, "type": "Microsoft.KeyVault/vaults"}, **CALL), deleted)
 
 
 # The names the Azure provider calls them by.
