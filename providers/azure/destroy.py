@@ -92,7 +92,8 @@ class Destroy:
         if found["workspace"] is not None:
             steps.append(Step("workspace", "Log workspace", n.workspace, Action.DELETE, _gone(
                 lambda: c.loganalytics.workspaces.begin_delete(rg, n.workspace), "removing the log workspace"),
-                detail="with the bot's logs"))
+                detail="with the bot's logs (Azure keeps a deleted workspace recoverable 14 days; deploying the bot "
+                       "again within them brings it back)"))
         if found["vault"] is not None:
             steps.append(Step("vault", "Key vault", n.vault, Action.DELETE, _gone(
                 lambda: c.keyvault.vaults.delete(rg, n.vault), "removing the key vault"),
