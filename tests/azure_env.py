@@ -26,16 +26,18 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_azurite(folder: Path, cert: str, key: str) -> tuple[subprocess.Popen, str]:
-    """azurite-blob over HTTPS with `--oauth basic` on a free loopback port; returns (process, blob URL)."""
+def start_azurite(folder: Path, cert: str | None = None, key: str | None = None) -> tuple[subprocess.Popen, str]:
+    """azurite-blob on a free loopback port — over HTTPS with `--oauth basic` when given a certificate and key, as
+    the Azure fake's storage accounts need — returns (process, blob URL of its account)."""
     binary = ROOT / "node_modules" / ".bin" / "azurite-blob"
     assert binary.exists(), "Azurite is missing: run ./scripts/test, which installs it with npm"
     port = _free_port()
     folder.mkdir(parents=True, exist_ok=True)
     log = folder / "azurite.log"
+    secure = ["--cert", cert, "--key", key, "--oauth", "basic"] if cert and key else []
     process = subprocess.Popen(
-        [str(binary), "--blobHost", "127.0.0.1", "--blobPort", str(port), "--cert", cert, "--key", key,
-         "--oauth", "basic", "--location", str(folder), "--skipApiVersionCheck", "--disableTelemetry", "--silent"],
+        [str(binary), "--blobHost", "127.0.0.1", "--blobPort", str(port), *secure, "--location", str(folder),
+         "--skipApiVersionCheck", "--disableTelemetry", "--silent"],
         stdout=log.open("w"), stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 30
     while True:
@@ -47,10 +49,10 @@ def start_azurite(folder: Path, cert: str, key: str) -> tuple[subprocess.Popen, 
                 process.kill()
                 raise RuntimeError(f"Azurite did not start: {log.read_text()[-2000:]}") from None
             time.sleep(0.05)
-    return process, f"https://127.0.0.1:{port}/{AZURITE_ACCOUNT}"
+    return process, f"{'https' if secure else 'http'}://127.0.0.1:{port}/{AZURITE_ACCOUNT}"
 
 
-def _stop(process: subprocess.Popen) -> None:
+def stop_process(process: subprocess.Popen) -> None:
     process.terminate()
     try:
         process.wait(10)
@@ -95,4 +97,4 @@ def azure_cloud(tmp_path_factory, monkeypatch) -> Iterator[AzureFake]:
         yield fake
     finally:
         fake.stop()
-        _stop(azurite)
+        stop_process(azurite)

@@ -140,41 +140,19 @@ def sandbox(monkeypatch) -> Iterator[str]:
     emulator.stop()
 
 
-ROOT = Path(__file__).resolve().parents[1]
-AZURITE_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
 
 
 @pytest.fixture(scope="session")
 def azurite(tmp_path_factory) -> Iterator[str]:
-    """Azurite's blob service (from the project's npm devDependencies) on a free loopback port.
+    """Azurite's blob service (from the project's npm devDependencies) on a free loopback port, over plain HTTP.
 
     Yields its connection string. `--disableTelemetry` keeps it from calling out.
     """
-    binary = ROOT / "node_modules" / ".bin" / "azurite-blob"
-    assert binary.exists(), "Azurite is missing: run ./scripts/test, which installs it with npm"
-    port = free_port()
-    process = subprocess.Popen(
-        [str(binary), "--blobHost", "127.0.0.1", "--blobPort", str(port), "--location",
-         str(tmp_path_factory.mktemp("azurite")), "--skipApiVersionCheck", "--disableTelemetry", "--silent"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                raise RuntimeError(f"Azurite did not start: {process.stderr.read().decode()[-2000:]}")
-            time.sleep(0.1)
-    yield (f"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={AZURITE_KEY};"
-           f"BlobEndpoint=http://127.0.0.1:{port}/devstoreaccount1;")
-    process.terminate()
-    try:
-        process.wait(10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
+    from azure_env import AZURITE_KEY, start_azurite, stop_process
+
+    process, url = start_azurite(tmp_path_factory.mktemp("azurite"))
+    yield f"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={AZURITE_KEY};BlobEndpoint={url};"
+    stop_process(process)
 
 
 @pytest.fixture
