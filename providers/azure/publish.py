@@ -91,7 +91,7 @@ class Publish:
                     ctx.log(f"publish refused ({exc.what}) — the app's new roles may not have taken effect yet; "
                             "retrying", "warning")
                     ctx.wait(10)
-        self._wait_for_functions(ctx)
+        self._wait_for_functions(ctx, patient=roles_made)
         self.app.record(self.code, storage, dict(ctx.outputs), ctx)
         return {"code": self.code}
 
@@ -186,11 +186,15 @@ class Publish:
                       "listing the app's functions") or []
         return sorted((f.name or "").rsplit("/", 1)[-1] for f in listed)
 
-    def _wait_for_functions(self, ctx) -> None:
-        """Until the host lists every function botship ships; a host that reports an error fails at once."""
-        deadline = time.monotonic() + FUNCTIONS_TIMEOUT_S
+    def _wait_for_functions(self, ctx, patient: bool = False) -> None:
+        """Until the host lists every function botship ships. A host that reports an error fails the step at once,
+        unless the app's role assignments are new (`patient`): then the host may not reach its storage yet, and
+        it is given ROLE_RETRY_S to start."""
+        started = time.monotonic()
+        deadline = started + FUNCTIONS_TIMEOUT_S
         expected = self.expected()
         pause = 1.0
+        said = ""
         while True:
             ctx.check_cancelled()
             found = self.functions()
@@ -199,7 +203,14 @@ class Publish:
                 return
             status = self._host_status()
             errors = status.get("errors") or []
-            if errors or time.monotonic() > deadline:
+            if errors and patient and time.monotonic() - started < ROLE_RETRY_S:
+                text = "; ".join(str(e) for e in errors)[:300]
+                if text != said:
+                    ctx.log(f"the host reports: {text} — waiting: the app's new roles take a few minutes to apply",
+                            "warning")
+                    said = text
+                errors = []
+            elif errors or time.monotonic() > deadline:
                 missing = [n for n in expected if n not in found]
                 what = ("0 functions found: the host loaded none of the package's functions" if not found else
                         f"the host does not list {', '.join(missing)} (it lists {', '.join(found)})")

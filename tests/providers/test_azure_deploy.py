@@ -253,6 +253,20 @@ def test_a_code_change_publishes_again(azure_cloud, own_project):
     after = clients(azure_cloud).web.web_apps.get("bots", provider_names(azure_cloud, project).function_app).tags
     assert after["botship:code"] != code["botship:code"]
 
+    # A package the host loads no function from ("0 functions found") fails the deploy with the host's reason,
+    # and records nothing: the next deploy publishes again.
+    def broken(site, data):
+        key = site["id"].lower()
+        azure_cloud.functions[key] = []
+        azure_cloud.host_errors[key] = "ModuleNotFoundError: No module named 'numpy'"
+    azure_cloud.install_package = broken
+    (project / "app.py").write_text((project / "app.py").read_text() + "\n# tuned again\n")
+    plan, result, _, _ = deploy(azure_cloud, project, spec_for(azure_cloud, project))
+    assert result.failure.step == "publish" and result.failure.what.startswith("0 functions found")
+    assert "No module named 'numpy'" in result.failure.why
+    assert clients(azure_cloud).web.web_apps.get("bots", provider_names(azure_cloud, project).function_app).tags[
+        "botship:code"] == after["botship:code"]
+
 
 def _count(fake, kind: str) -> int:
     return sum(1 for r in fake.resources.values() if r.get("type", "").lower() == kind.lower())
