@@ -242,9 +242,10 @@ class ResourceGroup:
                     f"reading resource group {self.names.resource_group}")
 
     def wanted_tags(self, group: Any | None) -> dict[str, str]:
-        """A group botship made carries the bot's tags; one it reuses is left untagged (it holds others' things)."""
+        """A group botship made says so; one it reuses is left as it is (it holds others' things). No bot's own
+        tags: several bots share a group, and each one's deploy must leave it as the others' found it."""
         if group is None or (group.tags or {}).get(CREATED_TAG) == "true":
-            return {**self.tags, CREATED_TAG: "true"}
+            return {CREATED_TAG: "true"}
         return {}
 
     def step(self) -> Step:

@@ -116,7 +116,7 @@ def test_a_first_deploy_makes_every_resource_keeps_secrets_out_and_a_rerun_chang
     rg = "bots"
 
     group = c.resources.resource_groups.get(rg)
-    assert group.tags["botship:bot"] == "counter-bot" and group.tags["botship:created"] == "true"
+    assert group.tags == {"botship:created": "true"}  # shared by the group's bots: none of them is named
 
     account = c.storage.storage_accounts.get_properties(rg, names.storage_account)
     assert (account.sku.name, account.kind, account.enable_https_traffic_only, account.minimum_tls_version,
@@ -468,3 +468,19 @@ def test_a_settings_change_is_named_never_shown():
 
     changed = FunctionApp.settings_drift({"A": "old-value", "B": "same"}, {"A": "new-value", "B": "same", "C": "x"})
     assert changed == ["A", "C"]
+
+
+def test_a_shared_resource_group_is_tagged_alike_by_every_bot():
+    """Several bots deploy into one group: no bot's deploy may retag it (each re-run of the others would drift)."""
+    from types import SimpleNamespace
+
+    from botship.providers.azure.group import ResourceGroup
+    from botship.providers.azure.names import AzureNames
+
+    names = AzureNames("a", "s", "bots", "westeurope")
+    made = SimpleNamespace(tags={"botship:created": "true"})
+    theirs = SimpleNamespace(tags={"owner": "finance"})
+    a = ResourceGroup(None, names, {"botship:bot": "a", "team": "x"})
+    b = ResourceGroup(None, names, {"botship:bot": "b", "team": "y"})
+    assert a.wanted_tags(made) == b.wanted_tags(made) == a.wanted_tags(None) == {"botship:created": "true"}
+    assert a.wanted_tags(theirs) == {}
