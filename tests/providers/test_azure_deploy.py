@@ -374,19 +374,12 @@ def test_an_unknown_subscription_is_named(azure_cloud, project):
     assert "subscription" in error.what and "not found" in error.what
 
 
-def test_an_unregistered_resource_provider_is_named(azure_cloud, project):
-    """The SDK registers a missing namespace by itself where the identity may; here it may not."""
-    from azure_fake.server import ArmError
-
-    def refuse(request):
-        raise ArmError(403, "AuthorizationFailed", "The client does not have authorization to perform action "
-                       "'Microsoft.Web/register/action'.")
-    for route in azure_cloud.routes:
-        if getattr(route.handler, "__name__", "") == "_register":
-            route.handler = refuse
+def test_an_unregistered_resource_provider_is_named_and_nothing_is_registered_unasked(azure_cloud, project):
     azure_cloud.unregister("Microsoft.Web")
+    azure_cloud.reset_mutations()
     error = _plan_error(azure_cloud, project, spec_for(azure_cloud, project))
     assert "not registered" in error.what and "register" in error.fix
+    assert azure_cloud.registration["microsoft.web"] == "NotRegistered" and azure_cloud.mutations == []
 
 
 def test_a_taken_storage_name_is_named(azure_cloud, project):
