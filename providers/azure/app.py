@@ -19,8 +19,10 @@ from botship.spec import DeploySpec
 
 from ..plan import Action, Step
 from .clients import AzureClients
+# The pause switch (either spelling) and the schedule as the spec writes it (a site tag), as the cloud reads them.
+from .cloud import PAUSE_SETTINGS, SCHEDULE_TAG
 from .group import Deployer, Grant, RoleAssignments, merged_tags, read, writing
-from .names import TIMER_FUNCTION, AzureNames, tags_match
+from .names import AzureNames, tags_match
 
 FLEX, CONSUMPTION = "flex", "consumption"
 PLAN_SKUS = {FLEX: {"name": "FC1", "tier": "FlexConsumption"}, CONSUMPTION: {"name": "Y1", "tier": "Dynamic"}}
@@ -33,11 +35,8 @@ SITE_KIND = "functionapp,linux"
 MIN_TLS = "1.2"
 FTPS = "Disabled"
 CODE_TAG, CONFIG_TAG = "botship:code", "botship:config"
-# The schedule as the spec writes it, on the site (the timer's setting holds only its UTC translation).
-from .cloud import SCHEDULE_TAG  # noqa: E402
-# App settings another step owns: the publish step (Consumption's package URL), pause/resume (the timer's switch).
+# App settings another step owns: the publish step (Consumption's package URL), pause/resume (PAUSE_SETTINGS).
 RUN_FROM_PACKAGE = "WEBSITE_RUN_FROM_PACKAGE"
-PAUSE_SETTINGS = (f"AzureWebJobs.{TIMER_FUNCTION}.Disabled", f"AzureWebJobs__{TIMER_FUNCTION}__Disabled")
 STORAGE_ROLE, VAULT_ROLE, DEPLOYER_STORAGE_ROLE = ("Storage Blob Data Owner", "Key Vault Secrets User",
                                                    "Storage Blob Data Contributor")
 
