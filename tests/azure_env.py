@@ -93,6 +93,11 @@ def azure_cloud(tmp_path_factory, monkeypatch) -> Iterator[AzureFake]:
                      "AZURE_PASSWORD", "IDENTITY_ENDPOINT", "IDENTITY_HEADER", "MSI_ENDPOINT", "MSI_SECRET",
                      "AZURE_AUTHORITY_HOST", "AZURE_SUBSCRIPTION_ID"):
         monkeypatch.delenv(variable, raising=False)
+    # Key Vault's client keeps each vault host's sign-in challenge for the process; this fake's vault ports may be
+    # an earlier fake's, with another tenant.
+    from azure.keyvault.secrets._shared import http_challenge_cache
+
+    http_challenge_cache._cache.clear()
     try:
         yield fake
     finally:

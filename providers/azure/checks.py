@@ -434,14 +434,3 @@ def _vault_name(cloud: Any, names: Any) -> Check:
     return _global_name("vault name", name, "vault", lambda: keyvault.vaults.get(names.resource_group, name, **CALL),
                         lambda: keyvault.vaults.check_name_availability(
                             {"name": name, "type": "Microsoft.KeyVault/vaults"}, **CALL), deleted)
-
-
-# The names the Azure provider calls them by.
-def credential_checks(cloud: Any, spec: Any = None) -> list[Check]:
-    """Same as check_credentials."""
-    return check_credentials(cloud, spec)
-
-
-def deploy_checks(cloud: Any, names: Any, spec: Any = None) -> list[Check]:
-    """Same as preflight_checks."""
-    return preflight_checks(cloud, spec, names)

@@ -91,10 +91,13 @@ class AzureClients:
         return BlobServiceClient(account_url, credential=self.credential, **self.endpoints.transport_options())
 
     def secrets(self, vault_url: str) -> Any:
-        """A vault's secrets, signed in with this identity."""
+        """A vault's secrets, signed in with this identity. A custom cloud's vault host need not end in the
+        domain its sign-in challenge names (Key Vault's client checks that by default), so the check is kept for
+        Azure's own clouds only."""
         from azure.keyvault.secrets import SecretClient
 
-        return SecretClient(vault_url, self.credential, **self.endpoints.transport_options())
+        return SecretClient(vault_url, self.credential, verify_challenge_resource=not self.endpoints.custom,
+                            **self.endpoints.transport_options())
 
     def http(self) -> Any:
         """Plain REST calls (a function app's SCM site and host, which no SDK client covers), with this cloud's CAs."""

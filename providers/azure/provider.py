@@ -73,15 +73,21 @@ class AzureProvider(Provider):
     # ---- checks (providers/azure/checks.py) and the deployer's role (providers/azure/policy.py) --------------
 
     def check_credentials(self) -> list[Check]:
-        from .checks import credential_checks
+        from .checks import check_credentials
 
-        return list(credential_checks(self._cloud, self.spec))
+        return list(check_credentials(self._cloud, self.spec))
 
     def preflight(self, context: DeployContext) -> list[Check]:
-        from .checks import deploy_checks
+        from .checks import preflight_checks
 
-        return (self.check_credentials() + list(deploy_checks(self._cloud, self.names, self.spec))
+        return (self.check_credentials() + list(preflight_checks(self._cloud, self.spec, self.names))
                 + [self._package_check(context)])
+
+    def apply_remedy(self, remedy: str) -> str:
+        """What a check offered to put right (registering resource providers), once the user agreed."""
+        from .checks import apply_remedy
+
+        return apply_remedy(self._cloud, remedy)
 
     def permissions_policy(self) -> dict | None:
         from .policy import deploy_role
@@ -160,8 +166,9 @@ class AzureProvider(Provider):
             ("subscription", names.subscription_id), ("resource group", names.resource_group),
             ("hosting", self._hosting_line(kind)),
             ("package", f"{artifact.unzipped_size / 1e6:.1f} MB unzipped, {artifact.content_hash[:12]}"),
-            ("history", f"earlier state kept {spec.state_retention_days} days (blob versions), for "
-                        "`botship state restore`"),
+            ("history", f"earlier versions of the state's blobs kept {spec.state_retention_days} days "
+                        "(state_retention_days); `botship state restore` reads AWS and the sandbox only in this "
+                        "release"),
             ("logs", f"Application Insights {names.insights}: {INGESTION_DELAY}"),
             ("key vault", f"{names.vault}: secret values live there, app settings only refer to them; after a "
                           f"destroy it stays soft-deleted {SOFT_DELETE_DAYS} days and a re-deploy recovers it")]

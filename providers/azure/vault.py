@@ -187,14 +187,7 @@ class VaultSecrets:
         self.vault_uri = vault_uri  # known at plan time when the vault exists
 
     def _client(self, vault_uri: str):
-        """The vault's secrets. A custom cloud's vault host need not end in the domain its sign-in challenge names
-        (Key Vault's client checks that by default), so the check is kept for Azure's own clouds only.
-        TODO(lead): move this into AzureClients.secrets and use that."""
-        from azure.keyvault.secrets import SecretClient
-
-        where = self.clients.endpoints
-        return SecretClient(vault_uri, self.clients.credential, verify_challenge_resource=not where.custom,
-                            **where.transport_options())
+        return self.clients.secrets(vault_uri)
 
     def _stored(self, vault_uri: str) -> tuple[dict[str, Any] | None, list[str]]:
         """Per variable, the stored secret (None when absent); and botship's secrets no variable names any more.

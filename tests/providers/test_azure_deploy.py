@@ -37,15 +37,6 @@ def spec_for(fake, project, **changes):
     return build_spec(data, project)
 
 
-@pytest.fixture(autouse=True)
-def fresh_vault_challenges():
-    """Key Vault's client keeps each vault host's sign-in challenge for the process; a later test's fake may reuse a
-    port with another tenant."""
-    from azure.keyvault.secrets._shared import http_challenge_cache
-
-    http_challenge_cache._cache.clear()
-
-
 @pytest.fixture(scope="session")
 def shared_project(tmp_path_factory):
     """One copy of the counter bot for the Azure tests: its package is built once (the tests that change code copy

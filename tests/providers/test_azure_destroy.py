@@ -12,7 +12,6 @@ from test_azure_deploy import (  # noqa: F401 - fixtures shared with the deploy 
     clients,
     context,
     deploy,
-    fresh_vault_challenges,
     project,
     provider_names,
     shared_project,

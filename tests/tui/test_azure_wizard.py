@@ -141,3 +141,35 @@ async def test_the_device_code_sign_in_shows_the_code_then_who_signed_in(project
         assert any("/devicelogin" in line and "enter the code" in line for line in shown), shown
         # Signed in, the subscriptions the user sees are listed.
         assert await _wait_for_options(pilot, "#setting-azure-subscription-id") == [azure_cloud.subscription_id]
+
+
+async def test_an_unregistered_resource_provider_is_registered_from_its_button(project, azure_cloud):
+    azure_cloud.unregister("Microsoft.Web")
+    async with make_app(project).run_test(size=(120, 40)) as pilot:
+        await start(pilot, "azure")
+        screen = pilot.app.screen
+        await to_step(pilot, "credentials")
+        await _wait_for_options(pilot, "#setting-azure-subscription-id")
+        screen.query_one("#setting-azure-subscription-id", Select).value = azure_cloud.subscription_id
+        await settle(pilot)
+        screen.query_one("#setting-azure-resource-group", Input).value = "bots"
+        await settle(pilot)
+        await _wait_for_options(pilot, "#setting-azure-location")
+        screen.query_one("#setting-azure-location", Select).value = "westeurope"
+        for _ in range(50):
+            await settle(pilot)
+            if "a check failed" in text(screen, "#check-status"):
+                break
+        assert "Microsoft.Web" in text(screen, "#check-results")
+        assert not [m for m in azure_cloud.mutations if m[1].endswith("/register")]  # nothing registered unasked
+        button = screen.query_one("#remedies Button")
+        assert "Register" in str(button.label)
+        button.focus()  # below the fold at this size: reached by the keyboard, as a user would
+        await settle(pilot)
+        await pilot.press("enter")
+        for _ in range(100):
+            await settle(pilot)
+            if "all good" in text(screen, "#check-status"):
+                break
+        assert "all good" in text(screen, "#check-status"), text(screen, "#check-results")
+        assert [m for m in azure_cloud.mutations if m[1].endswith("Microsoft.Web/register")]
