@@ -21,7 +21,7 @@ from ..plan import Action, Step
 from .clients import AzureClients
 # The pause switch (either spelling) and the schedule as the spec writes it (a site tag), as the cloud reads them.
 from .cloud import PAUSE_SETTINGS, SCHEDULE_TAG
-from .group import Deployer, Grant, RoleAssignments, merged_tags, read, writing
+from .group import Converged, Deployer, Grant, RoleAssignments, merged_tags, read, writing
 from .names import AzureNames, tags_match
 
 FLEX, CONSUMPTION = "flex", "consumption"
@@ -65,7 +65,9 @@ def fingerprint(data: Any) -> str:
 
 # ---- the hosting plan ------------------------------------------------------------------------------------------
 
-class HostingPlan:
+class HostingPlan(Converged):
+    step_id, title = "plan", "Hosting plan"
+
     def __init__(self, clients: AzureClients, names: AzureNames, tags: dict[str, str], plan: str) -> None:
         self.clients, self.names, self.tags, self.kind = clients, names, tags, plan
         self.name = names.plan
@@ -105,38 +107,26 @@ class HostingPlan:
                            f"\"consumption\" (Linux Consumption, retiring {CONSUMPTION_RETIRES})")
 
     def drift(self, found: Any) -> list[str]:
-        drift = []
-        if found.reserved is not True:
-            drift.append("Linux")
-        if not tags_match(found.tags or {}, self.tags):
-            drift.append("tags")
-        return drift
+        return (["Linux"] if found.reserved is not True else []) + super().drift(found)
 
-    def step(self) -> Step:
-        found = self.read()
+    def check(self, found: Any | None) -> None:
         if found is None:
             self.check_location()
-            sku = PLAN_SKUS[self.kind]
-            detail = (f"Flex Consumption ({sku['name']})" if self.kind == FLEX else
-                      f"Linux Consumption ({sku['name']}), retiring {CONSUMPTION_RETIRES}")
-            return Step("plan", "Hosting plan", self.name, Action.CREATE, self.apply, detail=detail)
-        self.check_switch(found)
-        drift = self.drift(found)
-        return Step("plan", "Hosting plan", self.name, Action.UPDATE if drift else Action.NO_CHANGE, self.apply,
-                    detail=("fix: " + ", ".join(drift)) if drift else "", outputs={"id": found.id})
-
-    def apply(self, ctx) -> dict[str, Any]:
-        found = self.read()
-        if found is not None:
+        else:
             self.check_switch(found)
-        if found is None or self.drift(found):
-            with writing(f"setting up plan {self.name}"):
-                found = self.api.begin_create_or_update(self.names.resource_group, self.name, {
-                    "location": self.names.location, "kind": "functionapp", "sku": PLAN_SKUS[self.kind],
-                    "tags": merged_tags(found.tags if found else None, self.tags),
-                    "properties": {"reserved": True}}).result()
-            ctx.log(f"hosting plan {self.name} ({PLAN_SKUS[self.kind]['tier']})")
-        return {"id": found.id}
+
+    def create_detail(self) -> str:
+        sku = PLAN_SKUS[self.kind]
+        return (f"Flex Consumption ({sku['name']})" if self.kind == FLEX else
+                f"Linux Consumption ({sku['name']}), retiring {CONSUMPTION_RETIRES}")
+
+    def write(self, found: Any | None) -> Any:
+        return self.api.begin_create_or_update(self.names.resource_group, self.name, {
+            "location": self.names.location, "kind": "functionapp", "sku": PLAN_SKUS[self.kind],
+            "tags": merged_tags(found.tags if found else None, self.tags), "properties": {"reserved": True}}).result()
+
+    def written(self) -> str:
+        return f"hosting plan {self.name} ({PLAN_SKUS[self.kind]['tier']})"
 
 
 # ---- the function app ----------------------------------------------------------------------------------------

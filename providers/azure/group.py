@@ -97,6 +97,58 @@ def step_action(exists: bool, drift: list[str]) -> tuple[Action, str]:
     return (Action.UPDATE, "fix: " + ", ".join(drift)) if drift else (Action.NO_CHANGE, "")
 
 
+class Converged:
+    """A resource brought to what botship wants: read, compared (`drift`), and written only when it differs — at
+    planning (the step's action) and again when the step runs (what was read then may be stale by now)."""
+
+    step_id: str
+    title: str
+    name: str
+    tags: dict[str, str]
+
+    def read(self) -> Any | None:
+        raise NotImplementedError
+
+    def drift(self, found: Any) -> list[str]:
+        """What differs from what botship wants (empty: nothing to do)."""
+        return [] if tags_match(found.tags or {}, self.tags) else ["tags"]
+
+    def check(self, found: Any | None) -> None:
+        """Raises when what is there cannot become what is wanted (before anything is written)."""
+
+    def create_detail(self) -> str:
+        return ""
+
+    def outputs(self, found: Any) -> dict[str, Any]:
+        return {"id": found.id}
+
+    def write(self, found: Any | None) -> Any:
+        """Create or update the resource (keeping `found`'s own tags); returns it as it is now."""
+        raise NotImplementedError
+
+    def written(self) -> str:
+        """The log line once written."""
+        return f"{self.title} {self.name}"
+
+    def step(self) -> Step:
+        found = self.read()
+        self.check(found)
+        if found is None:
+            return Step(self.step_id, self.title, self.name, Action.CREATE, self.apply, detail=self.create_detail())
+        action, detail = step_action(True, self.drift(found))
+        return Step(self.step_id, self.title, self.name, action, self.apply, detail=detail,
+                    outputs=self.outputs(found))
+
+    def apply(self, ctx) -> dict[str, Any]:
+        found = self.read()
+        self.check(found)
+        if found is None or self.drift(found):
+            with writing(f"setting up {self.title} {self.name}"):
+                found = self.write(found)
+            ctx.log(self.written())
+        return self.outputs(found)
+
+
 # ---- who is deploying ------------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)

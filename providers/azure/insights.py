@@ -5,17 +5,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..plan import Action, Step
 from .clients import AzureClients
-from .group import merged_tags, read, writing
-from .names import AzureNames, tags_match
+from .group import Converged, merged_tags, read
+from .names import AzureNames
 
 LOG_RETENTION_DAYS = 30
 WORKSPACE_SKU = "PerGB2018"
 INGESTION_DELAY = "a line shows up 2–5 minutes after the run printed it"
 
 
-class Workspace:
+class Workspace(Converged):
+    step_id, title = "workspace", "Log workspace"
+
     def __init__(self, clients: AzureClients, names: AzureNames, tags: dict[str, str]) -> None:
         self.clients, self.names, self.tags = clients, names, tags
         self.name = names.workspace
@@ -30,32 +31,23 @@ class Workspace:
             drift.append(f"kept {LOG_RETENTION_DAYS} days")
         if (found.sku.name if found.sku else None) != WORKSPACE_SKU:
             drift.append(f"sku {WORKSPACE_SKU}")
-        if not tags_match(found.tags or {}, self.tags):
-            drift.append("tags")
-        return drift
+        return drift + super().drift(found)
 
-    def step(self) -> Step:
-        found = self.read()
-        if found is None:
-            return Step("workspace", "Log workspace", self.name, Action.CREATE, self.apply,
-                        detail=f"kept {LOG_RETENTION_DAYS} days")
-        drift = self.drift(found)
-        return Step("workspace", "Log workspace", self.name, Action.UPDATE if drift else Action.NO_CHANGE, self.apply,
-                    detail=("fix: " + ", ".join(drift)) if drift else "", outputs={"id": found.id})
+    def create_detail(self) -> str:
+        return f"kept {LOG_RETENTION_DAYS} days"
 
-    def apply(self, ctx) -> dict[str, Any]:
-        found = self.read()
-        if found is None or self.drift(found):
-            with writing(f"setting up log workspace {self.name}"):
-                found = self.clients.loganalytics.workspaces.begin_create_or_update(
-                    self.names.resource_group, self.name, {
-                        "location": self.names.location, "tags": merged_tags(found.tags if found else None, self.tags),
-                        "properties": {"sku": {"name": WORKSPACE_SKU}, "retentionInDays": LOG_RETENTION_DAYS}}).result()
-            ctx.log(f"log workspace {self.name}: kept {LOG_RETENTION_DAYS} days")
-        return {"id": found.id}
+    def write(self, found: Any | None) -> Any:
+        return self.clients.loganalytics.workspaces.begin_create_or_update(self.names.resource_group, self.name, {
+            "location": self.names.location, "tags": merged_tags(found.tags if found else None, self.tags),
+            "properties": {"sku": {"name": WORKSPACE_SKU}, "retentionInDays": LOG_RETENTION_DAYS}}).result()
+
+    def written(self) -> str:
+        return f"log workspace {self.name}: kept {LOG_RETENTION_DAYS} days"
 
 
-class Insights:
+class Insights(Converged):
+    step_id, title = "insights", "Application Insights"
+
     def __init__(self, clients: AzureClients, names: AzureNames, tags: dict[str, str]) -> None:
         self.clients, self.names, self.tags = clients, names, tags
         self.name = names.insights
@@ -74,32 +66,21 @@ class Insights:
             drift.append("workspace")
         if found.application_type != "web" or found.kind != "web":
             drift.append("kind")
-        if not tags_match(found.tags or {}, self.tags):
-            drift.append("tags")
-        return drift
+        return drift + super().drift(found)
 
-    def step(self) -> Step:
-        found = self.read()
-        if found is None:
-            return Step("insights", "Application Insights", self.name, Action.CREATE, self.apply,
-                        detail=f"workspace-based; {INGESTION_DELAY}")
-        drift = self.drift(found)
-        return Step("insights", "Application Insights", self.name, Action.UPDATE if drift else Action.NO_CHANGE,
-                    self.apply, detail=("fix: " + ", ".join(drift)) if drift else "", outputs=self.outputs(found))
+    def create_detail(self) -> str:
+        return f"workspace-based; {INGESTION_DELAY}"
 
-    @staticmethod
-    def outputs(found: Any) -> dict[str, Any]:
+    def outputs(self, found: Any) -> dict[str, Any]:
         return {"id": found.id, "connection_string": found.connection_string}
 
-    def apply(self, ctx) -> dict[str, Any]:
+    def write(self, found: Any | None) -> Any:
         from azure.mgmt.applicationinsights.v2020_02_02.models import ApplicationInsightsComponent
 
-        found = self.read()
-        if found is None or self.drift(found):
-            with writing(f"setting up Application Insights {self.name}"):
-                found = self.api.create_or_update(self.names.resource_group, self.name, ApplicationInsightsComponent(
-                    location=self.names.location, kind="web", application_type="web",
-                    tags=merged_tags(found.tags if found else None, self.tags),
-                    workspace_resource_id=self.names.workspace_id, ingestion_mode="LogAnalytics"))
-            ctx.log(f"Application Insights {self.name}, sending to {self.names.workspace}")
-        return self.outputs(found)
+        return self.api.create_or_update(self.names.resource_group, self.name, ApplicationInsightsComponent(
+            location=self.names.location, kind="web", application_type="web",
+            tags=merged_tags(found.tags if found else None, self.tags),
+            workspace_resource_id=self.names.workspace_id, ingestion_mode="LogAnalytics"))
+
+    def written(self) -> str:
+        return f"Application Insights {self.name}, sending to {self.names.workspace}"
