@@ -245,7 +245,8 @@ class DeploySession:
 
     def sign_in_methods(self) -> list[str]:
         """How botship can sign in to the chosen cloud itself ([] where its own tools do)."""
-        if not self.platform or not providers.platform(self.platform) or not providers.platform(self.platform).available:
+        found = providers.platform(self.platform) if self.platform else None
+        if found is None or not found.available:
             return []
         return providers.cloud_class(self.platform).sign_in_methods()
 

@@ -1,4 +1,4 @@
-"""Checks before any write on Azure, each ✓/✗ with what to do — the wizard's credentials step and `botship doctor`.
+"""Checks before any write on Azure, each ✓/✗ with what to do: the wizard's credentials step and `botship doctor`.
 
 Every check reads and changes nothing; independent reads run side by side, each bounded in time. An expired or
 missing sign-in is one ✗ with how to sign in, never a traceback. `register_providers` is the one write here, run

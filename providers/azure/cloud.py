@@ -66,7 +66,8 @@ class AzureCloud(Cloud):
             Question("azure.tenant_id", "Tenant", docs.get("azure.tenant_id", ""), kind="choice",
                      choices=tenant_choices, check=tenant_problem, blank="the sign-in's home tenant", slow=True),
             Question("azure.subscription_id", "Subscription", docs.get("azure.subscription_id", ""), kind="choice",
-                     choices=subscription_choices, check=subscription_problem, depends_on=("azure.tenant_id",), slow=True),
+                     choices=subscription_choices, check=subscription_problem, depends_on=("azure.tenant_id",),
+                     slow=True),
             Question("azure.resource_group", "Resource group",
                      docs.get("azure.resource_group", "") + " — pick an existing one, or type a new name: the "
                      "deploy creates it", check=group_problem, suggestions=group_suggestions, placeholder="botship",

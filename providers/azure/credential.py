@@ -97,9 +97,9 @@ def credential(endpoints: Endpoints, tenant_id: str | None = None) -> Any:
         # opening a browser in the middle of a deploy.
         # The record names its own authority (azure-identity refuses a second one beside it).
         silent = {key: value for key, value in options.items() if key != "authority"}
-        chain.append(InteractiveBrowserCredential(authentication_record=record, cache_persistence_options=cache_options(),
-                                                  disable_automatic_authentication=True,
-                                                  tenant_id=tenant_id or record.tenant_id, **silent))
+        chain.append(InteractiveBrowserCredential(
+            authentication_record=record, cache_persistence_options=cache_options(),
+            disable_automatic_authentication=True, tenant_id=tenant_id or record.tenant_id, **silent))
     if not endpoints.custom:
         chain.append(AzureCliCredential(tenant_id=tenant_id or "", process_timeout=20))
     if managed_identity_allowed():

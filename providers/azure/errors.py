@@ -11,7 +11,8 @@ ROLE_ASSIGNMENT_FIX = ("deploying needs Microsoft.Authorization/roleAssignments/
                        "the Owner or User Access Administrator role there (Contributor is not enough), or use "
                        "`botship doctor --policy` for a custom role with exactly the actions botship uses")
 
-_NAMESPACE_FIX = "botship doctor offers to register it; or register it in the portal (Subscriptions → Resource providers)"
+_NAMESPACE_FIX = ("botship doctor offers to register it; or register it in the portal (Subscriptions → Resource "
+                  "providers)")
 
 
 def error_code(exc: BaseException) -> str:
@@ -72,7 +73,8 @@ def translate(exc: BaseException, doing: str) -> BotshipError:
         return BotshipError(f"a name botship derived is taken elsewhere in Azure ({doing})", message,
                             "names are global across Azure: rename the bot (bot_name) and deploy again")
     if isinstance(exc, ResourceNotFoundError):
-        return BotshipError(f"not found while {doing}", message, "re-running is safe; `botship doctor` checks the setup")
+        return BotshipError(f"not found while {doing}", message,
+                            "re-running is safe; `botship doctor` checks the setup")
     if isinstance(exc, ResourceExistsError):
         return BotshipError(f"already exists while {doing}", message, "re-running is safe")
     if isinstance(exc, ServiceRequestError | ServiceResponseError):
@@ -80,7 +82,8 @@ def translate(exc: BaseException, doing: str) -> BotshipError:
     if code in ("TooManyRequests", "RequestThrottled") or getattr(exc, "status_code", None) == 429:
         return BotshipError(f"Azure kept throttling while {doing}", message, "wait a minute and re-run; it is safe")
     if isinstance(exc, HttpResponseError):
-        return BotshipError(f"Azure refused while {doing}" + (f": {code or exc.status_code}" if code or exc.status_code else ""), message,
+        status = code or exc.status_code
+        return BotshipError(f"Azure refused while {doing}" + (f": {status}" if status else ""), message,
                             "re-running is safe; if it keeps failing, the message above says why")
     if isinstance(exc, ClientAuthenticationError):
         return BotshipError(f"Azure did not accept your sign-in ({doing})", message, SIGN_IN_FIX)
