@@ -78,6 +78,7 @@ DATA_ACTIONS: dict[str, str] = {
     "Microsoft.KeyVault/vaults/secrets/readMetadata/action": "see which secrets are there (unchanged re-runs)",
     "Microsoft.KeyVault/vaults/secrets/getSecret/action": "compare a secret's value before writing it",
     "Microsoft.KeyVault/vaults/secrets/delete": "remove a secret the spec no longer names",
+    "Microsoft.KeyVault/vaults/secrets/recover/action": "bring back a secret the spec names again",
     "Microsoft.Storage/storageAccounts/blobServices/containers/blobs/read": "read the state and packages",
     "Microsoft.Storage/storageAccounts/blobServices/containers/blobs/write": "upload the package",
     "Microsoft.Storage/storageAccounts/blobServices/containers/blobs/delete": "remove old packages",

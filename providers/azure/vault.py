@@ -236,6 +236,19 @@ class VaultSecrets:
                     Action.CREATE if all(stored[v] is None for v in self.values) and not stale else Action.UPDATE,
                     self.apply, detail=detail)
 
+    @staticmethod
+    def _recovered(client: Any, variable: str) -> bool:
+        """A secret the profile dropped earlier is soft-deleted (its name reserved, a new value refused) for the
+        vault's retention: brought back, so the new value is written as its next version."""
+        try:
+            client.get_deleted_secret(secret_name(variable))
+        except Exception as exc:  # noqa: BLE001
+            if is_missing(exc):
+                return False
+            raise
+        client.begin_recover_deleted_secret(secret_name(variable)).result()
+        return True
+
     def uris(self, vault_uri: str) -> dict[str, str]:
         base = vault_uri if vault_uri.endswith("/") else vault_uri + "/"
         return {variable: f"{base}secrets/{secret_name(variable)}/" for variable in self.values}
@@ -262,6 +275,8 @@ class VaultSecrets:
                 if current is not None and current.value == value:
                     continue
                 ctx.check_cancelled()
+                if current is None and self._recovered(client, variable):
+                    ctx.log(f"recovered {variable} (removed from the profile earlier; Key Vault kept it soft-deleted)")
                 stored[variable] = client.set_secret(secret_name(variable), value, tags={BOT_TAG: self.names.bot},
                                                      content_type="botship secret")
                 ctx.log(f"{'updated' if current is not None else 'stored'} {variable}")

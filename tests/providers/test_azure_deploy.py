@@ -232,6 +232,14 @@ def test_dropping_the_schedule_and_the_secrets_removes_what_they_needed(azure_cl
     again = AzureProvider(spec).plan(fake_context)
     assert again.is_noop, [(s.id, s.detail) for s in again.changes]
 
+    # Named again within the vault's retention, the soft-deleted secret is recovered and given the new value.
+    plan, result, _, events = deploy(azure_cloud, project, spec_for(azure_cloud, project), secret="key-new-0987654321")
+    assert result.ok, result.failure
+    secret = vault_secrets(azure_cloud, vault.properties.vault_uri).get_secret("EXCHANGE-API-KEY")
+    assert secret.value == "key-new-0987654321"
+    logged = " ".join(str(getattr(event, "message", "")) for event in events)
+    assert "recovered EXCHANGE_API_KEY" in logged and "key-new-0987654321" not in logged
+
 
 def test_a_code_change_publishes_again(azure_cloud, own_project):
     project = own_project
