@@ -699,6 +699,7 @@ class AzureDeployLock:
         self.refresh_every_s = self.ttl_s / 4
         self.poll_s = poll_s
         self.no_wait = False
+        self.no_access = False  # this identity may not write the bot's blobs (yet): no lease to take
         self.owner = str(uuid.uuid4())
         self.took_over: dict[str, Any] | None = None
         self._lease: Any = None
@@ -752,6 +753,12 @@ class AzureDeployLock:
         except ResourceNotFoundError:
             return None
         except Exception as exc:  # noqa: BLE001
+            if getattr(exc, "status_code", None) in (401, 403):
+                raise BotshipError(f"the deploy lock of {self.names.bot} cannot be read with this sign-in",
+                                   "it has no blob data role on the bot's storage account (a deploy by this "
+                                   "identity gives it one)",
+                                   "deploy once with this identity, or unlock with the identity that "
+                                   "deployed") from None
             raise translate(exc, "reading the deploy lock") from None
         if str(getattr(props.lease, "state", "") or "").lower() != "leased":
             return None
@@ -783,11 +790,17 @@ class AzureDeployLock:
         except ResourceNotFoundError:
             return None  # no package container yet: nothing to lock
         except HttpResponseError as exc:
+            if exc.status_code in (401, 403):  # no data role on the account yet: the deploy gives this identity one
+                self.no_access = True
+                return None
             if exc.status_code != 412:  # a lease held on it refuses the write: it exists
                 raise translate(exc, "making the deploy lock") from None
         try:
             self._lease = blob.acquire_lease(lease_duration=LEASE_S, lease_id=self.owner)
         except (ResourceExistsError, HttpResponseError) as exc:
+            if getattr(exc, "status_code", None) in (401, 403):
+                self.no_access = True
+                return None
             if getattr(exc, "status_code", None) != 409:
                 raise translate(exc, "taking the deploy lock") from None
             return self.holder() or {}
@@ -811,7 +824,12 @@ class AzureDeployLock:
             ctx.check_cancelled()
             holder = self._try(blob)
             if holder is None:
-                if self._lease is None:
+                if self._lease is None and self.no_access:
+                    # An interrupted first deploy, or a second identity (CI after a laptop): its blob data role on
+                    # the account comes from this deploy's roles step, so the lock cannot be held before it.
+                    ctx.log("this identity may not write blobs in the bot's storage account yet (the deploy gives "
+                            "it that role): going on without the deploy lock", "warning")
+                elif self._lease is None:
                     ctx.log("no package container yet: nothing to lock")
                 else:
                     ctx.log(f"lock taken ({self.describe}, a {LEASE_S} s lease renewed while the deploy runs)")

@@ -403,6 +403,43 @@ def test_the_deploy_lock_keeps_two_deploys_apart(azure_cloud):
     assert first.break_lock({"owner": "someone else"}) is False
 
 
+def test_an_identity_without_a_blob_role_yet_deploys_without_the_lock(azure_cloud):
+    """An interrupted first deploy (its roles step never ran) or a second identity: the storage account is there
+    but this sign-in may not write its blobs yet. The deploy goes on (its roles step gives the role), saying so."""
+    from botship.providers.azure.clients import AzureClients
+    from botship.providers.azure.cloud import AzureDeployLock
+
+    settings = {"subscription_id": azure_cloud.subscription_id, "resource_group": "bots", "location": "westeurope"}
+    cloud = AzureCloud(settings)
+    names = cloud.names("locked-bot")
+    cloud.clients.resources.resource_groups.create_or_update("bots", {"location": "westeurope"})
+    cloud.clients.storage.storage_accounts.begin_create("bots", names.storage_account, {
+        "location": "westeurope", "kind": "StorageV2", "sku": {"name": "Standard_LRS"}}).result()
+    cloud.clients.storage.blob_containers.create("bots", names.storage_account, names.packages_container,
+                                                 {"properties": {"publicAccess": "None"}})
+
+    class NoBlobRole:
+        """Resource Manager accepts this sign-in; the storage service refuses its token (as with no data role)."""
+
+        def __init__(self, real):
+            self.real = real
+
+        def get_token(self, *scopes, **kwargs):
+            token = self.real.get_token(*scopes, **kwargs)
+            if any("storage" in scope for scope in scopes):
+                return type(token)("not-a-storage-token", token.expires_on)
+            return token
+
+    refused = AzureCloud(settings, clients=AzureClients(cloud.clients.endpoints, azure_cloud.subscription_id,
+                                                        token_credential=NoBlobRole(cloud.clients.credential)))
+    lock, ctx = AzureDeployLock(refused, names, "prod"), Ctx()
+    lock.acquire(ctx)
+    assert "going on without the deploy lock" in ctx.lines[-1]
+    lock.refresh(), lock.verify(), lock.release()
+    with pytest.raises(BotshipError, match="cannot be read with this sign-in"):
+        lock.holder()
+
+
 def test_a_bots_state_from_its_app_and_settings():
     from types import SimpleNamespace
 
