@@ -21,7 +21,7 @@ from ..plan import Action, Step
 from .clients import AzureClients
 # The pause switch (either spelling) and the schedule as the spec writes it (a site tag), as the cloud reads them.
 from .cloud import PAUSE_SETTINGS, SCHEDULE_TAG
-from .group import Converged, Deployer, Grant, RoleAssignments, merged_tags, read, writing
+from .group import Converged, Deployer, Grant, RoleAssignments, merged_tags, read, read_at_subscription, writing
 from .names import AzureNames, tags_match
 
 FLEX, CONSUMPTION = "flex", "consumption"
@@ -95,7 +95,7 @@ class HostingPlan(Converged):
         """Flex Consumption is not offered in every location: ask, before creating anything of the plan."""
         if self.kind != FLEX:
             return
-        regions = read(lambda: list(self.clients.web.list_geo_regions(sku="FlexConsumption")),
+        regions = read_at_subscription(lambda: list(self.clients.web.list_geo_regions(sku="FlexConsumption")),
                        "listing where Flex Consumption is offered")
         if regions is None:
             return
@@ -296,8 +296,9 @@ class FunctionApp:
 
     def check_available(self) -> None:
         """Function app names are global (they are host names)."""
-        answer = read(lambda: self.clients.web.check_name_availability({"name": self.name, "type": "Site"}),
-                      f"checking the name {self.name}")
+        answer = read_at_subscription(
+            lambda: self.clients.web.check_name_availability({"name": self.name, "type": "Site"}),
+            f"checking the name {self.name}")
         if answer is not None and answer.name_available is False:
             raise BotshipError(f"the function app name {self.name} is taken elsewhere in Azure",
                                f"function app names are global host names; {answer.message or answer.reason}",

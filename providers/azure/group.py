@@ -64,6 +64,18 @@ def read(call: Callable[[], T], doing: str) -> T | None:
         raise translate(exc, doing) from None
 
 
+def read_at_subscription(call: Callable[[], T], doing: str) -> T | None:
+    """A look-up Azure makes at the subscription, not the resource group (a global name's availability, a deleted
+    vault, where a plan is offered): None also when a role given on the group only does not allow it — the
+    create that follows is refused in plain words if the name is taken after all."""
+    try:
+        return read(call, doing)
+    except BotshipError as exc:
+        if "not allowed" in exc.what:
+            return None
+        raise
+
+
 def writing(doing: str):
     """A decorator-free guard: `with writing("creating x"): ...` turns SDK errors into messages."""
     return _Writing(doing)

@@ -13,7 +13,7 @@ from botship.errors import BotshipError
 
 from ..plan import Action, Step
 from .clients import AzureClients
-from .group import merged_tags, read, writing
+from .group import merged_tags, read, read_at_subscription, writing
 from .names import AzureNames, tags_match
 
 SKU = "Standard_LRS"
@@ -118,7 +118,7 @@ class StorageAccount:
     def _check_available(self) -> None:
         """Storage account names are global: one another subscription holds can never be ours."""
         name = self.account
-        answer = read(lambda: self.api.storage_accounts.check_name_availability(
+        answer = read_at_subscription(lambda: self.api.storage_accounts.check_name_availability(
             {"name": name, "type": "Microsoft.Storage/storageAccounts"}), f"checking the name {name}")
         if answer is not None and answer.name_available is False:
             raise BotshipError(

@@ -21,7 +21,17 @@ from botship.errors import BadInput, BotshipError
 from ..plan import Action, Step
 from .clients import AzureClients
 from .errors import error_code, translate
-from .group import ROLE_EFFECT_S, Deployer, Grant, RoleAssignments, is_missing, merged_tags, read, writing
+from .group import (
+    ROLE_EFFECT_S,
+    Deployer,
+    Grant,
+    RoleAssignments,
+    is_missing,
+    merged_tags,
+    read,
+    read_at_subscription,
+    writing,
+)
 from .names import BOT_TAG, AzureNames, secret_name, tags_match
 
 # How long a deleted vault (and its name) is kept, recoverable: the shortest Key Vault allows (7–90 days).
@@ -61,7 +71,7 @@ class KeyVault:
         return read(lambda: self.api.get(self.names.resource_group, self.name), f"reading key vault {self.name}")
 
     def deleted(self) -> Any | None:
-        return read(lambda: self.api.get_deleted(self.name, self.names.location),
+        return read_at_subscription(lambda: self.api.get_deleted(self.name, self.names.location),
                     f"reading deleted key vaults named {self.name}")
 
     def _ours(self, deleted: Any) -> bool:
@@ -157,8 +167,8 @@ class KeyVault:
 
     def _check_available(self) -> None:
         request = {"name": self.name, "type": "Microsoft.KeyVault/vaults"}
-        answer = read(lambda: self.api.check_name_availability(request),
-                      f"checking the name {self.name}")
+        answer = read_at_subscription(lambda: self.api.check_name_availability(request),
+                                      f"checking the name {self.name}")
         if answer is not None and answer.name_available is False:
             raise BotshipError(f"the key vault name {self.name} is taken elsewhere in Azure",
                                f"key vault names are global; {answer.message or answer.reason}",

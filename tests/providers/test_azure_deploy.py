@@ -476,3 +476,24 @@ def test_a_shared_resource_group_is_tagged_alike_by_every_bot():
     b = ResourceGroup(None, names, {"botship:bot": "b", "team": "y"})
     assert a.wanted_tags(made) == b.wanted_tags(made) == a.wanted_tags(None) == {"botship:created": "true"}
     assert a.wanted_tags(theirs) == {}
+
+
+def test_a_role_on_the_group_only_still_deploys(azure_cloud, project):
+    """Global-name availability, deleted vaults and where Flex is offered are looked up at the subscription; a
+    deployer whose role is on the resource group only may not read them. The deploy goes on without those
+    look-ups (Azure's own create refuses a taken name in plain words)."""
+    from azure_fake.server import ArmError
+
+    def refuse(request, *args, **kwargs):
+        raise ArmError(403, "AuthorizationFailed", "The client does not have authorization to perform this action "
+                       "over scope '/subscriptions/…'.")
+    refused = 0
+    for route in azure_cloud.routes:
+        text = str(getattr(route, "pattern", "") or getattr(route, "regex", "") or route)
+        if any(part in text for part in ("checkNameAvailability", "checknameavailability", "geoRegions",
+                                          "deletedVaults/")):
+            route.handler = refuse
+            refused += 1
+    assert refused >= 4
+    plan, result, _, _ = deploy(azure_cloud, project, spec_for(azure_cloud, project))
+    assert result.ok, result.failure
