@@ -7,7 +7,7 @@ from typing import Any
 
 from . import providers as platforms
 from .schedule import check_fires, parse_schedule
-from .spec_limits import hosting_plan, limits_for
+from .spec_limits import hosting_plan, limits_for, pythons_for
 
 
 def _python_setting_problem(name: str, value: str) -> str | None:
@@ -56,6 +56,10 @@ def cross_field_problems(values: dict[str, Any], given: set[str]) -> list[tuple[
                     problems.append(((name,), f"does not apply to {where}; remove it"))
             elif (msg := limit.check(values[name])) is not None:
                 problems.append(((name,), f"{msg} on {where} (got {values[name]})"))
+        pythons = pythons_for(platform, plan)
+        if pythons and values.get("python") and values["python"] not in pythons:
+            problems.append((("python",), f"{where} runs Python {' or '.join(pythons)} only (got {values['python']}); "
+                                          "choose one of those, or another hosting plan"))
         if values.get("packaging") and values["packaging"] not in info.packagings:
             only = " or ".join(info.packagings)
             problems.append((("packaging",), f"{info.title} deploys {only} packages only; use packaging = "

@@ -28,6 +28,17 @@ _LIMITS: dict[str, dict[str, Limit]] = {
     "azure/consumption": {"timeout_s": Limit(1, 600)},
 }
 
+# Python versions a platform (plan) runs, where it runs fewer than the spec allows: Linux Consumption gets no new
+# language versions (Microsoft's runtime support policy), so no 3.13 there.
+_PYTHONS: dict[str, tuple[str, ...]] = {"azure/consumption": ("3.11", "3.12")}
+
+
+def pythons_for(platform: str, plan: str | None = None) -> tuple[str, ...] | None:
+    """The Python versions a platform on `plan` runs; None where it runs every version the spec allows."""
+    found = platforms.platform(platform)
+    key = (found.limits or found.name) if found else platform
+    return _PYTHONS.get(f"{key}/{plan or found.plans[0]}" if found and found.plans else key)
+
 
 def limits_for(platform: str, plan: str | None = None) -> dict[str, Limit]:
     """The sizing limits on a platform (on its hosting `plan`, default its first); a field missing here does not

@@ -23,9 +23,10 @@ from .options import (EXIT_BAD_INPUT, EXIT_OK, is_interactive, json_option, prof
               help="Ask the wizard's questions as line prompts (for SSH sessions and screen readers), "
                    "then deploy and save a profile.")
 @click.option("--deleted-vault", type=click.Choice(["recover", "purge"]), default=None,
-              help="Azure: the bot's key vault name is held by a deleted vault (Azure keeps one 90 days): recover "
-                   "it with its secrets, or purge it for good and create a new one. Without it the plan stops "
-                   "and says which vault.")
+              help="Azure: the bot's key vault name is held by a deleted vault another bot or tool left (Azure "
+                   "keeps a deleted vault 7–90 days; botship's own, 7): recover it with its secrets, or purge it for "
+                   "good and create a new one. Without it the plan stops and says which vault. The bot's own "
+                   "deleted vault is recovered without asking.")
 @json_option
 def deploy(profile: str | None, project: Path, yes: bool, dry_run: bool, confirm_live: bool, no_wait: bool,
            guided: bool, deleted_vault: str | None, as_json: bool) -> int:

@@ -320,3 +320,18 @@ def test_tags_follow_the_strictest_rule_of_the_services_botship_tags(tags, field
 def test_tags_every_service_accepts_are_kept():
     tags = {"Cost Center": "trading/eu-1", "owner@team": "a.b+c=d:e_f-g", "ünïcode 日本": "値", "empty": ""}
     assert build_spec({**BASE, "tags": tags}).tags == tags
+
+
+def test_linux_consumption_runs_no_python_newer_than_3_12():
+    """Linux Consumption gets no new language versions: 3.13 is refused there, naming the field; Flex takes it."""
+    from botship.errors import SpecInvalid
+
+    where = {"subscription_id": "00000000-0000-0000-0000-000000000000", "resource_group": "bots",
+             "location": "westeurope"}
+    base = {"platform": "azure", "bot_name": "sma-bot", "entry": "app:handler", "python": "3.13"}
+    with pytest.raises(SpecInvalid) as raised:
+        build_spec({**base, "azure": {**where, "plan": "consumption"}})
+    assert [p.field for p in raised.value.problems] == ["python"]
+    assert "3.11 or 3.12 only (got 3.13)" in raised.value.problems[0].message
+    assert build_spec({**base, "memory_mb": 512, "azure": {**where, "plan": "flex"}}).python == "3.13"
+    assert build_spec({**base, "python": "3.12", "azure": {**where, "plan": "consumption"}}).python == "3.12"
