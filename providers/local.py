@@ -18,7 +18,6 @@ import sys
 import queue
 import tempfile
 import threading
-import time
 import uuid
 import zipfile
 from collections.abc import Callable

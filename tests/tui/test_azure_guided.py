@@ -8,7 +8,6 @@ from __future__ import annotations
 import os
 import sys
 import tomllib
-from pathlib import Path
 
 from terminal import Terminal
 
