@@ -177,6 +177,8 @@ class AzureProvider(Provider):
         if kind != FLEX:
             summary.append(("package link", f"{PACKAGE_LINK_YEARS} years, read-only, this package only "
                                             "(Linux Consumption reads it at every cold start)"))
+            summary.append(("storage key", "in the app's AzureWebJobsStorage and content-share settings, as Linux "
+                                           "Consumption requires (on Flex no key is anywhere)"))
         if short := values.too_short_to_mask():
             summary.append(("warning", f"{', '.join(short)}: shorter than {MIN_SECRET_LENGTH} characters, so botship "
                                        "cannot mask it in the logs it shows; a real credential is longer"))
