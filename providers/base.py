@@ -399,6 +399,16 @@ class Provider(ABC):
         """Every check `botship doctor` shows for this cloud, changing nothing; by default the credential checks."""
         return self.check_credentials()
 
+    def read_plan(self, context: DeployContext, artifact: Any = None) -> Plan:
+        """`self._plan(context, artifact)` (the provider's own planning: reads only), with any SDK error met while
+        reading said as the cloud says it (`Cloud.failure`), with what to do."""
+        try:
+            return self._plan(context, artifact)  # type: ignore[attr-defined]
+        except BotshipError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - any SDK error while reading becomes a message with a fix
+            raise self.cloud().failure(exc, "reading what is deployed") from None
+
     @abstractmethod
     def plan(self, context: DeployContext) -> Plan:
         """Read the cloud and return the steps that bring the bot to the spec; `plan.masker` masks the

@@ -89,6 +89,13 @@ def azure_cloud(tmp_path_factory, monkeypatch) -> Iterator[AzureFake]:
     monkeypatch.setenv("AZURE_CLIENT_SECRET", fake.client_secret)
     monkeypatch.setenv("BOTSHIP_AZURE_MANAGED_IDENTITY", "off")
     monkeypatch.setenv("AZURE_CONFIG_DIR", str(folder / "az-cli"))   # never a real `az login`
+    # No sign-in record or token cache of the machine's (nor an earlier test's): the config folder and home are
+    # this test's, and what the sign-in look-ups cached is forgotten.
+    monkeypatch.setenv("BOTSHIP_CONFIG_DIR", str(folder / "config"))
+    monkeypatch.setenv("HOME", str(folder / "home"))
+    from botship.providers.azure import signin
+
+    signin.signed_in()
     for variable in ("AZURE_FEDERATED_TOKEN_FILE", "AZURE_CLIENT_CERTIFICATE_PATH", "AZURE_USERNAME",
                      "AZURE_PASSWORD", "IDENTITY_ENDPOINT", "IDENTITY_HEADER", "MSI_ENDPOINT", "MSI_SECRET",
                      "AZURE_AUTHORITY_HOST", "AZURE_SUBSCRIPTION_ID"):
@@ -101,5 +108,6 @@ def azure_cloud(tmp_path_factory, monkeypatch) -> Iterator[AzureFake]:
     try:
         yield fake
     finally:
+        signin.signed_in()
         fake.stop()
         stop_process(azurite)

@@ -112,21 +112,13 @@ class AwsProvider(Provider):
 
     def plan(self, context: DeployContext) -> Plan:
         self._cloud.ready()
-        plan = self._read_plan(context)
+        plan = self.read_plan(context)
         # The engine holds the deploy lock while the plan runs (and plans again once it holds it: `_plan`).
         plan.lock = self.deploy_lock(context.profile)
         return plan
 
     def deploy_lock(self, profile: str) -> DeployLock:
         return DeployLock(self.session, self.names, profile)
-
-    def _read_plan(self, context: DeployContext, artifact=None) -> Plan:
-        try:
-            return self._plan(context, artifact)
-        except BotshipError:
-            raise
-        except Exception as exc:  # noqa: BLE001 - any SDK error while reading becomes a message with a fix
-            raise translate(exc, "reading what is deployed") from None
 
     def _plan(self, context: DeployContext, artifact=None) -> Plan:
         """The deploy's steps; `artifact`, when given, is the one an earlier plan of this deploy built."""
@@ -176,7 +168,7 @@ class AwsProvider(Provider):
         plan = Plan(f"Deploy {spec.bot_name} to {spec.where}", spec.mode, summary + self.target.notes(), steps)
         plan.masker = context.secrets.masker()
         # Planned again under the lock, the cloud is read again; the package built (and shown) now is kept.
-        plan.replan = lambda: self._read_plan(context, artifact)
+        plan.replan = lambda: self.read_plan(context, artifact)
         return plan
 
     def _history(self, spec) -> str:

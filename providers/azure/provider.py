@@ -104,7 +104,7 @@ class AzureProvider(Provider):
     # ---- deploying -------------------------------------------------------------------------------------------
 
     def plan(self, context: DeployContext) -> Plan:
-        plan = self._read_plan(context)
+        plan = self.read_plan(context)
         # The engine holds the deploy lock while the plan runs (and plans again once it holds it: `replan`).
         plan.lock = self.deploy_lock(context.profile)
         return plan
@@ -112,14 +112,6 @@ class AzureProvider(Provider):
     def deploy_lock(self, profile: str):
         """A lease in the bot's storage account (the cloud's AzureDeployLock); `botship unlock` breaks it."""
         return self._cloud.deploy_lock(self.spec.bot_name, profile)
-
-    def _read_plan(self, context: DeployContext, artifact=None) -> Plan:
-        try:
-            return self._plan(context, artifact)
-        except BotshipError:
-            raise
-        except Exception as exc:  # noqa: BLE001 - any SDK error while reading becomes a message with a fix
-            raise translate(exc, "reading what is deployed") from None
 
     def _plan(self, context: DeployContext, artifact=None) -> Plan:
         spec, clients, names, kind = self.spec, self.clients, self.names, self.plan_kind
@@ -184,7 +176,7 @@ class AzureProvider(Provider):
                                        "cannot mask it in the logs it shows; a real credential is longer"))
         plan = Plan(f"Deploy {spec.bot_name} to {spec.where}", spec.mode, summary, steps)
         plan.masker = context.secrets.masker()
-        plan.replan = lambda: self._read_plan(context, artifact)
+        plan.replan = lambda: self.read_plan(context, artifact)
         return plan
 
     @staticmethod

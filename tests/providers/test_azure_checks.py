@@ -24,16 +24,6 @@ from botship.providers.azure.errors import ROLE_ASSIGNMENT_FIX, SIGN_IN_FIX
 from botship.providers.azure.policy import ACTIONS, ROLE_ASSIGNMENT_ACTION, deploy_role, required_actions
 
 
-@pytest.fixture(autouse=True)
-def _own_sign_in(tmp_path, monkeypatch):
-    """No sign-in record or token cache of the machine's: botship's config folder and home are the test's."""
-    monkeypatch.setenv("BOTSHIP_CONFIG_DIR", str(tmp_path / "config"))
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    signin.signed_in()
-    yield
-    signin.signed_in()
-
-
 def cloud_of(fake, **settings) -> AzureCloud:
     return AzureCloud({"subscription_id": fake.subscription_id, "resource_group": "bots", "location": "westeurope",
                        "plan": "flex", **settings})

@@ -19,16 +19,6 @@ from botship.providers.base import DEPLOY_LOCK, INVOKE, PERMISSIONS_POLICY, STAT
 from botship.questions import get_answer
 
 
-@pytest.fixture(autouse=True)
-def _own_sign_in(tmp_path, monkeypatch):
-    """No sign-in record or token cache of the machine's: botship's config folder and home are the test's."""
-    monkeypatch.setenv("BOTSHIP_CONFIG_DIR", str(tmp_path / "config"))
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    signin.signed_in()
-    yield
-    signin.signed_in()
-
-
 def questions() -> dict:
     return {q.key: q for q in AzureCloud.settings()}
 
