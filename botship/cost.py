@@ -20,7 +20,19 @@ PRICES: dict[str, dict[str, float]] = {
 }
 # The runtime reads the secret once per container, so one run in ten (a cold start) is assumed to read it.
 COLD_START_SHARE = 0.1
+# Per offer (a platform's limits key, with its hosting plan where it has plans): what its bill calls things, the
+# free tier it subtracts, and what else a bot there pays for.
 _TITLES = {"aws": "Lambda", "azure/flex": "Functions Flex Consumption", "azure/consumption": "Functions Consumption"}
+_RUNS_WORD = {"aws": "requests"}  # elsewhere "executions"
+_FREE_NOTES = {
+    "aws": "AWS always-free tier subtracted: 400,000 GB-s and 1M Lambda requests, 14M scheduler invocations a month, "
+           "shared by every function in the account",
+    "azure/flex": "Azure free grant subtracted: {free_gb_s:,.0f} GB-s and {free_runs:,.0f} executions a month, "
+                  "shared by every function app in the subscription",
+}
+_FREE_NOTES["azure/consumption"] = _FREE_NOTES["azure/flex"]
+# Offers that keep earlier state as billed object versions (state_history_line).
+_VERSIONED_STATE = frozenset({"aws"})
 
 
 @dataclass(frozen=True)
@@ -46,8 +58,27 @@ class CostEstimate:
         return sum(line.usd for line in self.lines)
 
 
+def offer_of(platform: str, plan: str | None = None) -> str:
+    """The price list a platform (on its hosting `plan`, default its first) bills from; raises ValueError for one
+    botship has no prices of."""
+    from botship import providers
+
+    found = providers.platform(platform)
+    if found is None:
+        known = ", ".join(p.name for p in providers.platforms())
+        raise ValueError(f"unknown platform '{platform}'; use one of {known}")
+    key = found.limits or found.name
+    if found.plans:
+        if plan is not None and plan not in found.plans:
+            raise ValueError(f"unknown {found.title} plan '{plan}'; use {' or '.join(found.plans)}")
+        key = f"{key}/{plan or found.plans[0]}"
+    if key not in PRICES:
+        raise ValueError(f"no prices for platform '{platform}'")
+    return key
+
+
 def estimate_monthly(platform: str, memory_mb: int, runs_per_month: float, run_seconds: float,
-                     azure_plan: str = "flex", secrets: int = 0) -> CostEstimate:
+                     plan: str | None = None, secrets: int = 0) -> CostEstimate:
     """The monthly cost of running a bot of `memory_mb` `runs_per_month` times for `run_seconds` each.
 
     The free tier is subtracted as if this bot were the account's only function; `secrets` is how many
@@ -58,28 +89,18 @@ def estimate_monthly(platform: str, memory_mb: int, runs_per_month: float, run_s
     found = providers.platform(platform)
     if found and found.local:
         return CostEstimate([CostLine(found.title, 0.0, "runs on this machine")], runs_per_month, run_seconds, "")
-    if platform not in ("aws", "azure"):
-        raise ValueError(f"unknown platform '{platform}'; use aws, azure or sandbox")
-    if platform == "azure" and azure_plan not in ("flex", "consumption"):
-        raise ValueError(f"unknown Azure plan '{azure_plan}'; use flex or consumption")
-    offer = "aws" if platform == "aws" else f"azure/{azure_plan}"
+    offer = offer_of(platform, plan)
     prices = PRICES[offer]
     gb_s = memory_mb / 1024 * run_seconds * runs_per_month
     lines = [
         CostLine(f"{_TITLES[offer]} compute", _billed(gb_s, prices["free_gb_s"]) * prices["gb_s"],
                  f"{gb_s:,.0f} GB-s; first {prices['free_gb_s']:,.0f} free"),
-        CostLine(f"{_TITLES[offer]} {'requests' if platform == 'aws' else 'executions'}",
+        CostLine(f"{_TITLES[offer]} {_RUNS_WORD.get(offer, 'executions')}",
                  _billed(runs_per_month, prices["free_runs"]) / 1e6 * prices["per_million"],
                  f"{runs_per_month:,.0f} runs; first {prices['free_runs']:,.0f} free"),
     ]
-    if platform == "aws":
-        lines += _aws_extras(runs_per_month, secrets)
-        note = ("AWS always-free tier subtracted: 400,000 GB-s and 1M Lambda requests, 14M scheduler "
-                "invocations a month, shared by every function in the account")
-    else:
-        note = (f"Azure free grant subtracted: {prices['free_gb_s']:,.0f} GB-s and {prices['free_runs']:,.0f} "
-                "executions a month, shared by every function app in the subscription")
-    return CostEstimate(lines, runs_per_month, run_seconds, note)
+    lines += _EXTRAS.get(offer, lambda runs, secrets: [])(runs_per_month, secrets)
+    return CostEstimate(lines, runs_per_month, run_seconds, _FREE_NOTES[offer].format(**prices))
 
 
 def _aws_extras(runs_per_month: float, secrets: int) -> list[CostLine]:
@@ -97,6 +118,9 @@ def _aws_extras(runs_per_month: float, secrets: int) -> list[CostLine]:
                                f"one secret holding {secrets} value{'s' if secrets != 1 else ''}; "
                                f"~{calls:,.0f} reads, one per cold start"))
     return extras
+
+
+_EXTRAS = {"aws": _aws_extras}
 
 
 def _billed(used: float, free: float) -> float:
@@ -120,13 +144,16 @@ def spec_cost(spec: DeploySpec, stored_secrets: int | None = None) -> list[str]:
     if providers.platform(spec.platform).local:
         return [f"Cost: nothing — {spec.platform_title} runs on this machine ({runs:,.0f} runs a month on this "
                 "schedule)."]
-    plan = spec.azure.plan if spec.azure else "flex"
+    from .spec_limits import hosting_plan
+
+    found = providers.platform(spec.platform)
+    plan = hosting_plan(spec.platform, getattr(spec, found.required_table, None) if found.required_table else None)
     typical = estimate_monthly(spec.platform, spec.memory_mb, runs, TYPICAL_RUN_S, plan, secrets)
     worst = estimate_monthly(spec.platform, spec.memory_mb, runs, float(spec.timeout_s), plan, secrets)
     lines = [f"Cost per month (estimate, {runs:,.0f} runs): about ${typical.total_usd:,.2f} at {TYPICAL_RUN_S:.0f} s "
              f"per run; at most ${worst.total_usd:,.2f} if every run takes the {spec.timeout_s} s timeout."]
     lines += [f"  {line.item}: ${line.usd:,.2f}" + (f" — {line.note}" if line.note else "") for line in typical.lines]
-    if spec.platform == "aws":
+    if offer_of(spec.platform, plan) in _VERSIONED_STATE:
         state = state_history_line(runs, spec.state_retention_days)
         lines.append(f"  {state.item}: ${state.usd:,.3f} {state.note}")
     if typical.free_tier_note:

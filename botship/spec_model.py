@@ -144,14 +144,15 @@ class DeploySpec(_Strict):
 
     @property
     def where(self) -> str:
-        """Where the bot lives, in words: platform and region or location."""
-        if self.platform == "aws" and self.aws:
-            return f"{self.platform_title} ({self.aws.region})"
-        if self.platform == "azure" and self.azure:
-            return f"{self.platform_title} ({self.azure.location}, {self.azure.resource_group})"
-        if self.platform == "sandbox":
-            return f"{self.platform_title} (local emulator)"
-        return self.platform_title
+        """Where the bot lives, in words: platform and region or location (the platform says how: `where`)."""
+        found = platforms.platform(self.platform)
+        if found is None or not found.where:
+            return self.platform_title
+        table = getattr(self, found.required_table, None) if found.required_table else None
+        if found.required_table and table is None:
+            return self.platform_title
+        words = found.where.format(**(table.model_dump() if table is not None else {}))
+        return f"{self.platform_title} ({words})"
 
     def describe(self) -> list[tuple[str, str]]:
         """What a plan or summary shows about this spec, mode first."""

@@ -42,6 +42,9 @@ class Platform:
     required_keys: str = ""
     packagings: tuple[str, ...] = ("zip", "image")
     plans: tuple[str, ...] = ()
+    # Where a bot on it lives, in words, from its settings table (str.format over the table's fields; fixed text
+    # for a platform without one), e.g. "{region}" for AWS; "" says nothing beyond the title.
+    where: str = ""
 
     def bots_waiting(self) -> bool:
         if not self.waiting:
@@ -57,17 +60,17 @@ class Platform:
 _PLATFORMS: dict[str, Platform] = {p.name: p for p in (
     Platform("aws", "AWS Lambda", "an AWS account, and credentials on this machine (aws configure, or aws sso login)",
              "botship.providers.aws.provider:AwsProvider", tables=("aws",), required_table="aws",
-             required_keys="region"),
+             required_keys="region", where="{region}"),
     Platform("azure", "Azure Functions",
              "an Azure subscription; botship signs you in (browser or device code), or uses a service principal "
              "or az login",
              "botship.providers.azure.provider:AzureProvider",
              tables=("azure",), required_table="azure", required_keys="subscription_id, resource_group and location",
-             packagings=("zip",), plans=("flex", "consumption")),
+             packagings=("zip",), plans=("flex", "consumption"), where="{location}, {resource_group}"),
     # The sandbox reads the [aws] table for what an image is built on (aws.base_image).
     Platform("sandbox", "Sandbox", "nothing: an AWS emulator runs inside botship, on this machine",
              "botship.providers.sandbox.provider:SandboxProvider", limits="aws", local=True, trial=True,
-             waiting="botship.providers.sandbox:bots_waiting", tables=("aws",)),
+             waiting="botship.providers.sandbox:bots_waiting", tables=("aws",), where="local emulator"),
 )}
 
 

@@ -54,7 +54,7 @@ def test_azure_flex_and_consumption_have_their_own_prices_and_grants():
     assert line(flex, "Functions Flex Consumption compute").usd == pytest.approx((2_592_000 - 100_000) * 0.000026)
     assert line(flex, "Functions Flex Consumption executions").usd == 0
     assert "100,000 GB-s" in flex.free_tier_note
-    consumption = estimate_monthly("azure", 2048, 43200, 30, azure_plan="consumption")
+    consumption = estimate_monthly("azure", 2048, 43200, 30, plan="consumption")
     assert consumption.total_usd == pytest.approx((2_592_000 - 400_000) * 0.000016)
     many = estimate_monthly("azure", 512, 1_000_000, 0.1)
     assert line(many, "Functions Flex Consumption executions").usd == pytest.approx(0.75 * 0.40)
@@ -69,8 +69,8 @@ def test_the_sandbox_is_free():
 def test_unknown_platform_or_plan():
     with pytest.raises(ValueError, match="unknown platform"):
         estimate_monthly("gcp", 512, 1, 1)
-    with pytest.raises(ValueError, match="unknown Azure plan"):
-        estimate_monthly("azure", 512, 1, 1, azure_plan="premium")
+    with pytest.raises(ValueError, match="unknown Azure Functions plan 'premium'; use flex or consumption"):
+        estimate_monthly("azure", 512, 1, 1, plan="premium")
 
 
 def test_a_specs_cost_shows_typical_and_worst_case_then_each_item():
