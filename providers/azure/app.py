@@ -182,7 +182,7 @@ class FunctionApp:
         return self._account_key
 
     def connection_string(self, storage: dict[str, Any]) -> str:
-        parts = [f"DefaultEndpointsProtocol=https", f"AccountName={self.names.storage_account}",
+        parts = ["DefaultEndpointsProtocol=https", f"AccountName={self.names.storage_account}",
                  f"AccountKey={self.account_key()}"]
         for service, key in (("Blob", "blob"), ("Queue", "queue"), ("Table", "table"), ("File", "file")):
             if storage.get(key):

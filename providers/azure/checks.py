@@ -17,6 +17,7 @@ from botship.errors import BotshipError
 
 from ..base import Check
 from .errors import ROLE_ASSIGNMENT_FIX, SIGN_IN_FIX, error_code, translate
+from .group import is_missing
 from .policy import ROLE_ASSIGNMENT_ACTION, required_actions
 from .signin import enum_text
 
@@ -155,7 +156,7 @@ def _subscription(cloud: Any) -> Check:
 # ---- the location offers the plan ---------------------------------------------------------------------------
 
 def _location(cloud: Any, states: dict[str, str]) -> Check:
-    from .cloud import PLAN_TITLES
+    from .settings import PLAN_TITLES
     from .signin import plan_locations
 
     plan, location = cloud.plan, cloud.location
@@ -365,13 +366,6 @@ def _not_checked(name: str, exc: BaseException, doing: str) -> Check:
     return Check(name, None, f"not checked: {error.what}" + (f" ({error.why})" if error.why else ""), error.fix)
 
 
-def _missing(exc: BaseException) -> bool:
-    from azure.core.exceptions import ResourceNotFoundError
-
-    return isinstance(exc, ResourceNotFoundError) or error_code(exc) in ("ResourceNotFound", "ResourceGroupNotFound",
-                                                                         "NotFound")
-
-
 _TAKEN_FIX = "names are global across Azure: choose another bot_name (the names derive from it) and check again"
 
 
@@ -383,7 +377,7 @@ def _global_name(label: str, name: str, what: str, read_own: Callable[[], Any], 
         read_own()
         return Check(label, True, f"{name} exists and is the bot's own")
     except Exception as exc:  # noqa: BLE001
-        if not _missing(exc):
+        if not is_missing(exc):
             return _not_checked(label, exc, f"reading {what} {name}")
     if deleted is not None and (found := deleted()) is not None:
         return found
@@ -421,7 +415,7 @@ def _vault_name(cloud: Any, names: Any) -> Check:
         try:
             found = keyvault.vaults.get_deleted(name, cloud.location, **CALL)
         except Exception as exc:  # noqa: BLE001
-            return None if _missing(exc) else _not_checked("vault name", exc, f"looking for a deleted vault {name}")
+            return None if is_missing(exc) else _not_checked("vault name", exc, f"looking for a deleted vault {name}")
         vault_id = str(getattr(found.properties, "vault_id", "") or "")
         purge = getattr(found.properties, "scheduled_purge_date", None)
         when = f" until {purge:%Y-%m-%d}" if purge else ""

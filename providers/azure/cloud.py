@@ -18,17 +18,30 @@ from functools import cached_property
 from typing import Any
 
 from botship.errors import BadInput, BotshipError
-from botship.questions import Choice, Question, get_answer
+from botship.questions import Choice, Question
 
 from ..base import DEPLOY_LOCK, INVOKE, PERMISSIONS_POLICY, STATE, BotHandle, Cloud
 from ..results import BotStatus, BotSummary, InvokeResult, NotDeployed
 from .clients import AzureClients
 from .endpoints import Endpoints, endpoints
-from .errors import SIGN_IN_FIX, error_code, translate
+from .errors import error_code, translate
+from .group import is_missing
+from .lock import AzureDeployLock
 from .names import BOT_TAG, RUN_FUNCTION, TIMER_FUNCTION, AzureNames
+from .ncrontab import ncrontab_next
+from .settings import (
+    PLAN_TITLES,
+    group_problem,
+    group_suggestions,
+    location_choices,
+    location_problem,
+    plan_problem,
+    subscription_choices,
+    subscription_problem,
+    tenant_choices,
+    tenant_problem,
+)
 from .signin import enum_text
-
-PLAN_TITLES = {"flex": "Flex Consumption", "consumption": "Consumption (Linux), retires 2028-09-30"}
 # The app setting that disables the timer function: pausing sets it, resuming removes it.
 PAUSE_SETTING = f"AzureWebJobs.{TIMER_FUNCTION}.Disabled"
 # The same switch as Linux spells settings with dots (both are read; pausing writes the documented one).
@@ -176,7 +189,7 @@ class AzureCloud(Cloud):
                 site = self.clients.web.web_apps.get(group, resource.name)
                 settings = app_settings(self.clients, group, resource.name)
             except Exception as exc:  # noqa: BLE001
-                if _missing(exc):  # removed since it was listed
+                if is_missing(exc):  # removed since it was listed
                     return None
                 raise translate(exc, f"reading {resource.name}") from None
             return BotSummary(tags.get(BOT_TAG, resource.name), self.name, location_name(resource.location or ""),
@@ -189,149 +202,6 @@ class AzureCloud(Cloud):
             bots = [bot for bot in pool.map(one, found) if bot is not None]
         return sorted(bots, key=lambda bot: (bot.bot_name, bot.where))
 
-
-# ---- the questions' choices and checks (functions of the answers; lookups in signin.py) --------------------
-
-def _where(answers: Mapping[str, Any]) -> Endpoints | None:
-    try:
-        return endpoints(get_answer(dict(answers), "azure.cloud"))
-    except BotshipError:
-        return None
-
-
-def _tenant(answers: Mapping[str, Any]) -> str | None:
-    return get_answer(dict(answers), "azure.tenant_id") or None
-
-
-def field_problem(key: str, value: Any, answers: Mapping[str, Any]) -> str | None:
-    """The spec's own rule for one key of the [azure] table, given the other answers."""
-    from botship.spec import check_field
-
-    table = {**(get_answer(dict(answers), "azure") or {}), key.split(".", 1)[1]: value}
-    problems = [p for p in check_field("azure", table, dict(answers)) if p.field == key]
-    return problems[0].message if problems else None
-
-
-def _lookup_problem(lookup: Any) -> str | None:
-    """Why a lookup found nothing, in a line with what to do ('sign in first' when nobody is signed in)."""
-    if lookup.error is None:
-        return None
-    error = lookup.error
-    fix = error.fix or ""
-    if fix == SIGN_IN_FIX:
-        return f"sign in first: {error.what}" + (f" ({error.why})" if error.why else "")
-    return f"{error.what}" + (f": {error.why}" if error.why else "") + (f" — {fix}" if fix else "")
-
-
-def tenant_choices(answers: Mapping[str, Any]) -> list[Choice]:
-    from .signin import tenants
-
-    where = _where(answers)
-    if where is None:
-        return []
-    found = tenants(where)
-    return [Choice(t.tenant_id, f"{t.name} ({t.tenant_id})") for t in found.items]
-
-
-def tenant_problem(value: Any, answers: Mapping[str, Any]) -> str | None:
-    from .signin import tenants
-
-    problem = field_problem("azure.tenant_id", value, answers)
-    if problem or not value:
-        return problem
-    where = _where(answers)
-    found = tenants(where) if where else None
-    if found is None or found.error is not None:
-        return None  # the subscription's check says what stops the listing
-    if str(value).lower() not in {t.tenant_id.lower() for t in found.items}:
-        return "your sign-in does not see this tenant: choose one listed, or sign in to it"
-    return None
-
-
-def subscription_choices(answers: Mapping[str, Any]) -> list[Choice]:
-    from .signin import subscriptions
-
-    where = _where(answers)
-    if where is None:
-        return []
-    found = subscriptions(where, _tenant(answers))
-    return [Choice(s.subscription_id, f"{s.name} ({s.subscription_id})",
-                   "" if s.state in ("Enabled", "Warned", "PastDue", "") else f"it is {s.state.lower()}")
-            for s in found.items]
-
-
-def subscription_problem(value: Any, answers: Mapping[str, Any]) -> str | None:
-    from .signin import subscriptions
-
-    problem = field_problem("azure.subscription_id", value, answers)
-    if problem:
-        return problem
-    where = _where(answers)
-    if where is None:
-        return None
-    found = subscriptions(where, _tenant(answers))
-    if found.error is not None:
-        return _lookup_problem(found)
-    match = next((s for s in found.items if s.subscription_id.lower() == str(value).lower()), None)
-    if match is None:
-        return ("your sign-in does not see this subscription" + (" in this tenant" if _tenant(answers) else "") +
-                ": choose one listed, or sign in to the tenant that holds it")
-    if match.state not in ("Enabled", "Warned", "PastDue", ""):
-        return f"subscription {match.name} is {match.state.lower()}: enable it, or choose another"
-    return None
-
-
-def group_suggestions(answers: Mapping[str, Any]) -> list[str]:
-    from .signin import resource_groups
-
-    where, subscription = _where(answers), get_answer(dict(answers), "azure.subscription_id")
-    if where is None or not subscription:
-        return []
-    return [name for name, _ in resource_groups(where, _tenant(answers), subscription).items]
-
-
-def group_problem(value: Any, answers: Mapping[str, Any]) -> str | None:
-    # A new name is fine (the deploy creates the group): only the spec's own rule applies.
-    return field_problem("azure.resource_group", value, answers)
-
-
-def plan_problem(value: Any, answers: Mapping[str, Any]) -> str | None:
-    if value not in PLAN_TITLES:
-        return f"choose one of: {', '.join(PLAN_TITLES)}"
-    return None
-
-
-def location_choices(answers: Mapping[str, Any]) -> list[Choice]:
-    from .signin import plan_locations
-
-    where, subscription = _where(answers), get_answer(dict(answers), "azure.subscription_id")
-    if where is None or not subscription:
-        return []
-    plan = get_answer(dict(answers), "azure.plan") or "flex"
-    found = plan_locations(where, _tenant(answers), subscription, plan)
-    return [Choice(loc.name, f"{loc.title} ({loc.name})" + ("" if loc.checked else " — not yet checked for the plan"))
-            for loc in found.items]
-
-
-def location_problem(value: Any, answers: Mapping[str, Any]) -> str | None:
-    from .signin import plan_locations
-
-    problem = field_problem("azure.location", value, answers)
-    if problem:
-        return problem
-    where, subscription = _where(answers), get_answer(dict(answers), "azure.subscription_id")
-    if where is None or not subscription:
-        return None
-    plan = get_answer(dict(answers), "azure.plan") or "flex"
-    found = plan_locations(where, _tenant(answers), subscription, plan)
-    if found.error is not None:
-        return _lookup_problem(found)
-    if found.items and str(value) not in {loc.name for loc in found.items}:
-        return f"{value} does not offer {PLAN_TITLES.get(plan, plan)}: choose one listed"
-    return None
-
-
-# ---- a deployed bot ----------------------------------------------------------------------------------------
 
 class AzureHandle(BotHandle):
     """One deployed bot on Azure: its function app in the cloud's resource group, by name."""
@@ -351,7 +221,7 @@ class AzureHandle(BotHandle):
         try:
             return self.clients.web.web_apps.get(names.resource_group, names.function_app)
         except Exception as exc:  # noqa: BLE001
-            if _missing(exc):
+            if is_missing(exc):
                 raise self.cloud.not_deployed(self.bot_name, names) from None
             raise translate(exc, f"reading {names.function_app}") from None
 
@@ -391,7 +261,7 @@ class AzureHandle(BotHandle):
             if values:
                 return str(values.get("default") or next(iter(values.values())))
         except Exception as exc:  # noqa: BLE001 - the host keys below also open the function
-            if not _missing(exc) and error_code(exc) not in ("BadRequest",):
+            if not is_missing(exc) and error_code(exc) not in ("BadRequest",):
                 raise translate(exc, f"reading the key of {names.function_app}'s run function") from None
         try:
             host = web.web_apps.list_host_keys(names.resource_group, names.function_app)
@@ -467,7 +337,7 @@ class AzureHandle(BotHandle):
             account = self.clients.storage.storage_accounts.get_properties(names.resource_group,
                                                                            names.storage_account)
         except Exception as exc:  # noqa: BLE001
-            if _missing(exc):
+            if is_missing(exc):
                 raise NotDeployed(f"{self.bot_name} has no state storage account ({names.storage_account}) in "
                                   f"resource group {names.resource_group}",
                                   "it was never deployed there, or it was destroyed with --purge-state",
@@ -495,13 +365,6 @@ class AzureHandle(BotHandle):
 
 
 # ---- what the handle and the listing share ------------------------------------------------------------------
-
-def _missing(exc: BaseException) -> bool:
-    from azure.core.exceptions import ResourceNotFoundError
-
-    return isinstance(exc, ResourceNotFoundError) or error_code(exc) in (
-        "ResourceNotFound", "ResourceGroupNotFound", "NotFound", "StorageAccountNotFound")
-
 
 def _truthy(value: Any) -> bool:
     return str(value or "").strip().lower() in ("true", "1", "yes")
@@ -578,81 +441,6 @@ def next_firing(tags: Mapping[str, str], settings: Mapping[str, str], now: datet
                          settings.get("BOTSHIP_TIMEZONE") or "UTC")
 
 
-def _ncrontab_field(text: str, low: int, high: int) -> set[int] | None:
-    """An NCRONTAB field's values (`*`, `*/n`, `a-b`, `a-b/n`, lists); None when it is not one."""
-    values: set[int] = set()
-    try:
-        for part in text.split(","):
-            part, _, step_text = part.partition("/")
-            step = int(step_text) if step_text else 1
-            if part == "*":
-                first, last = low, high
-            elif "-" in part:
-                first, last = (int(n) for n in part.split("-", 1))
-            else:
-                first = last = int(part)
-                if step_text:
-                    last = high
-            if step < 1 or first < low or last > high or first > last:
-                return None
-            values.update(range(first, last + 1, step))
-    except ValueError:
-        return None
-    return values
-
-
-def ncrontab_next(expression: str, after: datetime, local_schedule: str | None = None, tz: str = "UTC",
-                  horizon_days: int = 400) -> datetime | None:
-    """The first firing of a six-field NCRONTAB expression (UTC) after `after` that the runtime runs (every firing,
-    or those its local schedule wants); None for an expression it cannot read or no run within the horizon."""
-    from datetime import timedelta
-
-    fields = expression.split()
-    if len(fields) != 6:
-        return None
-    parsed = [_ncrontab_field(f, lo, hi) for f, (lo, hi) in
-              zip(fields, ((0, 59), (0, 59), (0, 23), (1, 31), (1, 12), (0, 6)), strict=True)]
-    if any(values is None for values in parsed):
-        return None
-    seconds, minutes, hours, days, months, weekdays = parsed
-    wanted = None
-    if local_schedule:
-        try:
-            from botship.runtime.schedule_check import wanted
-        except ImportError:  # pragma: no cover - the runtime ships with botship
-            wanted = None
-    start = after.astimezone(UTC)
-    day = start.date()
-    for _ in range(horizon_days):
-        # NCRONTAB (as cron) fires on a day when the day of month or the weekday matches if either is restricted.
-        dom_all, dow_all = fields[3] == "*", fields[5] == "*"
-        dom_ok, dow_ok = day.day in days, (day.weekday() + 1) % 7 in weekdays
-        if day.month in months and ((dom_ok and dow_ok) if dom_all or dow_all else (dom_ok or dow_ok)):
-            for hour in sorted(hours):
-                for minute in sorted(minutes):
-                    for second in sorted(seconds):
-                        at = datetime(day.year, day.month, day.day, hour, minute, second, tzinfo=UTC)
-                        if at <= start:
-                            continue
-                        if wanted is None or wanted(at, local_schedule, tz):
-                            return at
-        day += timedelta(days=1)
-    return None
-
-
-def next_run(schedule: str | None, zone: str | None, now: datetime | None = None) -> datetime | None:
-    """When the bot's local schedule fires next (None without one, or for one botship does not read)."""
-    from botship.schedule import next_runs, parse_schedule
-
-    if not schedule:
-        return None
-    try:
-        following = next_runs(parse_schedule(schedule), zone or "UTC", 1, now or datetime.now(UTC))
-    except (ValueError, KeyError):
-        return None
-    return following[0] if following else None
-
-
 def invoke_result(status: int, text: str, elapsed_ms: int | None = None) -> InvokeResult:
     """The `run` route's answer as an InvokeResult shaped like a Lambda run's: the runtime's JSON body under
     `result["body"]`; an answer that is not the runtime's (the host's own error page) is the error."""
@@ -676,221 +464,3 @@ def invoke_result(status: int, text: str, elapsed_ms: int | None = None) -> Invo
 
 
 # ---- one deploy of a bot at a time: a blob lease in the bot's own storage account ---------------------------------
-
-LOCK_BLOB = "_botship/deploy.lock"
-LEASE_S = 60  # the longest finite blob lease; a deploy that dies frees the lock within this
-LOCK_POLL_S = 3.0
-
-
-class AzureDeployLock:
-    """The deploy lock of one bot (providers.plan.DeployLock): a lease on `_botship/deploy.lock` in the bot's
-    `packages` container, taken and renewed with the deploying identity's sign-in.
-
-    Azure keeps the lease's time: a deploy killed outright frees it within LEASE_S seconds, with no clock of
-    ours to trust. The holder (user, host, profile, when) is the blob's metadata. A bot's first deploy has no
-    storage account yet: there is nothing to lock then (two first deploys of one bot still converge: every
-    step reads before it writes)."""
-
-    def __init__(self, cloud: AzureCloud, names: AzureNames, profile: str, *, poll_s: float = LOCK_POLL_S) -> None:
-        import uuid
-
-        self.cloud, self.names, self.profile = cloud, names, profile
-        self.ttl_s = float(LEASE_S)
-        self.refresh_every_s = self.ttl_s / 4
-        self.poll_s = poll_s
-        self.no_wait = False
-        self.no_access = False  # this identity may not write the bot's blobs (yet): no lease to take
-        self.owner = str(uuid.uuid4())
-        self.took_over: dict[str, Any] | None = None
-        self._lease: Any = None
-        self._blob_client: Any = None
-        self._written = time.monotonic()
-
-    @property
-    def describe(self) -> str:
-        return f"azure://{self.names.storage_account}/{self.names.packages_container}/{LOCK_BLOB}"
-
-    @property
-    def unrefreshed_s(self) -> float:
-        return time.monotonic() - self._written
-
-    def _blob(self) -> Any | None:
-        """The lock blob's client, or None when the bot has no storage account (or package container) yet."""
-        names = self.names
-        try:
-            account = self.cloud.clients.storage.storage_accounts.get_properties(names.resource_group,
-                                                                                 names.storage_account)
-        except Exception as exc:  # noqa: BLE001
-            if _missing(exc):
-                return None
-            raise translate(exc, f"reading storage account {names.storage_account} for the deploy lock") from None
-        endpoint = getattr(getattr(account.properties, "primary_endpoints", None), "blob", None)
-        if not endpoint:
-            return None
-        return self.cloud.clients.blob_service(str(endpoint)).get_blob_client(names.packages_container, LOCK_BLOB)
-
-    def _metadata(self) -> dict[str, str]:
-        import getpass
-        import os
-        import socket
-
-        try:
-            user = getpass.getuser()
-        except Exception:  # noqa: BLE001 - who we are is information; the lock works without it
-            user = ""
-        return {"owner": self.owner, "user": user, "host": socket.gethostname(), "profile": self.profile,
-                "bot": self.names.bot, "pid": str(os.getpid()), "started": str(time.time())}
-
-    def holder(self) -> dict[str, Any] | None:
-        """Who holds the lock now, or None when nobody does (no lease, or nothing to lock yet)."""
-        from azure.core.exceptions import ResourceNotFoundError
-
-        blob = self._blob()
-        if blob is None:
-            return None
-        try:
-            props = blob.get_blob_properties()
-        except ResourceNotFoundError:
-            return None
-        except Exception as exc:  # noqa: BLE001
-            if getattr(exc, "status_code", None) in (401, 403):
-                raise BotshipError(f"the deploy lock of {self.names.bot} cannot be read with this sign-in",
-                                   "it has no blob data role on the bot's storage account (a deploy by this "
-                                   "identity gives it one)",
-                                   "deploy once with this identity, or unlock with the identity that "
-                                   "deployed") from None
-            raise translate(exc, "reading the deploy lock") from None
-        if str(getattr(props.lease, "state", "") or "").lower() != "leased":
-            return None
-        holder: dict[str, Any] = dict(props.metadata or {})
-        try:
-            holder["started"] = float(holder.get("started", ""))
-        except ValueError:
-            holder.pop("started", None)
-        return {**holder, "etag": props.etag, "expires": None}
-
-    @staticmethod
-    def explain(holder: dict[str, Any]) -> str:
-        from ..aws.lock import describe_holder
-
-        return describe_holder(holder) + "; Azure frees it within a minute of that deploy stopping"
-
-    @staticmethod
-    def expired(holder: dict[str, Any]) -> bool:
-        return False  # a lease Azure still holds has not expired (an expired one is no holder)
-
-    def _try(self, blob: Any) -> dict[str, Any] | None:
-        """Take the lease if free; None when taken, else who holds it ({} when it was freed just now)."""
-        from azure.core.exceptions import HttpResponseError, ResourceExistsError, ResourceNotFoundError
-
-        try:
-            blob.upload_blob(b"", overwrite=False)
-        except ResourceExistsError:
-            pass
-        except ResourceNotFoundError:
-            return None  # no package container yet: nothing to lock
-        except HttpResponseError as exc:
-            if exc.status_code in (401, 403):  # no data role on the account yet: the deploy gives this identity one
-                self.no_access = True
-                return None
-            if exc.status_code != 412:  # a lease held on it refuses the write: it exists
-                raise translate(exc, "making the deploy lock") from None
-        try:
-            self._lease = blob.acquire_lease(lease_duration=LEASE_S, lease_id=self.owner)
-        except (ResourceExistsError, HttpResponseError) as exc:
-            if getattr(exc, "status_code", None) in (401, 403):
-                self.no_access = True
-                return None
-            if getattr(exc, "status_code", None) != 409:
-                raise translate(exc, "taking the deploy lock") from None
-            return self.holder() or {}
-        self._written = time.monotonic()
-        self._blob_client = blob
-        try:
-            blob.set_blob_metadata(self._metadata(), lease=self._lease)
-        except Exception:  # noqa: BLE001 - the holder's description is information; the lease is the lock
-            pass
-        return None
-
-    def acquire(self, ctx: Any) -> None:
-        """Take the lock, waiting (cancellably) while another deploy holds it."""
-        self.took_over = None
-        blob = self._blob()
-        if blob is None:
-            ctx.log("first deploy of this bot: no storage account yet, so nothing to lock")
-            return
-        announced = None
-        while True:
-            ctx.check_cancelled()
-            holder = self._try(blob)
-            if holder is None:
-                if self._lease is None and self.no_access:
-                    # An interrupted first deploy, or a second identity (CI after a laptop): its blob data role on
-                    # the account comes from this deploy's roles step, so the lock cannot be held before it.
-                    ctx.log("this identity may not write blobs in the bot's storage account yet (the deploy gives "
-                            "it that role): going on without the deploy lock", "warning")
-                elif self._lease is None:
-                    ctx.log("no package container yet: nothing to lock")
-                else:
-                    ctx.log(f"lock taken ({self.describe}, a {LEASE_S} s lease renewed while the deploy runs)")
-                return
-            if not holder:
-                continue
-            if self.no_wait:
-                raise BotshipError(f"another deploy of {self.names.bot} is running: {self.explain(holder)}",
-                                   "--no-wait: botship does not wait for it",
-                                   "re-run when it is done (or without --no-wait to wait); if that deploy died, "
-                                   "its lease ends within a minute, or `botship unlock` removes it now")
-            if announced != holder.get("owner"):
-                announced = holder.get("owner")
-                ctx.log(f"waiting for {self.explain(holder)} — Ctrl-C to stop", "warning")
-            ctx.wait(self.poll_s)
-
-    def refresh(self) -> None:
-        if self._lease is None:
-            return
-        try:
-            self._lease.renew()
-        except Exception:  # noqa: BLE001 - a lease we cannot renew is no longer ours
-            self._lost()
-        self._written = time.monotonic()
-
-    def verify(self) -> None:
-        """Before a step writes: the lease is still ours (one read that names it)."""
-        if self._lease is None:
-            return
-        try:
-            self._blob_client.get_blob_properties(lease=self._lease)
-        except Exception:  # noqa: BLE001
-            self._lost()
-
-    def _lost(self) -> None:
-        from ..plan import LockLost
-
-        self._lease = None
-        raise LockLost(f"the deploy lock of {self.names.bot} was taken away while this deploy ran",
-                       "its lease was broken (`botship unlock`?) or ended; this deploy stopped before its next write",
-                       "re-run the deploy: it waits for any other deploy, re-reads what is deployed and finishes "
-                       "the job")
-
-    def release(self) -> None:
-        lease, self._lease = self._lease, None
-        if lease is None:
-            return
-        try:
-            lease.release()
-        except Exception:  # noqa: BLE001 - taken since, or gone with the account: it ends by itself
-            pass
-
-    def break_lock(self, holder: dict[str, Any]) -> bool:
-        """`botship unlock`: end the lease `holder` describes — not one taken since it was shown."""
-        from azure.storage.blob import BlobLeaseClient
-
-        now = self.holder()
-        if now is None or now.get("owner") != holder.get("owner"):
-            return False
-        blob = self._blob()
-        if blob is None:
-            return False
-        BlobLeaseClient(blob).break_lease(lease_break_period=0)
-        return True

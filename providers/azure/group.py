@@ -49,7 +49,7 @@ def is_missing(exc: BaseException) -> bool:
         return False
     return isinstance(exc, ResourceNotFoundError) or getattr(exc, "status_code", None) == 404 or error_code(exc) in (
         "ResourceNotFound", "ResourceGroupNotFound", "NotFound", "ParentResourceNotFound", "SecretNotFound",
-        "ContainerNotFound", "ManagementPolicyNotFound", "VaultNotFound")
+        "ContainerNotFound", "ManagementPolicyNotFound", "VaultNotFound", "StorageAccountNotFound")
 
 
 def read(call: Callable[[], T], doing: str) -> T | None:

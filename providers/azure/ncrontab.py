@@ -322,3 +322,67 @@ def _describe(cron: Cron, tz: str, expression: str, exact: bool, utc_times: list
     else:
         runs = "runs only the firings that are scheduled times there"
     return f"{words} {where} → {fires} ('{expression}'), {runs}, skips the rest"
+
+
+# ---- reading an NCRONTAB expression back: when the timer fires next (a deployed bot's status) -----------------
+
+def _ncrontab_field(text: str, low: int, high: int) -> set[int] | None:
+    """An NCRONTAB field's values (`*`, `*/n`, `a-b`, `a-b/n`, lists); None when it is not one."""
+    values: set[int] = set()
+    try:
+        for part in text.split(","):
+            part, _, step_text = part.partition("/")
+            step = int(step_text) if step_text else 1
+            if part == "*":
+                first, last = low, high
+            elif "-" in part:
+                first, last = (int(n) for n in part.split("-", 1))
+            else:
+                first = last = int(part)
+                if step_text:
+                    last = high
+            if step < 1 or first < low or last > high or first > last:
+                return None
+            values.update(range(first, last + 1, step))
+    except ValueError:
+        return None
+    return values
+
+
+def ncrontab_next(expression: str, after: datetime, local_schedule: str | None = None, tz: str = "UTC",
+                  horizon_days: int = 400) -> datetime | None:
+    """The first firing of a six-field NCRONTAB expression (UTC) after `after` that the runtime runs (every firing,
+    or those its local schedule wants); None for an expression it cannot read or no run within the horizon."""
+    from datetime import timedelta
+
+    fields = expression.split()
+    if len(fields) != 6:
+        return None
+    parsed = [_ncrontab_field(f, lo, hi) for f, (lo, hi) in
+              zip(fields, ((0, 59), (0, 59), (0, 23), (1, 31), (1, 12), (0, 6)), strict=True)]
+    if any(values is None for values in parsed):
+        return None
+    seconds, minutes, hours, days, months, weekdays = parsed
+    wanted = None
+    if local_schedule:
+        try:
+            from botship.runtime.schedule_check import wanted
+        except ImportError:  # pragma: no cover - the runtime ships with botship
+            wanted = None
+    start = after.astimezone(UTC)
+    day = start.date()
+    for _ in range(horizon_days):
+        # NCRONTAB (as cron) fires on a day when the day of month or the weekday matches if either is restricted.
+        dom_all, dow_all = fields[3] == "*", fields[5] == "*"
+        dom_ok, dow_ok = day.day in days, (day.weekday() + 1) % 7 in weekdays
+        if day.month in months and ((dom_ok and dow_ok) if dom_all or dow_all else (dom_ok or dow_ok)):
+            for hour in sorted(hours):
+                for minute in sorted(minutes):
+                    for second in sorted(seconds):
+                        at = datetime(day.year, day.month, day.day, hour, minute, second, tzinfo=UTC)
+                        if at <= start:
+                            continue
+                        if wanted is None or wanted(at, local_schedule, tz):
+                            return at
+        day += timedelta(days=1)
+    return None

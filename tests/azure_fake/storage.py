@@ -143,7 +143,7 @@ class Storage:
             raise invalid(f"Values for request parameters are invalid: kind '{body['kind']}'.")
         props = body.get("properties") or {}
         if props.get("minimumTlsVersion", "TLS1_0") not in TLS:
-            raise invalid(f"Values for request parameters are invalid: minimumTlsVersion.")
+            raise invalid("Values for request parameters are invalid: minimumTlsVersion.")
         resource_id = self.resource_id(request, NS, "storageAccounts")
         existing = self.find(resource_id)
         other = self._account_named(name)

@@ -12,7 +12,7 @@ import pytest
 
 from botship.errors import BotshipError
 from botship.providers.azure import signin
-from botship.providers.azure.cloud import PAUSE_SETTING, AzureCloud, invoke_result, next_run
+from botship.providers.azure.cloud import PAUSE_SETTING, AzureCloud, invoke_result
 from botship.providers.azure.credential import load_record
 from botship.providers.azure.endpoints import endpoints
 from botship.providers.base import DEPLOY_LOCK, INVOKE, PERMISSIONS_POLICY, STATE
@@ -166,15 +166,6 @@ def test_the_run_routes_answer_as_an_invoke_result():
     assert host.error.startswith("HTTP 502") and "Bad gateway" in host.error
 
 
-def test_next_run_reads_the_local_schedule():
-    from datetime import UTC, datetime
-
-    now = datetime(2026, 3, 28, 12, 0, tzinfo=UTC)
-    assert next_run("cron(0 9 * * ? *)", "Europe/Amsterdam", now) == datetime(2026, 3, 29, 7, 0, tzinfo=UTC)
-    assert next_run(None, "UTC", now) is None
-    assert next_run("not a schedule", "UTC", now) is None
-
-
 def test_the_pause_setting_is_the_timer_functions():
     assert PAUSE_SETTING == "AzureWebJobs.scheduled.Disabled"
     assert get_answer({"azure": {"plan": "flex"}}, "azure.plan") == "flex"
@@ -190,7 +181,7 @@ def test_the_pause_setting_is_the_timer_functions():
 def test_the_timers_next_run_is_the_schedules(schedule, zone):
     from datetime import UTC, datetime, timedelta
 
-    from botship.providers.azure.cloud import ncrontab_next
+    from botship.providers.azure.ncrontab import ncrontab_next
     from botship.providers.azure.ncrontab import translate
     from botship.schedule import next_runs, parse_schedule
 
@@ -205,7 +196,7 @@ def test_the_timers_next_run_is_the_schedules(schedule, zone):
 def test_a_rates_next_run_is_on_the_clocks_boundary():
     from datetime import UTC, datetime
 
-    from botship.providers.azure.cloud import ncrontab_next
+    from botship.providers.azure.ncrontab import ncrontab_next
 
     at = datetime(2026, 1, 10, 7, 13, tzinfo=UTC)
     assert ncrontab_next("0 */15 * * * *", at) == datetime(2026, 1, 10, 7, 15, tzinfo=UTC)
@@ -350,7 +341,7 @@ class Ctx:
 
 
 def test_the_deploy_lock_keeps_two_deploys_apart(azure_cloud):
-    from botship.providers.azure.cloud import AzureDeployLock
+    from botship.providers.azure.lock import AzureDeployLock
     from botship.providers.plan import LockLost
 
     cloud = AzureCloud({"subscription_id": azure_cloud.subscription_id, "resource_group": "bots",
@@ -397,7 +388,7 @@ def test_an_identity_without_a_blob_role_yet_deploys_without_the_lock(azure_clou
     """An interrupted first deploy (its roles step never ran) or a second identity: the storage account is there
     but this sign-in may not write its blobs yet. The deploy goes on (its roles step gives the role), saying so."""
     from botship.providers.azure.clients import AzureClients
-    from botship.providers.azure.cloud import AzureDeployLock
+    from botship.providers.azure.lock import AzureDeployLock
 
     settings = {"subscription_id": azure_cloud.subscription_id, "resource_group": "bots", "location": "westeurope"}
     cloud = AzureCloud(settings)
