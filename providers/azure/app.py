@@ -21,7 +21,17 @@ from ..plan import Action, Step
 from .clients import AzureClients
 # The pause switch (either spelling) and the schedule as the spec writes it (a site tag), as the cloud reads them.
 from .cloud import PAUSE_SETTINGS, SCHEDULE_TAG
-from .group import Converged, Deployer, Grant, RoleAssignments, merged_tags, read, read_at_subscription, writing
+from .group import (
+    Converged,
+    Deployer,
+    Grant,
+    RoleAssignments,
+    merged_tags,
+    read,
+    read_at_subscription,
+    refuse_if_taken,
+    writing,
+)
 from .names import AzureNames, tags_match
 
 FLEX, CONSUMPTION = "flex", "consumption"
@@ -299,11 +309,7 @@ class FunctionApp:
         answer = read_at_subscription(
             lambda: self.clients.web.check_name_availability({"name": self.name, "type": "Site"}),
             f"checking the name {self.name}")
-        if answer is not None and answer.name_available is False:
-            raise BotshipError(f"the function app name {self.name} is taken elsewhere in Azure",
-                               f"function app names are global host names; {answer.message or answer.reason}",
-                               "botship derives it from the bot name, subscription and resource group: choose "
-                               "another bot_name or resource group, then deploy again")
+        refuse_if_taken("function app", self.name, answer)
 
     def step(self, up: dict[str, dict[str, Any]]) -> Step:
         current = self.read()

@@ -76,6 +76,15 @@ def read_at_subscription(call: Callable[[], T], doing: str) -> T | None:
         raise
 
 
+def refuse_if_taken(what: str, name: str, answer: Any) -> None:
+    """Stop, saying what to do, when a name-availability `answer` says a global `name` is someone else's."""
+    if answer is not None and answer.name_available is False:
+        raise BotshipError(f"the {what} name {name} is taken elsewhere in Azure",
+                           f"{what} names are global; {answer.message or answer.reason or 'Azure says it is in use'}",
+                           "botship derives it from the bot name, subscription and resource group: choose another "
+                           "bot_name or resource group, then deploy again")
+
+
 def writing(doing: str):
     """A decorator-free guard: `with writing("creating x"): ...` turns SDK errors into messages."""
     return _Writing(doing)

@@ -13,7 +13,7 @@ from botship.errors import BotshipError
 
 from ..plan import Action, Step
 from .clients import AzureClients
-from .group import merged_tags, read, read_at_subscription, writing
+from .group import merged_tags, read, read_at_subscription, refuse_if_taken, writing
 from .names import AzureNames, tags_match
 
 SKU = "Standard_LRS"
@@ -120,12 +120,7 @@ class StorageAccount:
         name = self.account
         answer = read_at_subscription(lambda: self.api.storage_accounts.check_name_availability(
             {"name": name, "type": "Microsoft.Storage/storageAccounts"}), f"checking the name {name}")
-        if answer is not None and answer.name_available is False:
-            raise BotshipError(
-                f"the storage account name {name} is taken elsewhere in Azure",
-                f"storage account names are global; {answer.message or answer.reason or 'Azure says it is in use'}",
-                "botship derives it from the bot name, subscription and resource group: choose another bot_name "
-                "or resource group, then deploy again")
+        refuse_if_taken("storage account", name, answer)
 
     def apply(self, ctx) -> dict[str, Any]:
         rg, name = self.names.resource_group, self.account

@@ -30,6 +30,7 @@ from .group import (
     merged_tags,
     read,
     read_at_subscription,
+    refuse_if_taken,
     writing,
 )
 from .names import BOT_TAG, AzureNames, secret_name, tags_match
@@ -169,11 +170,7 @@ class KeyVault:
         request = {"name": self.name, "type": "Microsoft.KeyVault/vaults"}
         answer = read_at_subscription(lambda: self.api.check_name_availability(request),
                                       f"checking the name {self.name}")
-        if answer is not None and answer.name_available is False:
-            raise BotshipError(f"the key vault name {self.name} is taken elsewhere in Azure",
-                               f"key vault names are global; {answer.message or answer.reason}",
-                               "botship derives it from the bot name, subscription and resource group: choose "
-                               "another bot_name or resource group, then deploy again")
+        refuse_if_taken("key vault", self.name, answer)
 
     def _properties(self, mode: str) -> dict[str, Any]:
         props: dict[str, Any] = {"tenantId": self.deployer.tenant_id, "sku": {"family": "A", "name": "standard"},
