@@ -22,7 +22,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -36,8 +36,10 @@ from .results import (  # noqa: F401 - the value objects are part of this interf
     BOT_STATES,
     BotStatus,
     BotSummary,
+    DeployEntry,
     DeployedState,
     InvokeResult,
+    LogLine,
     NotDeployed,
     RunRecord,
     StateListing,
@@ -53,8 +55,16 @@ DEPLOYED_STATE = "deployed_state"  # a run on this machine can use the deployed 
 DEPLOY_LOCK = "deploy_lock"  # one deploy of a bot at a time; `botship unlock` removes a stale lock
 PERMISSIONS_POLICY = "permissions_policy"  # has a policy document a deploying identity needs (`botship doctor --policy`)
 EPHEMERAL = "ephemeral"  # what is deployed lives only as long as an emulator on this machine: export state to keep it
+LOGS = "logs"  # reads a deployed bot's log lines from the cloud's log service: BotHandle.logs
+PAUSE = "pause"  # disables and enables a deployed bot's schedule: BotHandle.pause / resume
+CONTROL = "control"  # stop new entries / flatten through the control file in the bot's state: BotHandle.set_control
+ROLLBACK = "rollback"  # ships an earlier version's exact artifact again: BotHandle.rollback
 CAPABILITIES = frozenset({IMAGE, INVOKE, STATE, STATE_HISTORY, DEPLOYED_STATE, DEPLOY_LOCK, PERMISSIONS_POLICY,
-                          EPHEMERAL})
+                          EPHEMERAL, LOGS, PAUSE, CONTROL, ROLLBACK})
+# The control levels a bot's state can hold (runtime/control.py): run as usual, no new entries, sell everything.
+CONTROL_LEVELS = ("run", "stopentry", "flatten")
+HISTORY_NAME = "history.json"  # the bot's deployment history, beside its state manifest
+HISTORY_KEEP = 200
 
 
 @dataclass(frozen=True)
@@ -213,6 +223,14 @@ class Cloud(ABC):
         """An SDK error met while `doing`, as an error that says what to do (by default, itself)."""
         return exc
 
+    def who(self) -> str:
+        """Who is signed in (an ARN, a user name), for the deployment history; "" when unknown."""
+        return ""
+
+    def locations(self) -> list[str]:
+        """The locations `list_bots()` looks in by default (an AWS region; an Azure subscription's group)."""
+        return []
+
     @abstractmethod
     def list_bots(self, locations: list[str] | None = None) -> list[BotSummary]:
         """Every botship bot this sign-in holds in `locations` (default: the cloud's own), by name."""
@@ -249,17 +267,110 @@ class BotHandle(ABC):
         """Run the deployed bot once now; `on_line` sees each log line as the cloud hands it over."""
         raise self._not_yet("invoking")
 
-    def logs(self, since: datetime | None = None, follow: bool = False) -> Iterator[str]:
+    def logs(self, since: datetime | None = None, follow: bool = False) -> Iterator[LogLine]:
+        """The bot's log lines from the cloud's log service since `since` (default: the last hour), oldest
+        first; with `follow`, keeps yielding new lines until the caller stops iterating."""
         raise self._not_yet("reading the logs of")
 
+    def logs_note(self) -> str:
+        """What a reader of the logs should know (e.g. how late the log service shows a line); "" if nothing."""
+        return ""
+
     def pause(self) -> None:
+        """Disable the bot's schedule (runs now still work)."""
         raise self._not_yet("pausing")
 
     def resume(self) -> None:
+        """Enable the bot's schedule again."""
         raise self._not_yet("resuming")
 
-    def history(self) -> list[dict[str, Any]]:
-        raise self._not_yet("listing what was shipped to")
+    def rollback(self, to: str | None = None) -> DeployEntry:
+        """Ship the artifact of an earlier version again (`to`: a version from `versions()`; default the one
+        before the current), and record it."""
+        raise self._not_yet("rolling back")
+
+    def versions(self) -> list[DeployEntry]:
+        """The versions a rollback can ship again, newest first (the current one included, marked by detail)."""
+        return []
+
+    # ---- what the runtime and botship keep beside the state: run records, history, the control file ------
+
+    def runs(self, limit: int = 50) -> list[RunRecord]:
+        """The bot's last runs, newest first, as its runtime recorded them in its state store (one request)."""
+        from botship.runtime.runs import read_runs
+
+        store = self.state_store()
+        with self.reading(f"reading the runs of {self.bot_name}"):
+            records = read_runs(store)
+        return [RunRecord.from_dict(record) for record in records[:limit]]
+
+    def _read_history(self, store: Any) -> list[dict[str, Any]]:
+        import json
+
+        with self.reading(f"reading the history of {self.bot_name}"):
+            raw = store.read_extra(HISTORY_NAME)
+        try:
+            entries = json.loads(raw) if raw else []
+        except ValueError:
+            return []
+        return [entry for entry in entries if isinstance(entry, dict)] if isinstance(entries, list) else []
+
+    def history(self) -> list[DeployEntry]:
+        """What was done to the bot (deploys, rollbacks, pauses…), newest first, both modes' together."""
+        entries = []
+        for mode in ("paper", "live"):
+            try:
+                entries += self._read_history(self.state_store(mode))
+            except NotDeployed:
+                continue
+        found = [DeployEntry.from_dict(entry) for entry in entries]
+        return sorted(found, key=lambda entry: entry.at.timestamp() if entry.at else 0, reverse=True)
+
+    def record_history(self, entry: DeployEntry, mode: str | None = None) -> None:
+        """Add `entry` to the history kept beside `mode`'s state (the newest HISTORY_KEEP stay)."""
+        import json
+
+        store = self.state_store(mode)
+        entries = [entry.as_dict(), *self._read_history(store)][:HISTORY_KEEP]
+        with self.reading(f"recording the history of {self.bot_name}"):
+            store.write_extra(HISTORY_NAME, json.dumps(entries, sort_keys=True).encode())
+
+    def control(self) -> str:
+        """The control level the bot's state holds now ("run", "stopentry" or "flatten")."""
+        import json
+
+        from botship.runtime.control import CONTROL_FILE
+
+        try:
+            raw = self.read_state_file(CONTROL_FILE)
+        except BadInput:  # no control file: the bot runs as usual
+            return "run"
+        try:
+            level = json.loads(raw).get("level", "run")
+        except (ValueError, AttributeError):
+            return "run"
+        return level if level in CONTROL_LEVELS else "run"
+
+    def set_control(self, level: str) -> dict[str, Any]:
+        """Write the control file into the bot's state under its lock (a new generation); the bot's next run
+        reads it before it trades. Raises when a run holds the lock (nothing changed)."""
+        from botship.runtime.control_write import write_control
+        from botship.runtime.history import LockHeld
+        from botship.runtime.invoke import describe_lock
+
+        if level not in CONTROL_LEVELS:
+            raise BadInput(f"'{level}' is not a control level", fix=f"use one of {', '.join(CONTROL_LEVELS)}")
+        store = self.state_store()
+        try:
+            with self.reading(f"writing the control file of {self.bot_name}"):
+                done = write_control(store, level, self.cloud.who())
+        except LockHeld as exc:
+            raise BotshipError(f"{self.bot_name}'s control cannot be changed while a run uses its state: "
+                               f"{describe_lock(exc.holder)}",
+                               fix="try again once the run has finished; nothing was changed") from None
+        self.record_history(DeployEntry(datetime.now(UTC), level if level != "run" else "resume-entries",
+                                        by=self.cloud.who(), detail=f"generation {done.get('generation')}"))
+        return done
 
     # ---- state: over the runtime's store of the bot's state, where the cloud has one -----------------
 

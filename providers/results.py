@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from botship.errors import BadInput
@@ -18,37 +18,109 @@ BOT_STATES = ("active", "paused", "failed", "updating", "unknown")
 
 
 @dataclass(frozen=True)
+class RunRecord:
+    """One run of a deployed bot, as the runtime recorded it in the bot's state store (runs.json)."""
+
+    run_id: str
+    started_at: datetime | None
+    status: str  # "ok" | "error" | "skipped" | "unknown"
+    trigger: str = "invoke"  # "schedule" | "invoke" | "local"
+    duration_ms: int | None = None
+    result: Any = None
+    error: str | None = None
+    log_tail: tuple[str, ...] = ()
+    bytes_down: int = 0
+    bytes_up: int = 0
+    generation: int | None = None
+    control: str = "run"
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> RunRecord:
+        """A record as the runtime writes it (runtime/runs.py); fields it lacks take their defaults."""
+        started = data.get("started")
+        try:
+            at = datetime.fromtimestamp(float(started), UTC) if started is not None else None
+        except (TypeError, ValueError, OverflowError):
+            at = None
+        error = data.get("error")
+        if isinstance(error, Mapping):
+            error = f"{error.get('type', 'Error')}: {error.get('message', '')}"
+        moved = data.get("bytes") if isinstance(data.get("bytes"), Mapping) else {}
+        duration = data.get("duration_ms")
+        generation = data.get("generation")
+        return cls(str(data.get("run_id", "?")), at, str(data.get("status", "unknown")),
+                   str(data.get("trigger", "invoke")), int(duration) if isinstance(duration, int | float) else None,
+                   data.get("result"), str(error) if error else None,
+                   tuple(str(line) for line in data.get("log_tail") or ()),
+                   int(moved.get("downloaded", 0) or 0), int(moved.get("uploaded", 0) or 0),
+                   int(generation) if isinstance(generation, int) else None, str(data.get("control") or "run"))
+
+    @property
+    def ok(self) -> bool:
+        return self.status in ("ok", "skipped")
+
+
+@dataclass(frozen=True)
+class LogLine:
+    """One line of a bot's logs as its cloud's log service keeps it."""
+
+    at: datetime | None
+    text: str
+    stream: str = ""
+
+
+@dataclass(frozen=True)
+class DeployEntry:
+    """One change made to a deployed bot (a deploy, a rollback, a pause…), as its history keeps it."""
+
+    at: datetime | None
+    action: str  # "deploy" | "rollback" | "pause" | "resume" | "stopentry" | "flatten" | "run" | "restore"
+    version: str = ""  # the code hash or image digest shipped (deploy, rollback)
+    profile: str = ""
+    by: str = ""  # the identity that made it
+    outcome: str = "ok"  # "ok" | "failed"
+    detail: str = ""
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> DeployEntry:
+        try:
+            at = datetime.fromtimestamp(float(data["at"]), UTC) if data.get("at") is not None else None
+        except (TypeError, ValueError, OverflowError):
+            at = None
+        return cls(at, str(data.get("action", "?")), str(data.get("version", "")), str(data.get("profile", "")),
+                   str(data.get("by", "")), str(data.get("outcome", "ok")), str(data.get("detail", "")))
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"at": self.at.timestamp() if self.at else None, "action": self.action, "version": self.version,
+                "profile": self.profile, "by": self.by, "outcome": self.outcome, "detail": self.detail}
+
+
+@dataclass(frozen=True)
 class BotSummary:
     """A deployed bot as a cloud lists it, found from the cloud (tags), not from local files."""
 
     bot_name: str
     platform: str
-    where: str  # its location (an AWS region)
+    where: str  # its location (an AWS region; an Azure location and resource group)
     mode: str
     state: str  # one of BOT_STATES
     schedule: str | None = None
     profile: str | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
+    timezone: str | None = None
+    next_run: datetime | None = None  # None without a schedule, or while paused
+    last_run: RunRecord | None = None
+    version: str = ""  # the code hash or image digest shipped, short
 
 
 @dataclass(frozen=True)
 class BotStatus(BotSummary):
-    """A deployed bot in detail: its schedule's next run (None when it has none or is paused) and what was shipped."""
+    """A deployed bot in detail: what was shipped, and where its parts are (resources: title → ARN or URL)."""
 
-    timezone: str | None = None
-    next_run: datetime | None = None
     shipped: Mapping[str, str] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class RunRecord:
-    """One run of a deployed bot, as a cloud's records keep it (listed by the bots browser's handles)."""
-
-    started_at: datetime
-    status: str  # "ok" | "skipped" | "failed" | "timed out" | "unknown"
-    duration_ms: int | None = None
-    error: str | None = None
-    request_id: str | None = None
+    resources: Mapping[str, str] = field(default_factory=dict)
+    variables: tuple[str, ...] = ()  # the configuration's variable names (never values)
+    secrets: tuple[str, ...] = ()  # the secrets' names (never values)
 
 
 @dataclass(frozen=True)
