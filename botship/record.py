@@ -120,6 +120,34 @@ def record_deploy(project: Path, name: str, spec: DeploySpec, result, journal: s
         profile=name, platform=spec.platform, bot_name=spec.bot_name, mode=spec.mode, where=spec.where,
         status=result.status, finished_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
         journal=journal, outputs=result.outputs, **provider_class(spec.platform).holder()))
+    if result.ok and result.changed:  # an unchanged re-run changes nothing, in the cloud's history too
+        record_in_cloud(spec, name, "deploy", shipped_version(result.outputs))
+
+
+def shipped_version(outputs: dict[str, Any]) -> str:
+    """The version a deploy shipped, from its steps' outputs: an image's digest, else the code's hash."""
+    found = {key: value for step in outputs.values() if isinstance(step, dict) for key, value in step.items()}
+    return str(found.get("digest") or found.get("code") or "")
+
+
+def record_in_cloud(spec: DeploySpec, profile: str, action: str, version: str = "", outcome: str = "ok",
+                    detail: str = "") -> str | None:
+    """Add an entry to the bot's deployment history in its cloud (beside its state); returns why it could not
+    be added (the deploy stands: the history is a courtesy), None when it was."""
+    from botship.providers import provider_class
+    from botship.providers.base import STATE
+    from botship.providers.results import DeployEntry
+
+    provider = provider_class(spec.platform)(spec)
+    if not provider.cloud_class.can(STATE):
+        return "this cloud keeps no state to keep a history beside"
+    try:
+        handle = provider.handle()
+        handle.record_history(DeployEntry(datetime.now(timezone.utc), action, version, profile,
+                                          provider.cloud().who(), outcome, detail))
+    except Exception as exc:  # noqa: BLE001 - never fails the deploy it records
+        return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return None
 
 
 def record_destroy(project: Path, name: str, spec: DeploySpec, status: str, kept: list[str]) -> None:

@@ -317,11 +317,11 @@ class BotHandle(ABC):
 
     def history(self) -> list[DeployEntry]:
         """What was done to the bot (deploys, rollbacks, pauses…), newest first, both modes' together."""
-        entries = []
-        for mode in ("paper", "live"):
+        entries = self._read_history(self.state_store())
+        for mode in {"paper", "live"} - {self.mode}:  # a bot that changed mode kept the other's history there
             try:
                 entries += self._read_history(self.state_store(mode))
-            except NotDeployed:
+            except Exception:  # noqa: BLE001 - the other mode may have no store at all
                 continue
         found = [DeployEntry.from_dict(entry) for entry in entries]
         return sorted(found, key=lambda entry: entry.at.timestamp() if entry.at else 0, reverse=True)
@@ -334,6 +334,15 @@ class BotHandle(ABC):
         entries = [entry.as_dict(), *self._read_history(store)][:HISTORY_KEEP]
         with self.reading(f"recording the history of {self.bot_name}"):
             store.write_extra(HISTORY_NAME, json.dumps(entries, sort_keys=True).encode())
+
+    def note(self, action: str, detail: str = "", version: str = "") -> DeployEntry:
+        """Add what was just done to the bot to its history; a history that cannot be written undoes nothing."""
+        entry = DeployEntry(datetime.now(UTC), action, version, by=self.cloud.who(), detail=detail)
+        try:
+            self.record_history(entry)
+        except Exception:  # noqa: BLE001 - the change stands; only its note is missing
+            pass
+        return entry
 
     def control(self) -> str:
         """The control level the bot's state holds now ("run", "stopentry" or "flatten")."""
@@ -368,8 +377,7 @@ class BotHandle(ABC):
             raise BotshipError(f"{self.bot_name}'s control cannot be changed while a run uses its state: "
                                f"{describe_lock(exc.holder)}",
                                fix="try again once the run has finished; nothing was changed") from None
-        self.record_history(DeployEntry(datetime.now(UTC), level if level != "run" else "resume-entries",
-                                        by=self.cloud.who(), detail=f"generation {done.get('generation')}"))
+        self.note(level if level != "run" else "resume-entries", f"generation {done.get('generation')}")
         return done
 
     # ---- state: over the runtime's store of the bot's state, where the cloud has one -----------------

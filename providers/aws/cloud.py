@@ -13,17 +13,21 @@ from functools import cached_property
 from typing import Any, ClassVar
 
 from ..base import (
+    CONTROL,
     DEPLOY_LOCK,
     DEPLOYED_STATE,
     IMAGE,
     INVOKE,
+    LOGS,
+    PAUSE,
     PERMISSIONS_POLICY,
+    ROLLBACK,
     STATE,
     STATE_HISTORY,
     BotHandle,
     Cloud,
 )
-from ..results import BotStatus, BotSummary, DeployedState, InvokeResult
+from ..results import BotStatus, BotSummary, DeployedState, DeployEntry, InvokeResult
 from .bucket import bucket_exists, history_days
 from .names import AwsNames
 from .session import AwsSession, error_code, translate
@@ -36,7 +40,8 @@ class AwsCloud(Cloud):
     name = "aws"
     title = "AWS Lambda"
     table = "aws"
-    capabilities = frozenset({IMAGE, INVOKE, STATE, STATE_HISTORY, DEPLOYED_STATE, DEPLOY_LOCK, PERMISSIONS_POLICY})
+    capabilities = frozenset({IMAGE, INVOKE, STATE, STATE_HISTORY, DEPLOYED_STATE, DEPLOY_LOCK, PERMISSIONS_POLICY,
+                              LOGS, PAUSE, CONTROL, ROLLBACK})
     target_class: ClassVar[type[AwsTarget]] = RealAws
 
     def __init__(self, settings: Mapping[str, Any] | None = None, *, session: AwsSession | None = None) -> None:
@@ -86,6 +91,12 @@ class AwsCloud(Cloud):
     def failure(self, exc: Exception, doing: str) -> Exception:
         return translate(exc, doing)
 
+    def who(self) -> str:
+        try:
+            return self.ready().identity().arn
+        except Exception:  # noqa: BLE001 - the history's "by" is a courtesy
+            return ""
+
     def names(self, bot: str) -> AwsNames:
         return AwsNames(bot, self.ready().identity().account, self.region)
 
@@ -120,10 +131,13 @@ class AwsCloud(Cloud):
             if function is None:  # removed since it was listed
                 return None
             schedule = read_schedule(session, names)
-            return BotSummary(names.bot, self.name, region, tags.get("botship:mode", "paper"),
-                              bot_state(function["Configuration"], schedule),
+            state = bot_state(function["Configuration"], schedule)
+            return BotSummary(names.bot, self.name, region, tags.get("botship:mode", "paper"), state,
                               schedule=schedule["ScheduleExpression"] if schedule else None,
-                              profile=tags.get("botship:profile"), extra={"arn": item["ResourceARN"]})
+                              profile=tags.get("botship:profile"), extra={"arn": item["ResourceARN"]},
+                              timezone=(schedule or {}).get("ScheduleExpressionTimezone") or ("UTC" if schedule else None),
+                              next_run=next_run(schedule) if state == "active" else None,
+                              version=shipped_version(function))
 
         with ThreadPoolExecutor(max_workers=8, thread_name_prefix="botship-list") as pool:
             return [bot for bot in pool.map(one, found) if bot is not None]
@@ -151,11 +165,74 @@ class AwsHandle(BotHandle):
         schedule = read_schedule(session, names)
         state = bot_state(function["Configuration"], schedule)
         zone = (schedule or {}).get("ScheduleExpressionTimezone") or ("UTC" if schedule else None)
+        configuration = function["Configuration"]
+        variables = sorted(name for name in (configuration.get("Environment") or {}).get("Variables", {})
+                           if not name.startswith("BOTSHIP_"))
+        resources = {"function": configuration.get("FunctionArn", ""), "state bucket": f"s3://{names.bucket}",
+                     "logs": names.log_group}
+        if schedule:
+            resources["schedule"] = schedule.get("Arn", names.schedule)
+        secret = (configuration.get("Environment") or {}).get("Variables", {}).get("BOTSHIP_SECRET_ARN")
+        if secret:
+            resources["secrets"] = secret
+        if function.get("Code", {}).get("ImageUri"):
+            resources["image"] = function["Code"]["ImageUri"]
         return BotStatus(self.bot_name, self.cloud.name, names.region, tags.get("botship:mode", "paper"), state,
                          schedule=schedule["ScheduleExpression"] if schedule else None,
-                         profile=tags.get("botship:profile"), extra={"arn": function["Configuration"].get("FunctionArn")},
+                         profile=tags.get("botship:profile"), extra={"arn": configuration.get("FunctionArn")},
                          timezone=zone, next_run=next_run(schedule) if state == "active" else None,
-                         shipped={"code": tags.get("botship:code", ""), "config": tags.get("botship:config", "")})
+                         version=shipped_version(function),
+                         shipped={"code": tags.get("botship:code", ""), "config": tags.get("botship:config", ""),
+                                  **({"image": function["Code"]["ImageUri"].rpartition("@")[2]}
+                                     if function.get("Code", {}).get("ImageUri") else {})},
+                         resources=resources, variables=tuple(variables))
+
+    # ---- controls -----------------------------------------------------------------------------------
+
+    def pause(self) -> None:
+        from .controls import set_schedule_state
+
+        self._function()
+        if set_schedule_state(self.session, self.names, enabled=False):
+            self.note("pause", "schedule disabled")
+
+    def resume(self) -> None:
+        from .controls import set_schedule_state
+
+        self._function()
+        if set_schedule_state(self.session, self.names, enabled=True):
+            self.note("resume", "schedule enabled")
+
+    def logs(self, since: datetime | None = None, follow: bool = False):
+        from .controls import read_logs
+
+        return read_logs(self.session, self.names, since, follow)
+
+    def logs_note(self) -> str:
+        return f"CloudWatch Logs, {self.names.log_group}"
+
+    def _function(self) -> dict[str, Any]:
+        function = read_function(self.session, self.names)
+        if function is None:
+            raise self.cloud.target.not_deployed(self.bot_name, self.names)
+        return function
+
+    def versions(self) -> list[DeployEntry]:
+        from .controls import kept_versions
+
+        function = self._function()
+        image = bool(function.get("Code", {}).get("ImageUri"))
+        return kept_versions(self.session, self.names, shipped_version(function), image,
+                             self.cloud.target.images_in_bucket)
+
+    def rollback(self, to: str | None = None) -> DeployEntry:
+        from .controls import pick_version, ship_version
+
+        function = self._function()
+        image_uri = function.get("Code", {}).get("ImageUri", "")
+        chosen = pick_version(self.versions(), to, self.bot_name)
+        ship_version(self.session, self.names, chosen.version, bool(image_uri), image_uri.partition("@")[0])
+        return self.note("rollback", f"shipped {chosen.version[:16]} again", chosen.version)
 
     def invoke(self, event: dict[str, Any], on_line: Callable[[str], None] | None = None) -> InvokeResult:
         return self.cloud.target.invoke(self.session, self.names, event, on_line)
@@ -181,6 +258,14 @@ class AwsHandle(BotHandle):
             raise self.cloud.target.no_state(profile, self.bot_name, names)
         # The URL BotFunction.configuration gives the function; the runtime adds the mode's prefix.
         return DeployedState(names.state_url, self.state_store(mode).describe, self.cloud.target.client_env())
+
+
+def shipped_version(function: Mapping[str, Any]) -> str:
+    """The version a function runs: its image's digest, else the hash of its code as botship tagged it."""
+    uri = function.get("Code", {}).get("ImageUri") or ""
+    if "@" in uri:
+        return uri.rpartition("@")[2]
+    return function.get("Tags", {}).get("botship:code", "")
 
 
 def read_function(session: AwsSession, names: AwsNames) -> dict[str, Any] | None:

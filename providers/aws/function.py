@@ -19,7 +19,9 @@ from .session import AwsSession, error_code, translate
 
 HANDLER = "botship_runtime.aws_handler.handler"
 LOG_RETENTION_DAYS = 30
-DIRECT_UPLOAD_LIMIT = 50 * 1024 * 1024
+# Zips up to this size could go straight to Lambda; every zip goes through the state bucket instead, kept there
+# by its content hash, so a rollback can ship that exact artifact again (`botship rollback`).
+DIRECT_UPLOAD_LIMIT = 0
 ROLE_PROPAGATION_S = 150
 
 
@@ -212,9 +214,22 @@ class BotFunction:
         if size <= self.direct_upload_limit:
             return {"ZipFile": path.read_bytes()}
         key = code_key(self.artifact.content_hash)
-        ctx.log(f"package is {size / 1e6:.1f} MB zipped: uploading through the state bucket")
-        self.s3.upload_file(str(path), self.names.bucket, key)
+        if self._kept(key):
+            ctx.log(f"package {self.artifact.content_hash[:12]} is already kept in the state bucket")
+        else:
+            ctx.log(f"package is {size / 1e6:.1f} MB zipped: uploading it to the state bucket, where every version "
+                    "is kept by its hash (for `botship rollback`)")
+            self.s3.upload_file(str(path), self.names.bucket, key)
         return {"S3Bucket": self.names.bucket, "S3Key": key}
+
+    def _kept(self, key: str) -> bool:
+        try:
+            self.s3.head_object(Bucket=self.names.bucket, Key=key)
+        except Exception as exc:  # noqa: BLE001
+            if error_code(exc) in ("404", "NoSuchKey", "NotFound"):
+                return False
+            raise translate(exc, f"reading {key} in {self.names.bucket}") from None
+        return True
 
     def _create(self, ctx, config: dict[str, Any], tags: dict[str, str]) -> str:
         """Create the function, retrying while IAM has not yet let Lambda assume a new role."""

@@ -35,6 +35,8 @@ class AwsTarget(ABC):
     tls_only_state: ClassVar[bool] = True
     # Packages up to this size go to Lambda in the request; 0 sends every package through the state bucket.
     direct_upload_limit: ClassVar[int] = DIRECT_UPLOAD_LIMIT
+    # Where the images a rollback can ship again are listed: the bot's repository, or (the sandbox) the bucket.
+    images_in_bucket: ClassVar[bool] = False
     # An account of the user's: plans name it, its permissions are checked (and printed as a policy), its quotas
     # and global bucket names read, its storage billed.
     account: ClassVar[bool] = True

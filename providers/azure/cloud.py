@@ -20,7 +20,7 @@ from typing import Any
 from botship.errors import BadInput, BotshipError
 from botship.questions import Choice, Question
 
-from ..base import DEPLOY_LOCK, INVOKE, PERMISSIONS_POLICY, STATE, BotHandle, Cloud
+from ..base import CONTROL, DEPLOY_LOCK, INVOKE, PAUSE, PERMISSIONS_POLICY, STATE, BotHandle, Cloud
 from ..results import BotStatus, BotSummary, InvokeResult, NotDeployed
 from .clients import AzureClients
 from .endpoints import Endpoints, endpoints
@@ -61,7 +61,7 @@ class AzureCloud(Cloud):
     title = "Azure Functions"
     table = "azure"
     # DEPLOY_LOCK: the provider's deploy_lock(profile) returns `cloud.deploy_lock(bot, profile)` (below).
-    capabilities = frozenset({INVOKE, STATE, PERMISSIONS_POLICY, DEPLOY_LOCK})
+    capabilities = frozenset({INVOKE, STATE, PERMISSIONS_POLICY, DEPLOY_LOCK, PAUSE, CONTROL})
 
     def __init__(self, settings: Mapping[str, Any] | None = None, *, clients: AzureClients | None = None) -> None:
         super().__init__(settings)
@@ -151,6 +151,14 @@ class AzureCloud(Cloud):
     def failure(self, exc: Exception, doing: str) -> Exception:
         return translate(exc, doing)
 
+    def who(self) -> str:
+        from .signin import token_identity
+
+        try:
+            return str(token_identity(self.clients.token()))
+        except Exception:  # noqa: BLE001 - the history's "by" is a courtesy
+            return ""
+
     def names(self, bot: str) -> AzureNames:
         return AzureNames(bot, self.subscription_id, self.resource_group, self.location)
 
@@ -192,11 +200,14 @@ class AzureCloud(Cloud):
                 if is_missing(exc):  # removed since it was listed
                     return None
                 raise translate(exc, f"reading {resource.name}") from None
+            state = bot_state(site, settings)
+            schedule, zone = schedule_of(tags, settings)
             return BotSummary(tags.get(BOT_TAG, resource.name), self.name, location_name(resource.location or ""),
                               tags.get("botship:mode", settings.get("BOTSHIP_MODE", "paper")),
-                              bot_state(site, settings), schedule=schedule_of(tags, settings)[0],
-                              profile=tags.get("botship:profile"),
-                              extra={"id": resource.id, "resource_group": group, "function_app": resource.name})
+                              state, schedule=schedule, profile=tags.get("botship:profile"),
+                              extra={"id": resource.id, "resource_group": group, "function_app": resource.name},
+                              timezone=zone, next_run=next_firing(tags, settings) if state == "active" else None,
+                              version=tags.get("botship:code", ""))
 
         with ThreadPoolExecutor(max_workers=8, thread_name_prefix="botship-list") as pool:
             bots = [bot for bot in pool.map(one, found) if bot is not None]
@@ -247,7 +258,20 @@ class AzureHandle(BotHandle):
                                 "app_state": enum_text(getattr(site.properties, "state", None)) or None,
                                 "timer": settings.get("BOTSHIP_SCHEDULE")},
                          timezone=zone, next_run=next_firing(tags, settings) if state == "active" else None,
-                         shipped=shipped)
+                         version=tags.get("botship:code", ""), shipped=shipped,
+                         resources=self._resources(site), variables=tuple(sorted(
+                             name for name, value in settings.items() if _is_variable(name, value))),
+                         secrets=tuple(sorted(name for name, value in settings.items()
+                                              if str(value or "").startswith("@Microsoft.KeyVault("))))
+
+    def _resources(self, site: Any) -> dict[str, str]:
+        names = self.names
+        host = getattr(site.properties, "default_host_name", None)
+        found = {"function app": str(site.id), "storage account": names.storage_account, "key vault": names.vault,
+                 "application insights": names.insights}
+        if host:
+            found["url"] = f"https://{host}"
+        return found
 
     # ---- a run now -------------------------------------------------------------------------------------
 
@@ -323,11 +347,13 @@ class AzureHandle(BotHandle):
 
     def pause(self) -> None:
         """Stop the schedule from firing (the timer function disabled); a run now still works. Idempotent."""
-        self._set_paused(True)
+        if self._set_paused(True):
+            self.note("pause", "timer disabled")
 
     def resume(self) -> None:
         """Let the schedule fire again. Idempotent."""
-        self._set_paused(False)
+        if self._set_paused(False):
+            self.note("resume", "timer enabled")
 
     # ---- state -----------------------------------------------------------------------------------------
 
@@ -391,6 +417,15 @@ def app_settings(clients: AzureClients, group: str, app: str) -> dict[str, Any]:
     writing them back changes only what was meant to change."""
     found = clients.web.web_apps.list_application_settings(group, app)
     return {str(k): v for k, v in dict(getattr(found, "properties", None) or {}).items()}
+
+
+# Settings the platform or botship's runtime own: not the bot's configuration.
+_PLATFORM_PREFIXES = ("AzureWebJobs", "FUNCTIONS_", "WEBSITE", "APPLICATIONINSIGHTS_", "BOTSHIP_", "AZURE_",
+                      "SCM_", "ENABLE_ORYX", "APPINSIGHTS")
+
+
+def _is_variable(name: str, value: Any) -> bool:
+    return not name.startswith(_PLATFORM_PREFIXES) and not str(value or "").startswith("@Microsoft.KeyVault(")
 
 
 def bot_state(site: Any, settings: Mapping[str, str]) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..aws.cloud import AwsCloud
 from ..aws.provider import AwsProvider
-from ..base import DEPLOY_LOCK, DEPLOYED_STATE, EPHEMERAL, IMAGE, INVOKE, STATE, STATE_HISTORY
+from ..base import CONTROL, DEPLOY_LOCK, DEPLOYED_STATE, EPHEMERAL, IMAGE, INVOKE, LOGS, PAUSE, ROLLBACK, STATE, STATE_HISTORY
 from .target import SandboxEmulator
 
 
@@ -13,7 +13,8 @@ class SandboxCloud(AwsCloud):
     title = "Sandbox"
     table = None  # no settings: the emulator is this process's (or BOTSHIP_SANDBOX_URL's)
     # No account, so no permissions policy; images are kept as folders here; what it holds lives with the emulator.
-    capabilities = frozenset({IMAGE, INVOKE, STATE, STATE_HISTORY, DEPLOYED_STATE, DEPLOY_LOCK, EPHEMERAL})
+    capabilities = frozenset({IMAGE, INVOKE, STATE, STATE_HISTORY, DEPLOYED_STATE, DEPLOY_LOCK, EPHEMERAL, LOGS, PAUSE,
+                              CONTROL, ROLLBACK})
     target_class = SandboxEmulator
 
 

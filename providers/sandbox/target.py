@@ -30,6 +30,7 @@ from .emulator import SANDBOX_REGION, Emulator, emulator, running, stop
 class SandboxEmulator(AwsTarget):
     tls_only_state = False
     direct_upload_limit = 0
+    images_in_bucket = True
     account = False
 
     def __init__(self, found: Emulator | None = None) -> None:

@@ -115,15 +115,12 @@ def test_a_handle_opened_by_name_reads_status_and_state_without_a_spec(aws, proj
     assert [v["generation"] for v in bot.state_versions()] == [1]
 
 
-def test_a_handle_on_a_bot_that_is_not_there_says_so_and_what_comes_later_says_not_yet(aws):
+def test_a_handle_on_a_bot_that_is_not_there_says_so(aws):
     bot = cloud_class("aws")({"region": "eu-west-1"}).bot("nobody")
-    with pytest.raises(BotshipError, match="nobody is not deployed in eu-west-1"):
-        bot.status()
-    with pytest.raises(BotshipError, match="nobody is not deployed in eu-west-1"):
-        bot.invoke({})
-    for call in (bot.logs, bot.pause, bot.resume, bot.history):
-        with pytest.raises(BotshipError, match="not supported yet"):
+    for call in (bot.status, lambda: bot.invoke({}), bot.pause, bot.resume, bot.rollback, bot.versions):
+        with pytest.raises(BotshipError, match="nobody is not deployed in eu-west-1"):
             call()
+    assert list(bot.logs()) == []  # no log group: it never ran
 
 
 def test_the_sandbox_lists_and_opens_its_bots_by_name(sandbox, tmp_path, dependency_cache, monkeypatch):
