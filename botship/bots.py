@@ -12,6 +12,7 @@ from the clouds, with a platform and location to tell apart bots of the same nam
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -23,6 +24,7 @@ from .errors import BadInput, BotshipError, SpecInvalid
 from .profiles import ProfileStore
 
 LIST_WORKERS = 8
+SHOW_EVERY_S = 0.15  # how often a source hands over what it has found so far
 
 
 @dataclass(frozen=True)
@@ -51,19 +53,44 @@ class Source:
     def cloud(self) -> Any:
         return providers.cloud_class(self.platform)(dict(self.settings))
 
-    def list(self) -> list[Any]:
-        """The bots this source holds, each with its last run (read from its run records, side by side)."""
+    def list(self, on_rows: Callable[[Listing], None] | None = None) -> Listing:
+        """The bots this source holds, each with its last run (read from its run records, side by side).
+
+        `on_rows`, when given, sees the bots found so far as they are read (each call the whole list so far: a
+        caller replaces what it showed), then their last runs, the last call with the complete listing."""
         cloud = self.cloud()
+        show = on_rows or (lambda rows: None)
         try:
-            bots = cloud.list_bots()
+            if cloud.streams_listing:
+                bots = cloud.list_bots(on_found=lambda found: show(Listing(found)))
+            else:
+                bots = cloud.list_bots()
         except BotshipError:
             raise
         except Exception as exc:  # noqa: BLE001 - an SDK error, said as the cloud says it
             raise cloud.failure(exc, f"looking for bots in {self.title}") from None
         if not bots:
-            return []
+            return Listing([], complete=True)
+        show(Listing(bots))
+        done = list(bots)
+        last = time.monotonic()
         with ThreadPoolExecutor(max_workers=min(LIST_WORKERS, len(bots)), thread_name_prefix="botship-runs") as pool:
-            return list(pool.map(lambda bot: with_last_run(cloud, bot), bots))
+            for n, bot in enumerate(pool.map(lambda bot: with_last_run(cloud, bot), bots)):
+                done[n] = bot
+                if time.monotonic() - last >= SHOW_EVERY_S:
+                    show(Listing(done))
+                    last = time.monotonic()
+        listing = Listing(done, complete=True)
+        show(listing)
+        return listing
+
+
+class Listing(list):
+    """Bots a source listed: `complete` once every bot and its last run are in."""
+
+    def __init__(self, bots: Any = (), complete: bool = False) -> None:
+        super().__init__(bots)
+        self.complete = complete
 
 
 def with_last_run(cloud: Any, bot: Any) -> Any:
@@ -147,17 +174,18 @@ def _holds_bots(platform: Any) -> bool:
 
 
 def list_all(found: list[Source], on_source: Callable[[Source, list[Any] | None, Exception | None], None]) -> None:
-    """List every source side by side; `on_source(source, bots, error)` as each answers (from a worker thread)."""
+    """List every source side by side; `on_source(source, bots, error)` from a worker thread as each answers.
+
+    A source answers once or more: each time with every bot it has found so far (a `Listing`; replace what was
+    shown), the last time with `bots.complete` True — or once with the error that stopped it."""
     if not found:
         return
 
     def one(source: Source) -> None:
         try:
-            bots = source.list()
+            source.list(lambda rows: on_source(source, rows, None))
         except Exception as exc:  # noqa: BLE001 - handed to the caller, shown in place of the source's rows
             on_source(source, None, exc)
-        else:
-            on_source(source, bots, None)
 
     with ThreadPoolExecutor(max_workers=min(LIST_WORKERS, len(found)), thread_name_prefix="botship-bots") as pool:
         list(pool.map(one, found))
@@ -209,6 +237,8 @@ def find_bot(project: Path, name: str, *, platform: str | None = None, where: st
         if error is not None:
             errors.append(f"{source.title}: {str(error).splitlines()[0] if str(error) else type(error).__name__}")
             return
+        if not getattr(bots, "complete", True):
+            return  # the bots found so far: the complete listing follows
         for bot in bots or []:
             if bot.bot_name == name and (platform is None or bot.platform == platform) \
                     and (where is None or where in bot.where):

@@ -135,6 +135,9 @@ class Cloud(ABC):
     capabilities: ClassVar[frozenset[str]] = frozenset()
     # The profile table holding this cloud's settings ("aws" for [profiles.NAME.aws]); None when it has none.
     table: ClassVar[str | None] = None
+    # Whether list_bots takes `on_found` and hands over the bots found so far while it reads (the bots screen
+    # shows rows as they arrive).
+    streams_listing: ClassVar[bool] = False
 
     def __init__(self, settings: Mapping[str, Any] | None = None) -> None:
         self.config = dict(settings or {})
@@ -203,7 +206,8 @@ class Cloud(ABC):
 
     @abstractmethod
     def list_bots(self, locations: list[str] | None = None) -> list[BotSummary]:
-        """Every botship bot this sign-in holds in `locations` (default: the cloud's own), by name."""
+        """Every botship bot this sign-in holds in `locations` (default: the cloud's own), by name. A cloud that
+        `streams_listing` also takes `on_found(bots so far)`, called as batches are read."""
 
     @abstractmethod
     def bot(self, name: str, mode: str = "paper") -> BotHandle:

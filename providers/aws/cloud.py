@@ -6,6 +6,7 @@ Where the calls go is the cloud's target (providers/aws/target.py): real AWS, or
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
@@ -43,6 +44,7 @@ class AwsCloud(Cloud):
     capabilities = frozenset({IMAGE, INVOKE, STATE, STATE_HISTORY, DEPLOYED_STATE, DEPLOY_LOCK, PERMISSIONS_POLICY,
                               LOGS, PAUSE, CONTROL, ROLLBACK})
     target_class: ClassVar[type[AwsTarget]] = RealAws
+    streams_listing = True
 
     def __init__(self, settings: Mapping[str, Any] | None = None, *, session: AwsSession | None = None) -> None:
         """`session`, when given, is used instead of one the target makes (tests hand one in)."""
@@ -103,18 +105,29 @@ class AwsCloud(Cloud):
     def bot(self, name: str, mode: str = "paper") -> AwsHandle:
         return AwsHandle(self, name, mode)
 
-    def list_bots(self, locations: list[str] | None = None) -> list[BotSummary]:
+    def list_bots(self, locations: list[str] | None = None,
+                  on_found: Callable[[list[BotSummary]], None] | None = None) -> list[BotSummary]:
         regions = self.target.regions(locations)
         self.ready()
+        found: list[BotSummary] = []
+        lock = threading.Lock()
+
+        def more(bots: list[BotSummary]) -> None:
+            with lock:
+                found.extend(bots)
+                if on_found is not None:
+                    on_found(sorted(found, key=lambda bot: (bot.bot_name, bot.where)))
+
         with ThreadPoolExecutor(max_workers=max(1, min(8, len(regions))), thread_name_prefix="botship-list") as pool:
-            found = [bot for bots in pool.map(self._bots_in, regions) for bot in bots]
+            list(pool.map(lambda region: self._bots_in(region, more), regions))
         return sorted(found, key=lambda bot: (bot.bot_name, bot.where))
 
     def _session_in(self, region: str) -> AwsSession:
         return self.session if region == self.session.region else self.target.session(region)
 
-    def _bots_in(self, region: str) -> list[BotSummary]:
-        """The bots found by their tag in one region, each with its state as the function and schedule say."""
+    def _bots_in(self, region: str, more: Callable[[list[BotSummary]], None]) -> None:
+        """The bots found by their tag in one region, each with its state as the function and schedule say, handed
+        to `more` in batches as they are read."""
         session = self._session_in(region)
         try:
             pages = session.client("resourcegroupstaggingapi").get_paginator("get_resources").paginate(
@@ -127,6 +140,7 @@ class AwsCloud(Cloud):
             tags = {t["Key"]: t["Value"] for t in item["Tags"]}
             account = item["ResourceARN"].split(":")[4]
             names = AwsNames(tags["botship:bot"], account, region)
+            # One request each: ListFunctions leaves out State and LastUpdateStatus, which say failed or updating.
             function = read_function(session, names)
             if function is None:  # removed since it was listed
                 return None
@@ -139,8 +153,16 @@ class AwsCloud(Cloud):
                               next_run=next_run(schedule) if state == "active" else None,
                               version=shipped_version(function))
 
+        batch: list[BotSummary] = []
+        last = time.monotonic()
         with ThreadPoolExecutor(max_workers=8, thread_name_prefix="botship-list") as pool:
-            return [bot for bot in pool.map(one, found) if bot is not None]
+            for bot in pool.map(one, found):
+                if bot is not None:
+                    batch.append(bot)
+                if batch and time.monotonic() - last >= BATCH_EVERY_S:
+                    more(batch)
+                    batch, last = [], time.monotonic()
+        more(batch)
 
 
 class AwsHandle(BotHandle):
@@ -258,6 +280,9 @@ class AwsHandle(BotHandle):
             raise self.cloud.target.no_state(profile, self.bot_name, names)
         # The URL BotFunction.configuration gives the function; the runtime adds the mode's prefix.
         return DeployedState(names.state_url, self.state_store(mode).describe, self.cloud.target.client_env())
+
+
+BATCH_EVERY_S = 0.15  # how often the bots found so far are handed over while a region is read
 
 
 def shipped_version(function: Mapping[str, Any]) -> str:
