@@ -63,7 +63,8 @@ def connect(path: str | Path) -> Iterator[sqlite3.Connection]:
     """A read-only connection to the database at `path`, closed after use. BotshipError (naming the file) when
     it is missing, is not a database, or cannot be read."""
     if not Path(path).is_file():
-        raise BotshipError(f"{path} cannot be read as a SQLite database", "there is no file at that path",
+        why = "it is a folder, not a file" if Path(path).is_dir() else "there is no file at that path"
+        raise BotshipError(f"{path} cannot be read as a SQLite database", why,
                            "check the path, or download the state file again")
     try:
         db = sqlite3.connect(_uri(path), uri=True)
@@ -106,15 +107,23 @@ def tables(path: str | Path) -> list[TableInfo]:
                 for name, kind in table_names(db).items()]
 
 
-def _has_rowid(db: sqlite3.Connection, table: str) -> bool:
+def _rowid(db: sqlite3.Connection, table: str, kind: str, names: tuple[str, ...]) -> str | None:
+    """The name that reaches the table's rowid (a column may take "rowid" for itself), or None for a view or a
+    WITHOUT ROWID table."""
+    if kind != "table":
+        return None
+    alias = next((name for name in ("rowid", "_rowid_", "oid") if name.lower() not in {n.lower() for n in names}),
+                 None)
+    if alias is None:
+        return None
     try:
-        db.execute(f"SELECT rowid FROM {quote(table)} LIMIT 0")
-        return True
-    except sqlite3.OperationalError:  # a view, or a WITHOUT ROWID table
-        return False
+        db.execute(f"SELECT {alias} FROM {quote(table)} LIMIT 0")
+        return alias
+    except sqlite3.OperationalError:  # WITHOUT ROWID
+        return None
 
 
-def order_clause(column: str | None, descending: bool, rowid: bool) -> str:
+def order_clause(column: str | None, descending: bool, rowid: str | None) -> str:
     """ORDER BY for a column: numbers (and text that reads as a number) by value, the rest by their text; the
     rowid last so that pages never overlap or skip a row."""
     direction = " DESC" if descending else ""
@@ -123,7 +132,7 @@ def order_clause(column: str | None, descending: bool, rowid: bool) -> str:
         c = quote(column)
         keys += [f"CASE WHEN {_NUMBER_SQL.format(c=c)} THEN CAST({c} AS REAL) END{direction}", f"{c}{direction}"]
     if rowid:
-        keys.append(f"rowid{direction}")
+        keys.append(f"{rowid}{direction}")
     return f" ORDER BY {', '.join(keys)}" if keys else ""
 
 
@@ -133,18 +142,19 @@ def page(path: str | Path, table: str, offset: int = 0, limit: int = 100, order_
     table's row count. An unknown table or column is BadInput."""
     offset, limit = max(0, int(offset)), max(0, min(int(limit), MAX_LIMIT))
     with connect(path) as db:
-        if table not in table_names(db):
+        kind = table_names(db).get(table)
+        if kind is None:
             raise BadInput(f"{path} has no table named {table!r}", fix="pick one of the tables it lists")
         names = columns_of(db, table)
         if order_by is not None and order_by not in names:
             raise BadInput(f"the table {table!r} has no column named {order_by!r}",
                            fix=f"sort by one of: {', '.join(names)}")
-        rowid = _has_rowid(db, table)
+        rowid = _rowid(db, table, kind, names)
         order = order_clause(order_by, descending, rowid)
         if rowid and order_by is not None:
             # Sort the rowids alone, then read the page's rows: the sorter never holds the table's wide columns.
-            rows = db.execute(f"SELECT * FROM {quote(table)} WHERE rowid IN (SELECT rowid FROM {quote(table)}{order} "
-                              f"LIMIT ? OFFSET ?){order}", (limit, offset))
+            rows = db.execute(f"SELECT * FROM {quote(table)} WHERE {rowid} IN (SELECT {rowid} FROM {quote(table)}"
+                              f"{order} LIMIT ? OFFSET ?){order}", (limit, offset))
         else:
             rows = db.execute(f"SELECT * FROM {quote(table)}{order} LIMIT ? OFFSET ?", (limit, offset))
         cells = [tuple(cell(value) for value in row) for row in rows]
