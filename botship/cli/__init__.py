@@ -15,7 +15,7 @@ from pathlib import Path
 import click
 
 from ..errors import DISK_ERRNOS, BotshipError, Cancelled, file_error
-from . import deploying, projects, running
+from . import bots, deploying, projects, running
 from .options import EXIT_BAD_INPUT, EXIT_CANCELLED, EXIT_FAILED, EXIT_OK, current_console
 
 __all__ = ["EXIT_BAD_INPUT", "EXIT_CANCELLED", "EXIT_FAILED", "EXIT_OK", "cli", "main"]
@@ -51,7 +51,7 @@ def cli(ctx: click.Context) -> None:
         run_app(Path.cwd())
 
 
-for command in (*deploying.COMMANDS, *running.COMMANDS, *projects.COMMANDS):
+for command in (*deploying.COMMANDS, *running.COMMANDS, *bots.COMMANDS, *projects.COMMANDS):
     cli.add_command(command)
 
 

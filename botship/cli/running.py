@@ -1,4 +1,4 @@
-"""The running commands: invoke (the deployed bot, or a fresh build here) and state versions/restore."""
+"""The running commands: invoke (the deployed bot, or a fresh build here) and state ls/get/versions/restore."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from ..errors import BadInput
+from .bots import pick_options
 from .options import is_interactive, json_option, profile_option, project_dir, project_option, sub_options, use_console
 
 
@@ -69,18 +70,77 @@ def invoke(profile: str | None, project: Path, local: bool, event: str | None, c
 
 @click.group("state")
 def state_group() -> None:
-    """A bot's state history: list its generations, make an earlier one current again.
+    """A deployed bot's state: list its files, read one, list its generations, make an earlier
+    one current again.
 
     Every run that changes the state saves a new generation of its manifest. On AWS the state
     bucket keeps replaced generations for the profile's state_retention_days; the local state
-    of `botship invoke --local` keeps the last 10.
+    of `botship invoke --local` keeps the last 10. A bot is named by profile or by name, from
+    the project's profiles or from the clouds (--region, --subscription look further).
 
     \b
     Examples:
+      botship state ls my-bot
+      botship state get my-bot databases/bot.sqlite3 -o bot.sqlite3
       botship state versions my-bot
       botship state restore my-bot --generation 41
       botship state restore --profile prod --generation 41 --yes
     """
+
+
+def _state_bot_options(func):
+    """BOT, where to look for it and which of several to take, --project and --json after the sub-command."""
+    return click.argument("bot", metavar="BOT")(pick_options(sub_options(func)))
+
+
+_state_mode = click.option("--mode", type=click.Choice(["paper", "live"]), default=None,
+                           help="Whose state to read (default: the mode the bot is deployed in).")
+
+
+@state_group.command("ls")
+@_state_bot_options
+@_state_mode
+def state_ls(bot: str, platform: str | None, where: str | None, regions: tuple[str, ...],
+             subscriptions: tuple[str, ...], mode: str | None, project: Path | None, as_json: bool) -> int:
+    """List the files of BOT's state as its last run saved them: path and size, and the generation.
+
+    \b
+    Examples:
+      botship state ls prod
+      botship state ls sma-bot --mode live --json
+    """
+    from .bots_flow import Pick
+    from .bots_state import run_ls
+
+    return run_ls(project_dir(project or Path(".")), bot, Pick.of(platform, where, regions, subscriptions), mode,
+                  use_console(as_json))
+
+
+@state_group.command("get")
+@_state_bot_options
+@click.argument("path", metavar="PATH")
+@click.option("--output", "-o", "out", metavar="FILE", type=click.Path(path_type=Path),
+              help="Write the file here (- for standard output) instead of printing it.")
+@_state_mode
+def state_get(bot: str, path: str, out: Path | None, platform: str | None, where: str | None,
+              regions: tuple[str, ...], subscriptions: tuple[str, ...], mode: str | None, project: Path | None,
+              as_json: bool) -> int:
+    """Read one file of BOT's state (PATH as `botship state ls` lists it), checked against its
+    manifest. Text is printed on a terminal; a binary file (a SQLite database) is written with
+    -o FILE or piped, never printed to a terminal. With --json: one record holding the text
+    (or base64 for binary).
+
+    \b
+    Examples:
+      botship state get prod runs.txt
+      botship state get prod databases/bot.sqlite3 -o bot.sqlite3
+      botship state get prod state.db > state.db
+    """
+    from .bots_flow import Pick
+    from .bots_state import run_get
+
+    return run_get(project_dir(project or Path(".")), bot, Pick.of(platform, where, regions, subscriptions), path,
+                   out, mode, use_console(as_json))
 
 
 _state_local = click.option("--local", is_flag=True,
@@ -91,15 +151,31 @@ _state_local = click.option("--local", is_flag=True,
 @click.argument("bot", required=False)
 @profile_option
 @_state_local
+@pick_options
 @sub_options
-def state_versions(bot: str | None, profile: str | None, local: bool, project: Path | None, as_json: bool) -> int:
+def state_versions(bot: str | None, profile: str | None, local: bool, platform: str | None, where: str | None,
+                   regions: tuple[str, ...], subscriptions: tuple[str, ...], project: Path | None,
+                   as_json: bool) -> int:
     """List the generations of BOT's state: number, when written, files, size, and whether each is valid.
 
-    BOT is the bot's name as its profile gives it (or use --profile).
+    BOT is the bot's name as its profile gives it (or use --profile), or a bot found in the
+    clouds (`botship bots` lists them).
+
+    \b
+    Examples:
+      botship state versions prod
+      botship state versions sma-bot --region eu-central-1 --json
+      botship state versions prod --local
     """
+    from .bots_flow import Pick
+    from .bots_state import cloud_bot, run_versions_found
     from .state_flow import run_versions
 
-    return run_versions(project_dir(project or Path(".")), bot, profile, local, use_console(as_json))
+    root, console = project_dir(project or Path(".")), use_console(as_json)
+    found = cloud_bot(root, bot, profile, local, Pick.of(platform, where, regions, subscriptions))
+    if found is not None:
+        return run_versions_found(found, console)
+    return run_versions(root, bot, profile, local, console)
 
 
 @state_group.command("restore")
@@ -108,20 +184,32 @@ def state_versions(bot: str | None, profile: str | None, local: bool, project: P
 @click.option("--generation", "-g", type=int, required=True, help="The generation to make current again.")
 @click.option("--yes", "-y", is_flag=True, help="Restore without asking.")
 @_state_local
+@pick_options
 @sub_options
 def state_restore(bot: str | None, profile: str | None, generation: int, yes: bool, local: bool,
+                  platform: str | None, where: str | None, regions: tuple[str, ...], subscriptions: tuple[str, ...],
                   project: Path | None, as_json: bool) -> int:
     """Make generation N of BOT's state current again, as a new generation with the same files.
 
     Every file it lists must still be stored (replaced ones are brought back from the bucket's
     versions); this is checked before anything is written, and the bot's lock is held while
-    writing, so no run sees half a restore.
+    writing, so no run sees half a restore. BOT is named as for `botship state versions` (a
+    profile, a bot of one, or a bot in the clouds).
+
+    \b
+    Examples:
+      botship state restore prod --generation 41
+      botship state restore sma-bot --generation 41 --yes --json
     """
+    from .bots_flow import Pick
+    from .bots_state import cloud_bot, run_restore_found
     from .state_flow import run_restore
 
-    console = use_console(as_json)
-    return run_restore(project_dir(project or Path(".")), bot, profile, generation, local, yes, console,
-                       is_interactive(console))
+    root, console = project_dir(project or Path(".")), use_console(as_json)
+    found = cloud_bot(root, bot, profile, local, Pick.of(platform, where, regions, subscriptions))
+    if found is not None:
+        return run_restore_found(found, generation, yes, console, is_interactive(console))
+    return run_restore(root, bot, profile, generation, local, yes, console, is_interactive(console))
 
 
 COMMANDS = (invoke, state_group)

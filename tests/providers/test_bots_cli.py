@@ -1,0 +1,310 @@
+"""The bots commands — the CLI twins of the bots screen — against the real sandbox (its own emulator) and moto's
+server: every twin's output and exit code, its --json records, an unknown bot (exit 2, said clearly), and bots that
+share a name (picked with --platform / --where)."""
+
+from __future__ import annotations
+
+import json
+import os
+import pty
+import subprocess
+import sys
+from pathlib import Path
+
+import boto3
+import pytest
+from aws_flow import spec_for
+from botship.cli import main
+from botship.providers import provider_class
+from botship.providers.aws.provider import AwsProvider
+from botship.providers.aws.session import AwsSession
+from botship.providers.base import DeployContext
+from botship.providers.engine import start_run
+from botship.secret_values import SecretValue, SecretValues
+from botship.spec import build_spec
+from helpers import HOST_PYTHON
+
+SANDBOX_PROFILE = f"""\
+[profiles.try]
+platform = "sandbox"
+bot_name = "counter"
+entry = "app:handler"
+python = "{HOST_PYTHON}"
+schedule = "rate(5 minutes)"
+timezone = "Europe/Amsterdam"
+"""
+
+
+def cli(capsys, project: Path, *args: str) -> tuple[int, str, str]:
+    """`botship ARGS --project PROJECT` in this process (where the sandbox's emulator runs): exit code, out, err."""
+    capsys.readouterr()
+    code = main([*args, "--project", str(project)])
+    out, err = capsys.readouterr()
+    assert "Traceback" not in out + err
+    return code, out, err
+
+
+def records(out: str, kind: str | None = None) -> list[dict]:
+    found = [json.loads(line) for line in out.splitlines() if line.strip()]
+    return [r for r in found if kind is None or r["type"] == kind]
+
+
+def deploy_sandbox(project: Path, **changes) -> None:
+    spec = build_spec({"platform": "sandbox", "bot_name": "counter", "entry": "app:handler", "python": HOST_PYTHON,
+                       "schedule": "rate(5 minutes)", "timezone": "Europe/Amsterdam", **changes}, project)
+    result = start_run(provider_class("sandbox")(spec).plan(DeployContext(project, "try", SecretValues([]))),
+                       lambda event: None).wait(120)
+    assert result.ok, result.failure
+
+
+def deploy_aws(project: Path, region: str, bot: str, **changes) -> None:
+    spec = spec_for(project, bot_name=bot, aws={"region": region}, **changes)
+    secrets = SecretValues([SecretValue("EXCHANGE_API_KEY", "key-4321", "environment")])
+    result = start_run(AwsProvider(spec, AwsSession(region)).plan(DeployContext(project, "prod", secrets)),
+                       lambda event: None).wait(120)
+    assert result.ok, result.failure
+
+
+@pytest.fixture
+def counter(sandbox, project) -> Path:
+    """The counter bot deployed to the sandbox by its profile `try`, run twice."""
+    from botship.providers import cloud_class
+
+    (project / "botship.toml").write_text(SANDBOX_PROFILE)
+    deploy_sandbox(project)
+    bot = cloud_class("sandbox")().bot("counter")
+    assert bot.invoke({}).ok and bot.invoke({}).ok
+    return project
+
+
+# ---- reading: bots, status, logs, history, state ls/get ---------------------------------------------------------
+
+def test_bots_lists_the_sandbox_bot_as_a_table_and_as_json(counter, capsys):
+    code, out, _ = cli(capsys, counter, "bots")
+    assert code == 0, out
+    header, row = [line for line in out.splitlines() if "counter" in line or "NAME" in line][:2]
+    for column in ("NAME", "WHERE", "MODE", "STATUS", "SCHEDULE", "LAST RUN", "VERSION"):
+        assert column in header
+    assert "PAPER" in row and "active" in row and "rate(5 minutes), next" in row and ("CET" in row or "CEST" in row)
+
+    code, out, _ = cli(capsys, counter, "bots", "--json")
+    assert code == 0
+    (source,) = records(out, "source")
+    (bot,) = records(out, "bot")
+    assert source["bots"] == 1 and source["platform"] == "sandbox"
+    assert (bot["name"], bot["platform"], bot["mode"], bot["state"], bot["schedule"], bot["timezone"]) == (
+        "counter", "sandbox", "paper", "active", "rate(5 minutes)", "Europe/Amsterdam")
+    assert bot["next_run"].endswith("+00:00") and bot["version"]
+
+
+def test_status_by_profile_and_by_name_with_next_runs_resources_and_json(counter, capsys):
+    for name in ("try", "counter"):
+        code, out, err = cli(capsys, counter, "status", name)
+        assert code == 0, out + err
+        assert "counter" in out and "active" in out and "rate(5 minutes) (Europe/Amsterdam)" in out
+        next_runs = next(line for line in out.splitlines() if "next runs" in line)
+        assert next_runs.count(",") == 4  # the next five runs
+        assert "function" in out and "state bucket" in out
+    code, out, _ = cli(capsys, counter, "status", "counter", "--json")
+    (status,) = records(out, "status")
+    assert code == 0 and status["bot"] == "counter" and status["profile"] == "try"
+    assert status["state"] == "active" and len(status["next_runs"]) == 5
+    assert status["resources"]["function"].endswith("function:botship-counter") and status["version"]
+
+
+def test_an_unknown_bot_is_exit_2_naming_where_botship_looked(counter, capsys):
+    for command in (["status"], ["logs"], ["runs"], ["history"], ["pause"], ["resume"], ["stop-entries"],
+                    ["flatten"], ["resume-entries"], ["rollback"], ["trades"], ["state", "ls"]):
+        code, out, err = cli(capsys, counter, *command, "nope")
+        assert code == 2, (command, out, err)
+        assert "no bot named nope" in err and "looked in" in err and "botship bots" in err, command
+    code, out, err = cli(capsys, counter, "state", "get", "nope", "runs.txt")
+    assert code == 2 and "no bot named nope" in err
+    code, out, _ = cli(capsys, counter, "status", "nope", "--json")
+    (error,) = records(out, "error")
+    assert code == 2 and error["exit_code"] == 2 and error["what"] == "no bot named nope" and error["fix"]
+
+
+def test_logs_print_the_bots_lines_and_a_bad_since_names_the_flag(counter, capsys):
+    code, out, _ = cli(capsys, counter, "logs", "counter", "--since", "10m")
+    assert code == 0, out
+    assert '"bot": "saw"' in out and "CloudWatch" in out
+    code, out, _ = cli(capsys, counter, "logs", "try", "--since", "1h", "--json")
+    lines = records(out, "log")
+    assert code == 0 and len([line for line in lines if '"bot": "saw"' in line["text"]]) == 2
+    assert all(line["at"].endswith("+00:00") and line["stream"] for line in lines)
+    (head,) = records(out, "logs")
+    assert head["bot"] == "counter" and head["follow"] is False and "CloudWatch" in head["note"]
+    for bad in ("5x", "1h30", "0m", "400d", "soon"):
+        code, out, err = cli(capsys, counter, "logs", "counter", "--since", bad)
+        assert code == 2 and "--since" in err, bad
+
+
+def test_pause_and_resume_confirm_flip_the_schedule_and_land_in_the_history(counter, capsys, sandbox):
+    scheduler = boto3.client("scheduler", endpoint_url=sandbox, region_name="us-east-1",
+                             aws_access_key_id="testing", aws_secret_access_key="testing")
+
+    def state() -> str:
+        return scheduler.get_schedule(Name="botship-counter")["State"]
+
+    code, _, err = cli(capsys, counter, "pause", "counter")
+    assert code == 2 and "needs confirmation" in err and "--yes" in err and state() == "ENABLED"
+    code, out, _ = cli(capsys, counter, "pause", "counter", "--yes")
+    assert code == 0 and "Paused counter: active → paused" in out and state() == "DISABLED"
+    code, out, _ = cli(capsys, counter, "pause", "counter", "--yes")
+    assert code == 0 and "paused already; nothing was changed" in out
+    code, out, _ = cli(capsys, counter, "status", "counter")
+    assert "paused" in out and "none while paused" in out
+    code, out, _ = cli(capsys, counter, "resume", "counter", "--yes", "--json")
+    (resumed,) = records(out, "resumed")
+    assert code == 0 and resumed["changed"] and (resumed["before"], resumed["state"]) == ("paused", "active")
+    assert resumed["next_run"] and state() == "ENABLED"
+
+    code, out, err = cli(capsys, counter, "history", "counter")
+    assert code == 0 and "WHEN" in out and "ACTION" in out, out + err
+    code, out, _ = cli(capsys, counter, "history", "counter", "--json")
+    actions = [entry["action"] for entry in records(out, "history")]
+    assert actions[:2] == ["resume", "pause"]
+    assert all(set(entry) >= {"at", "action", "version", "profile", "by", "outcome", "detail", "bot"}
+               for entry in records(out, "history"))
+
+
+def test_state_ls_and_get_as_text_bytes_json_and_a_file(counter, capsys, tmp_path):
+    code, out, _ = cli(capsys, counter, "state", "ls", "counter")
+    assert code == 0 and "generation 2" in out and "runs.txt" in out and "databases/bot.sqlite3" in out
+    code, out, _ = cli(capsys, counter, "state", "ls", "counter", "--json")
+    files = {r["path"]: r["size"] for r in records(out, "file")}
+    (state,) = records(out, "state")
+    assert files["runs.txt"] == 1 and state["generation"] == 2 and state["files"] == len(files)
+
+    code, out, _ = cli(capsys, counter, "state", "get", "counter", "runs.txt")
+    assert code == 0 and out == "2"  # the bytes as stored, to a pipe
+    saved = tmp_path / "bot.sqlite3"
+    code, out, _ = cli(capsys, counter, "state", "get", "counter", "databases/bot.sqlite3", "-o", str(saved))
+    assert code == 0 and "Wrote databases/bot.sqlite3" in out
+    import sqlite3
+
+    with sqlite3.connect(saved) as db:
+        assert db.execute("select max(n) from runs").fetchone() == (2,)
+    code, out, _ = cli(capsys, counter, "state", "get", "counter", "databases/bot.sqlite3", "--json")
+    (record,) = records(out, "file")
+    assert code == 0 and "base64" in record and record["size"] == saved.stat().st_size
+    code, out, _ = cli(capsys, counter, "state", "get", "counter", "runs.txt", "--json")
+    assert records(out, "file")[0]["text"] == "2"
+    code, _, err = cli(capsys, counter, "state", "get", "counter", "nothing.txt")
+    assert code == 2 and "has no file nothing.txt" in err
+
+
+def test_state_get_refuses_to_print_a_binary_file_to_a_terminal(counter, sandbox, dependency_cache):
+    """A real terminal (a pty) on standard output: text is printed, a database is refused with the way out."""
+    def on_terminal(*args: str) -> tuple[int, str]:
+        leader, follower = pty.openpty()
+        env = {**os.environ, "NO_COLOR": "1", "BOTSHIP_SANDBOX_URL": sandbox, "BOTSHIP_CACHE_DIR": str(dependency_cache)}
+        done = subprocess.run([sys.executable, "-m", "botship", *args, "--project", str(counter)], stdout=follower,
+                              stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, env=env, timeout=120)
+        os.close(follower)
+        shown = b""
+        while True:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            shown += chunk
+        os.close(leader)
+        return done.returncode, shown.decode(errors="replace") + done.stderr.decode()
+
+    code, shown = on_terminal("state", "get", "counter", "databases/bot.sqlite3")
+    assert code == 2 and "is binary" in shown and "-o FILE" in shown and "SQLite format" not in shown
+    code, shown = on_terminal("state", "get", "counter", "runs.txt")
+    assert code == 0 and "2" in shown
+
+
+# ---- changing: rollback, state versions/restore for a bot found in the clouds ---------------------------------------
+
+def test_rollback_lists_confirms_and_ships_the_earlier_code(counter, capsys):
+    from botship.providers import cloud_class
+
+    code, _, err = cli(capsys, counter, "rollback", "counter", "--yes")
+    assert code == 2 and "no version older than the one it runs" in err
+    app = counter / "app.py"
+    app.write_text(app.read_text().replace('"runs": before + 1,', '"runs": before + 1, "version": 2,'))
+    deploy_sandbox(counter)
+    bot = cloud_class("sandbox")().bot("counter")
+    assert bot.invoke({}).body["result"]["version"] == 2
+
+    code, out, _ = cli(capsys, counter, "rollback", "counter", "--list", "--json")
+    versions = records(out, "version")
+    assert code == 0 and [v["detail"] for v in versions] == ["current", ""]
+    code, _, err = cli(capsys, counter, "rollback", "counter", "--to", "ffff", "--yes")
+    assert code == 2 and "no version of counter matches 'ffff'" in err
+    code, _, err = cli(capsys, counter, "rollback", "counter")
+    assert code == 2 and "needs confirmation" in err
+    code, out, _ = cli(capsys, counter, "rollback", "counter", "--yes")
+    assert code == 0, out
+    assert f"→ {versions[1]['version'][:12]}" in out and "Rolled back counter" in out
+    assert "version" not in bot.invoke({}).body["result"]  # the earlier code runs again
+    code, out, _ = cli(capsys, counter, "history", "counter", "--json")
+    assert records(out, "history")[0]["action"] == "rollback"
+
+
+def test_bots_of_one_name_in_two_regions_are_picked_with_where(aws, project, capsys):
+    deploy_aws(project, "eu-west-1", "alpha")
+    deploy_aws(project, "eu-central-1", "alpha", schedule="rate(1 hour)")
+    (project / "botship.toml").unlink(missing_ok=True)  # found in the clouds, not from profiles
+    regions = ("--region", "eu-west-1", "--region", "eu-central-1")
+
+    code, out, _ = cli(capsys, project, "bots", *regions, "--json")
+    assert code == 0
+    assert sorted((b["name"], b["where"]) for b in records(out, "bot")) == [
+        ("alpha", "eu-central-1"), ("alpha", "eu-west-1")]
+    assert len(records(out, "source")) == 2
+
+    code, _, err = cli(capsys, project, "status", "alpha", *regions)
+    assert code == 2 and "2 bots are named alpha" in err and "--where" in err
+    code, out, _ = cli(capsys, project, "status", "alpha", *regions, "--where", "eu-central-1", "--json")
+    (status,) = records(out, "status")
+    assert code == 0 and status["where"].endswith("eu-central-1") and status["schedule"] == "rate(1 hour)"
+    code, _, err = cli(capsys, project, "status", "alpha", "--region", "us-west-2")
+    assert code == 2 and "no bot named alpha" in err and "us-west-2" in err
+
+    # state versions / restore reach a bot found in the clouds the same way
+    code, out, _ = cli(capsys, project, "state", "versions", "alpha", *regions, "--where", "eu-west-1")
+    assert code == 0 and "state generations of alpha" in out
+    code, _, err = cli(capsys, project, "state", "versions", "alpha", *regions)
+    assert code == 2 and "2 bots are named alpha" in err
+
+
+def test_two_profiles_of_one_bot_are_picked_by_profile(aws, project, capsys):
+    deploy_aws(project, "eu-west-1", "alpha")
+    (project / "botship.toml").write_text(
+        f'[profiles.a]\nplatform = "aws"\nbot_name = "alpha"\nentry = "app:handler"\npython = "{HOST_PYTHON}"\n'
+        f'aws = {{ region = "eu-west-1" }}\n\n'
+        f'[profiles.b]\nplatform = "aws"\nbot_name = "alpha"\nentry = "app:handler"\npython = "{HOST_PYTHON}"\n'
+        f'aws = {{ region = "eu-central-1" }}\n')
+    code, _, err = cli(capsys, project, "status", "alpha")
+    assert code == 2 and "2 profiles deploy a bot named alpha" in err and "a (" in err
+    code, out, _ = cli(capsys, project, "status", "a")
+    assert code == 0 and "alpha" in out and "eu-west-1" in out
+    code, out, _ = cli(capsys, project, "status", "alpha", "--where", "eu-west-1")
+    assert code == 0 and "active" in out
+
+
+def test_a_cloud_that_cannot_do_a_thing_says_what_to_do_instead(make_project, fake_cloud, capsys, monkeypatch):
+    """The fake cloud declares only INVOKE: every other twin is bad input naming another way."""
+    monkeypatch.setenv("EXCHANGE_API_KEY", "fake-secret-value-1")
+    project = make_project('[profiles.try]\nplatform = "fake"\nbot_name = "sma-bot"\nentry = "app:handler"\n'
+                           'schedule = "rate(15 minutes)"\nsecrets = ["EXCHANGE_API_KEY"]\n')
+    assert cli(capsys, project, "deploy", "--profile", "try", "--yes")[0] == 0
+    expected = {"logs": "botship runs sma-bot --run", "pause": "botship stop-entries sma-bot",
+                "resume": "botship stop-entries sma-bot", "stop-entries": "botship pause sma-bot",
+                "flatten": "botship pause sma-bot", "rollback": "botship deploy --profile try",
+                "runs": "botship logs sma-bot", "history": "botship logs sma-bot",
+                "trades": "botship invoke --local"}
+    for command, instead in expected.items():
+        code, _, err = cli(capsys, project, command, "sma-bot", "--yes") if command in (
+            "pause", "resume", "stop-entries", "flatten", "rollback") else cli(capsys, project, command, "sma-bot")
+        assert code == 2 and "is not possible on" in err and instead in err, (command, err)
+    code, out, _ = cli(capsys, project, "status", "sma-bot", "--json")
+    assert code == 0 and records(out, "status")[0]["state"] == "active"
