@@ -115,7 +115,7 @@ class PlainBook:
                         lots.pop(0)
         return [Trade(lot["fill"].id, lot["fill"].symbol, "CLOSED" if lot["closed"] is not None else "OPEN",
                       lot["fill"].at, lot["closed"] or None, lot["fill"].price, lot["fill"].amount, lot["remaining"],
-                      lot["close_price"], lot["gain"], 0.0 if lot["closed"] is not None else None)
+                      lot["close_price"], lot["gain"], None)  # no market price: an open trade's gain is unknown
                 for lot in trips]
 
     def summary(self) -> Summary:
