@@ -106,7 +106,8 @@ class BotshipApp(ShowsWorkerErrors, App[None]):
             yield SystemCommand(f"Try in the {providers.trial().title.lower()}",
                                 f"A new deployment that needs no account: {providers.trial().needs}",
                                 lambda: (self.action_home(), home.action_try()))
-            yield SystemCommand("Browse bots", "Deployed bots and their state", home.action_browse)
+            yield SystemCommand("Browse bots", "Every deployed bot: its runs, logs, state and trades, and its controls",
+                                lambda: (self.action_home(), home.action_browse()))
             yield SystemCommand("Home", "Back to the home screen", self.action_home)
 
 

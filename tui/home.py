@@ -143,8 +143,10 @@ class HomeScreen(ShowsWorkerErrors, Screen):
         self.app.push_screen(WizardScreen(DeploySession.from_profile(self.app.project, name, raw), start="review"))
 
     def action_browse(self) -> None:
-        self.notify("The bots browser arrives in a later release; until then `botship invoke --profile NAME` "
-                    "runs a deployed bot and the cloud's console shows it.", title="Browse bots")
+        """Every deployed bot the clouds hold (the same screen as `botship bots`)."""
+        from .bots import BotsScreen
+
+        self.app.push_screen(BotsScreen())
 
     @on(DataTable.RowSelected, "#profiles-table")
     def picked(self, event: DataTable.RowSelected) -> None:
