@@ -187,19 +187,22 @@ class SqliteScreen(ShowsWorkerErrors, Screen):
 
         column, descending = order if order else (None, False)
         found = page(self.view.copy, table, offset, PAGE, order_by=column, descending=descending)
-        self.app.call_from_thread(self._page, table, found)
+        self.app.call_from_thread(self._page, (table, offset, order), found)
 
-    def _page(self, table: str, found: Any) -> None:
-        if table != self.table:
-            return
-        self.total, self.columns = found.total, tuple(found.columns)
+    def _page(self, asked: tuple[str, int, Any], found: Any) -> None:
+        table = asked[0]
+        if asked != (self.table, self.first, self.order):
+            return  # asked for another page since: that one is on its way
         grid = self.query_one("#sql-page", DataTable)
+        column = grid.cursor_column if tuple(found.columns) == tuple(str(key.value) for key in grid.columns) else 0
+        self.total, self.columns = found.total, tuple(found.columns)
         grid.clear(columns=True)
         for name in found.columns:
             marked = name + (" ▼" if self.order == (name, True) else " ▲" if self.order == (name, False) else "")
             grid.add_column(escape(marked), key=name)
         for row in found.rows:
             grid.add_row(*(escape(value) for value in row))
+        grid.move_cursor(column=column)  # the same column again after a sort or a page turn
         last = found.offset + len(found.rows)
         shown = f"rows {found.offset + 1:,}–{last:,} of {found.total:,}" if found.rows else "no rows"
         order = f" · sorted by {escape(self.order[0])}{' descending' if self.order[1] else ''}" if self.order else ""

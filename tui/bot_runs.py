@@ -17,7 +17,7 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, RichLog, Static
 from textual.worker import Worker
 
-from botship.providers.base import LOGS
+from botship.providers.base import LOGS, STATE
 
 from .bot_format import ago, local_time, pretty, run_mark, short, size_text, took
 from .workers import ShowsWorkerErrors, error_lines, error_markup
@@ -52,7 +52,11 @@ class RunsPane(Vertical, ShowsWorkerErrors):
     # ---- the run records ------------------------------------------------------------------------------
 
     def reload(self) -> None:
-        self.load_runs()
+        if self.handle.cloud.can(STATE):
+            self.load_runs()
+        else:
+            self.query_one("#runs-note", Static).update(
+                f"{escape(self.handle.cloud.title)} keeps no run records for botship; t follows the logs.")
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="runs")
     def load_runs(self) -> None:

@@ -14,7 +14,7 @@ from textual.widgets import DataTable, TabbedContent, TabPane
 from textual.worker import Worker
 
 from botship import providers
-from botship.providers.base import STATE
+from botship.providers.base import LOGS, STATE
 
 from .bot_controls import CONTROL_BINDINGS, BotControls
 from .bot_keys import KeysFooter
@@ -47,8 +47,9 @@ class BotScreen(BotControls, ShowsWorkerErrors, Screen):
         with TabbedContent(id="bot-tabs", initial="overview"):
             with TabPane("Overview", id="overview"):
                 yield OverviewPane(self.handle, bot, id="overview-pane")
-            with TabPane("Runs", id="runs"):
-                yield RunsPane(self.handle, bot.timezone, id="runs-pane")
+            if self.handle.cloud.can(STATE) or self.handle.cloud.can(LOGS):
+                with TabPane("Runs", id="runs"):
+                    yield RunsPane(self.handle, bot.timezone, id="runs-pane")
             if self.handle.cloud.can(STATE):
                 with TabPane("State", id="state"):
                     yield StatePane(self.handle, self.app.project, id="state-pane")

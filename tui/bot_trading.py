@@ -189,8 +189,8 @@ class TradingPane(Vertical, ShowsWorkerErrors):
         self.app.call_from_thread(self._rows, view, offset, rows, total)
 
     def _rows(self, view: str, offset: int, rows: list[list[str]], total: int) -> None:
-        if view != self.view:
-            return
+        if (view, offset) != (self.view, self.first):
+            return  # another page or view was asked for since: it is on its way
         self.total = total
         table = self.query_one("#trade-table", DataTable)
         table.clear(columns=True)

@@ -65,7 +65,8 @@ class BotsScreen(ShowsWorkerErrors, Screen):
 
     def compose(self) -> ComposeResult:
         yield TopBar("Bots")
-        yield Input(id="bots-filter", placeholder="type to filter (name, cloud, mode, status…)")
+        yield Input(id="bots-filter", placeholder="type to filter (name, cloud, mode, status…)",
+                    select_on_focus=False)
         yield DataTable(id="bots-table", cursor_type="row", zebra_stripes=True)
         yield Static("", id="bots-detail")
         yield Static("", id="bots-note", classes="field-help")
