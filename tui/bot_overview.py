@@ -54,7 +54,9 @@ class OverviewPane(VerticalScroll, ShowsWorkerErrors):
         self.reload()
 
     def reload(self) -> None:
-        self.query_one("#ov-history-note", Static).update("reading…")
+        note = self.query_one("#ov-history-note", Static)
+        note.update("reading…")
+        note.display = True
         self.load_status()
         self.load_history()
         if self.handle.cloud.can(CONTROL) and self.handle.cloud.can(STATE):
@@ -86,7 +88,9 @@ class OverviewPane(VerticalScroll, ShowsWorkerErrors):
             self.query_one("#ov-status", Static).update(error_markup(lines))
             self.post_message(self.Known(status=None))
         elif worker.group == "history":
-            self.query_one("#ov-history-note", Static).update(error_markup(lines))
+            note = self.query_one("#ov-history-note", Static)
+            note.update(error_markup(lines))
+            note.display = True
         else:
             self.notify("\n".join(lines), title="Control level not read", severity="warning", markup=False)
 
@@ -103,7 +107,7 @@ class OverviewPane(VerticalScroll, ShowsWorkerErrors):
         self._head()
         resources = dict(status.resources) or {key: str(value) for key, value in status.extra.items()}
         shipped = {key: value for key, value in status.shipped.items() if value}
-        if status.version and status.version not in shipped.values():
+        if status.version and not any(str(value).startswith(status.version) for value in shipped.values()):
             shipped["version"] = status.version
         parts = [Text.from_markup("[b]Resources[/b]"), facts(resources.items()),
                  Text.from_markup("\n[b]Configuration[/b] [dim](names only)[/dim]"),
@@ -132,8 +136,9 @@ class OverviewPane(VerticalScroll, ShowsWorkerErrors):
             outcome = "[green]ok[/]" if entry.outcome == "ok" else f"[red]{escape(entry.outcome)}[/]"
             table.add_row(ago(entry.at, now), escape(entry.action), escape(entry.version[:12] or "—"),
                           escape(entry.profile or "—"), escape(short_identity(entry.by)), outcome, key=str(n))
-        note = "" if entries else "Nothing recorded yet: deploys, rollbacks and pauses are noted here."
-        self.query_one("#ov-history-note", Static).update(note)
+        note = self.query_one("#ov-history-note", Static)
+        note.update("" if entries else "Nothing recorded yet: deploys, rollbacks and pauses are noted here.")
+        note.display = not entries
 
 
 def schedule_lines(status: Any, now: Any) -> list[tuple[str, str]]:

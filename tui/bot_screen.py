@@ -113,8 +113,13 @@ class BotScreen(BotControls, ShowsWorkerErrors, Screen):
 
     @on(TabbedContent.TabActivated, "#bot-tabs")
     def tab_shown(self, event: TabbedContent.TabActivated) -> None:
+        """The tab's own keys work at once: its table has the focus (the overview, which scrolls, itself)."""
+        overview = event.pane.query(OverviewPane)
         tables = event.pane.query(DataTable)
-        (tables.first() if tables else event.pane).focus()
+        if overview:
+            overview.first().focus(scroll_visible=False)
+        elif tables:
+            tables.first().focus()
 
     def reload(self) -> None:
         """Read everything again (after a control changed the bot)."""

@@ -21,8 +21,6 @@ from botship.providers.base import CONTROL, INVOKE, PAUSE, ROLLBACK, STATE
 from botship.providers.results import BotStatus, BotSummary, DeployEntry, RunRecord
 from botship.record import load_records
 
-pytestmark = pytest.mark.asyncio
-
 BOT_PY = '''\
 """Keeps a JSON status file and a SQLite table of fills in its state."""
 import json
@@ -139,6 +137,10 @@ LAST = RunRecord("a1b2c3", NOW - timedelta(minutes=25), "ok", "schedule", 1840, 
                  None, ("fetched 120 candles", "signal hold"), 8192, 8192, 41)
 
 
+FAILED = RunRecord("ff01", NOW - timedelta(hours=3), "error", "invoke", 320, None, "RuntimeError: exchange said no")
+RUNS = {"sma-bot": [LAST], "dca-weekly": [FAILED]}
+
+
 class ShowcaseSignIn(FakeSignIn):
     """Bots with every column filled, at fixed times around the tests' clock."""
 
@@ -150,9 +152,7 @@ class ShowcaseSignIn(FakeSignIn):
                            last_run=LAST, version="3f9a2c1d"),
                 BotSummary("grid-live", "fake", "eu-west-1", "live", "paused", "rate(1 hour)", "live",
                            timezone="UTC", version="77e01b9c"),
-                BotSummary("dca-weekly", "fake", "us-east-1", "paper", "failed", None, None,
-                           last_run=RunRecord("ff01", NOW - timedelta(hours=3), "error", "invoke", 320, None,
-                                              "RuntimeError: exchange said no"), version="0c4d5e6f")]
+                BotSummary("dca-weekly", "fake", "us-east-1", "paper", "active", None, None, version="0c4d5e6f")]
 
     def bot(self, name: str, mode: str = "paper") -> ShowcaseHandle:
         return ShowcaseHandle(self, name, mode)
@@ -168,7 +168,7 @@ class ShowcaseHandle(FakeHandle):
                          variables=("MARKET", "SYMBOL"), secrets=("EXCHANGE_API_KEY",))
 
     def runs(self, limit: int = 50) -> list[RunRecord]:
-        return [LAST]
+        return RUNS.get(self.bot_name, [])[:limit]
 
     def history(self) -> list[DeployEntry]:
         return [DeployEntry(NOW - timedelta(days=1), "deploy", "3f9a2c1d5e7f", "paper", "ci-deployer"),
@@ -432,3 +432,31 @@ async def test_destroy_needs_the_bots_name_typed(keeper, sandbox):
         await settle(pilot)
         assert type(pilot.app.screen).__name__ == "BotsScreen"
     assert load_records(keeper)["trial"].status == "destroyed"
+
+
+# ---- snapshots at 80×24 (look at each SVG before accepting it: --snapshot-update) ----------------------
+
+SIZE = (80, 24)
+
+
+async def listed(pilot) -> None:
+    screen = await bots_screen(pilot)
+    await until(pilot, lambda: screen.answered == len(screen.sources or [0]))
+    screen.query_one("#bots-filter", Input).cursor_blink = False
+    await settle(pilot)
+
+
+async def opened(pilot) -> None:
+    await listed(pilot)
+    await pilot.press("enter")
+    await settle(pilot)
+
+
+def test_snapshot_bots_list(snap_compare, fake_project, fake_source):
+    fake_source(ShowcaseProvider)
+    assert snap_compare(bots_app(fake_project), terminal_size=SIZE, run_before=listed)
+
+
+def test_snapshot_bot_overview(snap_compare, fake_project, fake_source):
+    fake_source(ShowcaseProvider)
+    assert snap_compare(bots_app(fake_project), terminal_size=SIZE, run_before=opened)
