@@ -71,7 +71,9 @@ def azure_cloud(tmp_path_factory, monkeypatch) -> Iterator[AzureFake]:
     every mutating call; .reset_mutations()); knobs: .unregister(ns), .deny_role_assignments(), .flex_locations
     (a list), .expire_tokens(), .take_name("storage"|"vault"|"site", name), .principal_not_found_attempts (1),
     .principal_type_skips_replication (True, as documented), .owner_reads_secrets (False, as on Azure),
-    .lro_polls (1), .retry_after_ms (20). A vault's vaultUri is a loopback port of its own.
+    .lro_polls (1), .retry_after_ms (20), .ingestion_delay_s (0: how late a run's lines become queryable). A vault's
+    vaultUri is a loopback port of its own; the Log Analytics query API is another (.log_url; .traces holds each
+    workspace's AppTraces rows, .log_queries every query it evaluated).
     """
     folder = tmp_path_factory.mktemp("azure")
     fake = AzureFake(folder)
@@ -82,7 +84,7 @@ def azure_cloud(tmp_path_factory, monkeypatch) -> Iterator[AzureFake]:
     fake.config_path.write_text(json.dumps({
         "name": "botship-fake", "resource_manager": fake.url, "authority": fake.url,
         "keyvault_suffix": "vault.azure.net", "storage_suffix": "core.windows.net",
-        "app_service_suffix": "azurewebsites.net", "ca_bundle": fake.ca_bundle}))
+        "app_service_suffix": "azurewebsites.net", "log_analytics": fake.log_url, "ca_bundle": fake.ca_bundle}))
     monkeypatch.setenv("BOTSHIP_AZURE_CLOUD_CONFIG", str(fake.config_path))
     monkeypatch.setenv("AZURE_TENANT_ID", fake.tenant_id)
     monkeypatch.setenv("AZURE_CLIENT_ID", fake.client_id)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from functools import cached_property
@@ -20,8 +20,8 @@ from typing import Any
 from botship.errors import BadInput, BotshipError
 from botship.questions import Choice, Question
 
-from ..base import CONTROL, DEPLOY_LOCK, INVOKE, PAUSE, PERMISSIONS_POLICY, STATE, BotHandle, Cloud
-from ..results import BotStatus, BotSummary, InvokeResult, NotDeployed
+from ..base import CONTROL, DEPLOY_LOCK, INVOKE, LOGS, PAUSE, PERMISSIONS_POLICY, ROLLBACK, STATE, BotHandle, Cloud
+from ..results import BotStatus, BotSummary, DeployEntry, InvokeResult, LogLine, NotDeployed
 from .clients import AzureClients
 from .endpoints import Endpoints, endpoints
 from .errors import error_code, translate
@@ -61,7 +61,7 @@ class AzureCloud(Cloud):
     title = "Azure Functions"
     table = "azure"
     # DEPLOY_LOCK: the provider's deploy_lock(profile) returns `cloud.deploy_lock(bot, profile)` (below).
-    capabilities = frozenset({INVOKE, STATE, PERMISSIONS_POLICY, DEPLOY_LOCK, PAUSE, CONTROL})
+    capabilities = frozenset({INVOKE, STATE, PERMISSIONS_POLICY, DEPLOY_LOCK, PAUSE, CONTROL, LOGS, ROLLBACK})
 
     def __init__(self, settings: Mapping[str, Any] | None = None, *, clients: AzureClients | None = None) -> None:
         super().__init__(settings)
@@ -354,6 +354,31 @@ class AzureHandle(BotHandle):
         """Let the schedule fire again. Idempotent."""
         if self._set_paused(False):
             self.note("resume", "timer enabled")
+
+    # ---- logs (Application Insights, through the Log Analytics query API) and rollback: logs.py, rollback.py ---
+
+    def logs(self, since: datetime | None = None, follow: bool = False) -> Iterator[LogLine]:
+        from .logs import read_logs
+
+        return read_logs(self.clients, self.names, since, follow)
+
+    def logs_note(self) -> str:
+        from .logs import logs_note
+
+        return logs_note(self.names)
+
+    def versions(self) -> list[DeployEntry]:
+        """The packages kept in the bot's packages container, newest first (the one it runs: detail "current")."""
+        from .rollback import kept_versions
+
+        site = self._site()
+        return kept_versions(self.clients, self.names, self._blob_endpoint(), (site.tags or {}).get("botship:code", ""))
+
+    def rollback(self, to: str | None = None) -> DeployEntry:
+        """Ship a kept package again (default: the newest before the one it runs), wait for the host, record it."""
+        from .rollback import roll_back
+
+        return roll_back(self, to)
 
     # ---- state -----------------------------------------------------------------------------------------
 

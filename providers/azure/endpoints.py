@@ -5,9 +5,11 @@ private endpoint behind a corporate CA, or the tests' fake) is a JSON file named
 
     {"name": "my-cloud", "resource_manager": "https://management.example", "authority": "https://login.example",
      "keyvault_suffix": "vault.example", "storage_suffix": "core.example", "app_service_suffix": "apps.example",
-     "ca_bundle": "/path/to/ca.pem"}
+     "log_analytics": "https://loganalytics.example", "ca_bundle": "/path/to/ca.pem"}
 
-`ca_bundle` (optional) is the certificate authorities to trust for every call (`connection_verify`).
+`log_analytics` (optional) is the Log Analytics query API, where `botship logs` reads a bot's log lines (without
+it a custom cloud has no logs to read); `ca_bundle` (optional) is the certificate authorities to trust for every
+call (`connection_verify`).
 """
 
 from __future__ import annotations
@@ -32,6 +34,8 @@ class Endpoints:
     storage_suffix: str
     app_service_suffix: str
     ca_bundle: str | None = None
+    # The Log Analytics query API (Application Insights' lines land in the bot's workspace); its own audience.
+    log_analytics: str = ""
 
     @property
     def custom(self) -> bool:
@@ -41,6 +45,10 @@ class Endpoints:
     @property
     def arm_scope(self) -> str:
         return self.resource_manager.rstrip("/") + "/.default"
+
+    @property
+    def log_analytics_scope(self) -> str:
+        return self.log_analytics.rstrip("/") + "/.default"
 
     def client_options(self) -> dict[str, Any]:
         """Keyword arguments every management client takes for this cloud."""
@@ -56,11 +64,12 @@ class Endpoints:
 
 KNOWN: dict[str, Endpoints] = {e.name: e for e in (
     Endpoints("public", "https://management.azure.com", "https://login.microsoftonline.com", "vault.azure.net",
-              "core.windows.net", "azurewebsites.net"),
+              "core.windows.net", "azurewebsites.net", log_analytics="https://api.loganalytics.io"),
     Endpoints("china", "https://management.chinacloudapi.cn", "https://login.chinacloudapi.cn", "vault.azure.cn",
-              "core.chinacloudapi.cn", "chinacloudsites.cn"),
+              "core.chinacloudapi.cn", "chinacloudsites.cn", log_analytics="https://api.loganalytics.azure.cn"),
     Endpoints("usgovernment", "https://management.usgovcloudapi.net", "https://login.microsoftonline.us",
-              "vault.usgovcloudapi.net", "core.usgovcloudapi.net", "azurewebsites.us"),
+              "vault.usgovcloudapi.net", "core.usgovcloudapi.net", "azurewebsites.us",
+              log_analytics="https://api.loganalytics.us"),
 )}
 
 
@@ -86,11 +95,15 @@ def _custom(path: Path) -> Endpoints:
     except ValueError as exc:
         raise BadInput(f"{CONFIG_VARIABLE}: {path} is not JSON ({exc})", fix="fix the file") from None
     names = [f.name for f in fields(Endpoints)]
-    required = [n for n in names if n != "ca_bundle"]
+    optional = ("ca_bundle", "log_analytics")
+    required = [n for n in names if n not in optional]
     missing = [n for n in required if not isinstance(data.get(n), str) or not data.get(n)]
     unknown = sorted(set(data) - set(names)) if isinstance(data, dict) else []
     if missing or unknown:
         raise BadInput(f"{CONFIG_VARIABLE}: {path} " + (f"lacks {', '.join(missing)}" if missing else
                                                          f"has unknown keys {', '.join(unknown)}"),
-                       fix=f"give every one of {', '.join(names)} (ca_bundle is optional)")
-    return Endpoints(**{n: data.get(n) for n in names})
+                       fix=f"give every one of {', '.join(names)} ({' and '.join(optional)} are optional)")
+    bad = [n for n in optional if data.get(n) is not None and not isinstance(data.get(n), str)]
+    if bad:
+        raise BadInput(f"{CONFIG_VARIABLE}: {path}: {', '.join(bad)} must be text", fix="fix the file")
+    return Endpoints(**{n: data[n] for n in names if data.get(n) is not None})

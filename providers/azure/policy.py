@@ -17,6 +17,7 @@ ROLE_NAME = "botship deployer"
 ACTIONS: dict[str, str] = {
     # The resource group (created at the subscription when absent: see SUBSCRIPTION_ACTIONS).
     "Microsoft.Resources/subscriptions/resourceGroups/read": "read the resource group",
+    "Microsoft.Resources/tags/write": "tag the function app with the code it runs after a rollback",
     # Storage: one account per bot, versioned, with a lifecycle rule and private containers.
     "Microsoft.Storage/checknameavailability/read": "check the storage account name is free",
     "Microsoft.Storage/storageAccounts/read": "read the bot's storage account",
@@ -43,6 +44,7 @@ ACTIONS: dict[str, str] = {
     "Microsoft.OperationalInsights/workspaces/write": "create it",
     "Microsoft.OperationalInsights/workspaces/delete": "delete it (destroy)",
     "Microsoft.OperationalInsights/locations/operationStatuses/read": "follow workspace operations",
+    "Microsoft.OperationalInsights/workspaces/query/AppTraces/read": "read the bot's log lines (`botship logs`)",
     "Microsoft.Insights/components/read": "read the bot's Application Insights",
     "Microsoft.Insights/components/write": "create it",
     "Microsoft.Insights/components/delete": "delete it (destroy)",
@@ -62,7 +64,7 @@ ACTIONS: dict[str, str] = {
     "Microsoft.Web/sites/hostruntime/*/read": "the host's status when it lists no functions (its reason)",
     "Microsoft.Web/sites/functions/listkeys/action": "the run function's key for `botship invoke`",
     "Microsoft.Web/sites/host/listkeys/action": "the host's keys, when the function has none yet",
-    "Microsoft.Web/sites/publish/action": "publish the package (Flex: the publish endpoint)",
+    "Microsoft.Web/sites/publish/action": "publish the package (Flex: the publish endpoint; a rollback too)",
     "Microsoft.Web/sites/syncfunctiontriggers/action": "sync the triggers after publishing (Consumption)",
     # Role assignments: the app's identity gets data access to its own account and vault only.
     "Microsoft.Authorization/roleAssignments/read": "read the app identity's role assignments",
@@ -79,8 +81,9 @@ DATA_ACTIONS: dict[str, str] = {
     "Microsoft.KeyVault/vaults/secrets/getSecret/action": "compare a secret's value before writing it",
     "Microsoft.KeyVault/vaults/secrets/delete": "remove a secret the spec no longer names",
     "Microsoft.KeyVault/vaults/secrets/recover/action": "bring back a secret the spec names again",
-    "Microsoft.Storage/storageAccounts/blobServices/containers/blobs/read": "read the state and packages",
-    "Microsoft.Storage/storageAccounts/blobServices/containers/blobs/write": "upload the package",
+    "Microsoft.Storage/storageAccounts/blobServices/containers/blobs/read": "read the state and the kept packages "
+                                                                            "(versions, rollback)",
+    "Microsoft.Storage/storageAccounts/blobServices/containers/blobs/write": "upload the package (kept by its hash)",
     "Microsoft.Storage/storageAccounts/blobServices/containers/blobs/delete": "remove old packages",
 }
 

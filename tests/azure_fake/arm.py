@@ -145,6 +145,8 @@ class Arm:
         r("DELETE", "/subscriptions/{sub}/resourcegroups/{rg}", self._delete_group, api="Microsoft.Resources")
         r("GET", "/subscriptions/{sub}/resources", self._list_resources, api="Microsoft.Resources")
         r("GET", "/subscriptions/{sub}/resourceGroups/{rg}/resources", self._list_resources, api="Microsoft.Resources")
+        r("GET", "{scope*}/providers/Microsoft.Resources/tags/default", self._get_tags, api="Microsoft.Resources")
+        r("PATCH", "{scope*}/providers/Microsoft.Resources/tags/default", self._patch_tags, api="Microsoft.Resources")
 
     def _subscription_body(self, sub: str) -> dict:
         return {"id": f"/subscriptions/{sub}", "subscriptionId": sub, "tenantId": self.tenant_id,
@@ -273,3 +275,44 @@ class Arm:
         listed = [{k: r[k] for k in ("id", "name", "type", "location", "tags", "kind", "sku") if k in r}
                   for r in self.tracked() if r["id"].lower().startswith(prefix) and keep(r)]
         return Response(200, {"value": listed})
+
+    # -- tags at a scope (Tags_GetAtScope / Tags_UpdateAtScope): a resource's tags without touching the resource --
+    def _tagged(self, request: Request) -> dict:
+        scope = request.params["scope"]
+        if not re.fullmatch(r"/subscriptions/[^/]+/resourceGroups/[^/]+/providers/[^/]+/[^/]+/[^/]+", scope,
+                            re.IGNORECASE):
+            raise ArmError(400, "InvalidScope", f"The scope '{scope}' is not one this fake tags (a resource).")
+        return self.get(scope)
+
+    def _tags_body(self, resource: dict) -> dict:
+        return {"id": f"{resource['id']}/providers/Microsoft.Resources/tags/default", "name": "default",
+                "type": "Microsoft.Resources/tags", "properties": {"tags": dict(resource.get("tags") or {})}}
+
+    def _get_tags(self, request: Request) -> Response:
+        return Response(200, self._tags_body(self._tagged(request)))
+
+    def _patch_tags(self, request: Request) -> Response:
+        resource, body = self._tagged(request), request.json()
+        operation = body.get("operation")
+        tags = (body.get("properties") or {}).get("tags")
+        if operation not in ("Merge", "Replace", "Delete"):
+            raise ArmError(400, "InvalidRequestContent", "The request content was invalid and could not be "
+                           f"deserialized: 'operation' must be Merge, Replace or Delete, not {operation!r}.")
+        if not isinstance(tags, dict) or not all(isinstance(v, str) for v in tags.values()):
+            raise ArmError(400, "InvalidRequestContent", "The request content was invalid and could not be "
+                           "deserialized: properties.tags must map names to strings.")
+        bad = [k for k, v in tags.items() if not k or len(k) > 512 or len(v) > 256 or re.search(r"[<>%&\\?/]", k)]
+        if bad:
+            raise ArmError(400, "InvalidTagNameCharacters", f"The tag names '{', '.join(bad)}' have reserved "
+                           "characters '<,>,%,&,\\,?,/' or are too long (names 512, values 256).")
+        current = dict(resource.get("tags") or {})
+        if operation == "Merge":
+            current.update(tags)
+        elif operation == "Replace":
+            current = dict(tags)
+        else:
+            current = {k: v for k, v in current.items() if not (k in tags and tags[k] in ("", current[k]))}
+        if len(current) > 50:
+            raise ArmError(400, "InvalidTemplate", "A resource can have at most 50 tags.")
+        resource["tags"] = current
+        return Response(200, self._tags_body(resource))

@@ -11,6 +11,7 @@ from .authz import Authorization
 from .certs import make_certificates
 from .identity import Identity
 from .keyvault import KeyVault
+from .logquery import LogQuery
 from .monitor import Monitor
 from .server import Server
 from .storage import Storage
@@ -20,7 +21,7 @@ NAMESPACES = ("Microsoft.Web", "Microsoft.Storage", "Microsoft.KeyVault", "Micro
               "Microsoft.OperationalInsights")
 
 
-class AzureFake(Server, Identity, Arm, Authorization, Storage, KeyVault, Monitor, Web):
+class AzureFake(Server, Identity, Arm, Authorization, Storage, KeyVault, Monitor, LogQuery, Web):
     """The strict fake. `folder` receives the certificates; `blob_url`/`blob_key` name the Azurite behind storage."""
 
     def __init__(self, folder: Path, blob_url: str = "", blob_key: str = "", blob_credential=None):
@@ -54,6 +55,7 @@ class AzureFake(Server, Identity, Arm, Authorization, Storage, KeyVault, Monitor
         self.init_authorization()
         self.init_keyvault()
         self.init_web()
+        self.init_logs()
         self.add_identity_routes()
         self.add_arm_routes()
         self.add_authorization_routes()
@@ -61,6 +63,7 @@ class AzureFake(Server, Identity, Arm, Authorization, Storage, KeyVault, Monitor
         self.add_keyvault_routes()
         self.add_monitor_routes()
         self.add_web_routes()
+        self.add_log_routes()
         self.add_operation_routes()
 
     @property

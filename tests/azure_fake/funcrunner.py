@@ -2,15 +2,54 @@
 
 The package root and its `.python_packages/lib/site-packages` come first on sys.path, then the worker's own library
 (azure-functions and its dependencies, copied by the fake). `list` writes {"functions": [...], "error": ...};
-`call` reads {"function", "kind": "http"|"timer", request fields} on stdin and writes the HttpResponse as JSON.
-Standalone on purpose: it imports nothing of the tests.
+`call` reads {"function", "kind": "http"|"timer", request fields} on stdin and writes the HttpResponse as JSON, with
+"lines": what the run wrote — stdout and stderr a line at a time, and its logging records — each with when it was
+written, as the host captures them for Application Insights. Standalone on purpose: it imports nothing of the tests.
 """
 
 import base64
+import io
 import json
+import logging
 import os
 import sys
+import time
 import traceback
+
+
+class _Console(io.TextIOBase):
+    """stdout or stderr as the host captures a worker's console: each line, with when it was written."""
+
+    def __init__(self, lines, stream):
+        super().__init__()
+        self._lines, self._stream, self._buffer = lines, stream, ""
+
+    def writable(self):
+        return True
+
+    def write(self, text):
+        self._buffer += text
+        while "\n" in self._buffer:
+            line, self._buffer = self._buffer.split("\n", 1)
+            self._lines.append({"at": time.time(), "stream": self._stream, "text": line})
+        return len(text)
+
+    def finish(self):
+        if self._buffer:
+            self._lines.append({"at": time.time(), "stream": self._stream, "text": self._buffer})
+            self._buffer = ""
+
+
+class _Records(logging.Handler):
+    """The function's logging records, as the worker sends them to the host."""
+
+    def __init__(self, lines):
+        super().__init__(logging.INFO)
+        self._lines = lines
+
+    def emit(self, record):
+        self._lines.append({"at": record.created, "stream": "logging", "level": record.levelname,
+                            "text": record.getMessage()})
 
 
 def _load(root, worker_lib):
@@ -67,10 +106,21 @@ def main():
         answer = _list(root, worker_lib)
     else:
         request = json.loads(sys.stdin.read())
+        lines = []
+        consoles = [_Console(lines, "stdout"), _Console(lines, "stderr")]
+        saved = sys.stdout, sys.stderr
+        sys.stdout, sys.stderr = consoles
+        logging.getLogger().addHandler(_Records(lines))
+        logging.getLogger().setLevel(logging.INFO)
         try:
             answer = _call(root, worker_lib, request)
         except BaseException:
             answer = {"status": 500, "headers": {}, "body": "", "error": traceback.format_exc()}
+        finally:
+            sys.stdout, sys.stderr = saved
+            for console in consoles:
+                console.finish()
+        answer["lines"] = lines
     with open(out, "w") as handle:
         json.dump(answer, handle)
 

@@ -15,6 +15,7 @@ import ssl
 import subprocess
 import sys
 import tempfile
+import time
 import urllib.request
 import uuid
 import zipfile
@@ -196,7 +197,11 @@ class Functions:
 
     def _run(self, site: dict, request: dict) -> dict:
         root = self.packages.get(site["id"].lower())
+        started = time.time()
         answer = self._runner("call", root, self._environment(site), request)
+        reason = (f"Timer fired at {time.strftime('%Y-%m-%dT%H:%M:%S', time.gmtime(started))}+00:00"
+                  if request["kind"] == "timer" else "This function was programmatically called via the host APIs.")
+        self.record_run(site, request["function"], reason, started, answer)
         with self.lock:
             self.invocations.append({"site": site["name"], "function": request["function"],
                                      "status": answer["status"], "error": answer.get("error")})
