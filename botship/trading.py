@@ -25,8 +25,9 @@ from typing import Protocol
 
 from botship.errors import BotshipError
 from botship.sqlite_view import connect
-from botship.trading_iaf import ORDER_SORTS, TRADE_SORTS, FrameworkBook, is_framework
-from botship.trading_model import PAGE, Order, Position, Rows, Summary, Trade, sparkline
+from botship.trading_iaf import FrameworkBook
+from botship.trading_iaf_sql import is_framework
+from botship.trading_model import ORDER_SORTS, PAGE, TRADE_SORTS, Order, Position, Rows, Summary, Trade, sparkline
 from botship.trading_plain import PlainBook, is_plain
 
 __all__ = ["ORDER_SORTS", "PAGE", "TRADE_SORTS", "Order", "Position", "Rows", "Summary", "Trade", "TradingBook",

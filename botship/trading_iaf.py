@@ -1,33 +1,24 @@
 """An investing-algorithm-framework database (`databases/*.sqlite3`) read as a trader's books.
 
-The framework's schema differs between versions, so nothing here names a column it has not found
-with PRAGMA table_info: a renamed column is looked for under each name it had (`order_side` or
-`side`, `filled` or `filled_amount`), and a missing one makes its figure None, never an error.
-Versions with a `trades` table (the framework's own trades) are read from it; older ones, whose
-orders carried their trade (`trade_closed_at`, `net_gain`), from their filled buy orders. Amounts
-are stored as TEXT: every sum, comparison and sort casts them to REAL first.
-
-The database is a downloaded copy, opened read-only; nothing is written back.
+The SQL that copes with the framework's versions is in trading_iaf_sql.py. The database is a
+downloaded copy, opened read-only: it does not change under the book, so what takes a scan of a
+whole table (the trade figures, the open trades' prices, the orders' count, fees and statuses, the
+snapshots) is worked out once, by whichever thread asks first, and kept; a page then scans only
+the columns it sorts and filters by. Nothing is written back.
 """
 
 from __future__ import annotations
 
-import sqlite3
+import json
+import threading
+from functools import cached_property
 from pathlib import Path
 
-from botship.errors import BadInput
-from botship.sqlite_view import columns_of, connect, quote, table_names
+from botship.sqlite_view import connect
+from botship.trading_iaf_sql import TRADE_COLUMNS, FrameworkSchema, order_by, real
 from botship.trading_model import (
-    PAGE, Order, Position, Rows, Summary, Trade, downsample, page_bounds, percent, stamp,
+    ORDER_SORTS, PAGE, TRADE_SORTS, Order, Position, Rows, Summary, Trade, downsample, page_bounds, percent, stamp,
 )
-
-TRADE_SORTS = ("opened_at", "closed_at", "symbol", "status", "open_price", "amount", "remaining", "last_price",
-               "net_gain", "unrealized", "id")
-ORDER_SORTS = ("created_at", "symbol", "side", "order_type", "status", "price", "amount", "filled", "fee", "id")
-
-
-def real(expr: str | None) -> str:
-    return f"CAST({expr} AS REAL)" if expr else "NULL"
 
 
 class FrameworkBook:
@@ -35,177 +26,99 @@ class FrameworkBook:
 
     def __init__(self, path: str | Path) -> None:
         self.path = str(path)
+        self._lock = threading.RLock()  # a kept figure is worked out once, whichever thread asks first
+        self._status_totals: dict[str, int] = {}
         with connect(path) as db:
-            self.columns = {name: set(columns_of(db, name)) for name in table_names(db)}
-        self._trade_sql = self._trades_view()
+            self.schema = FrameworkSchema(db)
 
-    # ---------------------------------------------------------------- the schema, as found
-    def col(self, table: str, *names: str, alias: str | None = None) -> str | None:
-        """The first of `names` that `table` has, quoted (prefixed by `alias.` when given); None when none."""
-        for name in names:
-            if name in self.columns.get(table, ()):
-                return f"{alias}.{quote(name)}" if alias else quote(name)
-        return None
+    # ---------------------------------------------------------------- worked out once
+    @cached_property
+    def _portfolio(self) -> dict:
+        """Trading symbols, starting balance, unallocated cash, realized gain and count of the portfolios."""
+        if not self.schema.has("portfolios"):
+            return {"symbols": [], "count": 0}
+        c = lambda *names: self.schema.col("portfolios", *names)  # noqa: E731
+        with self._lock, connect(self.path) as db:
+            symbol = c("trading_symbol")
+            symbols = [row[0] for row in db.execute(f"SELECT DISTINCT {symbol} FROM portfolios WHERE {symbol} IS NOT "
+                                                    f"NULL ORDER BY {symbol}")] if symbol else []
+            figures = [c("initial_balance"), c("unallocated"), c("total_net_gain")]
+            row = db.execute("SELECT count(*), " + ", ".join(f"TOTAL({real(f)}), count({f or 'NULL'})" for f in figures)
+                             + " FROM portfolios").fetchone()
+        initial, unallocated, net_gain = (row[i] if row[i + 1] else None for i in (1, 3, 5))
+        return {"symbols": symbols, "count": row[0], "initial": initial, "unallocated": unallocated,
+                "net_gain": net_gain}
 
-    def has(self, table: str) -> bool:
-        return table in self.columns
+    @cached_property
+    def _trade_stats(self) -> tuple[int, int, float | None, int]:
+        """(open, closed, realized gain or None, closed with a gain) over every trade."""
+        view = self.schema.trades_sql
+        if not view:
+            return 0, 0, None, 0
+        with self._lock, connect(self.path) as db:
+            # LIMIT -1 keeps the inner SELECT a subroutine: each row's status is worked out once, not per use.
+            closed, count, realized, known, wins = db.execute(
+                "SELECT TOTAL(status = 'CLOSED'), count(*), TOTAL(net_gain), count(net_gain), "
+                f"TOTAL(status = 'CLOSED' AND net_gain > 0) FROM (SELECT status, net_gain FROM ({view}) LIMIT -1)"
+            ).fetchone()
+        return count - int(closed), int(closed), realized if known or not count else None, int(wins)
 
-    def _trades_view(self) -> str:
-        """A SELECT giving every trade as the same columns, whatever the framework version wrote."""
-        if self.col("trades", "target_symbol", "symbol"):
-            c = lambda *names: self.col("trades", *names)  # noqa: E731
-            status = c("status")
-            closed = c("closed_at")
-            held_col = c("available_amount")
-            amount = c("amount", "filled_amount")
-            if status:
-                status_sql = f"UPPER(COALESCE({status}, 'OPEN'))"
-            elif closed:
-                status_sql = f"CASE WHEN {closed} IS NULL THEN 'OPEN' ELSE 'CLOSED' END"
-            else:
-                status_sql = "'OPEN'"
-            is_open = f"({status_sql} <> 'CLOSED')"
-            held = real(held_col) if held_col else f"CASE WHEN {is_open} THEN {real(amount)} ELSE 0 END"
-            fields = {
-                "id": c("id") or "rowid", "target": c("target_symbol", "symbol"), "trading": c("trading_symbol"),
-                "status": status_sql, "opened_at": c("opened_at", "created_at"), "closed_at": closed,
-                "open_price": real(c("open_price")), "amount": real(amount), "remaining": held,
-                # A trade opened in the bot's last run has no reported price yet: its fill price is the last seen.
-                "last_price": (f"CASE WHEN {is_open} THEN COALESCE({real(c('last_reported_price'))}, "
-                               f"{real(c('open_price'))}) ELSE {real(c('last_reported_price'))} END")
-                if c("last_reported_price") else "NULL",
-                "net_gain": real(c("net_gain")), "short": c("is_short"),
-            }
-            source, where = "trades", ""
-        elif self.col("orders", "order_side", "side"):
-            c = lambda *names: self.col("orders", *names)  # noqa: E731
-            closed = c("trade_closed_at")
-            filled = c("filled", "filled_amount") or c("amount")
-            status_sql = f"CASE WHEN {closed} IS NULL THEN 'OPEN' ELSE 'CLOSED' END" if closed else "'OPEN'"
-            closed_amount = c("trade_closed_amount")
-            held = (f"MAX({real(filled)} - COALESCE({real(closed_amount)}, 0), 0)" if closed_amount
-                    else f"CASE WHEN {status_sql} = 'OPEN' THEN {real(filled)} ELSE 0 END")
-            fields = {
-                "id": c("id") or "rowid", "target": c("target_symbol", "symbol"), "trading": c("trading_symbol"),
-                "status": status_sql, "opened_at": c("created_at"), "closed_at": closed,
-                "open_price": real(c("price")), "amount": real(filled), "remaining": held,
-                "last_price": real(c("trade_closed_price")), "net_gain": real(c("net_gain")), "short": None,
-            }
-            side = c("order_side", "side")
-            state = c("status")
-            done = f"{real(filled)} > 0" if filled else f"UPPER({state}) = 'CLOSED'" if state else "1"
-            source, where = "orders", f" WHERE UPPER({side}) = 'BUY' AND {done}"
-        else:
-            return ""
-        sign = f"CASE WHEN {fields['short']} THEN -1 ELSE 1 END" if fields["short"] else "1"
-        fields["short"] = f"COALESCE({fields['short']}, 0)" if fields["short"] else "0"
-        fields["unrealized"] = (f"CASE WHEN {fields['status']} <> 'CLOSED' THEN ({fields['last_price']} - "
-                                f"{fields['open_price']}) * {fields['remaining']} * {sign} END")
-        fields["symbol"] = (f"{fields['target']} || '/' || {fields['trading']}" if fields["trading"]
-                            else fields["target"])
-        select = ", ".join(f"{expr or 'NULL'} AS {name}" for name, expr in fields.items())
-        return f"SELECT {select} FROM {quote(source)}{where}"
+    @cached_property
+    def _open_trades(self) -> tuple[float | None, dict[str, float]]:
+        """The open trades' unrealized gain (None when one has no price) and each symbol's newest price."""
+        view = self.schema.trades_sql
+        if not view:
+            return None, {}
+        with self._lock, connect(self.path) as db:
+            rows = db.execute(f"SELECT target, last_price, unrealized FROM ({view}) WHERE status <> 'CLOSED' "
+                              f"ORDER BY opened_at, id").fetchall()
+        prices = {target: price for target, price, _ in rows if price is not None}  # the newest trade's wins
+        gains = [gain for _, _, gain in rows]
+        return (None if None in gains else float(sum(gains))), prices
 
-    # ---------------------------------------------------------------- what the view reads
-    def _portfolio(self, db: sqlite3.Connection) -> dict:
-        if not self.has("portfolios"):
-            return {}
-        c = lambda *names: self.col("portfolios", *names)  # noqa: E731
-        symbols = [row[0] for row in db.execute(f"SELECT DISTINCT {c('trading_symbol')} FROM portfolios "
-                                                f"WHERE {c('trading_symbol')} IS NOT NULL")] if c("trading_symbol") else []
-        initial = c("initial_balance")
-        unallocated = c("unallocated")
-        total = db.execute(f"SELECT count(*), TOTAL({real(initial)}), count({initial or 'NULL'}), "
-                           f"TOTAL({real(unallocated)}), count({unallocated or 'NULL'}), "
-                           f"TOTAL({real(c('total_net_gain'))}), count({c('total_net_gain') or 'NULL'}) "
-                           f"FROM portfolios").fetchone()
-        return {"symbols": symbols, "count": total[0], "initial": total[1] if total[2] else None,
-                "unallocated": total[3] if total[4] else None, "net_gain": total[5] if total[6] else None}
+    @cached_property
+    def _order_stats(self) -> tuple[int, float, list[str]]:
+        """How many orders there are, the fees they paid, and their statuses: one scan."""
+        view = self.schema.orders_sql
+        if not view:
+            return 0, 0.0, []
+        with self._lock, connect(self.path) as db:
+            count, fees, statuses = db.execute(f"SELECT count(*), TOTAL(fee), json_group_array(DISTINCT status) "
+                                               f"FROM ({view})").fetchone()
+        return count, fees, sorted(s for s in json.loads(statuses) if s is not None)
 
-    def _snapshot_equity(self, db: sqlite3.Connection) -> tuple[float | None, str | None]:
-        """The total value of each portfolio's newest snapshot, summed, and when it was taken."""
-        value = self.col("portfolio_snapshots", "total_value")
+    @cached_property
+    def _newest_snapshot(self) -> tuple[float | None, str | None]:
+        """The total value of each portfolio's newest snapshot (the last it wrote), summed, and when."""
+        value = self.schema.col("portfolio_snapshots", "total_value")
         if not value:
             return None, None
-        created = self.col("portfolio_snapshots", "created_at")
-        owner = self.col("portfolio_snapshots", "portfolio_id")
-        # SQLite reads the bare value from the row MAX() picked: each portfolio's newest snapshot, in one scan.
-        newest = f"MAX({created})" if created else "MAX(rowid)"
-        group = f" GROUP BY {owner}" if owner else ""
-        rows = [(v, at) for v, at in db.execute(f"SELECT {real(value)}, {newest} FROM portfolio_snapshots{group}")
-                if at is not None]
+        created = self.schema.col("portfolio_snapshots", "created_at") or "NULL"
+        owner = self.schema.col("portfolio_snapshots", "portfolio_id")
+        several = owner and self._portfolio["count"] > 1
+        with self._lock, connect(self.path) as db:
+            if several:  # each portfolio's newest: the bare columns of MAX(rowid)
+                rows = db.execute(f"SELECT {real(value)}, {created}, MAX(rowid) FROM portfolio_snapshots WHERE "
+                                  f"{value} IS NOT NULL GROUP BY {owner}").fetchall()
+            else:
+                rows = db.execute(f"SELECT {real(value)}, {created} FROM portfolio_snapshots WHERE {value} IS NOT "
+                                  f"NULL ORDER BY rowid DESC LIMIT 1").fetchall()
         if not rows:
             return None, None
-        return sum(v or 0.0 for v, _ in rows), stamp(max(str(at) for _, at in rows)) if created else None
+        newest = [row[1] for row in rows if row[1] is not None]
+        return sum(row[0] or 0.0 for row in rows), stamp(max(map(str, newest))) if newest else None
 
-    def _cash(self, db: sqlite3.Connection, symbols: list[str], portfolio: dict) -> float | None:
-        symbol, amount = self.col("positions", "symbol"), self.col("positions", "amount")
-        if symbol and amount and symbols:
-            marks = ", ".join("?" * len(symbols))
-            row = db.execute(f"SELECT TOTAL({real(amount)}), count(*) FROM positions WHERE UPPER({symbol}) IN "
-                             f"({marks})", [s.upper() for s in symbols]).fetchone()
-            if row[1]:
-                return row[0]
-        return portfolio.get("unallocated")
-
-    def summary(self) -> Summary:
-        notes = []
-        with connect(self.path) as db:
-            portfolio = self._portfolio(db)
-            symbols = portfolio.get("symbols", [])
-            cash = self._cash(db, symbols, portfolio)
-            equity, as_of = self._snapshot_equity(db)
-            agg = (0, 0, None, 0, None, 0, None) if not self._trade_sql else db.execute(
-                "SELECT TOTAL(status <> 'CLOSED'), TOTAL(status = 'CLOSED'), TOTAL(net_gain), count(net_gain), "
-                "TOTAL(CASE WHEN status <> 'CLOSED' THEN unrealized END), "
-                "TOTAL(status <> 'CLOSED' AND unrealized IS NULL), "
-                "TOTAL(status = 'CLOSED' AND net_gain > 0) "
-                f"FROM ({self._trade_sql})").fetchone()
-            open_count, closed_count = int(agg[0] or 0), int(agg[1] or 0)
-            realized = agg[2] if agg[3] else (portfolio.get("net_gain") if not self._trade_sql else None)
-            unrealized = None if agg[5] else (agg[4] if self._trade_sql else None)
-            if equity is None:
-                notes.append("equity is worked out from the cash and the open trades' last prices "
-                             "(the snapshots of this framework version keep no total value)")
-                held = db.execute(f"SELECT TOTAL(remaining * last_price), TOTAL(last_price IS NULL AND remaining > 0) "
-                                  f"FROM ({self._trade_sql}) WHERE status <> 'CLOSED'").fetchone() \
-                    if self._trade_sql else (0.0, 0)
-                equity = cash + held[0] if cash is not None and not held[1] else None
-            fees = self._fees(db)
-            held_positions = self._positions(db, symbols)
-        if unrealized is None and open_count:
-            notes.append("an open trade has no last price in the database: its gain is unknown")
-        open_positions = len(held_positions) if self.has("positions") else (open_count if self._trade_sql else None)
-        initial = portfolio.get("initial")
-        return Summary(
-            equity=equity, return_pct=percent(None if equity is None or initial is None else equity - initial, initial),
-            realized_pnl=realized, unrealized_pnl=unrealized, open_positions=open_positions,
-            win_rate=percent(agg[6], closed_count) if closed_count else None, fees=fees,
-            currency="/".join(symbols) or None, initial=initial, cash=cash, open_trades=open_count,
-            closed_trades=closed_count, as_of=as_of, note="; ".join(notes))
-
-    def _fees(self, db: sqlite3.Connection) -> float | None:
-        fee = self.col("orders", "order_fee")
-        if fee:
-            return db.execute(f"SELECT TOTAL({real(fee)}) FROM orders").fetchone()[0]
-        if self.col("order_fees", "cost"):
-            return db.execute("SELECT TOTAL(CAST(cost AS REAL)) FROM order_fees").fetchone()[0]
-        return None
-
-    def _positions(self, db: sqlite3.Connection, symbols: list[str]) -> list[Position]:
-        symbol, amount = self.col("positions", "symbol"), self.col("positions", "amount")
+    @cached_property
+    def _positions(self) -> list[Position]:
+        symbol, amount = self.schema.col("positions", "symbol"), self.schema.col("positions", "amount")
         if not (symbol and amount):
             return []
-        cost = self.col("positions", "cost")
-        marks = ", ".join("?" * len(symbols))
-        cash_apart = f" AND UPPER({symbol}) NOT IN ({marks})" if symbols else ""
-        rows = db.execute(f"SELECT {symbol}, {real(amount)}, {real(cost)} FROM positions WHERE {real(amount)} <> 0"
-                          f"{cash_apart} ORDER BY {symbol}", [s.upper() for s in symbols]).fetchall()
-        prices = {}
-        if self._trade_sql:
-            prices = {target: price for target, price in db.execute(
-                f"SELECT target, last_price FROM ({self._trade_sql}) WHERE last_price IS NOT NULL AND "
-                f"status <> 'CLOSED' ORDER BY opened_at, id")}  # the price of the newest open trade wins
+        symbols = [s.upper() for s in self._portfolio["symbols"]]
+        cash_apart = f" AND UPPER({symbol}) NOT IN ({', '.join('?' * len(symbols))})" if symbols else ""
+        with connect(self.path) as db:
+            rows = db.execute(f"SELECT {symbol}, {real(amount)}, {real(self.schema.col('positions', 'cost'))} FROM "
+                              f"positions WHERE {real(amount)} <> 0{cash_apart} ORDER BY {symbol}", symbols).fetchall()
+        prices = self._open_trades[1] if rows else {}
         out = []
         for name, held, paid in rows:
             price = prices.get(name)
@@ -214,96 +127,124 @@ class FrameworkBook:
                                 value - paid if value is not None and paid is not None else None))
         return out
 
+    def _cash(self) -> float | None:
+        symbol, amount = self.schema.col("positions", "symbol"), self.schema.col("positions", "amount")
+        symbols = [s.upper() for s in self._portfolio["symbols"]]
+        if symbol and amount and symbols:
+            with connect(self.path) as db:
+                total, count = db.execute(f"SELECT TOTAL({real(amount)}), count(*) FROM positions WHERE "
+                                          f"UPPER({symbol}) IN ({', '.join('?' * len(symbols))})", symbols).fetchone()
+            if count:
+                return total
+        return self._portfolio.get("unallocated")
+
+    # ---------------------------------------------------------------- what the view shows
+    def summary(self) -> Summary:
+        notes = []
+        portfolio, cash = self._portfolio, self._cash()
+        open_count, closed_count, realized, wins = self._trade_stats
+        has_trades = bool(self.schema.trades_sql)
+        if not has_trades:
+            realized = portfolio.get("net_gain")
+        unrealized, _ = self._open_trades
+        equity, as_of = self._newest_snapshot
+        if equity is None:
+            notes.append("equity is worked out from the cash and the open trades' last prices "
+                         "(no snapshot of the portfolio holds its total value)")
+            equity = self._equity_from_trades(cash)
+        if unrealized is None and open_count:
+            notes.append("an open trade has no last price in the database: its gain is unknown")
+        initial = portfolio.get("initial")
+        open_positions = len(self._positions) if self.schema.has("positions") else (open_count if has_trades else None)
+        return Summary(
+            equity=equity, return_pct=percent(None if equity is None or initial is None else equity - initial, initial),
+            realized_pnl=realized, unrealized_pnl=unrealized if has_trades else None, open_positions=open_positions,
+            win_rate=percent(wins, closed_count) if closed_count else None,
+            fees=self._order_stats[1] if self.schema.has_fees else None,
+            currency="/".join(portfolio["symbols"]) or None, initial=initial, cash=cash, open_trades=open_count,
+            closed_trades=closed_count, as_of=as_of, note="; ".join(notes))
+
+    def _equity_from_trades(self, cash: float | None) -> float | None:
+        if cash is None or not self.schema.trades_sql:
+            return cash
+        with connect(self.path) as db:
+            value, unpriced = db.execute(f"SELECT TOTAL(remaining * last_price), TOTAL(last_price IS NULL AND "
+                                         f"remaining > 0) FROM ({self.schema.trades_sql}) WHERE status <> 'CLOSED'"
+                                         ).fetchone()
+        return None if unpriced else cash + value
+
     def positions(self) -> list[Position]:
         """What is held, cash apart (the trading symbol's own position is the cash: see Summary.cash)."""
-        with connect(self.path) as db:
-            return self._positions(db, self._portfolio(db).get("symbols", []))
+        return list(self._positions)
 
-    # ---------------------------------------------------------------- pages
     def trades(self, open: bool | None = None, offset: int = 0, limit: int = PAGE, sort: str | None = None,
                descending: bool = True) -> Rows[Trade]:
         """A page of trades, newest first (or by `sort`, one of TRADE_SORTS); `open` picks open or closed ones."""
         offset, limit = page_bounds(offset, limit)
-        if not self._trade_sql:
+        view = self.schema.trades_sql
+        if not view:
             return Rows([], 0, offset)
         where = "" if open is None else " WHERE status <> 'CLOSED'" if open else " WHERE status = 'CLOSED'"
-        order = _order(sort or "opened_at", descending, TRADE_SORTS, "trades")
+        order = order_by(sort or "opened_at", descending, TRADE_SORTS, "trades")
+        opened, closed = self._trade_stats[:2]
+        total = opened + closed if open is None else opened if open else closed
+        # The page's ids are sorted first (only the sort key is worked out for every trade), then its rows read.
         with connect(self.path) as db:
-            total = db.execute(f"SELECT count(*) FROM ({self._trade_sql}){where}").fetchone()[0]
-            rows = db.execute(f"SELECT id, symbol, status, opened_at, closed_at, open_price, amount, remaining, "
-                              f"last_price, net_gain, unrealized, short FROM ({self._trade_sql}){where}{order} "
-                              f"LIMIT ? OFFSET ?", (limit, offset)).fetchall()
-        return Rows([Trade(str(r[0]), str(r[1] or "?"), str(r[2]), stamp(r[3]), stamp(r[4]), r[5], r[6], r[7],
-                           r[8], r[9], r[10], "short" if r[11] else "long") for r in rows], total, offset)
-
-    def _orders_sql(self) -> str:
-        c = lambda *names: self.col("orders", *names, alias="o")  # noqa: E731
-        fee, join = c("order_fee"), ""
-        if not fee and self.col("order_fees", "cost") and self.col("order_fees", "order_id"):
-            fee, join = "f.cost", " LEFT JOIN order_fees f ON f.order_id = o.id"
-        target, trading = c("target_symbol", "symbol"), c("trading_symbol")
-        fields = {
-            "id": c("id") or "o.rowid", "symbol": f"{target} || '/' || {trading}" if target and trading else target,
-            "side": f"UPPER({c('order_side', 'side')})", "order_type": c("order_type", "type"),
-            "status": c("status"), "price": real(c("price")), "amount": real(c("amount")),
-            "filled": real(c("filled", "filled_amount")), "fee": real(fee), "created_at": c("created_at"),
-        }
-        select = ", ".join(f"{expr or 'NULL'} AS {name}" for name, expr in fields.items())
-        return f"SELECT {select} FROM orders o{join}"
+            rows = db.execute(f"SELECT {', '.join(TRADE_COLUMNS)} FROM ({view}) WHERE id IN (SELECT id FROM ({view})"
+                              f"{where}{order} LIMIT ? OFFSET ?){order}", (limit, offset)).fetchall()
+        return Rows([Trade(str(r[0]), str(r[1] or "?"), str(r[2]), stamp(r[3]), stamp(r[4]), r[5], r[6], r[7], r[8],
+                           r[9], r[10], "short" if r[11] else "long") for r in rows], total, offset)
 
     def orders(self, status: str | None = None, offset: int = 0, limit: int = PAGE, sort: str | None = None,
                descending: bool = True) -> Rows[Order]:
         """A page of orders, newest first (or by `sort`, one of ORDER_SORTS), of one status when given."""
         offset, limit = page_bounds(offset, limit)
-        if not self.col("orders", "order_side", "side"):
+        view = self.schema.orders_sql
+        if not view:
             return Rows([], 0, offset)
         where, args = (" WHERE status = ?", [status]) if status is not None else ("", [])
-        order = _order(sort or "created_at", descending, ORDER_SORTS, "orders")
+        order = order_by(sort or "created_at", descending, ORDER_SORTS, "orders")
         with connect(self.path) as db:
-            total = db.execute(f"SELECT count(*) FROM ({self._orders_sql()}){where}", args).fetchone()[0]
-            rows = db.execute(f"SELECT * FROM ({self._orders_sql()}){where}{order} LIMIT ? OFFSET ?",
-                              [*args, limit, offset]).fetchall()
+            if status is None:
+                total = self._order_stats[0]
+            elif status not in self._status_totals:  # counted once, when the filter is first asked for
+                total = db.execute(f"SELECT count(*) FROM ({view}) WHERE status = ?", (status,)).fetchone()[0]
+                self._status_totals[status] = total
+            else:
+                total = self._status_totals[status]
+            rows = db.execute(f"SELECT * FROM ({view}) WHERE id IN (SELECT id FROM ({view}){where}{order} LIMIT ? "
+                              f"OFFSET ?){order}", [*args, limit, offset]).fetchall()
         return Rows([Order(str(r[0]), str(r[1] or "?"), str(r[2] or "?"), r[3], r[4], r[5], r[6], r[7], r[8],
                            stamp(r[9])) for r in rows], total, offset)
 
     def order_statuses(self) -> list[str]:
         """The statuses the orders have, for the status filter."""
-        status = self.col("orders", "status")
-        if not status:
-            return []
-        with connect(self.path) as db:
-            return [row[0] for row in db.execute(f"SELECT DISTINCT {status} FROM orders WHERE {status} IS NOT NULL "
-                                                 f"ORDER BY 1")]
+        return list(self._order_stats[2])
 
     def equity_series(self, max_points: int = 60) -> list[float]:
-        """The portfolio's total value at each snapshot, oldest first, thinned to `max_points` (several
-        portfolios summed); [] when the snapshots keep no total value (older framework versions)."""
-        value = self.col("portfolio_snapshots", "total_value")
+        """The portfolio's total value at its snapshots, in the order the bot wrote them, thinned to `max_points`
+        (several portfolios summed, aligned on the newest); [] when the snapshots keep no total value (older
+        framework versions)."""
+        value = self.schema.col("portfolio_snapshots", "total_value")
         if not value or max_points <= 0:
             return []
-        created = self.col("portfolio_snapshots", "created_at") or "rowid"
-        owner = self.col("portfolio_snapshots", "portfolio_id") or "NULL"
-        series: dict[object, list[float]] = {}
+        owner = self.schema.col("portfolio_snapshots", "portfolio_id")
         with connect(self.path) as db:
-            for who, v in db.execute(f"SELECT {owner}, {real(value)} FROM portfolio_snapshots WHERE {value} IS NOT NULL "
-                                     f"ORDER BY {created}, rowid"):
+            low, high, count = db.execute("SELECT min(rowid), max(rowid), count(*) FROM portfolio_snapshots").fetchone()
+            if not count:
+                return []
+            if (self._portfolio["count"] <= 1 or not owner) and high - low + 1 == count:
+                # One portfolio and ids without gaps: the k-th snapshot written is low + k, so only the points
+                # shown are read.
+                picks = [low + i for i in downsample(range(count), max_points)]
+                found = dict(db.execute(f"SELECT rowid, {real(value)} FROM portfolio_snapshots WHERE rowid IN "
+                                        f"({', '.join(map(str, picks))})"))
+                return [found[p] for p in picks if found.get(p) is not None]
+            series: dict[object, list[float]] = {}
+            for who, v in db.execute(f"SELECT {owner or 'NULL'}, {real(value)} FROM portfolio_snapshots WHERE "
+                                     f"{value} IS NOT NULL ORDER BY rowid"):
                 series.setdefault(who, []).append(v)
         thinned = [downsample(values, max_points) for values in series.values()]
         length = max((len(values) for values in thinned), default=0)
-        # Aligned on the newest snapshot: a portfolio added later counts from when it has snapshots.
         return [sum(values[i - (length - len(values))] for values in thinned if i >= length - len(values))
                 for i in range(length)]
-
-
-def _order(sort: str, descending: bool, allowed: tuple[str, ...], what: str) -> str:
-    """ORDER BY one of the view's columns (amounts are REAL there already), the id breaking ties."""
-    if sort not in allowed:
-        raise BadInput(f"the {what} cannot be sorted by {sort!r}", fix=f"sort by one of: {', '.join(allowed)}")
-    direction = " DESC" if descending else ""
-    return f" ORDER BY {sort}{direction}, id{direction}"
-
-
-def is_framework(db: sqlite3.Connection) -> bool:
-    names = table_names(db)
-    return "orders" in names and ("portfolios" in names or "trades" in names)
-

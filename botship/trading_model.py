@@ -16,6 +16,10 @@ T = TypeVar("T")
 PAGE = 50  # rows of one page, unless asked otherwise
 MAX_LIMIT = 1000
 BLOCKS = "▁▂▃▄▅▆▇█"
+# What trades and orders can be sorted by (Trade's and Order's fields).
+TRADE_SORTS = ("opened_at", "closed_at", "symbol", "status", "open_price", "amount", "remaining", "last_price",
+               "net_gain", "unrealized", "id")
+ORDER_SORTS = ("created_at", "symbol", "side", "order_type", "status", "price", "amount", "filled", "fee", "id")
 _STAMP = re.compile(r"^(\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d)(\.\d+)?(Z|[+-]\d\d:?\d\d)?$")
 
 

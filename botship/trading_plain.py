@@ -25,9 +25,8 @@ from pathlib import Path
 from botship.errors import BadInput
 from botship.sqlite_view import columns_of, connect, quote, table_names
 from botship.trading_model import (
-    PAGE, Order, Position, Rows, Summary, Trade, downsample, num, page_bounds, percent, stamp,
+    ORDER_SORTS, PAGE, TRADE_SORTS, Order, Position, Rows, Summary, Trade, downsample, num, page_bounds, percent, stamp,
 )
-from botship.trading_iaf import ORDER_SORTS, TRADE_SORTS
 
 FILLED = "FILLED"
 NO_PRICE = "state.db keeps no market price: equity and unrealized gain are unknown while a position is open"

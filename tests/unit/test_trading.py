@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 from botship.errors import BadInput, BotshipError
 from botship.init import scaffold
 from botship.trading import find_trading_db, open_book, sparkline
+from botship.trading_model import downsample
 
 # The tables as investing-algorithm-framework 8.10 creates them, with `is_short` as later versions add it.
 NEWER = """
@@ -107,9 +108,9 @@ def newer(tmp_path) -> Path:
         order(db, 12, "SELL", "CLOSED", "0.25", "2026-01-01 01:00:00", symbol="ETH")
         order(db, 13, "BUY", "OPEN", None, "2026-01-01 04:00:00")
         order(db, 14, "BUY", "CANCELED", None, "2026-01-01 03:30:00")
-        # Snapshots by time, not by id: the newest (1015.5) has the smallest id.
-        for id, value, at in ((1, "1015.5", "2026-01-01 05:00:00"), (2, "1000", "2026-01-01 00:00:00"),
-                              (3, "990", "2026-01-01 01:00:00"), (4, "1020", "2026-01-01 02:00:00")):
+        # Snapshots in the order the bot wrote them (their ids), whatever its clock said: it went back once.
+        for id, value, at in ((1, "1000", "2026-01-01 00:00:00"), (2, "990", "2026-01-01 01:00:00"),
+                              (3, "1020", "2026-01-01 00:30:00"), (4, "1015.5", "2026-01-01 05:00:00")):
             insert(db, "portfolio_snapshots", id=id, portfolio_id="1", trading_symbol="EUR", pending_value="0",
                    unallocated="600", net_size="1000", total_net_gain="0", total_revenue="0", total_cost="0",
                    total_value=value, cash_flow="0", created_at=at)
@@ -160,7 +161,7 @@ def test_a_newer_framework_database_reads_as_a_traders_books_and_is_never_writte
                                                                                    ("BUY", "BTC/EUR", 0.5)]
     assert book.orders(status="EXPIRED").items == [] and book.orders(offset=3).items[0].id == "11"
 
-    assert book.equity_series() == [1000.0, 990.0, 1020.0, 1015.5]  # by time
+    assert book.equity_series() == [1000.0, 990.0, 1020.0, 1015.5]  # as written
     assert book.equity_series(max_points=2) == [990.0, 1015.5]
     assert digest(newer) == before
 
@@ -192,7 +193,7 @@ def test_an_older_framework_database_reads_its_trades_from_its_orders(tmp_path):
     assert book.kind == "framework" and (s.currency, s.cash, s.realized_pnl) == ("USDT", 830.0, 30.0)
     # What this version did not keep is None, and the note says why: no starting balance, no price for the ETH held.
     assert (s.initial, s.return_pct, s.equity, s.unrealized_pnl) == (None, None, None, None)
-    assert "no last price" in s.note and "no total value" in s.note
+    assert "no last price" in s.note and "no snapshot of the portfolio holds its total value" in s.note
     assert (s.open_trades, s.closed_trades, s.win_rate, s.open_positions) == (1, 1, 100.0, 1)
     assert s.fees == pytest.approx(0.83)
     trades = book.trades()
@@ -388,3 +389,52 @@ def test_the_plain_templates_state_db_reads_as_the_handler_reported_it(plain_run
             assert s.return_pct == pytest.approx((last["equity"] - 1000) / 10, abs=0.01)
             assert series[-1] == pytest.approx(last["equity"], abs=0.01) and book.positions() == []
         assert digest(db) == before
+
+
+def snapshots_db(folder: Path, rows: list[tuple[int, str, str | None]], portfolios: int = 1) -> Path:
+    """A newer-schema database with `portfolios` portfolios and snapshots (id, portfolio id, total value)."""
+    path = folder / "snap.sqlite3"
+    with sqlite3.connect(path) as db:
+        db.executescript(NEWER.replace("total_value VARCHAR NOT NULL", "total_value VARCHAR"))
+        for pid in range(1, portfolios + 1):
+            insert(db, "portfolios", id=pid, identifier=f"M{pid}", trading_symbol="EUR", realized="0",
+                   total_revenue="0", total_cost="0", total_net_gain="0", total_trade_volume="0", net_size="0",
+                   unallocated="0", initial_balance="500", market=f"M{pid}", created_at="2026", updated_at="2026",
+                   initialized=1)
+        for id, pid, value in rows:
+            insert(db, "portfolio_snapshots", id=id, portfolio_id=pid, trading_symbol="EUR", pending_value="0",
+                   unallocated="0", net_size="0", total_net_gain="0", total_revenue="0", total_cost="0",
+                   total_value=value, cash_flow="0", created_at=f"2026-01-01 00:00:{id % 60:02d}")
+    return path
+
+
+def test_several_portfolios_add_up_aligned_on_their_newest_snapshot(tmp_path):
+    path = snapshots_db(tmp_path, [(1, "1", "500"), (2, "1", "510"), (3, "2", "500"), (4, "1", "520"),
+                                   (5, "2", "490")], portfolios=2)
+    book = open_book(path)
+    assert book.equity_series() == [500.0, 1010.0, 1010.0]  # portfolio 2 counts from its first snapshot on
+    s = book.summary()
+    assert (s.equity, s.initial, s.currency, s.as_of) == (1010.0, 1000.0, "EUR", "2026-01-01 00:00:05")
+    assert s.return_pct == pytest.approx(1.0)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(values=st.lists(st.one_of(st.none(), st.decimals(0, 10**6, places=2).map(str)), min_size=1, max_size=80),
+       gaps=st.lists(st.integers(1, 3), min_size=80, max_size=80), dense=st.booleans(), points=st.integers(1, 70))
+def test_the_equity_series_is_the_written_values_thinned_whether_ids_have_gaps_or_not(values, gaps, dense, points):
+    ids, at = [], 0
+    for gap in gaps[:len(values)]:
+        at += 1 if dense else gap
+        ids.append(at)
+    with tempfile.TemporaryDirectory() as tmp:
+        book = open_book(snapshots_db(Path(tmp), [(i, "1", v) for i, v in zip(ids, values)]))
+        series, summary = book.equity_series(points), book.summary()
+    written = [float(v) for v in values if v is not None]
+    if dense:  # the points shown are read by their place; a NULL there is left out, never made up
+        picks = [values[i] for i in downsample(list(range(len(values))), points)]
+        assert series == [float(v) for v in picks if v is not None]
+    else:
+        assert series == downsample(written, points)
+    # The newest snapshot with a value; none at all: the cash (0 here) and the open trades (none).
+    assert summary.equity == (written[-1] if written else 0.0)
+    assert ("no snapshot" in summary.note) == (not written)
