@@ -80,23 +80,14 @@ class BotControls:
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="invoke")
     def invoke_now(self) -> None:
-        from botship.function_log import function_log_lines
-
-        from .run import invoke_summary
-
         self.app.call_from_thread(self.notify, f"Running {self.handle.bot_name}…", timeout=4)  # type: ignore
         ran = self.handle.invoke({"source": "botship", "reason": "invoke now"})
-        masker = Masker()  # the runtime masks what the bot logs; no secret value is known here
-        lines = invoke_summary(ran)
-        logged = [f"[dim]{escape(text)}[/dim]" for line in ran.logs for text in function_log_lines(masker, line)[1]]
-        if logged:
-            lines += ["", "[b]Logged[/b]", *logged]
-        self.app.call_from_thread(self._show, f"{self.bot} ran", "\n".join(lines))  # type: ignore
+        self.app.call_from_thread(self._show, f"{self.bot} ran", invoke_body(ran))  # type: ignore
 
-    def _show(self, title: str, markup: str) -> None:
+    def _show(self, title: str, body: Any) -> None:
         from .bot_dialogs import TextDialog
 
-        self.app.push_screen(TextDialog(title, markup), lambda _: self.reload())  # type: ignore
+        self.app.push_screen(TextDialog(title, body), lambda _: self.reload())  # type: ignore
 
     # ---- pause and resume -----------------------------------------------------------------------------
 
@@ -192,3 +183,36 @@ class BotControls:
                 self.app.push_screen(DestroyScreen(found, plan))  # type: ignore
 
         self.app.push_screen(DestroyDialog(provider, found.spec.bot_name, found.spec.where), chosen)  # type: ignore
+
+
+def invoke_body(ran: Any) -> Any:
+    """A run now, to read: how it ended, its result pretty-printed, and what it logged (decoded, masked)."""
+    from rich.console import Group
+    from rich.syntax import Syntax
+    from rich.text import Text
+
+    from botship.function_log import function_log_lines
+
+    from .bot_format import pretty, run_mark, took
+
+    body = ran.body if isinstance(ran.body, dict) else None
+    parts: list[Any] = []
+    if ran.error or body is None:
+        parts.append(Text.from_markup(f"[red]✗ the function failed: {escape(str(ran.error or 'no result'))}[/]"))
+        parts.append(Syntax(pretty(ran.result), "json", word_wrap=True, background_color="default"))
+    else:
+        status = str(body.get("status", "?"))
+        parts.append(Text.from_markup(f"{run_mark(status)} [dim]run {escape(str(body.get('run_id', '?')))} · "
+                                      f"took {took(ran.duration_ms)}[/dim]"))
+        if body.get("error"):
+            parts.append(Text.from_markup(f"[red]{escape(pretty(body['error']))}[/]"))
+        if body.get("reason"):
+            parts.append(Text(str(body["reason"])))
+        if "result" in body:
+            parts += [Text.from_markup("\n[b]Result[/b]"),
+                      Syntax(pretty(body["result"]), "json", word_wrap=True, background_color="default")]
+    masker = Masker()  # the runtime masks what the bot logs; no secret value is known here
+    logged = [text.removeprefix("  │ ") for line in ran.logs for text in function_log_lines(masker, line)[1]]
+    if logged:
+        parts += [Text.from_markup("\n[b]Logged[/b]"), Text("\n".join(logged), style="dim")]
+    return Group(*parts)

@@ -29,7 +29,7 @@ class FolderDialog(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog-box"):
             yield Static(self.question, classes="dialog-question")
-            yield Input(self.default, id="folder")
+            yield Input(self.default, id="folder", compact=True)
             yield Static("relative to this project's folder; created when missing", classes="field-help")
             with Horizontal(classes="row"):
                 yield Button("Download", id="yes", variant="primary")
@@ -51,19 +51,20 @@ class FolderDialog(ModalScreen[str | None]):
 
 
 class TextDialog(ModalScreen[None]):
-    """Markup to read (a run's answer, what a control did), scrolled when long; Escape or Enter closes it."""
+    """Something to read (a run's answer: markup or a Rich renderable), scrolled when long; Escape or Enter closes
+    it."""
 
     BINDINGS = [Binding("escape", "close", "Close"), Binding("enter", "close", "Close", show=False)]
 
-    def __init__(self, title: str, markup: str) -> None:
+    def __init__(self, title: str, body: Any) -> None:
         super().__init__(classes="dialog")
-        self.title_text, self.markup = title, markup
+        self.title_text, self.body = title, body
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog-box wide-dialog"):
             yield Static(self.title_text, classes="dialog-question")
-            with VerticalScroll(classes="dialog-scroll"):
-                yield Static(self.markup, id="text-body")
+            with VerticalScroll(classes="dialog-scroll reading"):
+                yield Static(self.body, id="text-body")
             with Horizontal(classes="row"):
                 yield Button("Close", id="close", variant="primary")
 
@@ -128,10 +129,10 @@ class DestroyDialog(ShowsWorkerErrors, ModalScreen[Any]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog-box wide-dialog danger-box"):
             yield Static(f"[b red]Destroy {escape(self.bot)}[/] on {escape(self.where)}", classes="dialog-question")
-            with VerticalScroll(classes="dialog-scroll"):
+            with VerticalScroll(classes="dialog-scroll plan-scroll"):
                 yield Static("Reading what would be removed…", id="destroy-plan")
-            yield Checkbox("Also delete its state (purge): its files and every earlier generation", id="purge")
-            yield Input(id="typed", placeholder=f"type {self.bot} to destroy it")
+            yield Checkbox("Also delete its state and every earlier generation (purge)", id="purge", compact=True)
+            yield Input(id="typed", placeholder=f"type {self.bot} to destroy it", compact=True)
             with Horizontal(classes="row"):
                 yield Button("Destroy", id="yes", variant="error", disabled=True)
                 yield Button("Cancel", id="cancel")

@@ -139,6 +139,7 @@ class OverviewPane(VerticalScroll, ShowsWorkerErrors):
         note = self.query_one("#ov-history-note", Static)
         note.update("" if entries else "Nothing recorded yet: deploys, rollbacks and pauses are noted here.")
         note.display = not entries
+        table.display = bool(entries)
 
 
 def schedule_lines(status: Any, now: Any) -> list[tuple[str, str]]:
@@ -163,7 +164,7 @@ def schedule_lines(status: Any, now: Any) -> list[tuple[str, str]]:
 def facts(pairs: Any) -> Table:
     """Name and value pairs as two columns, a long value (an ARN, a URL) folded within its own column."""
     grid = Table.grid(padding=(0, 1))
-    grid.add_column(width=13, no_wrap=True)
+    grid.add_column(width=15, no_wrap=True)
     grid.add_column(overflow="fold")
     rows = list(pairs)
     for name, value in rows:

@@ -17,6 +17,7 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, RichLog, Static
 from textual.worker import Worker
 
+from botship.masking import Masker
 from botship.providers.base import LOGS, STATE
 
 from .bot_format import ago, local_time, pretty, run_mark, short, size_text, took
@@ -128,8 +129,12 @@ class RunsPane(Vertical, ShowsWorkerErrors):
             stop.set()
 
     def _line(self, line: Any) -> None:
+        """One log line: a botship JSON record as its message and fields, anything else as it is."""
+        from botship.function_log import function_log_lines
+
         at = f"[dim]{line.at:%H:%M:%S}[/dim] " if line.at else ""
-        self.query_one("#tail-log", RichLog).write(at + escape(line.text))
+        shown = [text.removeprefix("  │ ") for text in function_log_lines(Masker(), line.text)[1]]
+        self.query_one("#tail-log", RichLog).write(at + escape("\n".join(shown)))
 
     def _tail_failed(self, lines: list[str]) -> None:
         self.tailing = None
@@ -153,7 +158,7 @@ class RunDialog(ModalScreen[None]):
         with Vertical(classes="dialog-box wide-dialog"):
             yield Static(f"[b]Run {escape(run.run_id)}[/b] of {escape(self.bot)}  {run_mark(run.status)}",
                          classes="dialog-question")
-            with VerticalScroll(classes="dialog-scroll"):
+            with VerticalScroll(classes="dialog-scroll reading"):
                 facts = [f"started   {local_time(run.started_at, self.tz or 'UTC')} ({ago(run.started_at, self.app.clock())})",
                          f"trigger   {escape(run.trigger)} · took {took(run.duration_ms)} · control {escape(run.control)}",
                          f"state     generation {'—' if run.generation is None else run.generation} · "

@@ -22,6 +22,7 @@ from botship.errors import BotshipError
 from .workers import ShowsWorkerErrors, error_markup
 
 PAGE = 50
+WIDE = 120  # below this many columns, times are said to the minute (month and day, no year)
 VIEWS = {"positions": "Positions", "open": "Open trades", "closed": "Closed trades", "orders": "Orders"}
 COLUMNS = {
     "positions": ("Symbol", "Amount", "Cost", "Price", "Value", "Unrealized"),
@@ -72,6 +73,7 @@ class TradingPane(Vertical, ShowsWorkerErrors):
         self.folder: Path | None = None
         self.view, self.first, self.total = "positions", 0, 0
         self.statuses: list[str] = []
+        self.wide = True
         self.status: str | None = None  # the orders' status filter (None: every order)
 
     def compose(self) -> ComposeResult:
@@ -132,6 +134,7 @@ class TradingPane(Vertical, ShowsWorkerErrors):
         spark = self.query_one("#trade-equity", Sparkline)
         known = [value for value in series if value is not None]
         spark.data = known
+        spark.styles.width = min(max(len(known), 2), 120)  # a bar per snapshot, up to the pane's width
         spark.display = len(known) > 1
         label.update(f"equity, {len(known)} snapshot(s): {amount(min(known))} – {amount(max(known))}"
                      if len(known) > 1 else "equity: too few snapshots for a line yet")
@@ -169,28 +172,35 @@ class TradingPane(Vertical, ShowsWorkerErrors):
             self.first = offset
             self.load_rows()
 
+    def on_resize(self) -> None:
+        if self.book is not None and self.wide != (self.app.size.width >= WIDE):
+            self.load_rows()
+
     def load_rows(self) -> None:
         if self.book is not None:
-            self.read_rows(self.view, self.first, self.status)
+            self.wide = self.app.size.width >= WIDE
+            self.read_rows(self.view, self.first, self.status, self.wide)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="rows")
-    def read_rows(self, view: str, offset: int, status: str | None) -> None:
+    def read_rows(self, view: str, offset: int, status: str | None, wide: bool) -> None:
         book = self.book
+        when = (lambda stamp: escape(stamp or "—")) if wide else short_stamp
         if view == "positions":
             items = book.positions()
             rows, total = [position_cells(item) for item in items], len(items)
         elif view == "orders":
             found = book.orders(status=status, offset=offset, limit=PAGE)
-            rows, total = [order_cells(item) for item in found.items], found.total
+            rows, total = [order_cells(item, when) for item in found.items], found.total
         else:
             found = book.trades(open=view == "open", offset=offset, limit=PAGE)
             cells = open_trade_cells if view == "open" else closed_trade_cells
-            rows, total = [cells(item) for item in found.items], found.total
-        self.app.call_from_thread(self._rows, view, offset, rows, total)
+            rows, total = [cells(item, when) for item in found.items], found.total
+        self.app.call_from_thread(self._rows, (view, offset, status), rows, total)
 
-    def _rows(self, view: str, offset: int, rows: list[list[str]], total: int) -> None:
-        if (view, offset) != (self.view, self.first):
-            return  # another page or view was asked for since: it is on its way
+    def _rows(self, asked: tuple[str, int, str | None], rows: list[list[str]], total: int) -> None:
+        view, offset, _ = asked
+        if asked != (self.view, self.first, self.status):
+            return  # another page, view or filter was asked for since: it is on its way
         self.total = total
         table = self.query_one("#trade-table", DataTable)
         table.clear(columns=True)
@@ -212,19 +222,26 @@ def position_cells(item: Any) -> list[str]:
             gain(item.unrealized)]
 
 
-def open_trade_cells(item: Any) -> list[str]:
-    return [escape(item.symbol), escape(item.opened_at or "—"), amount(item.open_price), amount(item.amount, 6),
+def short_stamp(stamp: str | None) -> str:
+    """A stored time ("2026-12-01 07:24:49") as month, day and minute, for a narrow terminal."""
+    if not stamp:
+        return "—"
+    return escape(stamp[5:16] if len(stamp) >= 16 and stamp[4] == "-" else stamp)
+
+
+def open_trade_cells(item: Any, when: Any) -> list[str]:
+    return [escape(item.symbol), when(item.opened_at), amount(item.open_price), amount(item.amount, 6),
             amount(item.remaining, 6), amount(item.last_price), gain(item.unrealized)]
 
 
-def closed_trade_cells(item: Any) -> list[str]:
-    return [escape(item.symbol), escape(item.opened_at or "—"), escape(item.closed_at or "—"),
+def closed_trade_cells(item: Any, when: Any) -> list[str]:
+    return [escape(item.symbol), when(item.opened_at), when(item.closed_at),
             amount(item.open_price), amount(item.amount, 6), amount(item.last_price), gain(item.net_gain)]
 
 
-def order_cells(item: Any) -> list[str]:
+def order_cells(item: Any, when: Any) -> list[str]:
     side = "[green]BUY[/]" if item.side.upper() == "BUY" else "[red]SELL[/]" if item.side.upper() == "SELL" \
         else escape(item.side)
-    return [escape(item.created_at or "—"), escape(item.symbol), side, escape(item.order_type or "—"),
+    return [when(item.created_at), escape(item.symbol), side, escape(item.order_type or "—"),
             escape(item.status or "—"), amount(item.price), amount(item.amount, 6), amount(item.filled, 6),
             amount(item.fee, 4)]

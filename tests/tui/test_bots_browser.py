@@ -363,6 +363,41 @@ async def test_a_cloud_that_cannot_do_something_says_so_in_place(fake_project, f
         assert "sma-bot" in shown(bot, "#ov-status")  # what could be read is shown all the same
 
 
+async def test_the_trading_tab_reads_the_plain_templates_book(tmp_path, sandbox):
+    from botship.init import scaffold
+    from botship.trading import open_book
+
+    folder = tmp_path / "ticker"
+    scaffold(folder, "plain", bot_name="ticker")
+    provider = deploy(folder, "sandbox")
+    for _ in range(26):  # its replayed prices: a buy at its first tick, the sell at its 25th
+        assert provider.handle().invoke({}).body["status"] == "ok"
+    provider.handle().export_state(tmp_path / "copy")
+    book = open_book(tmp_path / "copy" / "state.db")
+    summary, closed = book.summary(), book.trades(open=False)
+    assert closed.total >= 1  # the ticks did trade
+
+    async with bots_app(folder).run_test(size=(100, 30)) as pilot:
+        bot = await open_first_bot(pilot)
+        await until(pilot, lambda: bool(bot.query("TabPane#trading")))
+        await pilot.press("4")
+        await settle(pilot)
+        pane = bot.query_one("#trading-pane")
+        text = shown(bot, "#trade-summary")
+        assert f"equity {summary.equity:,.2f}" in text
+        assert f"trades {summary.open_trades} open, {summary.closed_trades} closed" in text
+        table = pane.query_one("#trade-table", DataTable)
+        assert [str(c.label) for c in table.columns.values()][0] == "Symbol"
+        assert table.row_count == len(book.positions())
+        pane.query_one("#trade-views").focus()
+        await pilot.press("v", "v")  # positions → open trades → closed trades
+        await settle(pilot)
+        assert "Closed trades" in shown(bot, "#trade-note")
+        assert table.row_count == len(closed.items)
+        if closed.items:
+            assert row_texts(table)[0][0] == closed.items[0].symbol
+
+
 # ---- controls -----------------------------------------------------------------------------------------
 
 async def test_pause_then_resume_flips_the_schedule_in_the_emulator(keeper, sandbox):
