@@ -183,6 +183,7 @@ def run_local(spec: DeploySpec, artifact: Artifact, *, project: Path, profile: s
         "BOTSHIP_BOT_NAME": spec.bot_name,
         "BOTSHIP_STATE_URL": state_url,
         "BOTSHIP_STATE_DIR": str(run_dir / "state"),
+        "BOTSHIP_TRIGGER": "local",  # what the run's record says started it
     })
     for name, value in (state_env or {}).items():
         if value is None:

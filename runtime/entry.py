@@ -32,14 +32,16 @@ def saves_state_on_error(spec: str) -> bool:
     return getattr(module, "BOTSHIP_SAVE_ON_ERROR", False) is True
 
 
-def call_entry(target: Any, event: Any, context: Any, state_dir: str, mode: str = "paper") -> Any:
+def call_entry(target: Any, event: Any, context: Any, state_dir: str, mode: str = "paper",
+               control: str = "run") -> Any:
     """Run the bot once. Apps (anything with .run that is not a plain function) run one iteration.
 
-    An investing-algorithm-framework app in paper mode trades on botship's paper exchange (paper.py).
+    An investing-algorithm-framework app in paper mode trades on botship's paper exchange (paper.py), which
+    keeps to the control level (control.py).
     """
     # Every framework App this run starts keeps its database in the state folder and, in paper mode, trades on
     # paper, however the entry reaches it.
-    paper.prepare_apps(state_dir, paper=mode != "live")
+    paper.prepare_apps(state_dir, paper=mode != "live", control=control)
     run = getattr(target, "run", None)
     if callable(run) and not isinstance(target, _ROUTINES):
         set_config = getattr(target, "set_config", None)

@@ -10,7 +10,8 @@ import traceback
 import uuid
 from typing import Any
 
-from . import logs
+from . import logs, runs
+from .control import read_control
 from .entry import call_entry, load_entry, prepare_environment, saves_state_on_error
 from .manifest import ManifestInvalid, validate_manifest
 from .secrets import resolve_secrets
@@ -41,9 +42,13 @@ def _response(status: int, body: dict[str, Any]) -> dict[str, Any]:
             "body": json.dumps(body, default=str, sort_keys=True)}
 
 
+def _error(status: int, kind: str, message: str, **body: Any) -> dict[str, Any]:
+    return _response(status, {**body, "status": "error", "error": {"type": kind, "message": message}})
+
+
 def invoke(event: Any, context: Any, remaining_s: float | None = None) -> dict[str, Any]:
     """Run the bot once under its lock with its state; never raises, always returns a response."""
-    run_id = uuid.uuid4().hex[:12]
+    run_id, started = uuid.uuid4().hex[:12], time.time()
     timings: dict[str, float] = {}
     clock = time.monotonic()
 
@@ -59,15 +64,14 @@ def invoke(event: Any, context: Any, remaining_s: float | None = None) -> dict[s
     except (KeyError, ValueError) as exc:
         message = f"environment variable {exc.args[0]} is not set" if isinstance(exc, KeyError) else str(exc)
         logs.error("botship runtime is misconfigured", error=message, run_id=run_id)
-        return _response(500, {"status": "error", "error": {"type": "ConfigurationError", "message": message}})
+        return _error(500, "ConfigurationError", message)
 
     base = {"run_id": run_id, "mode": settings.mode}
     try:
         locked = _acquire(store, run_id, settings)
     except Exception as exc:  # noqa: BLE001 - e.g. no access to the state bucket: say so, do not raise
         logs.error("could not take the bot's lock", error=f"{type(exc).__name__}: {exc}", **base)
-        return _response(500, {**base, "status": "error",
-                               "error": {"type": type(exc).__name__, "message": f"state store: {exc}"}})
+        return _error(500, type(exc).__name__, f"state store: {exc}", **base)
     if not locked:
         phase("lock")
         holder = _holder(store)
@@ -75,19 +79,39 @@ def invoke(event: Any, context: Any, remaining_s: float | None = None) -> dict[s
         return _response(200, {**base, "status": "skipped", "reason": "previous run still active",
                                "lock": holder, "message": describe_lock(holder), "timings": timings})
     phase("lock")
+    held: dict[str, Any] = {"control": "run"}
+    streams: list = []
+    logs.tee(streams)
+    try:
+        response = _run(store, settings, event, context, base, timings, phase, held)
+        _record(store, response, held, event, started, base)
+        return response
+    finally:
+        logs.tee(streams)
+        try:
+            store.unlock(run_id)
+        except Exception as exc:  # noqa: BLE001 - the lock expires by itself; the result stands
+            logs.error("could not release the lock; it expires by itself", error=str(exc), **base)
+
+
+def _run(store, settings: Settings, event: Any, context: Any, base: dict[str, Any], timings: dict[str, float],
+         phase, held: dict[str, Any]) -> dict[str, Any]:
+    """The run itself, under the lock: load, secrets, the bot, save; never raises."""
     stage = "load"
     try:
-        sync = StateSync(store, settings.state_dir)
+        sync = held["sync"] = StateSync(store, settings.state_dir)
         loaded = sync.load()
         stage = "run"
         phase("load")
         names = resolve_secrets()
         phase("secrets")
         prepare_environment(sync.local.root, store.compat_env())
-        logs.info("run started", state=store.describe, files_downloaded=loaded.files, secrets=names, **base)
+        level = held["control"] = os.environ["BOTSHIP_CONTROL"] = read_control(sync.local.root)["level"]
+        logs.info("run started", state=store.describe, files_downloaded=loaded.files, secrets=names, control=level,
+                  **base)
         try:
             result, failure = call_entry(load_entry(settings.entry), event, context, sync.local.root,
-                                          settings.mode), None
+                                          settings.mode, level), None
         except Exception as exc:  # noqa: BLE001 - the bot's error becomes a 500 result, its traceback a log line
             result, failure = None, exc
             logs.error("bot raised", error=f"{type(exc).__name__}: {exc}", traceback=traceback.format_exc(), **base)
@@ -95,7 +119,7 @@ def invoke(event: Any, context: Any, remaining_s: float | None = None) -> dict[s
         saved = None
         if failure is None or (not isinstance(failure, ImportError) and saves_state_on_error(settings.entry)):
             stage = "save"
-            saved = sync.save(run_id)
+            saved = sync.save(base["run_id"])
             if sync.local.skipped:
                 logs.info("not saved: only regular files are state (symlinks, fifos, sockets are left out)",
                           paths=sync.local.skipped[:20], count=len(sync.local.skipped), **base)
@@ -106,46 +130,55 @@ def invoke(event: Any, context: Any, remaining_s: float | None = None) -> dict[s
                           "uploaded": saved.files if saved else 0, "state_saved": saved is not None}}
         if failure is not None:
             logs.info("run finished", status="error", **base)
-            return _response(500, {**body, "status": "error",
-                                   "error": {"type": type(failure).__name__, "message": str(failure)}})
+            return _error(500, type(failure).__name__, str(failure), **body)
         logs.info("run finished", status="ok", timings=timings, **base)
         return _response(200, {**body, "status": "ok", "result": result})
     except (ManifestInvalid, StateObjectMissing, StateObjectCorrupt) as exc:
         message = state_fault_message(store, exc)
         logs.error("the bot's state cannot be loaded; nothing ran and nothing was changed", error=message, **base)
-        return _response(500, {**base, "status": "error", "timings": timings,
-                               "error": {"type": "StateDamaged", "message": message}})
+        return _error(500, "StateDamaged", message, **base, timings=timings)
     except StateFolderReplaced as exc:
         logs.error("the bot's state was not saved", error=str(exc), **base)
-        return _response(500, {**base, "status": "error", "timings": timings,
-                               "error": {"type": type(exc).__name__, "message": str(exc)}})
+        return _error(500, type(exc).__name__, str(exc), **base, timings=timings)
     except OSError as exc:
         if exc.errno not in FOLDER_ERRORS or stage == "run":
             return _failed(exc, base, timings)
         message = folder_fault_message(exc, stage, os.path.abspath(settings.state_dir))
         logs.error(f"the state folder could not be written; {'nothing ran' if stage == 'load' else 'nothing was saved'}",
                    error=message, **base)
-        return _response(500, {**base, "status": "error", "timings": timings,
-                               "error": {"type": "StateFolderFull" if exc.errno in (errno.ENOSPC, errno.EDQUOT)
-                                         else "StateFolderUnwritable", "message": message}})
+        full = exc.errno in (errno.ENOSPC, errno.EDQUOT)
+        return _error(500, "StateFolderFull" if full else "StateFolderUnwritable", message, **base, timings=timings)
     except Conflict as exc:
         logs.error("state changed by another writer; this run's state was not saved", error=str(exc), **base)
-        return _response(409, {**base, "status": "error", "timings": timings,
-                               "error": {"type": "StateConflict", "message": "state changed by another writer"}})
+        return _error(409, "StateConflict", "state changed by another writer", **base, timings=timings)
     except Exception as exc:  # noqa: BLE001 - state or secret failures are reported, never swallowed
         return _failed(exc, base, timings)
-    finally:
-        try:
-            store.unlock(run_id)
-        except Exception as exc:  # noqa: BLE001 - the lock expires by itself; the result stands
-            logs.error("could not release the lock; it expires by itself", error=str(exc), **base)
+
+
+def _record(store, response: dict[str, Any], held: dict[str, Any], event: Any, started: float,
+            base: dict[str, Any]) -> None:
+    """Append the run's record (runs.py), masked, its result's JSON cut past 2 KB; one not written is a log line,
+    never a failed run."""
+    try:
+        body, sync = json.loads(response["body"]), held.get("sync")
+        error, result = body.get("error"), json.dumps(logs.masked(body.get("result")))
+        scheduled = isinstance(event, dict) and event.get("source") == "schedule"
+        runs.append_run(store, {
+            "run_id": base["run_id"], "started": round(started, 3), "status": body["status"],
+            "trigger": "schedule" if scheduled else os.environ.get("BOTSHIP_TRIGGER") or "invoke",
+            "duration_ms": round((time.time() - started) * 1000),
+            "result": json.loads(result) if len(result) <= 2048 else result[:2047] + "\u2026",
+            "error": error and {"type": error["type"], "message": logs.masked(str(error["message"]))[:1000]},
+            "log_tail": logs.tail(), "bytes": body.get("bytes", {"downloaded": 0, "uploaded": 0}),
+            "generation": sync and sync.manifest.generation or None, "control": held["control"]})
+    except Exception as exc:  # noqa: BLE001 - the run stands without its record
+        logs.error("the run's record could not be written; the run stands", error=repr(exc), **base)
 
 
 def _failed(exc: BaseException, base: dict[str, Any], timings: dict[str, float]) -> dict[str, Any]:
     logs.error("botship runtime failed", error=f"{type(exc).__name__}: {exc}",
                traceback=traceback.format_exc(), **base)
-    return _response(500, {**base, "status": "error", "timings": timings,
-                           "error": {"type": type(exc).__name__, "message": str(exc)}})
+    return _error(500, type(exc).__name__, str(exc), **base, timings=timings)
 
 
 # The disk errors a state folder meets: full, over quota, read-only, not ours.
@@ -246,11 +279,11 @@ def status() -> dict[str, Any]:
         settings = Settings()
         data, _ = open_store(settings.state_url, settings.mode).read_manifest()
     except Exception as exc:  # noqa: BLE001 - reported to the caller, not raised into the host
-        return _response(500, {"status": "error", "error": {"type": type(exc).__name__, "message": str(exc)}})
+        return _error(500, type(exc).__name__, str(exc))
     try:
         doc = validate_manifest(data, "manifest.json") if data else {}
     except ManifestInvalid as exc:
-        return _response(500, {"status": "error", "error": {"type": "StateDamaged", "message": str(exc)}})
+        return _error(500, "StateDamaged", str(exc))
     files = doc.get("files", {})
     return _response(200, {"status": "ok", "mode": settings.mode, "state": {
         "generation": doc.get("generation", 0), "saved_at": doc.get("saved_at"), "files": len(files),

@@ -81,14 +81,14 @@ def add_secrets(values) -> None:
     _forms = masking_forms(set(_forms) | {v for v in values if v})
 
 
-def _masked(data: Any) -> Any:
+def masked(data: Any) -> Any:
     """The record with secrets masked in its strings (before it is serialized, so it stays valid JSON)."""
     if isinstance(data, str):
         return mask_text(data, _forms)
     if isinstance(data, dict):
-        return {_masked(k): _masked(v) for k, v in data.items()}
+        return {masked(k): masked(v) for k, v in data.items()}
     if isinstance(data, list | tuple):
-        return [_masked(v) for v in data]
+        return [masked(v) for v in data]
     if data is None or isinstance(data, bool | int | float):
         return data
     return mask_text(str(data), _forms)
@@ -96,7 +96,53 @@ def _masked(data: Any) -> Any:
 
 def log(level: str, message: str, **fields: Any) -> None:
     record = {"time": round(time.time(), 3), "level": level, "logger": "botship", "message": message, **fields}
-    _write(json.dumps(_masked(record) if _forms else record, default=str) + "\n")
+    _write(json.dumps(masked(record) if _forms else record, default=str) + "\n")
+
+
+# The run's last lines (while teeing), its own and what the bot prints, for its run record.
+_tail: list[str] | None = None
+
+
+def _keep(line: str) -> None:
+    if _tail is not None and line.strip():
+        _tail.append(line[:65536])
+        del _tail[:-20]
+
+
+def tail() -> list[str]:
+    """The last 20 lines, masked, then cut to 300 characters (so no cut leaves part of a secret)."""
+    lines = [mask_text(line.rstrip("\r"), _forms) for line in _tail or ()]
+    return [line if len(line) <= 300 else line[:299] + "\u2026" for line in lines]
+
+
+class Tee:
+    """Passes on what is written; keeps each whole line while capturing."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream, self._part = stream, ""
+
+    def write(self, text: str) -> Any:
+        if _tail is not None:
+            *lines, part = (self._part + text).split("\n")
+            self._part = part[:65536]
+            for line in lines:
+                _keep(line)
+        return self._stream.write(text)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+def tee(saved: list) -> None:
+    """Keep the lines written to stdout and stderr from now (`saved` empty), or stop and put back the streams
+    `saved` holds (unless the bot set its own)."""
+    global _tail
+    if saved:
+        _tail = None
+        sys.stdout, sys.stderr = (s if isinstance(now, Tee) else now for s, now in zip(saved, (sys.stdout, sys.stderr)))
+    else:
+        _tail, saved[:] = [], [sys.stdout, sys.stderr]
+        sys.stdout, sys.stderr = (s and Tee(s) for s in saved)
 
 
 def _write(text: str) -> None:

@@ -1,20 +1,20 @@
 """Paper mode, enforced for investing-algorithm-framework apps: botship's own exchange, on paper.
 
-Before a framework app runs in paper mode, `install` gives it an order executor and a portfolio provider
-that never reach an exchange, and makes the framework's lookups answer with them for every market, ahead
-of the framework's CCXT support and of anything the app registered itself:
+Before a framework app runs in paper mode, `install` makes the framework's lookups answer with botship's
+order executor and portfolio provider for every market, ahead of its CCXT support and of anything the app
+registered itself:
 
-- Orders fill on paper at the price the app's own market data gives (its ticker, else the last candle),
-  moved against the bot by the slippage, with a fee, and are recorded in the app's own database by the
-  framework itself, so its portfolio, positions, trades and P&L read as they would live. A limit order
-  that is not marketable rests, and fills at its limit once the market reaches it (checked each run).
-- Balances are what the portfolio's books say; a new portfolio starts from add_market's initial_balance,
-  else the profile's `[paper] balance` (BOTSHIP_PAPER_BALANCE).
-- A market credential without keys gets a placeholder, so the framework does not ask for real ones.
+- Orders fill at the price the app's own market data gives (its ticker, else the last candle), moved
+  against the bot by the slippage, with a fee, and the framework records them in the app's database, so
+  its portfolio, positions, trades and P&L read as they would live. A limit order not marketable rests,
+  and fills at its limit once the market reaches it (checked each run).
+- Balances are what the books say; a new portfolio starts from add_market's initial_balance, else the
+  profile's `[paper] balance` (BOTSHIP_PAPER_BALANCE). Credentials without keys get placeholders.
+- Under control "stopentry" (control.py) every new BUY is rejected, its cash given back; under "flatten"
+  too, and after the app's iteration every resting order is cancelled and every position sold at market.
 
-Every fill and the starting balances are also kept in the state folder (`botship-paper.json`).
-Market data still comes from the app's data providers (public endpoints), as a dry run does.
-How orders fill and balances answer is paper_exchange.py; this module fits it to the app.
+Fills and starting balances are also kept in `botship-paper.json`. Market data still comes from the app's
+data providers, as a dry run does. How orders fill is paper_exchange.py.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ import os
 import sys
 from typing import Any
 
+from . import logs
 from .paper_exchange import FRAMEWORK, Ledger, PaperExchange, PaperSetupError
 
 # Lower comes first in the framework's lookups; nothing an app registers comes before this.
@@ -46,8 +47,8 @@ def _setting(name: str, high: float, what: str) -> float | None:
     return number
 
 
-# The run in progress: its state folder, and whether it is a paper run.
-_ACTIVE: dict[str, Any] = {"on": False, "state_dir": ""}
+# The run in progress: its state folder, whether it is a paper run, its control level.
+_ACTIVE: dict[str, Any] = {"on": False, "state_dir": "", "control": "run"}
 _APP_MODULE = f"{FRAMEWORK}.app.app"
 
 
@@ -56,12 +57,11 @@ def is_framework_app(target: Any) -> bool:
     return any(cls.__module__.split(".")[0] == FRAMEWORK for cls in type(target).__mro__)
 
 
-def prepare_apps(state_dir: str, paper: bool) -> None:
-    """Every framework App this run starts, whatever the entry's shape (the App itself, a function calling
-    app.run(), a wrapper), keeps its database in the state folder (RESOURCE_DIRECTORY) and, in paper mode,
-    trades on botship's paper exchange: App.run does both first. The framework is patched now if the bot
-    imported it, else the moment it does; nothing is imported for a bot that never uses it."""
-    _ACTIVE.update(on=paper, state_dir=state_dir)
+def prepare_apps(state_dir: str, paper: bool, control: str = "run") -> None:
+    """Every framework App this run starts, whatever the entry's shape, keeps its database in the state folder
+    and, in paper mode, trades on paper: App.run does both first (patched now if the bot imported the
+    framework, else the moment it does; nothing is imported for a bot that never uses it)."""
+    _ACTIVE.update(on=paper, state_dir=state_dir, control=control)
     module = sys.modules.get(_APP_MODULE)
     if module is not None:
         _patch_run(module)
@@ -80,7 +80,10 @@ def _patch_run(module: Any) -> None:
             self.set_config("RESOURCE_DIRECTORY", _ACTIVE["state_dir"])
             if _ACTIVE["on"]:
                 install(self, _ACTIVE["state_dir"])
-        return original(self, *args, **kwargs)
+        result = original(self, *args, **kwargs)
+        if _ACTIVE["on"] and _ACTIVE["control"] == "flatten":
+            flatten(self)
+        return result
 
     run._botship_paper = True  # type: ignore[attr-defined]
     run.__wrapped__ = original  # type: ignore[attr-defined]
@@ -117,9 +120,12 @@ def install(app: Any, state_dir: str) -> Any:
     """Make `app` trade on paper for this run (once per app); returns the paper exchange (for its fills)."""
     installed = getattr(app, "_botship_paper_exchange", None)
     if installed is not None:  # a warm container's app: the same exchange, the ledger as this run's state has it
-        installed.ledger = Ledger(state_dir)
+        installed.ledger, installed.control = Ledger(state_dir), _ACTIVE["control"]
         return installed
     from investing_algorithm_framework import OrderExecutor, PortfolioProvider
+    from investing_algorithm_framework.services import OrderService
+
+    _give_back_refused(OrderService)
 
     exchange = PaperExchange(app, Ledger(state_dir), fee_pct=_setting("BOTSHIP_PAPER_FEE_PCT", 10, "a percentage"),
                              slippage_pct=_setting("BOTSHIP_PAPER_SLIPPAGE_PCT", 10, "a percentage"),
@@ -158,8 +164,40 @@ def install(app: Any, state_dir: str) -> Any:
     container.order_executor_lookup().get_order_executor = lambda market: executor
     container.portfolio_provider_lookup().get_portfolio_provider = lambda market: provider
     _paper_credentials(container.market_credential_service().get_all())
+    exchange.control = _ACTIVE["control"]
     app._botship_paper_exchange = exchange
     return exchange
+
+
+def _give_back_refused(service: Any) -> None:
+    """A BUY rejected as it is placed gets its cash back the framework's way (the order reported rejected)."""
+    original = service.create
+    if getattr(original, "_botship_paper", False):
+        return
+
+    def create(self, *args: Any, **kwargs: Any) -> Any:
+        order = original(self, *args, **kwargs)
+        if (_ACTIVE["on"] and order and str(order.get_status()) == "REJECTED" and str(order.get_order_side()) == "BUY"
+                and str(order.get_external_id()).startswith("paper-")):
+            order = self.update(order.id, {"status": "REJECTED"})
+        return order
+
+    create._botship_paper = True  # type: ignore[attr-defined]
+    service.create = create
+
+
+def flatten(app: Any) -> None:
+    """Cancel every resting order, then sell every open position at market."""
+    context = app.context
+    for order in context.get_open_orders():
+        context.order_service.cancel_order(order)
+    for portfolio in context.get_portfolios():
+        for position in context.position_service.get_all({"portfolio": portfolio.id}):
+            symbol, amount = position.get_symbol(), position.get_amount()
+            if symbol.upper() != portfolio.trading_symbol.upper() and amount > 0:
+                logs.info("paper: flatten sells the position at market", symbol=symbol, amount=amount)
+                context.create_market_order(target_symbol=symbol, order_side="SELL", amount=amount,
+                                            market=portfolio.market, metadata={"order_reason": "botship flatten"})
 
 
 def _sends_keys() -> bool:

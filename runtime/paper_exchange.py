@@ -69,13 +69,15 @@ def _now() -> str:
 class PaperExchange:
     """Fills, rests and cancels orders on paper; answers balances from the portfolio's books."""
 
+    control = "run"  # buys are refused unless "run" (control.py)
+
     def __init__(self, app: Any, ledger: Ledger, *, fee_pct: float | None, slippage_pct: float | None,
                  balance: float | None) -> None:
         self.app, self.ledger = app, ledger
         self.fee_pct, self.slippage_pct, self.balance = fee_pct, slippage_pct, balance
         self.fills: list[dict[str, Any]] = []
 
-    # -- prices -------------------------------------------------------------------------------------------
+    # -- prices
 
     def _configuration(self, market: str) -> Any:
         try:
@@ -113,15 +115,20 @@ class PaperExchange:
                 return float(value)
         return None
 
-    # -- orders -------------------------------------------------------------------------------------------
+    # -- orders
 
     def execute(self, portfolio: Any, order: Any) -> Any:
         """Fill a marketable order now (on paper); a limit order the market has not reached rests."""
-        from investing_algorithm_framework.domain import OrderSide, OrderStatus, OrderType
+        from investing_algorithm_framework.domain import OrderSide, OrderType
 
         order.set_external_id(f"paper-{order.get_id()}")
         buy = OrderSide.BUY.equals(order.get_order_side())
         market = self.market_price(portfolio, order)
+        if buy and self.control != "run":
+            if order.get_price() is None:
+                order.set_price(market)
+            return self._rest(order, f"BUY refused: new entries are stopped (control {self.control})", market,
+                              "REJECTED")
         limit = order.get_price()
         fee_pct, slip_pct = self._costs(portfolio.market)
         stop = self._stop(order)
@@ -131,17 +138,13 @@ class PaperExchange:
             limit = None  # a stop order, once hit, is a market order
         if OrderType.MARKET.equals(order.get_order_type()) or limit is None:
             if market is None:
-                order.set_status(OrderStatus.REJECTED.value)
-                order.set_filled(0)
-                order.set_remaining(order.get_amount())
-                logs.warning("paper: order rejected, the app's data gives no price to fill it at",
-                             order=order.get_id(), symbol=order.get_target_symbol())
-                return order
-            price = market * (1 + slip_pct / 100) if buy else market * (1 - slip_pct / 100)
+                return self._rest(order, "order rejected, the app's data gives no price to fill it at", market,
+                                  "REJECTED")
+            price = market * (1 + (slip_pct if buy else -slip_pct) / 100)
         elif market is None:
             price = float(limit)  # no market data: a limit order fills at its own price
         elif (market <= float(limit)) if buy else (market >= float(limit)):
-            slipped = market * (1 + slip_pct / 100) if buy else market * (1 - slip_pct / 100)
+            slipped = market * (1 + (slip_pct if buy else -slip_pct) / 100)
             price = min(float(limit), slipped) if buy else max(float(limit), slipped)
         else:
             return self._rest(order, "limit order rests until the market reaches it", market)
@@ -165,14 +168,14 @@ class PaperExchange:
         return market is not None and (market >= stop if buy else market <= stop)
 
     @staticmethod
-    def _rest(order: Any, why: str, market: float | None) -> Any:
-        from investing_algorithm_framework.domain import OrderStatus
-
-        order.set_status(OrderStatus.OPEN.value)
+    def _rest(order: Any, why: str, market: float | None, status: str = "OPEN") -> Any:
+        """The order unfilled: resting (OPEN), or REJECTED (a warning)."""
+        order.set_status(status)
         order.set_filled(0)
         order.set_remaining(order.get_amount())
-        logs.info(f"paper: {why}", order=order.get_id(), side=order.get_order_side(), type=order.get_order_type(),
-                  price=order.get_price(), market=market)
+        (logs.info if status == "OPEN" else logs.warning)(
+            f"paper: {why}", order=order.get_id(), side=order.get_order_side(), type=order.get_order_type(),
+            symbol=order.get_target_symbol(), price=order.get_price(), market=market)
         return order
 
     def _fill(self, order: Any, price: float, market: float | None, fee_pct: float, portfolio: Any) -> None:
@@ -203,15 +206,17 @@ class PaperExchange:
         if not OrderStatus.OPEN.equals(order.get_status()):
             return None
         state = Order.from_dict(order.to_dict())
-        limit, market = order.get_price(), self.market_price(portfolio, order)
         buy = OrderSide.BUY.equals(order.get_order_side())
+        if buy and self.control == "flatten":  # it rests, to be cancelled after the iteration
+            return state
+        limit, market = order.get_price(), self.market_price(portfolio, order)
         stop = self._stop(order)
         if stop is not None:
             if not self._stop_hit(buy, stop, market):
                 return state
             if OrderType.STOP.equals(order.get_order_type()):  # hit: filled at the market, moved by the slippage
                 fee_pct, slip_pct = self._costs(portfolio.market)
-                price = market * (1 + slip_pct / 100) if buy else market * (1 - slip_pct / 100)
+                price = market * (1 + (slip_pct if buy else -slip_pct) / 100)
                 self._fill(state, price, market, fee_pct, portfolio)
                 return state
         if limit is None or market is None or not ((market <= float(limit)) if buy else (market >= float(limit))):
@@ -226,7 +231,7 @@ class PaperExchange:
         order.set_status(OrderStatus.CANCELED.value)
         return order
 
-    # -- balances -----------------------------------------------------------------------------------------
+    # -- balances
 
     def position(self, portfolio: Any, symbol: str) -> Any:
         """The paper exchange holds what the portfolio's books say; a new portfolio, its starting balance."""

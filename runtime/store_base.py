@@ -65,6 +65,13 @@ class Store:
         """The manifest's full name, for messages."""
         return f"{self.describe.rstrip('/')}/manifest.json"
 
+    def read_extra(self, name: str) -> bytes | None:
+        """A small object beside the manifest, named by a plain file name (e.g. runs.json); None when absent."""
+        raise NotImplementedError
+
+    def write_extra(self, name: str, data: bytes) -> None:
+        raise NotImplementedError
+
     def is_missing(self, exc: BaseException) -> bool:
         """Whether `exc` (from download) means the object does not exist."""
         return isinstance(exc, FileNotFoundError)

@@ -13,6 +13,8 @@ from .store_base import Conflict, ManifestVersion, Store, lock_body, lock_expire
 
 # Below this an object goes up in one request; above it, in parts (S3 needs parts past 5 GB anyway).
 MULTIPART_FROM = 16 * 1024 * 1024
+# What S3 answers a conditional write whose condition failed.
+CONFLICT = ("PreconditionFailed", "ConditionalRequestConflict", "412", "409")
 
 
 class S3Store(Store):
@@ -44,7 +46,7 @@ class S3Store(Store):
             response = self.client.put_object(Bucket=self.bucket, Key=self._key("manifest.json"), Body=data,
                                               ContentType="application/json", **condition)
         except self.client.exceptions.ClientError as exc:
-            if self._code(exc) in ("PreconditionFailed", "ConditionalRequestConflict", "412", "409"):
+            if self._code(exc) in CONFLICT:
                 raise Conflict(str(exc)) from None
             raise
         return response["ETag"]
@@ -81,7 +83,7 @@ class S3Store(Store):
             self.client.put_object(Bucket=self.bucket, Key=key, Body=lock_body(owner, ttl_s), IfNoneMatch="*")
             return True
         except self.client.exceptions.ClientError as exc:
-            if self._code(exc) not in ("PreconditionFailed", "ConditionalRequestConflict", "412", "409"):
+            if self._code(exc) not in CONFLICT:
                 raise
         try:
             held = self.client.get_object(Bucket=self.bucket, Key=key)
@@ -93,18 +95,23 @@ class S3Store(Store):
             self.client.put_object(Bucket=self.bucket, Key=key, Body=lock_body(owner, ttl_s), IfMatch=held["ETag"])
             return True
         except self.client.exceptions.ClientError as exc:
-            if self._code(exc) in ("PreconditionFailed", "ConditionalRequestConflict", "412", "409", "NoSuchKey"):
+            if self._code(exc) in (*CONFLICT, "NoSuchKey"):
                 return False
             raise
 
     def unlock(self, owner: str) -> None:
-        key = self._key("lock.json")
+        held = self.read_extra("lock.json")
+        if held is not None and json.loads(held).get("owner") == owner:
+            self.client.delete_object(Bucket=self.bucket, Key=self._key("lock.json"))
+
+    def read_extra(self, name: str) -> bytes | None:
         try:
-            held = self.client.get_object(Bucket=self.bucket, Key=key)
+            return self.client.get_object(Bucket=self.bucket, Key=self._key(name))["Body"].read()
         except self.client.exceptions.NoSuchKey:
-            return
-        if json.loads(held["Body"].read()).get("owner") == owner:
-            self.client.delete_object(Bucket=self.bucket, Key=key)
+            return None
+
+    def write_extra(self, name: str, data: bytes) -> None:
+        self.client.put_object(Bucket=self.bucket, Key=self._key(name), Body=data)
 
     def compat_env(self) -> dict[str, str]:
         return {"AWS_S3_STATE_BUCKET_NAME": self.bucket}
@@ -113,10 +120,8 @@ class S3Store(Store):
         return self._code(exc) in ("NoSuchKey", "404", "NotFound") or isinstance(exc, FileNotFoundError)
 
     def lock_holder(self) -> dict[str, Any] | None:
-        try:
-            return lock_record(self.client.get_object(Bucket=self.bucket, Key=self._key("lock.json"))["Body"].read())
-        except self.client.exceptions.NoSuchKey:
-            return None
+        held = self.read_extra("lock.json")
+        return None if held is None else lock_record(held)
 
     def _versions(self, key: str) -> list[dict[str, Any]]:
         """The versions (not delete markers) of exactly `key`, newest first."""
@@ -214,6 +219,17 @@ class AzureStore(Store):
     def upload(self, digest: str, path: str) -> None:
         with open(path, "rb") as fh:
             self._blob(f"objects/{digest}").upload_blob(fh, overwrite=True)
+
+    def read_extra(self, name: str) -> bytes | None:
+        from azure.core.exceptions import ResourceNotFoundError
+
+        try:
+            return self._blob(name).download_blob().readall()
+        except ResourceNotFoundError:
+            return None
+
+    def write_extra(self, name: str, data: bytes) -> None:
+        self._blob(name).upload_blob(data, overwrite=True)
 
     def download(self, digest: str, path: str) -> None:
         with open(path, "wb") as fh:

@@ -32,23 +32,14 @@ class FolderStore(Store):
         return os.path.join(self.root, name)
 
     def read_manifest(self) -> tuple[bytes | None, str | None]:
-        try:
-            with open(self._path("manifest.json"), "rb") as fh:
-                data = fh.read()
-        except FileNotFoundError:
-            return None, None
-        return data, hashlib.sha256(data).hexdigest()
+        data = self.read_extra("manifest.json")
+        return data, None if data is None else hashlib.sha256(data).hexdigest()
 
     def write_manifest(self, data: bytes, token: str | None) -> str:
         with self._guard(".manifest.guard"):
             if self.read_manifest()[1] != token:
                 raise Conflict("manifest.json changed since it was read")
-            tmp = self._path(f".manifest.{uuid.uuid4().hex}.tmp")
-            with open(tmp, "wb") as fh:
-                fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, self._path("manifest.json"))
+            self.write_extra("manifest.json", data)
             token = hashlib.sha256(data).hexdigest()
             self._keep(data, token)
         return token
@@ -92,12 +83,26 @@ class FolderStore(Store):
                 continue
         return listed
 
-    def lock_holder(self) -> dict[str, Any] | None:
+    def read_extra(self, name: str) -> bytes | None:
         try:
-            with open(self._path("lock.json"), "rb") as fh:
-                return lock_record(fh.read())
+            with open(self._path(name), "rb") as fh:
+                return fh.read()
         except FileNotFoundError:
             return None
+
+    def write_extra(self, name: str, data: bytes) -> None:
+        if "/" in name or name.startswith("."):
+            raise ValueError(f"{name!r} is not a plain file name")
+        tmp = self._path(f".{name}.{uuid.uuid4().hex}.tmp")
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, self._path(name))
+
+    def lock_holder(self) -> dict[str, Any] | None:
+        held = self.read_extra("lock.json")
+        return None if held is None else lock_record(held)
 
     def manifest_versions(self) -> list[ManifestVersion]:
         current, _ = self.read_manifest()
@@ -169,18 +174,11 @@ class FolderStore(Store):
             yield
 
     def try_lock(self, owner: str, ttl_s: float) -> bool:
-        lock = self._path("lock.json")
         with self._guard(".lock.guard"):
-            try:
-                with open(lock, "rb") as fh:
-                    if not lock_expired(fh.read()):
-                        return False
-            except FileNotFoundError:
-                pass
-            tmp = f"{lock}.{uuid.uuid4().hex}.tmp"
-            with open(tmp, "wb") as fh:
-                fh.write(lock_body(owner, ttl_s))
-            os.replace(tmp, lock)
+            held = self.read_extra("lock.json")
+            if held is not None and not lock_expired(held):
+                return False
+            self.write_extra("lock.json", lock_body(owner, ttl_s))
             return True
 
     def unlock(self, owner: str) -> None:

@@ -38,8 +38,9 @@ AZURE_SITE = ".python_packages/lib/site-packages/"
 DEPS_MARKER = ".botship-deps"
 LAMBDA_BASE_IMAGE = "public.ecr.aws/lambda/python:{python}"
 # Runtime modules a deployed function never imports: the local runner and its filesystem rules (lent to a run on
-# this machine from the installed botship instead) and the state's generation history (botship reads it from here).
-NOT_SHIPPED = frozenset({*LOCAL_RUNTIME, "history.py"})
+# this machine from the installed botship instead), the state's generation history and the control file's
+# writer (botship uses both from here).
+NOT_SHIPPED = frozenset({*LOCAL_RUNTIME, "history.py", "control_write.py"})
 
 
 @dataclass
