@@ -233,13 +233,14 @@ class FrameworkBook:
             low, high, count = db.execute("SELECT min(rowid), max(rowid), count(*) FROM portfolio_snapshots").fetchone()
             if not count:
                 return []
-            if (self._portfolio["count"] <= 1 or not owner) and high - low + 1 == count:
-                # One portfolio and ids without gaps: the k-th snapshot written is low + k, so only the points
-                # shown are read.
+            never_null = "total_value" in self.schema.not_null.get("portfolio_snapshots", ())
+            if (self._portfolio["count"] <= 1 or not owner) and never_null and high - low + 1 == count:
+                # One portfolio, every snapshot with a value, ids without gaps (as the framework writes them): the
+                # k-th snapshot written is low + k, so only the points shown are read.
                 picks = [low + i for i in downsample(range(count), max_points)]
                 found = dict(db.execute(f"SELECT rowid, {real(value)} FROM portfolio_snapshots WHERE rowid IN "
                                         f"({', '.join(map(str, picks))})"))
-                return [found[p] for p in picks if found.get(p) is not None]
+                return [found[p] for p in picks]
             series: dict[object, list[float]] = {}
             for who, v in db.execute(f"SELECT {owner or 'NULL'}, {real(value)} FROM portfolio_snapshots WHERE "
                                      f"{value} IS NOT NULL ORDER BY rowid"):

@@ -38,6 +38,8 @@ def order_by(sort: str, descending: bool, allowed: tuple[str, ...], what: str) -
 class FrameworkSchema:
     def __init__(self, db: sqlite3.Connection) -> None:
         self.columns = {name: set(columns_of(db, name)) for name in table_names(db)}
+        self.not_null = {name: {row[1] for row in db.execute(f"PRAGMA table_info({quote(name)})") if row[3]}
+                         for name in self.columns}
         self.has_fees = False
         self.trades_sql = self._trades_sql()
         self.orders_sql = self._orders_sql()

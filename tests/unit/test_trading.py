@@ -1,19 +1,16 @@
-"""The trading view's readers (botship.trading): hand-built investing-algorithm-framework databases of an older and a
-newer schema and one with columns missing, and the plain template's own state.db after its handler ran many ticks.
+"""The trading view's readers (botship.trading) over hand-built investing-algorithm-framework databases: an older and
+a newer schema, one with columns missing, several portfolios; TEXT amounts; find_trading_db; the sparkline.
 
-The framework's real database, produced by the iaf template's runs, is read in tests/providers/test_trading_iaf.py.
+The plain template's own state.db is read in test_trading_plain.py; the framework's real database, produced by the
+iaf template's runs, in tests/providers/test_trading_iaf.py.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import math
 import sqlite3
-import subprocess
-import sys
 import tempfile
-import textwrap
 from pathlib import Path
 
 import pytest
@@ -21,7 +18,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from botship.errors import BadInput, BotshipError
-from botship.init import scaffold
 from botship.trading import find_trading_db, open_book, sparkline
 from botship.trading_model import downsample
 
@@ -309,93 +305,13 @@ def test_sparkline_edges():
     assert sparkline(list(range(1000)), 10)[-1] == "█" and len(sparkline(list(range(1000)), 10)) == 10
 
 
-PLAIN_RUNNER = textwrap.dedent("""
-    import json, os, shutil, sys
-    project, state, keep, ticks = sys.argv[1], sys.argv[2], sys.argv[3], [int(t) for t in sys.argv[4].split(",")]
-    os.environ["BOTSHIP_STATE_DIR"] = state
-    sys.path.insert(0, project)
-    import app
-    summaries = []
-    for tick in range(1, max(ticks) + 1):
-        summaries.append(app.handler({}, None))
-        if tick in ticks:
-            shutil.copy(os.path.join(state, "state.db"), os.path.join(keep, f"state-{tick}.db"))
-    with open(os.path.join(keep, "summaries.json"), "w") as fh:
-        json.dump(summaries, fh)
-""")
-
-
-@pytest.fixture(scope="module")
-def plain_runs(tmp_path_factory):
-    """The plain template, rendered as `botship init` writes it, run 200 ticks by its own handler; state.db kept
-    at a few ticks, and every summary the handler returned."""
-    root = tmp_path_factory.mktemp("plain")
-    scaffold(root / "bot", "plain")
-    (root / "keep").mkdir()
-    ticks = list(range(20, 201))
-    run = subprocess.run([sys.executable, "-c", PLAIN_RUNNER, str(root / "bot"), str(root / "state"), str(root / "keep"),
-                          ",".join(map(str, ticks))], capture_output=True, text=True, timeout=120,
-                         env={"PATH": "/usr/bin:/bin", "BOTSHIP_MODE": "paper"})
-    assert run.returncode == 0, run.stderr[-3000:]
-    return root / "keep", json.loads((root / "keep" / "summaries.json").read_text())
-
-
-def round_trips(summaries: list[dict]) -> list[float]:
-    """The gain of each closed round trip, from the handler's own summaries: equity at each sell less at its buy."""
-    gains, bought_at = [], None
-    for before, now in zip([{"position": 0, "equity": 1000.0}, *summaries], summaries):
-        if now["position"] and not before["position"]:
-            bought_at = before["equity"]
-        elif before["position"] and not now["position"]:
-            gains.append(now["equity"] - bought_at)
-    return gains
-
-
-def test_the_plain_templates_state_db_reads_as_the_handler_reported_it(plain_runs):
-    keep, summaries = plain_runs
-    flat = [i for i, s in enumerate(summaries, 1) if s["position"] == 0 and s["trades"] >= 4 and i >= 20][-1]
-    holding = [i for i, s in enumerate(summaries, 1) if s["position"] and i >= 20][-1]
-    for tick in (flat, holding):
-        db = keep / f"state-{tick}.db"
-        before = digest(db)
-        book, last = open_book(db), summaries[tick - 1]
-        s = book.summary()
-        gains = round_trips(summaries[:tick])
-        assert book.kind == "plain" and s.initial == pytest.approx(1000.0)  # START_CASH, worked out from the fills
-        assert s.cash == pytest.approx(last["cash"], abs=0.01) and s.currency is None
-        assert book.orders().total == last["trades"] and book.order_statuses() == ["FILLED"]
-        assert s.closed_trades == len(gains) and s.open_trades == (1 if last["position"] else 0)
-        assert s.realized_pnl == pytest.approx(sum(gains), abs=0.02)
-        assert s.win_rate == pytest.approx(100 * sum(g > 0 for g in gains) / len(gains))
-        assert s.fees is None  # the template pays none, and keeps no column for them
-        series = book.equity_series(max_points=1000)
-        assert series[0] == pytest.approx(1000.0) and len(series) == last["trades"] + 1
-        closed = book.trades(open=False, limit=1000)
-        assert sorted(t.net_gain for t in closed.items) == pytest.approx(sorted(gains), abs=0.02)
-        assert all(t.remaining == 0 and t.unrealized is None and t.last_price for t in closed.items)
-        assert [t.id for t in book.trades(limit=1000).items] == sorted((t.id for t in book.trades(limit=1000).items),
-                                                                       key=int, reverse=True)  # newest first
-        newest = book.orders(limit=1).items[0]
-        assert newest.side == ("BUY" if last["position"] else "SELL") and newest.symbol == "BTC/EUR"
-        if last["position"]:
-            # state.db keeps no market price: equity is unknown while it holds, and the note says so.
-            assert (s.equity, s.unrealized_pnl, s.return_pct) == (None, None, None) and "no market price" in s.note
-            ((held,),) = [book.positions()]
-            assert held.amount == pytest.approx(last["position"]) and held.symbol == "BTC/EUR"
-            (open_trade,) = book.trades(open=True).items
-            assert open_trade.amount == pytest.approx(last["position"]) and open_trade.unrealized is None
-        else:
-            assert s.equity == pytest.approx(last["equity"], abs=0.01) and s.unrealized_pnl == 0.0
-            assert s.return_pct == pytest.approx((last["equity"] - 1000) / 10, abs=0.01)
-            assert series[-1] == pytest.approx(last["equity"], abs=0.01) and book.positions() == []
-        assert digest(db) == before
-
-
-def snapshots_db(folder: Path, rows: list[tuple[int, str, str | None]], portfolios: int = 1) -> Path:
-    """A newer-schema database with `portfolios` portfolios and snapshots (id, portfolio id, total value)."""
+def snapshots_db(folder: Path, rows: list[tuple[int, str, str | None]], portfolios: int = 1,
+                 nullable: bool = True) -> Path:
+    """A newer-schema database with `portfolios` portfolios and snapshots (id, portfolio id, total value); the
+    framework declares total_value NOT NULL, `nullable` drops that."""
     path = folder / "snap.sqlite3"
     with sqlite3.connect(path) as db:
-        db.executescript(NEWER.replace("total_value VARCHAR NOT NULL", "total_value VARCHAR"))
+        db.executescript(NEWER.replace("total_value VARCHAR NOT NULL", "total_value VARCHAR") if nullable else NEWER)
         for pid in range(1, portfolios + 1):
             insert(db, "portfolios", id=pid, identifier=f"M{pid}", trading_symbol="EUR", realized="0",
                    total_revenue="0", total_cost="0", total_net_gain="0", total_trade_volume="0", net_size="0",
@@ -418,23 +334,21 @@ def test_several_portfolios_add_up_aligned_on_their_newest_snapshot(tmp_path):
     assert s.return_pct == pytest.approx(1.0)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(values=st.lists(st.one_of(st.none(), st.decimals(0, 10**6, places=2).map(str)), min_size=1, max_size=80),
        gaps=st.lists(st.integers(1, 3), min_size=80, max_size=80), dense=st.booleans(), points=st.integers(1, 70))
 def test_the_equity_series_is_the_written_values_thinned_whether_ids_have_gaps_or_not(values, gaps, dense, points):
+    """Dense ids under NOT NULL take the quick path (the points read by id); gaps or NULLs the full read: the same."""
+    nullable = None in values
     ids, at = [], 0
     for gap in gaps[:len(values)]:
         at += 1 if dense else gap
         ids.append(at)
     with tempfile.TemporaryDirectory() as tmp:
-        book = open_book(snapshots_db(Path(tmp), [(i, "1", v) for i, v in zip(ids, values)]))
+        book = open_book(snapshots_db(Path(tmp), [(i, "1", v) for i, v in zip(ids, values)], nullable=nullable))
         series, summary = book.equity_series(points), book.summary()
     written = [float(v) for v in values if v is not None]
-    if dense:  # the points shown are read by their place; a NULL there is left out, never made up
-        picks = [values[i] for i in downsample(list(range(len(values))), points)]
-        assert series == [float(v) for v in picks if v is not None]
-    else:
-        assert series == downsample(written, points)
+    assert series == downsample(written, points)
     # The newest snapshot with a value; none at all: the cash (0 here) and the open trades (none).
     assert summary.equity == (written[-1] if written else 0.0)
     assert ("no snapshot" in summary.note) == (not written)
