@@ -7,6 +7,7 @@ answers, and a place that fails shows its error in place of its rows. Typing fil
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -55,8 +56,10 @@ class BotsScreen(ShowsWorkerErrors, Screen):
     BINDINGS = [Binding("escape", "back", "Back"), Binding("enter", "open", "Open bot", show=False),
                 Binding("r", "refresh", "Refresh"), Binding("slash", "filter", "Filter")]
 
-    def __init__(self) -> None:
+    def __init__(self, asked: Mapping[str, list[str]] | None = None) -> None:
+        """`asked`: locations to look in besides the profiles' (setting → values, e.g. {"region": [...]})."""
         super().__init__()
+        self.asked = dict(asked or {})
         self.sources: list[Any] | None = None  # None until it is known where to look
         self.rows: dict[int, list[Row]] = {}
         self.answered = 0
@@ -93,7 +96,7 @@ class BotsScreen(ShowsWorkerErrors, Screen):
         """Where to look, then every place side by side (one thread each); each answer reaches the screen."""
         from botship.bots import list_all, sources
 
-        found = sources(self.app.project)
+        found = sources(self.app.project, self.asked)
         self.app.call_from_thread(self._looking, generation, found)
         index = {id(source): n for n, source in enumerate(found)}
         list_all(found, lambda source, bots, error: self.app.call_from_thread(
@@ -274,11 +277,16 @@ class BotsScreen(ShowsWorkerErrors, Screen):
 class BotsApp(BotshipApp):
     """botship opened straight on the bots screen (`botship bots`); Escape goes to the home screen."""
 
+    def __init__(self, project: Path, *, asked: Mapping[str, list[str]] | None = None, **kwargs: Any) -> None:
+        super().__init__(project, **kwargs)
+        self.asked = asked
+
     def on_mount(self) -> None:
         # Textual runs BotshipApp.on_mount too (after this one): the home screen goes first, this on top of it.
-        self.call_after_refresh(lambda: self.push_screen(BotsScreen()))
+        self.call_after_refresh(lambda: self.push_screen(BotsScreen(self.asked)))
 
 
-def run_bots_app(project: Path) -> None:
-    """`botship bots` on a terminal: the app, on the bots screen."""
-    BotsApp(project).run()
+def run_bots_app(project: Path, asked: Mapping[str, list[str]] | None = None) -> None:
+    """`botship bots` on a terminal: the app, on the bots screen; `asked` adds places to look in (`--region`,
+    `--subscription`: setting name → values)."""
+    BotsApp(project, asked=asked).run()

@@ -4,6 +4,7 @@ snapshots (fixed facts, so what is drawn is the same on every run)."""
 
 from __future__ import annotations
 
+import json
 import sys
 import textwrap
 from datetime import UTC, datetime, timedelta
@@ -398,6 +399,63 @@ async def test_the_trading_tab_reads_the_plain_templates_book(tmp_path, sandbox)
             assert row_texts(table)[0][0] == closed.items[0].symbol
 
 
+async def test_a_run_opens_its_result_and_log_tail_and_the_live_tail_follows_the_logs(keeper, sandbox):
+    from textual.widgets import RichLog
+
+    provider = deploy(keeper)
+    provider.handle().invoke({})
+    async with bots_app(keeper).run_test(size=(100, 30)) as pilot:
+        bot = await open_first_bot(pilot)
+        await pilot.press("2")
+        await settle(pilot)
+        runs = bot.query_one("#runs-table", DataTable)
+        ((when, trigger, outcome, took, generation, result),) = row_texts(runs)
+        assert (trigger, outcome, generation) == ("invoke", "✓ ok", "1") and '"runs": 1' in result
+        await pilot.press("enter")
+        await settle(pilot)
+        dialog = pilot.app.screen
+        text = "\n".join(markup_text(static.content) for static in dialog.query(Static))
+        assert "Run " in text and "trigger   invoke" in text and '"runs": 1' in text
+        assert "Log tail" in text and "run finished" in text
+        await pilot.press("escape")
+        await settle(pilot)
+
+        await pilot.press("t")
+        await settle(pilot)
+        assert "CloudWatch Logs" in shown(bot, "#tail-note")  # what the tail reads, as the cloud says it
+        tail = bot.query_one("#tail-log", RichLog)
+        before = len(tail.lines)
+        provider.handle().invoke({})
+        await until(pilot, lambda: any("run finished" in line.text for line in tail.lines[before:]), 60)
+        await pilot.press("t")  # stops following
+        await settle(pilot)
+        assert bot.query_one("#runs-pane").tailing is None and "stopped" in shown(bot, "#tail-note")
+
+
+async def test_a_file_and_the_whole_state_are_downloaded_into_the_folder_typed(keeper, sandbox):
+    provider = deploy(keeper)
+    provider.handle().invoke({})
+    async with bots_app(keeper).run_test(size=(100, 30)) as pilot:
+        bot = await open_first_bot(pilot)
+        await pilot.press("3")
+        await settle(pilot)
+        bot.query_one("#state-table", DataTable).move_cursor(row=1)
+        await pilot.press("d")
+        await settle(pilot)
+        assert pilot.app.screen.query_one("#folder", Input).value == "exported-state/keeper"
+        await pilot.press("enter")
+        await settle(pilot)
+        saved = keeper / "exported-state" / "keeper" / "status.json"
+        assert saved.read_bytes() == provider.handle().read_state_file("status.json")
+        await pilot.press("e")  # the whole folder: that one is taken now, so a new one is proposed
+        await settle(pilot)
+        folder = pilot.app.screen.query_one("#folder", Input).value
+        assert folder == "exported-state/keeper-20261128-093000"
+        await pilot.press("enter")
+        await settle(pilot)
+        assert sorted(p.name for p in (keeper / folder).iterdir()) == ["book.sqlite3", "status.json"]
+
+
 # ---- controls -----------------------------------------------------------------------------------------
 
 async def test_pause_then_resume_flips_the_schedule_in_the_emulator(keeper, sandbox):
@@ -430,6 +488,79 @@ async def test_pause_then_resume_flips_the_schedule_in_the_emulator(keeper, sand
         assert state() == "ENABLED"
         history = row_texts(bot.query_one("#ov-history", DataTable))
         assert [row[1] for row in history][:2] == ["resume", "pause"], shown(bot, "#ov-history-note")
+
+
+async def test_restoring_a_generation_pauses_the_bot_meanwhile_and_says_what_it_replaces(keeper, sandbox):
+    provider = deploy(keeper)
+    for _ in range(2):
+        provider.handle().invoke({})
+    schedules = provider.session.client("scheduler")
+    async with bots_app(keeper).run_test(size=(100, 30)) as pilot:
+        bot = await open_first_bot(pilot)
+        await pilot.press("3")
+        await settle(pilot)
+        await pilot.press("g")
+        await settle(pilot)
+        generations = pilot.app.screen.query_one("#pick", DataTable)
+        assert [row[0] for row in row_texts(generations)] == ["2", "1"]
+        await pilot.press("enter")  # the current one: said so, nothing else
+        await settle(pilot)
+        assert "current state already" in shown(pilot.app.screen, "#pick-note")
+        generations.move_cursor(row=1)
+        await pilot.press("enter")
+        await settle(pilot)
+        question = markup_text(pilot.app.screen.query_one(".dialog-question", Static).content)
+        assert "Restore generation 1 of keeper's paper state" in question
+        assert "It replaces generation 2" in question and "paused during the restore" in question
+        await pilot.click("#yes")
+        await until(pilot, lambda: "generation 3" in shown(bot, "#state-note"), 60)
+        # (checked while the app runs: closing it stops the emulator inside it)
+        assert json.loads(provider.handle().read_state_file("status.json"))["runs"] == 1
+        assert schedules.get_schedule(Name=provider.names.schedule)["State"] == "ENABLED"
+        assert [entry.action for entry in provider.handle().history()][:2] == ["resume", "pause"]
+
+
+async def test_stop_entries_writes_the_control_file_and_offers_back_to_normal(keeper, sandbox):
+    provider = deploy(keeper)
+    provider.handle().invoke({})
+    async with bots_app(keeper).run_test(size=(100, 30)) as pilot:
+        bot = await open_first_bot(pilot)
+        await until(pilot, lambda: bot.control == "run")
+        assert bot.check_action("control", ("stopentry",)) and not bot.check_action("control", ("run",))
+        await pilot.press("s")
+        await settle(pilot)
+        assert "Stop new entries for keeper?" in markup_text(
+            pilot.app.screen.query_one(".dialog-question", Static).content)
+        await pilot.click("#yes")
+        await until(pilot, lambda: bot.control == "stopentry")
+        assert "no new entries" in shown(bot, "#ov-status")
+        assert bot.check_action("control", ("run",)) and not bot.check_action("control", ("stopentry",))
+        assert provider.handle().control() == "stopentry"
+
+
+async def test_rollback_ships_the_earlier_version_again(keeper, sandbox):
+    provider = deploy(keeper)
+    first = provider.handle().status().version
+    app_py = keeper / "app.py"
+    app_py.write_text(app_py.read_text().replace('return {"runs": before + 1}', 'return {"runs": before + 1, "v": 2}'))
+    provider = deploy(keeper)
+    assert provider.handle().invoke({}).body["result"]["v"] == 2
+    async with bots_app(keeper).run_test(size=(100, 30)) as pilot:
+        bot = await open_first_bot(pilot)
+        await pilot.press("b")
+        await settle(pilot)
+        versions = pilot.app.screen.query_one("#pick", DataTable)
+        rows = row_texts(versions)
+        assert len(rows) == 2 and rows[0][2] == "current"
+        assert rows[1][0] == first[:16]
+        versions.move_cursor(row=1)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert "Roll keeper back to version" in markup_text(
+            pilot.app.screen.query_one(".dialog-question", Static).content)
+        await pilot.click("#yes")
+        await until(pilot, lambda: bot.status is not None and bot.status.version == first, 60)
+        assert "v" not in provider.handle().invoke({}).body["result"]
 
 
 async def test_destroy_needs_the_bots_name_typed(keeper, sandbox):
