@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from botship.errors import BadInput
@@ -51,6 +52,12 @@ class PlainBook:
         self.path = str(path)
         with connect(path) as db:
             self.columns = {name: set(columns_of(db, name)) for name in table_names(db)}
+
+    @cached_property
+    def _books(self) -> tuple[float | None, list[_Fill], list[Position]]:
+        """The cash, every fill and what is held, read once: the copy does not change under the book."""
+        with connect(self.path) as db:
+            return self._cash(db), self._fills(db), self._positions(db)
 
     def _fills(self, db: sqlite3.Connection) -> list[_Fill]:
         have = self.columns.get("trades", set())
@@ -118,8 +125,7 @@ class PlainBook:
                 for lot in trips]
 
     def summary(self) -> Summary:
-        with connect(self.path) as db:
-            cash, fills, held = self._cash(db), self._fills(db), self._positions(db)
+        cash, fills, held = self._books
         trips = self._round_trips(fills)
         closed = [t for t in trips if not t.is_open]
         fees = [f.fee for f in fills if f.fee is not None]
@@ -135,14 +141,12 @@ class PlainBook:
 
     def positions(self) -> list[Position]:
         """What is held, at its entry price (state.db keeps no market price)."""
-        with connect(self.path) as db:
-            return self._positions(db)
+        return list(self._books[2])
 
     def trades(self, open: bool | None = None, offset: int = 0, limit: int = PAGE, sort: str | None = None,
                descending: bool = True) -> Rows[Trade]:
         offset, limit = page_bounds(offset, limit)
-        with connect(self.path) as db:
-            trips = self._round_trips(self._fills(db))
+        trips = self._round_trips(self._books[1])
         if open is not None:
             trips = [t for t in trips if t.is_open == open]
         ordered = _sorted(trips, sort or "opened_at", descending, TRADE_SORTS, "trades", _trade_key)
@@ -151,21 +155,18 @@ class PlainBook:
     def orders(self, status: str | None = None, offset: int = 0, limit: int = PAGE, sort: str | None = None,
                descending: bool = True) -> Rows[Order]:
         offset, limit = page_bounds(offset, limit)
-        with connect(self.path) as db:
-            fills = self._fills(db)
+        fills = self._books[1]
         orders = [Order(f.id, f.symbol, f.side, None, FILLED, f.price, f.amount, f.amount, f.fee, f.at)
                   for f in fills if status is None or status == FILLED]
         ordered = _sorted(orders, sort or "created_at", descending, ORDER_SORTS, "orders", _order_key)
         return Rows(ordered[offset:offset + limit], len(orders), offset)
 
     def order_statuses(self) -> list[str]:
-        with connect(self.path) as db:
-            return [FILLED] if self._fills(db) else []
+        return [FILLED] if self._books[1] else []
 
     def equity_series(self, max_points: int = 60) -> list[float]:
         """Equity from the starting balance on, right after each fill at that fill's price; [] without fills."""
-        with connect(self.path) as db:
-            cash, fills = self._cash(db), self._fills(db)
+        cash, fills, _ = self._books
         if cash is None or not fills:
             return []
         cash = _initial(cash, fills)
