@@ -176,6 +176,7 @@ def run_local(spec: DeploySpec, artifact: Artifact, *, project: Path, profile: s
         env.pop(name, None)
     if paper.sends_secrets(spec, project):
         env.update(dict(secrets))
+        env["BOTSHIP_SECRET_NAMES"] = ",".join(dict(secrets))  # so the runtime masks them in its run records
     env.update(paper.runtime_env(spec))
     env.update({
         "BOTSHIP_ENTRY": spec.entry,

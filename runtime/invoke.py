@@ -104,6 +104,8 @@ def _run(store, settings: Settings, event: Any, context: Any, base: dict[str, An
         stage = "run"
         phase("load")
         names = resolve_secrets()
+        # Secrets set in the environment by the platform (Key Vault references) or the local runner.
+        logs.add_secrets(os.environ.get(name) for name in os.environ.get("BOTSHIP_SECRET_NAMES", "").split(","))
         phase("secrets")
         prepare_environment(sync.local.root, store.compat_env())
         level = held["control"] = os.environ["BOTSHIP_CONTROL"] = read_control(sync.local.root)["level"]
