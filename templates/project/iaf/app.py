@@ -12,6 +12,18 @@ answers balance requests, ahead of anything registered here; the paper stand-ins
     botship invoke --local     run one iteration here, exactly as the cloud would
     python app.py              run it without botship (state in ./resources)
 
+botship's controls (`botship stop-entries BOT`, `botship flatten BOT`, or the bots browser) write the
+control file algorithm_control.json into the state folder under the bot's lock; every run reads it
+first and sets BOTSHIP_CONTROL to its level. In paper mode botship's paper exchange keeps to it:
+
+    run          trade as usual
+    stopentry    every new BUY order is rejected (a log line says so, its cash stays free); sells go on
+    flatten      buys are rejected too, and after the iteration every resting order is cancelled and
+                 every open position sold at market (orders the database shows like any other)
+
+In live mode botship cannot stop the exchange's orders: a live strategy reads BOTSHIP_CONTROL itself
+(no buy signals unless it is "run"; under "flatten", a sell signal for every position).
+
 It trades on paper only. To trade for real, remove the four paper lines at the end (the feed,
 the exchange, the balances, and AdvanceFeed, which refuses live mode) so the framework uses the
 exchange through CCXT; drop add_market's paper keys so the framework reads BITVAVO_API_KEY and

@@ -8,6 +8,17 @@ between runs (BOTSHIP_STATE_DIR), so every run continues where the last one stop
     botship invoke --local     run it once here, exactly as the cloud would
     python app.py              run it without botship (state in ./state)
 
+botship's controls reach it through BOTSHIP_CONTROL, set before every run from the control file in
+its state folder (algorithm_control.json, written by `botship stop-entries BOT`, `botship flatten BOT`
+or the bots browser's controls, under the bot's lock):
+
+    run          trade as usual
+    stopentry    no new entries: buy signals are ignored; an open position is still sold on its signal
+    flatten      no new entries, and the open position is sold at this run's price
+
+Run on its own, the bot reads the same file from ./state. Keep this check if you change the strategy:
+botship cannot stop a plain bot's orders, only tell it the level.
+
 It trades on paper only. To trade for real, replace `load_closes` with your exchange's
 prices and, in live mode only, `paper_fill` with its orders, then add its keys to the
 profile's `secrets`. Keep reading BOTSHIP_MODE: botship tells a plain bot its mode
@@ -39,6 +50,18 @@ def state_dir():
     return os.environ.get("BOTSHIP_STATE_DIR") or os.path.join(os.path.dirname(os.path.abspath(__file__)), "state")
 
 
+def control_level():
+    """"run", "stopentry" or "flatten": what botship says (BOTSHIP_CONTROL), else the control file, else "run"."""
+    level = os.environ.get("BOTSHIP_CONTROL")
+    if not level:
+        try:
+            with open(os.path.join(state_dir(), "algorithm_control.json"), encoding="utf-8") as fh:
+                level = json.load(fh).get("level")
+        except (OSError, ValueError, AttributeError):
+            level = None
+    return level if level in ("run", "stopentry", "flatten") else "run"
+
+
 def handler(event, context):
     mode = os.environ.get("BOTSHIP_MODE", "paper")  # what botship deployed it as: "paper" or "live"
     if mode != "paper":
@@ -55,11 +78,12 @@ def handler(event, context):
         history = strategy.closes_until(closes, tick)
         price, signal = history[-1], strategy.signal(history)
         held = db.execute("SELECT amount FROM positions WHERE symbol = ?", (strategy.SYMBOL,)).fetchone()
-        if signal == "buy" and not held:
-            paper_fill(db, tick, "buy", price, mode)
-        elif signal == "sell" and held:
+        control = control_level()
+        if held and (signal == "sell" or control == "flatten"):
             paper_fill(db, tick, "sell", price, mode)
-        summary = _summary(db, tick, price, history, signal)
+        elif signal == "buy" and not held and control == "run":
+            paper_fill(db, tick, "buy", price, mode)
+        summary = {**_summary(db, tick, price, history, signal), "control": control}
     print(json.dumps({"bot": "{{bot_name}}", **summary}))
     return summary
 
