@@ -106,12 +106,10 @@ class DestroyScreen(ShowsWorkerErrors, Screen):
         self.refresh_bindings()
 
     def action_leave(self) -> None:
-        """Back to the bots screen (below the bot's screen), looking again."""
+        """Back to the bots screen (below the bot's screen), which looks again."""
         from .bots import BotsScreen
 
         if self.result is None:
             return
         while len(self.app.screen_stack) > 1 and not isinstance(self.app.screen, BotsScreen):
-            self.app.pop_screen()
-        if isinstance(self.app.screen, BotsScreen):
-            self.app.screen.action_refresh()
+            self.app.pop_screen()  # the bots screen looks again as it shows

@@ -61,7 +61,7 @@ class BotsScreen(ShowsWorkerErrors, Screen):
         super().__init__()
         self.asked = dict(asked or {})
         self.sources: list[Any] | None = None  # None until it is known where to look
-        self.rows: dict[int, list[Row]] = {}
+        self.rows: dict[Any, list[Row]] = {}  # by source key, each place's rows
         self.answered = 0
         self.generation = 0  # a refresh starts a new one: answers of an earlier listing are dropped
         self.wide: bool | None = None
@@ -77,7 +77,6 @@ class BotsScreen(ShowsWorkerErrors, Screen):
 
     def on_mount(self) -> None:
         self.query_one("#bots-table").focus()
-        self.action_refresh()
 
     @property
     def table(self) -> DataTable:
@@ -85,9 +84,14 @@ class BotsScreen(ShowsWorkerErrors, Screen):
 
     # ---- loading ----------------------------------------------------------------------------------
 
+    def on_screen_resume(self) -> None:
+        """Look when shown, and again when back from a bot (paused, rolled back, destroyed…): the rows shown stay
+        until each place answers again."""
+        self.action_refresh()
+
     def action_refresh(self) -> None:
         self.generation += 1
-        self.sources, self.rows, self.answered = None, {}, 0
+        self.answered = 0
         self.show_rows()
         self.look(self.generation)
 
@@ -98,31 +102,32 @@ class BotsScreen(ShowsWorkerErrors, Screen):
 
         found = sources(self.app.project, self.asked)
         self.app.call_from_thread(self._looking, generation, found)
-        index = {id(source): n for n, source in enumerate(found)}
         list_all(found, lambda source, bots, error: self.app.call_from_thread(
-            self._answered, generation, index[id(source)], bots, error))
+            self._answered, generation, source, bots, error))
 
     def _looking(self, generation: int, found: list[Any]) -> None:
+        """Where bots are looked for: a place shown before keeps its rows until it answers again."""
         if generation != self.generation:
             return
         self.sources = found
-        self.rows = {n: [Row(f"{n}:looking", source)] for n, source in enumerate(found)}
+        self.rows = {source.key: self.rows.get(source.key) or [Row(f"{row_key(source)}:looking", source)]
+                     for source in found}
         self.show_rows()
 
-    def _answered(self, generation: int, n: int, bots: list[Any] | None, error: Exception | None) -> None:
+    def _answered(self, generation: int, source: Any, bots: list[Any] | None, error: Exception | None) -> None:
         """A source handed over what it found so far (every bot so far: it replaces its rows), or its error;
         it has answered once its listing is complete (`bots.complete`) or it failed."""
         if generation != self.generation:
             return
-        source = self.sources[n]
+        prefix = row_key(source)
         if error is not None:
-            self.rows[n] = [Row(f"{n}:error", source, error=error_lines(error))]
+            rows = [Row(f"{prefix}:error", source, error=error_lines(error))]
         else:
-            self.rows[n] = [Row(f"{n}:{bot.bot_name}:{bot.where}:{bot.mode}", source, bot) for bot in bots or []]
-        if error is not None or getattr(bots, "complete", True):
+            rows = [Row(f"{prefix}:{bot.bot_name}:{bot.where}:{bot.mode}", source, bot) for bot in bots or []]
+        complete = error is not None or getattr(bots, "complete", True)
+        if complete:
             self.answered += 1
-        elif not self.rows[n]:
-            self.rows[n] = [Row(f"{n}:looking", source)]
+        self.rows[source.key] = rows if rows or complete else [Row(f"{prefix}:looking", source)]
         self.show_rows()
 
     def worker_failed(self, worker: Worker, lines: list[str]) -> None:
@@ -136,7 +141,7 @@ class BotsScreen(ShowsWorkerErrors, Screen):
 
     def shown(self) -> list[Row]:
         words = self.query_one("#bots-filter", Input).value.lower().split()
-        rows = [row for n in sorted(self.rows) for row in self.rows[n]]
+        rows = [row for source in self.sources or [] for row in self.rows.get(source.key, [])]
         return [row for row in rows if all(word in row.words for word in words)]
 
     def show_rows(self) -> None:
@@ -272,6 +277,11 @@ class BotsScreen(ShowsWorkerErrors, Screen):
         from .bot_screen import BotScreen
 
         self.app.push_screen(BotScreen(row.source, row.bot))
+
+
+def row_key(source: Any) -> str:
+    """A source as the start of its rows' keys."""
+    return "/".join([source.platform, *(f"{name}={value}" for name, value in source.key[1])])
 
 
 class BotsApp(BotshipApp):

@@ -481,6 +481,13 @@ async def test_pause_then_resume_flips_the_schedule_in_the_emulator(keeper, sand
         assert state() == "DISABLED"
         assert not bot.check_action("pause", ()) and bot.check_action("resume", ())
         assert "paused" in shown(bot, "#ov-status")
+        # Back on the list, it is read again: the bot shows paused there too.
+        await pilot.press("escape")
+        listing = await bots_screen(pilot)
+        await until(pilot, lambda: listing.answered == 1)
+        assert row_texts(listing.query_one("#bots-table", DataTable))[0][2] == "‖ paused"
+        bot = await open_first_bot(pilot)
+        await until(pilot, lambda: bot.status is not None)
         await pilot.press("u")
         await settle(pilot)
         await pilot.click("#yes")
