@@ -129,8 +129,11 @@ def run_list(project: Path, asked: Mapping[str, list[str]], console: Console) ->
             total += 1
             console.record("bot", **_bot_record(bot, source.title, providers.title(bot.platform)))
             rows.append(_bot_row(bot, providers.title(bot.platform)))
-    console.line(f"{total} bot{'s' * (total != 1)} in {', '.join(s.title for s in looked)}:" if total
-                 else f"No bots in {', '.join(s.title for s in looked)}.")
+    answered = ", ".join(s.title for s in looked if all(s is not f for f, _ in failed))
+    if total:
+        console.line(f"{total} bot{'s' * (total != 1)} in {answered}:")
+    elif answered:
+        console.line(f"No bots in {answered}.")
     if rows:
         table(console, ("NAME", "WHERE", "MODE", "STATUS", "SCHEDULE", "LAST RUN", "VERSION"), rows)
     for source, error in failed:

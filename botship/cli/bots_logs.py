@@ -66,6 +66,7 @@ def run_logs(project: Path, bot: str, pick: Pick, since: str, follow: bool, cons
                              f"{' (following; Ctrl-C stops)' if follow else ''}:", dim=True))
     if note:
         console.line(click.style(f"note: {note}", dim=True))
+    console.out.flush()
     shown = 0
     try:
         for line in found.handle.logs(since=start, follow=follow):
@@ -75,6 +76,8 @@ def run_logs(project: Path, bot: str, pick: Pick, since: str, follow: bool, cons
             stamp = at.strftime("%Y-%m-%d %H:%M:%S") if at else " " * 19
             console.line(f"{click.style(stamp, dim=True)}  {text}")
             shown += 1
+            if follow:  # a reader at the other end of a pipe sees each line as it comes
+                console.out.flush()
     except KeyboardInterrupt:  # the way a follow ends
         console.line(click.style("stopped", dim=True))
         return 0

@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from ..errors import BadInput
+from ..errors import BadInput, BotshipError
 from .bots_flow import Pick, find, identity, label, require
 from .bots_show import fields, plain, short, table
 from .console import Console, mode_badge
@@ -68,7 +68,13 @@ def run_trades(project: Path, bot: str, pick: Pick, mode: str | None, limit: int
                                                 if listing.files else "; it has no state saved yet"),
                        f"list its files with `botship state ls {name}`")
     with tempfile.TemporaryDirectory(prefix="botship-trades-") as scratch:
-        book = open_book(download(found, database, dict(listing.files), chosen, scratch))
+        local = download(found, database, dict(listing.files), chosen, scratch)
+        try:
+            book = open_book(local)
+        except BotshipError as exc:  # said of the file in the bot's state, not of the copy read here
+            raise BotshipError(exc.what.replace(local, f"{database} of {name}'s state"), exc.why,
+                               f"read its tables yourself: `botship state get {name} {database} -o FILE`, then "
+                               f"`sqlite3 FILE .tables`") from None
         summary = book.summary()
         positions = book.positions()
         opened = book.trades(open=True, offset=0, limit=limit) if limit else None

@@ -7,8 +7,10 @@ from __future__ import annotations
 import json
 import os
 import pty
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import boto3
@@ -221,6 +223,155 @@ def test_state_get_refuses_to_print_a_binary_file_to_a_terminal(counter, sandbox
     assert code == 0 and "2" in shown
 
 
+def test_a_place_that_cannot_be_looked_in_shows_its_error_in_place_of_its_rows(counter, capsys):
+    """An Azure subscription with no Azure sign-in on this machine (the tests allow none): the sandbox's bot is
+    listed, the subscription's error is said with what to do, and the exit code says the list is incomplete."""
+    code, out, _ = cli(capsys, counter, "bots", "--subscription", "00000000-0000-0000-0000-000000000000")
+    assert code == 1
+    assert "1 bot in" in out and "counter" in out
+    failed = next(line for line in out.splitlines() if line.startswith("✗"))
+    assert "00000000-0000-0000-0000-000000000000" in failed and "sign-in" in failed and "→ sign in" in out
+    code, out, _ = cli(capsys, counter, "bots", "--subscription", "00000000-0000-0000-0000-000000000000", "--json")
+    (error,) = records(out, "source_error")
+    assert code == 1 and error["platform"] == "azure" and error["what"] and error["fix"]
+    assert [b["name"] for b in records(out, "bot")] == ["counter"]
+
+
+def test_logs_follow_prints_new_lines_until_ctrl_c_which_ends_it_cleanly(counter, sandbox, dependency_cache):
+    import queue
+    import threading
+
+    from botship.providers import cloud_class
+
+    env = {**os.environ, "NO_COLOR": "1", "BOTSHIP_SANDBOX_URL": sandbox, "BOTSHIP_CACHE_DIR": str(dependency_cache)}
+    follow = subprocess.Popen([sys.executable, "-m", "botship", "logs", "counter", "--follow", "--since", "1m",
+                               "--json", "--project", str(counter)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True, env=env)
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(line) for line in follow.stdout], daemon=True).start()
+
+    def until(text: str) -> dict:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                line = lines.get(timeout=1)
+            except queue.Empty:
+                continue
+            if text in line:
+                return json.loads(line)
+        raise AssertionError(f"{text} did not arrive while following")
+
+    try:
+        head = until('"type": "logs"')
+        assert head["follow"] is True
+        assert until('\\"before\\": 1')["type"] == "log"  # the fixture's runs, printed as the follow starts
+        assert cloud_class("sandbox")().bot("counter").invoke({}).ok  # a new run while it follows
+        assert until('\\"before\\": 2')["text"].startswith("{")
+    finally:
+        follow.send_signal(signal.SIGINT)
+        follow.wait(timeout=30)
+    err = follow.stderr.read()
+    assert follow.returncode == 0 and "Traceback" not in err, err
+
+
+@pytest.fixture
+def plain_bot(sandbox, tmp_path, dependency_cache, monkeypatch) -> Path:
+    """A bot made by `botship init` (the plain template, its books in state.db), deployed to the sandbox by its
+    `sandbox` profile and run 30 times."""
+    from botship.profiles import ProfileStore
+    from botship.providers import cloud_class
+
+    monkeypatch.setenv("BOTSHIP_CACHE_DIR", str(dependency_cache))
+    project = tmp_path / "sma-demo"
+    assert main(["init", str(project), "--template", "plain"]) == 0
+    spec = ProfileStore(project).spec("sandbox")
+    result = start_run(provider_class("sandbox")(spec).plan(DeployContext(project, "sandbox", SecretValues([]))),
+                       lambda event: None).wait(120)
+    assert result.ok, result.failure
+    bot = cloud_class("sandbox")().bot("sma-demo")
+    for _ in range(30):
+        assert bot.invoke({}).ok
+    return project
+
+
+def test_trades_shows_the_books_of_the_plain_templates_state_db(plain_bot, capsys):
+    code, out, err = cli(capsys, plain_bot, "trades", "sma-demo")
+    assert code == 0, out + err
+    assert "state.db" in out and "equity" in out and "realized P&L" in out and "win rate" in out
+    code, out, _ = cli(capsys, plain_bot, "trades", "sandbox", "--json", "--limit", "5")
+    (book,) = records(out, "trading")
+    assert code == 0 and book["database"] == "state.db" and book["kind"] == "plain" and book["bot"] == "sma-demo"
+    assert book["equity"] is not None and book["initial"] == 1000
+    assert book["open_trades"] + book["closed_trades"] >= 1
+    assert len(records(out, "trade")) <= 10
+
+
+def test_trades_of_a_state_without_books_says_what_it_holds(counter, capsys):
+    code, _, err = cli(capsys, counter, "trades", "counter")
+    assert code == 1 and "databases/bot.sqlite3 of counter's state holds no trading books" in err
+    assert "botship state get counter databases/bot.sqlite3 -o" in err
+
+
+def test_runs_list_what_each_run_recorded_and_show_one_in_full(plain_bot, capsys):
+    code, out, err = cli(capsys, plain_bot, "runs", "sma-demo", "--limit", "5")
+    assert code == 0, out + err
+    for column in ("STARTED", "TRIGGER", "STATUS", "TOOK", "CONTROL", "GEN", "RESULT", "RUN"):
+        assert column in out
+    code, out, _ = cli(capsys, plain_bot, "runs", "sma-demo", "--json")
+    runs = records(out, "run")
+    assert code == 0 and len(runs) == 20 and all(r["status"] == "ok" for r in runs)  # --limit's default
+    assert runs[0]["generation"] > runs[-1]["generation"] and runs[0]["trigger"] == "invoke"
+    assert runs[0]["started_at"].endswith("+00:00") and runs[0]["log_tail"]
+    code, out, _ = cli(capsys, plain_bot, "runs", "sma-demo", "--run", runs[3]["run_id"][:8])
+    assert code == 0 and runs[3]["run_id"] in out and "last log lines" in out and "result:" in out
+    code, _, err = cli(capsys, plain_bot, "runs", "sma-demo", "--run", "zzzz")
+    assert code == 2 and "no run of sma-demo is zzzz" in err
+    code, _, err = cli(capsys, plain_bot, "runs", "sma-demo", "--limit", "0")
+    assert code == 2 and "--limit" in err
+
+
+def test_stop_entries_flatten_and_resume_entries_reach_the_bot(plain_bot, capsys):
+    from botship.providers import cloud_class
+
+    bot = cloud_class("sandbox")().bot("sma-demo")
+    code, _, err = cli(capsys, plain_bot, "stop-entries", "sma-demo")
+    assert code == 2 and "needs confirmation" in err and bot.control() == "run"
+    code, out, err = cli(capsys, plain_bot, "stop-entries", "sma-demo", "--yes")
+    assert code == 0, out + err
+    assert "control 'run' → 'stopentry'" in out and "control is now 'stopentry'" in out
+    assert bot.control() == "stopentry"
+    code, out, _ = cli(capsys, plain_bot, "status", "sma-demo")
+    assert "stopentry: opens no new positions" in out
+    code, out, _ = cli(capsys, plain_bot, "stop-entries", "sma-demo", "--yes")
+    assert code == 0 and "nothing was changed" in out
+    assert bot.invoke({}).ok
+    code, out, _ = cli(capsys, plain_bot, "runs", "sma-demo", "--limit", "1", "--json")
+    assert records(out, "run")[0]["control"] == "stopentry"
+
+    code, out, _ = cli(capsys, plain_bot, "flatten", "sma-demo", "--yes", "--json")
+    (changed,) = records(out, "control")
+    assert code == 0 and (changed["before"], changed["level"]) == ("stopentry", "flatten") and changed["generation"]
+    assert bot.invoke({}).ok
+    code, out, _ = cli(capsys, plain_bot, "trades", "sma-demo", "--json")
+    assert records(out, "trading")[0]["open_positions"] == 0  # flattened: nothing held
+    code, out, _ = cli(capsys, plain_bot, "resume-entries", "sma-demo", "--yes")
+    assert code == 0 and "control is now 'run'" in out and bot.control() == "run"
+    code, out, _ = cli(capsys, plain_bot, "history", "sma-demo", "--json")
+    assert [e["action"] for e in records(out, "history")][:3] == ["resume-entries", "flatten", "stopentry"]
+
+
+def test_a_live_bots_flatten_is_refused_without_yes(sandbox, project, capsys):
+    from botship.providers import cloud_class
+
+    (project / "botship.toml").write_text(SANDBOX_PROFILE + 'mode = "live"\n')
+    deploy_sandbox(project, mode="live")
+    bot = cloud_class("sandbox")().bot("counter", "live")
+    assert bot.invoke({}).ok
+    code, _, err = cli(capsys, project, "flatten", "counter")
+    assert code == 2 and "flattening the LIVE bot counter needs confirmation" in err and "real money" in err
+    assert bot.control() == "run"
+
+
 # ---- changing: rollback, state versions/restore for a bot found in the clouds ---------------------------------------
 
 def test_rollback_lists_confirms_and_ships_the_earlier_code(counter, capsys):
@@ -247,6 +398,48 @@ def test_rollback_lists_confirms_and_ships_the_earlier_code(counter, capsys):
     assert "version" not in bot.invoke({}).body["result"]  # the earlier code runs again
     code, out, _ = cli(capsys, counter, "history", "counter", "--json")
     assert records(out, "history")[0]["action"] == "rollback"
+
+
+def test_on_a_terminal_a_change_is_asked_and_a_live_rollback_needs_the_name_typed(sandbox, project, dependency_cache,
+                                                                                   tmp_path, capsys):
+    """A real terminal (tmux): pause asks yes/no (no: exit 130, nothing changed); a LIVE bot's rollback asks for its
+    name typed (a wrong one cancels, the right one rolls back)."""
+    from botship.providers import cloud_class
+    from terminal import Terminal, terminal_env
+
+    (project / "botship.toml").write_text(SANDBOX_PROFILE + 'mode = "live"\n')
+    deploy_sandbox(project, mode="live")
+    bot = cloud_class("sandbox")().bot("counter")
+    first = bot.status().version
+    app = project / "app.py"
+    app.write_text(app.read_text().replace('"runs": before + 1,', '"runs": before + 1, "version": 2,'))
+    deploy_sandbox(project, mode="live")
+    second = bot.status().version
+    assert second != first
+    code, _, err = cli(capsys, project, "rollback", "counter")  # nobody to type the name: refused
+    assert code == 2 and "rolling back the LIVE bot counter needs confirmation" in err and "real money" in err
+    env = terminal_env(tmp_path, BOTSHIP_SANDBOX_URL=sandbox, BOTSHIP_CACHE_DIR=str(dependency_cache), NO_COLOR="1",
+                       **{k: os.environ[k] for k in ("BOTSHIP_CONFIG_DIR", "AZURE_CONFIG_DIR",
+                                                     "BOTSHIP_AZURE_MANAGED_IDENTITY")})
+
+    def run(*args: str, answer: list[str], asked: str) -> tuple[int, str]:
+        term = Terminal([sys.executable, "-m", "botship", *args, "--project", str(project)], project, env)
+        try:
+            term.wait_for(asked, timeout=60)
+            term.type(*answer)
+            code = term.exit_code(timeout=120)
+            return code, term.screen()
+        finally:
+            term.close()
+
+    code, screen = run("pause", "counter", answer=["n"], asked="Pause counter?")
+    assert code == 130 and "nothing was changed" in screen and bot.status().state == "active"
+    code, screen = run("rollback", "counter", answer=["counterfeit", "Enter"], asked="Type its name to confirm")
+    assert code == 130 and "LIVE" in screen and bot.status().version == second
+    code, screen = run("rollback", "counter", answer=["counter", "Enter"], asked="Type its name to confirm")
+    assert code == 0 and "Rolled back counter" in screen and bot.status().version == first
+    code, screen = run("pause", "counter", answer=["y"], asked="Pause counter?")
+    assert code == 0 and bot.status().state == "paused"
 
 
 def test_bots_of_one_name_in_two_regions_are_picked_with_where(aws, project, capsys):
