@@ -501,3 +501,34 @@ def test_a_cloud_that_cannot_do_a_thing_says_what_to_do_instead(make_project, fa
         assert code == 2 and "is not possible on" in err and instead in err, (command, err)
     code, out, _ = cli(capsys, project, "status", "sma-bot", "--json")
     assert code == 0 and records(out, "status")[0]["state"] == "active"
+
+
+def test_the_twins_on_azure_against_the_strict_fake(azure_cloud, make_project, capsys, monkeypatch, dependency_cache):
+    """A bot deployed to the Azure fake by its profile: listed, its status, pause and resume (the timer's disabled
+    setting), its runs and state — the same commands, the same records."""
+    monkeypatch.setenv("BOTSHIP_CACHE_DIR", str(dependency_cache))
+    project = make_project(
+        f'[profiles.prod]\nplatform = "azure"\nbot_name = "az-bot"\nentry = "app:handler"\npython = "{HOST_PYTHON}"\n'
+        f'memory_mb = 512\nschedule = "rate(15 minutes)"\n[profiles.prod.azure]\n'
+        f'subscription_id = "{azure_cloud.subscription_id}"\nresource_group = "bots"\nlocation = "westeurope"\n')
+    assert cli(capsys, project, "deploy", "--profile", "prod", "--yes")[0] == 0
+    assert cli(capsys, project, "invoke", "--profile", "prod")[0] == 0
+
+    code, out, err = cli(capsys, project, "bots", "--json")
+    assert code == 0, out + err
+    (bot,) = records(out, "bot")
+    assert (bot["name"], bot["platform"], bot["state"], bot["mode"]) == ("az-bot", "azure", "active", "paper")
+    code, out, err = cli(capsys, project, "status", "az-bot")
+    assert code == 0 and "active" in out and "rate(15 minutes)" in out, out + err
+    code, out, err = cli(capsys, project, "pause", "az-bot", "--yes")
+    assert code == 0 and "active → paused" in out, out + err
+    code, out, err = cli(capsys, project, "resume", "prod", "--yes", "--json")
+    assert code == 0 and records(out, "resumed")[0]["state"] == "active", out + err
+    code, out, err = cli(capsys, project, "state", "ls", "az-bot")
+    assert code == 0 and "no state saved yet" in out, out + err  # this bot keeps no files
+    code, out, err = cli(capsys, project, "runs", "az-bot", "--json")
+    assert code == 0 and len(records(out, "run")) == 1, out + err
+    code, out, err = cli(capsys, project, "logs", "az-bot", "--json")
+    assert code == 0 and records(out, "logs")[0]["note"], out + err  # Application Insights' delay, said
+    code, out, err = cli(capsys, project, "history", "az-bot", "--json")
+    assert code == 0 and [e["action"] for e in records(out, "history")][:2] == ["resume", "pause"], out + err
