@@ -14,7 +14,6 @@ from rich.markup import escape
 from textual import work
 from textual.binding import Binding
 
-from botship.masking import Masker
 from botship.providers.base import CONTROL, INVOKE, PAUSE, ROLLBACK, STATE
 
 from .bot_format import ago
@@ -138,8 +137,8 @@ class BotControls:
         from .bot_dialogs import PickDialog
 
         if not versions:
-            self.notify("No earlier version is kept for this bot: a rollback needs one deployed before.",  # type: ignore
-                        title="Nothing to roll back to", severity="warning")
+            said = "No earlier version is kept for this bot: a rollback needs one deployed before."
+            self.notify(said, title="Nothing to roll back to", severity="warning")  # type: ignore
             return
         now = self.app.clock()  # type: ignore
         rows, refused = [], {}
@@ -191,9 +190,8 @@ def invoke_body(ran: Any) -> Any:
     from rich.syntax import Syntax
     from rich.text import Text
 
-    from botship.function_log import function_log_lines
-
     from .bot_format import pretty, run_mark, took
+    from .bot_runs import log_lines
 
     body = ran.body if isinstance(ran.body, dict) else None
     parts: list[Any] = []
@@ -211,8 +209,7 @@ def invoke_body(ran: Any) -> Any:
         if "result" in body:
             parts += [Text.from_markup("\n[b]Result[/b]"),
                       Syntax(pretty(body["result"]), "json", word_wrap=True, background_color="default")]
-    masker = Masker()  # the runtime masks what the bot logs; no secret value is known here
-    logged = [text.removeprefix("  │ ") for line in ran.logs for text in function_log_lines(masker, line)[1]]
+    logged = log_lines(ran.logs)
     if logged:
         parts += [Text.from_markup("\n[b]Logged[/b]"), Text("\n".join(logged), style="dim")]
     return Group(*parts)

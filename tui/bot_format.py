@@ -44,13 +44,15 @@ def local_time(at: datetime | None, tz: str | None, now: datetime | None = None)
     return f"{day}{there:%H:%M} {there.tzname() or ''}".rstrip()
 
 
-def ago(at: datetime | None, now: datetime) -> str:
-    """How long before `now` (its date when in the future — another clock — or over a week ago)."""
+def ago(at: datetime | None, now: datetime, tz: str | None = None) -> str:
+    """How long before `now`; over a week ago (or ahead of `now`: another clock), its date and time in the time
+    zone `tz` (UTC by default), the year only when it is not `now`'s."""
     if at is None:
         return "—"
     seconds = (now - at).total_seconds()
     if seconds < 0 or seconds >= 7 * 86400:
-        return f"{at.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
+        there = at.astimezone(zone(tz))
+        return f"{there:%m-%d %H:%M}" if there.year == now.astimezone(zone(tz)).year else f"{there:%Y-%m-%d}"
     if seconds < 60:
         return "just now"
     for size, unit in ((86400, "d"), (3600, "h"), (60, "min")):
@@ -70,11 +72,11 @@ def run_mark(status: str) -> str:
         status, f"[dim]? {escape(status)}[/]")
 
 
-def last_run_text(run: Any, now: datetime) -> str:
-    """A bot's last run in a cell: outcome, when, how long."""
+def last_run_text(run: Any, now: datetime, tz: str | None = None) -> str:
+    """A bot's last run in a cell: outcome, when (in the bot's time zone `tz`), how long."""
     if run is None:
         return "[dim]never[/]"
-    return f"{run_mark(run.status)} {ago(run.started_at, now)} · {took(run.duration_ms)}"
+    return f"{run_mark(run.status)} {ago(run.started_at, now, tz)} · {took(run.duration_ms)}"
 
 
 def schedule_text(bot: Any) -> str:

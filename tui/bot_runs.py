@@ -74,7 +74,8 @@ class RunsPane(Vertical, ShowsWorkerErrors):
         now = self.app.clock()
         for n, run in enumerate(records):
             result = run.error if run.error else json.dumps(run.result, default=str) if run.result is not None else ""
-            table.add_row(ago(run.started_at, now), escape(run.trigger), run_mark(run.status), took(run.duration_ms),
+            table.add_row(ago(run.started_at, now, self.tz), escape(run.trigger), run_mark(run.status),
+                          took(run.duration_ms),
                           "—" if run.generation is None else str(run.generation), escape(short(result, 40)),
                           key=str(n))
         note = (f"{len(records)} run(s), newest first. Enter opens one." if records else
@@ -129,12 +130,8 @@ class RunsPane(Vertical, ShowsWorkerErrors):
             stop.set()
 
     def _line(self, line: Any) -> None:
-        """One log line: a botship JSON record as its message and fields, anything else as it is."""
-        from botship.function_log import function_log_lines
-
         at = f"[dim]{line.at:%H:%M:%S}[/dim] " if line.at else ""
-        shown = [text.removeprefix("  │ ") for text in function_log_lines(Masker(), line.text)[1]]
-        self.query_one("#tail-log", RichLog).write(at + escape("\n".join(shown)))
+        self.query_one("#tail-log", RichLog).write(at + escape("\n".join(log_lines([line.text]))))
 
     def _tail_failed(self, lines: list[str]) -> None:
         self.tailing = None
@@ -159,8 +156,10 @@ class RunDialog(ModalScreen[None]):
             yield Static(f"[b]Run {escape(run.run_id)}[/b] of {escape(self.bot)}  {run_mark(run.status)}",
                          classes="dialog-question")
             with VerticalScroll(classes="dialog-scroll reading"):
-                facts = [f"started   {local_time(run.started_at, self.tz or 'UTC')} ({ago(run.started_at, self.app.clock())})",
-                         f"trigger   {escape(run.trigger)} · took {took(run.duration_ms)} · control {escape(run.control)}",
+                started = local_time(run.started_at, self.tz or "UTC")
+                facts = [f"started   {started} ({ago(run.started_at, self.app.clock(), self.tz)})",
+                         f"trigger   {escape(run.trigger)} · took {took(run.duration_ms)} · "
+                         f"control {escape(run.control)}",
                          f"state     generation {'—' if run.generation is None else run.generation} · "
                          f"{size_text(run.bytes_down)} down, {size_text(run.bytes_up)} up"]
                 yield Static("\n".join(facts))
@@ -175,7 +174,16 @@ class RunDialog(ModalScreen[None]):
                 else:
                     yield Static(Syntax(pretty(result), "json", word_wrap=True, background_color="default"))
                 yield Static(f"[b]Log tail[/b] [dim]({len(run.log_tail)} line(s), masked)[/dim]", classes="run-part")
-                yield Static(escape("\n".join(run.log_tail)) or "[dim]none[/dim]")
+                yield Static(escape("\n".join(log_lines(run.log_tail))) or "[dim]none[/dim]")
 
     def action_close(self) -> None:
         self.dismiss(None)
+
+
+def log_lines(lines: Any) -> list[str]:
+    """Log lines to read: a botship JSON record as its message and fields, anything else as it is. The runtime
+    masked them; no secret value is known here to mask them again."""
+    from botship.function_log import function_log_lines
+
+    masker = Masker()
+    return [text.removeprefix("  │ ") for line in lines for text in function_log_lines(masker, line)[1]]

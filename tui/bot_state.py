@@ -71,7 +71,8 @@ class StatePane(Vertical, ShowsWorkerErrors):
             table.add_row(escape(path), size_text(size), key=path)
         mode = self.handle.mode
         if listing.files:
-            note = (f"{mode} state · generation {listing.generation} · saved {escape(str(listing.saved_at or '?'))} · "
+            saved = escape(str(listing.saved_at or "?"))
+            note = (f"{mode} state · generation {listing.generation} · saved {saved} · "
                     f"{len(listing.files)} file(s), {size_text(listing.total_bytes)}")
         else:
             note = f"The {mode} state is empty: the bot has written nothing under BOTSHIP_STATE_DIR yet."

@@ -176,9 +176,9 @@ class BotsScreen(ShowsWorkerErrors, Screen):
             where = f"{escape(providers.title(bot.platform))} · {escape(bot.where)}"
             return [escape(bot.bot_name), where, mode_badge(bot.mode), status_text(bot.state),
                     f"{schedule_text(bot)} · {next_run_text(bot, now)}" if bot.schedule else next_run_text(bot, now),
-                    last_run_text(bot.last_run, now), escape(bot.version or "—")]
+                    last_run_text(bot.last_run, now, bot.timezone), escape(bot.version or "—")]
         return [escape(bot.bot_name), mode_badge(bot.mode), status_text(bot.state), next_run_text(bot, now),
-                last_run_text(bot.last_run, now)]
+                last_run_text(bot.last_run, now, bot.timezone)]
 
     def highlighted(self) -> Row | None:
         table = self.table
@@ -199,7 +199,8 @@ class BotsScreen(ShowsWorkerErrors, Screen):
             detail.update("")
         else:
             bot = row.bot
-            parts = [f"[b]{escape(bot.bot_name)}[/b]", f"{escape(providers.title(bot.platform))} · {escape(bot.where)}",
+            where = f"{escape(providers.title(bot.platform))} · {escape(bot.where)}"
+            parts = [f"[b]{escape(bot.bot_name)}[/b]", where,
                      schedule_text(bot), f"version {escape(bot.version or '—')}"]
             if bot.profile:
                 parts.append(f"profile {escape(bot.profile)}")
