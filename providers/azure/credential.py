@@ -13,11 +13,16 @@ The chain, first that answers wins:
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 from typing import Any
 
 from .endpoints import Endpoints
+
+# azure-identity logs each credential of a chain that could not sign in as a warning, which Python's last-resort
+# handler prints to stderr below botship's own message (what failed and what to do): keep only its errors.
+logging.getLogger("azure.identity").setLevel(logging.ERROR)
 
 CACHE_NAME = "botship"
 MANAGED_IDENTITY_VARIABLE = "BOTSHIP_AZURE_MANAGED_IDENTITY"
