@@ -137,7 +137,14 @@ def roll_back(handle: AzureHandle, to: str | None) -> DeployEntry:
     ctx = Quiet()
     lock = handle.cloud.deploy_lock(handle.bot_name, "rollback")
     lock.no_wait = True
-    lock.acquire(ctx)
+    try:
+        lock.acquire(ctx)
+    except BotshipError as exc:
+        if not exc.what.startswith("another deploy"):
+            raise
+        raise BotshipError(f"{exc.what}; a rollback does not run beside it", "nothing was shipped",
+                           "roll back once that deploy is done (if it died, its lease ends within a minute, or "
+                           "`botship unlock` removes it now)") from None
     with _Renewed(lock) as held:
         site = handle._site()  # as it is now that no deploy runs
         with writing(f"reading the settings of {names.function_app}"):

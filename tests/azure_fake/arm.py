@@ -293,6 +293,7 @@ class Arm:
 
     def _patch_tags(self, request: Request) -> Response:
         resource, body = self._tagged(request), request.json()
+        self.authorize(request, resource["id"], "Microsoft.Resources/tags/write")
         operation = body.get("operation")
         tags = (body.get("properties") or {}).get("tags")
         if operation not in ("Merge", "Replace", "Delete"):

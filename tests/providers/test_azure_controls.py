@@ -60,8 +60,14 @@ def site_tags(cloud, handle) -> dict:
     return dict(cloud.clients.web.web_apps.get(handle.names.resource_group, handle.names.function_app).tags or {})
 
 
-def test_azure_declares_logs_pause_and_rollback():
+def test_azure_declares_logs_pause_and_rollback_and_the_role_allows_them():
+    from botship.providers.azure.policy import deploy_role
+
     assert {LOGS, PAUSE, ROLLBACK} <= AzureCloud.capabilities
+    role = deploy_role(AzureCloud({"subscription_id": "s", "resource_group": "bots"}))
+    assert {QUERY_ACTION, "Microsoft.Resources/tags/write", "Microsoft.Web/sites/publish/action",
+            "Microsoft.Storage/storageAccounts/listkeys/action"} <= set(role["Actions"])
+    assert "Microsoft.Storage/storageAccounts/blobServices/containers/blobs/read" in role["DataActions"]
 
 
 # ---- pause and resume -------------------------------------------------------------------------------------------
@@ -87,17 +93,22 @@ def test_pause_then_resume_flips_the_timers_disabled_setting(azure_cloud, projec
     assert handle.invoke({}).ok
 
 
-@pytest.mark.skipif(not hasattr(AzureStore, "write_extra"),
+@pytest.mark.skipif("write_extra" not in vars(AzureStore),
                     reason="needs runtime/store_cloud.py AzureStore.read_extra/write_extra (the runtime helper's)")
-def test_pause_and_resume_are_in_the_history(azure_cloud, project):
+def test_pause_resume_and_rollback_are_in_the_history(azure_cloud, project):
     cloud = deploy(azure_cloud, project)
     handle = cloud.bot("counter-bot")
+    first = site_tags(cloud, handle)["botship:code"]
+    (project / "app.py").write_text((project / "app.py").read_text() + V2)
+    deploy(azure_cloud, project)
     handle.pause()
     handle.resume()
     handle.resume()  # nothing changed: nothing recorded
-    history = [entry for entry in handle.history() if entry.action in ("pause", "resume")]
-    assert [(e.action, e.detail) for e in history] == [("resume", "timer enabled"), ("pause", "timer disabled")]
-    assert all(e.by for e in history)  # who did it: the sign-in's identity
+    handle.rollback()
+    history = [entry for entry in handle.history() if entry.action in ("pause", "resume", "rollback")]
+    assert [(e.action, e.version) for e in history] == [("rollback", first), ("resume", ""), ("pause", "")]
+    assert [e.detail for e in history[1:]] == ["timer enabled", "timer disabled"]
+    assert all(e.by and e.at for e in history)  # who did it (the sign-in's identity), and when
 
 
 # ---- logs ---------------------------------------------------------------------------------------------------------
@@ -252,10 +263,13 @@ def test_rollback_ships_the_earlier_package_again_and_the_next_run_proves_it(azu
 
     versions = handle.versions()
     assert [(v.version, v.detail) for v in versions] == [(second, "current"), (first, "")]
+    handle.pause()
     azure_cloud.reset_mutations()
     entry = handle.rollback()
     assert (entry.action, entry.version) == ("rollback", first) and first in entry.detail
     assert site_tags(cloud, handle)["botship:code"] == first
+    assert handle.status().state == "paused"  # every setting kept, the timer's disabled one too
+    handle.resume()
     result = handle.invoke({}).body["result"]
     assert "version" not in result and result["runs"] == 3  # the earlier code, the state carried on
     shipped = [path for method, path in azure_cloud.mutations if method in ("POST", "PUT", "PATCH")]
@@ -310,8 +324,9 @@ def test_a_rollback_waits_for_no_deploy(azure_cloud, project):
             time.sleep(s)
     lock.acquire(Ctx())
     try:
-        with pytest.raises(BotshipError, match="another deploy of counter-bot is running"):
+        with pytest.raises(BotshipError, match="another deploy of counter-bot is running") as raised:
             handle.rollback()
+        assert raised.value.why == "nothing was shipped" and "--no-wait" not in str(raised.value.lines())
     finally:
         lock.release()
     assert handle.invoke({}).body["result"]["version"] == 2  # nothing was shipped
