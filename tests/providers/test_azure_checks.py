@@ -296,7 +296,9 @@ def test_every_call_of_a_bots_life_is_in_the_deploy_role(azure_cloud, project, p
                    "Microsoft.KeyVault/locations/operationResults/read", "Microsoft.Web/sites/hostruntime/*/read",
                    "Microsoft.Web/sites/publish/action", "Microsoft.Web/sites/syncfunctiontriggers/action",
                    "Microsoft.Storage/storageAccounts/listkeys/action", "Microsoft.Web/geoRegions/read",
-                   "Microsoft.Web/sites/host/listkeys/action"}
+                   "Microsoft.Web/sites/host/listkeys/action",
+                   # `botship logs` (the query API's, not a Resource Manager call) and a rollback's code tag.
+                   "Microsoft.OperationalInsights/workspaces/query/AppTraces/read", "Microsoft.Resources/tags/write"}
     unused = [a for a in role["Actions"] if a not in other_paths and not any(
         action_allowed(n, [type("P", (), {"actions": [a], "not_actions": []})()]) for n in needed)]
     assert unused == []
