@@ -248,7 +248,8 @@ class AwsHandle(BotHandle):
                              self.cloud.target.images_in_bucket)
 
     def rollback(self, to: str | None = None) -> DeployEntry:
-        from .controls import pick_version, ship_version
+        from ..versions import pick_version
+        from .controls import ship_version
 
         function = self._function()
         image_uri = function.get("Code", {}).get("ImageUri", "")

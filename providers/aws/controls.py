@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from botship.errors import BadInput, BotshipError
+from botship.errors import BadInput
 
 from ..results import DeployEntry, LogLine
 from .function import code_key
@@ -129,24 +129,3 @@ def ship_version(session: AwsSession, names: AwsNames, version: str, image: bool
     except Exception as exc:  # noqa: BLE001
         raise translate(exc, f"shipping version {version[:16]} of {names.function}") from None
     return tag
-
-
-def pick_version(versions: list[DeployEntry], to: str | None, bot: str) -> DeployEntry:
-    """The version `to` names (a prefix of it will do), or the newest one before the current."""
-    if not versions:
-        raise BotshipError(f"{bot} has no earlier version kept to roll back to",
-                           "botship keeps every version it ships from now on (zips in the state bucket, images "
-                           "in the bot's repository)", "deploy the version you want with its profile instead")
-    if to:
-        matches = [v for v in versions if v.version.startswith(to) or v.version.removeprefix("sha256:").startswith(to)]
-        if len(matches) != 1:
-            listed = ", ".join(v.version.removeprefix("sha256:")[:12] for v in versions[:8])
-            raise BadInput(f"{'no' if not matches else 'more than one'} version of {bot} matches '{to}'",
-                           f"kept versions: {listed}", f"name one of them: `botship rollback {bot} --to VERSION`")
-        return matches[0]
-    current = next((i for i, v in enumerate(versions) if v.detail == "current"), None)
-    earlier = versions[current + 1:] if current is not None else versions[1:]
-    if not earlier:
-        raise BotshipError(f"{bot} has no version older than the one it runs",
-                           fix="list the versions with `botship rollback --help`; deploy with its profile instead")
-    return earlier[0]

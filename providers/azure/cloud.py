@@ -1,5 +1,5 @@
-"""Azure as a cloud (a sign-in, a subscription, a resource group and a location: the bots there) and a handle on
-one deployed bot (its function app: status, a run now through its `run` route, pause and resume, its state).
+"""Azure as a cloud (a sign-in, a subscription, a resource group and a location: the bots there), and what its
+handle on one bot (handle.py) reads a function app with.
 
 The credentials form and `--guided` ask the settings declared here: the tenants and subscriptions the sign-in
 sees, the subscription's resource groups (or a new name), the hosting plan, and only the locations offering it
@@ -10,24 +10,23 @@ from __future__ import annotations
 
 import json
 import threading
-import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from botship.errors import BadInput, BotshipError
+from botship.errors import BotshipError
 from botship.questions import Choice, Question
 
-from ..base import CONTROL, DEPLOY_LOCK, INVOKE, LOGS, PAUSE, PERMISSIONS_POLICY, ROLLBACK, STATE, BotHandle, Cloud
-from ..results import BotStatus, BotSummary, DeployEntry, InvokeResult, LogLine, NotDeployed
+from ..base import CONTROL, DEPLOY_LOCK, INVOKE, LOGS, PAUSE, PERMISSIONS_POLICY, ROLLBACK, STATE, Cloud
+from ..results import BotSummary, InvokeResult
 from .clients import AzureClients
 from .endpoints import Endpoints, endpoints
-from .errors import error_code, translate
+from .errors import translate
 from .group import is_missing
 from .lock import AzureDeployLock
-from .names import BOT_TAG, RUN_FUNCTION, TIMER_FUNCTION, AzureNames
+from .names import BOT_TAG, TIMER_FUNCTION, AzureNames
 from .ncrontab import ncrontab_next
 from .settings import (
     PLAN_TITLES,
@@ -42,6 +41,10 @@ from .settings import (
     tenant_problem,
 )
 from .signin import enum_text
+
+if TYPE_CHECKING:
+    from .handle import AzureHandle
+
 # The app setting that disables the timer function: pausing sets it, resuming removes it.
 PAUSE_SETTING = f"AzureWebJobs.{TIMER_FUNCTION}.Disabled"
 # The same switch as Linux spells settings with dots (both are read; pausing writes the documented one).
@@ -163,6 +166,8 @@ class AzureCloud(Cloud):
         return AzureNames(bot, self.subscription_id, self.resource_group, self.location)
 
     def bot(self, name: str, mode: str = "paper") -> AzureHandle:
+        from .handle import AzureHandle
+
         return AzureHandle(self, name, mode)
 
     def deploy_lock(self, bot: str, profile: str) -> AzureDeployLock:
@@ -213,209 +218,6 @@ class AzureCloud(Cloud):
             bots = [bot for bot in pool.map(one, found) if bot is not None]
         return sorted(bots, key=lambda bot: (bot.bot_name, bot.where))
 
-
-class AzureHandle(BotHandle):
-    """One deployed bot on Azure: its function app in the cloud's resource group, by name."""
-
-    cloud: AzureCloud
-
-    @cached_property
-    def names(self) -> AzureNames:
-        return self.cloud.names(self.bot_name)
-
-    @property
-    def clients(self) -> AzureClients:
-        return self.cloud.clients
-
-    def _site(self) -> Any:
-        names = self.names
-        try:
-            return self.clients.web.web_apps.get(names.resource_group, names.function_app)
-        except Exception as exc:  # noqa: BLE001
-            if is_missing(exc):
-                raise self.cloud.not_deployed(self.bot_name, names) from None
-            raise translate(exc, f"reading {names.function_app}") from None
-
-    def _settings(self) -> dict[str, Any]:
-        names = self.names
-        with self.reading(f"reading the settings of {names.function_app}"):
-            return app_settings(self.clients, names.resource_group, names.function_app)
-
-    def status(self) -> BotStatus:
-        names = self.names
-        site = self._site()
-        settings = self._settings()
-        tags = dict(site.tags or {})
-        state = bot_state(site, settings)
-        schedule, zone = schedule_of(tags, settings)
-        shipped = {key.split(":", 1)[1]: tags[key] for key in SHIPPED_TAGS if key in tags}
-        return BotStatus(self.bot_name, self.cloud.name, _location(site, names), tags.get("botship:mode",
-                         settings.get("BOTSHIP_MODE", "paper")), state, schedule=schedule,
-                         profile=tags.get("botship:profile"),
-                         extra={"id": site.id, "resource_group": names.resource_group,
-                                "function_app": names.function_app, "plan": _plan_of(site),
-                                "host": getattr(site.properties, "default_host_name", None),
-                                "app_state": enum_text(getattr(site.properties, "state", None)) or None,
-                                "timer": settings.get("BOTSHIP_SCHEDULE")},
-                         timezone=zone, next_run=next_firing(tags, settings) if state == "active" else None,
-                         version=tags.get("botship:code", ""), shipped=shipped,
-                         resources=self._resources(site), variables=tuple(sorted(
-                             name for name, value in settings.items() if _is_variable(name, value))),
-                         secrets=tuple(sorted(name for name, value in settings.items()
-                                              if str(value or "").startswith("@Microsoft.KeyVault("))))
-
-    def _resources(self, site: Any) -> dict[str, str]:
-        names = self.names
-        host = getattr(site.properties, "default_host_name", None)
-        found = {"function app": str(site.id), "storage account": names.storage_account, "key vault": names.vault,
-                 "application insights": names.insights}
-        if host:
-            found["url"] = f"https://{host}"
-        return found
-
-    # ---- a run now -------------------------------------------------------------------------------------
-
-    def _run_key(self) -> str:
-        """The `run` function's key, fetched through Resource Manager (never printed, never saved)."""
-        names = self.names
-        web = self.clients.web
-        try:
-            keys = web.web_apps.list_function_keys(names.resource_group, names.function_app, RUN_FUNCTION)
-            values = dict(getattr(keys, "properties", None) or {})
-            if values:
-                return str(values.get("default") or next(iter(values.values())))
-        except Exception as exc:  # noqa: BLE001 - the host keys below also open the function
-            if not is_missing(exc) and error_code(exc) not in ("BadRequest",):
-                raise translate(exc, f"reading the key of {names.function_app}'s run function") from None
-        try:
-            host = web.web_apps.list_host_keys(names.resource_group, names.function_app)
-        except Exception as exc:  # noqa: BLE001
-            raise translate(exc, f"reading the keys of {names.function_app}") from None
-        found = dict(getattr(host, "function_keys", None) or {})
-        key = found.get("default") or next(iter(found.values()), None) or getattr(host, "master_key", None)
-        if not key:
-            raise BotshipError(f"{names.function_app} has no function key to call its run function with",
-                               "the function host has not made its keys yet (it does on its first start)",
-                               "wait a minute and invoke again; `botship deploy` again if it persists")
-        return str(key)
-
-    def invoke(self, event: dict[str, Any], on_line: Callable[[str], None] | None = None) -> InvokeResult:
-        """Run the bot once now through its `run` route (a function key is required, fetched here and held only
-        in memory). Azure hands back the run's answer, not its log lines (those reach Application Insights)."""
-        names = self.names
-        site = self._site()
-        host = getattr(site.properties, "default_host_name", None)
-        if not host:
-            raise BotshipError(f"{names.function_app} has no host name yet", "the app is still being created",
-                               "wait a minute and invoke again")
-        key = self._run_key()
-        started = time.monotonic()
-        try:
-            response = self.clients.http().send(
-                "POST", f"https://{host}/api/{RUN_FUNCTION}", content=json.dumps(event).encode(),
-                headers={"x-functions-key": key, "Content-Type": "application/json"}, timeout=INVOKE_TIMEOUT_S)
-        except Exception as exc:  # noqa: BLE001
-            raise translate(exc, f"invoking {names.function_app}") from None
-        elapsed = round((time.monotonic() - started) * 1000)
-        return invoke_result(response.status_code, response.text(), elapsed)
-
-    # ---- pause and resume: the timer function's disabled setting -----------------------------------------
-
-    def _set_paused(self, paused: bool) -> bool:
-        """Set or remove the timer's disabled setting when it differs; whether anything changed."""
-        names = self.names
-        self._site()
-        settings = self._settings()
-        if not settings.get("BOTSHIP_SCHEDULE"):
-            raise BadInput(f"{self.bot_name} has no schedule to {'pause' if paused else 'resume'}",
-                           "it runs only when invoked", "give it a schedule in its profile and deploy again")
-        if is_paused(settings) == paused:
-            return False
-        if paused:
-            settings[PAUSE_SETTING] = "true"
-        else:
-            for name in PAUSE_SETTINGS:
-                settings.pop(name, None)
-        with self.reading(f"{'pausing' if paused else 'resuming'} {names.function_app}"):
-            from azure.mgmt.web.models import StringDictionary
-
-            # A setting without a value cannot be written (Resource Manager never lists one).
-            kept = {name: value for name, value in settings.items() if value is not None}
-            self.clients.web.web_apps.update_application_settings(names.resource_group, names.function_app,
-                                                                  StringDictionary(properties=kept))
-        return True
-
-    def pause(self) -> None:
-        """Stop the schedule from firing (the timer function disabled); a run now still works. Idempotent."""
-        if self._set_paused(True):
-            self.note("pause", "timer disabled")
-
-    def resume(self) -> None:
-        """Let the schedule fire again. Idempotent."""
-        if self._set_paused(False):
-            self.note("resume", "timer enabled")
-
-    # ---- logs (Application Insights, through the Log Analytics query API) and rollback: logs.py, rollback.py ---
-
-    def logs(self, since: datetime | None = None, follow: bool = False) -> Iterator[LogLine]:
-        from .logs import read_logs
-
-        return read_logs(self.clients, self.names, since, follow)
-
-    def logs_note(self) -> str:
-        from .logs import logs_note
-
-        return logs_note(self.names)
-
-    def versions(self) -> list[DeployEntry]:
-        """The packages kept in the bot's packages container, newest first (the one it runs: detail "current")."""
-        from .rollback import kept_versions
-
-        site = self._site()
-        return kept_versions(self.clients, self.names, self._blob_endpoint(), (site.tags or {}).get("botship:code", ""))
-
-    def rollback(self, to: str | None = None) -> DeployEntry:
-        """Ship a kept package again (default: the newest before the one it runs), wait for the host, record it."""
-        from .rollback import roll_back
-
-        return roll_back(self, to)
-
-    # ---- state -----------------------------------------------------------------------------------------
-
-    def _blob_endpoint(self) -> str:
-        names = self.names
-        try:
-            account = self.clients.storage.storage_accounts.get_properties(names.resource_group,
-                                                                           names.storage_account)
-        except Exception as exc:  # noqa: BLE001
-            if is_missing(exc):
-                raise NotDeployed(f"{self.bot_name} has no state storage account ({names.storage_account}) in "
-                                  f"resource group {names.resource_group}",
-                                  "it was never deployed there, or it was destroyed with --purge-state",
-                                  "deploy it first: `botship deploy`") from None
-            raise translate(exc, f"reading storage account {names.storage_account}") from None
-        endpoint = getattr(getattr(account.properties, "primary_endpoints", None), "blob", None)
-        if not endpoint:
-            raise BotshipError(f"storage account {names.storage_account} has no blob endpoint yet",
-                               "it is still being created", "wait a minute and try again")
-        return str(endpoint)
-
-    def state_store(self, mode: str | None = None) -> Any:
-        """The bot's state for `mode` (its own container), read with your sign-in (no account key): it needs
-        data access to the account (Storage Blob Data Reader or more, which a deploy gives the deploying
-        identity)."""
-        from botship.runtime.stores import AzureStore
-
-        mode = mode or self.mode
-        return AzureStore(self.names.state_container(mode), f"{mode}/", account_url=self._blob_endpoint(),
-                          credential=self.clients.credential, **self.cloud.endpoints.transport_options())
-
-    def state_history_note(self) -> str:
-        return (f"replaced generations are kept as blob versions in {self.names.storage_account} for the "
-                f"state_retention_days a deploy set")
-
-
-# ---- what the handle and the listing share ------------------------------------------------------------------
 
 def _truthy(value: Any) -> bool:
     return str(value or "").strip().lower() in ("true", "1", "yes")

@@ -19,7 +19,8 @@ from ..artifact import build_artifact
 from ..base import Check, DeployContext, Provider
 from ..plan import Plan
 from .app import CONSUMPTION_RETIRES, FLEX, FLEX_MIN_INSTANCES, AppRoles, FunctionApp, HostingPlan, schedule_description
-from .cloud import AzureCloud, AzureHandle
+from .cloud import AzureCloud
+from .handle import AzureHandle
 from .destroy import Destroy
 from .errors import translate
 from .group import Deployer, ResourceGroup

@@ -21,7 +21,7 @@ from .group import writing
 from .names import RUN_FUNCTION, TIMER_FUNCTION, AzureNames
 
 if TYPE_CHECKING:
-    from .cloud import AzureHandle
+    from .handle import AzureHandle
 
 CODE = re.compile(r"[0-9a-f]{16}")
 
@@ -60,7 +60,7 @@ def _utc(at: datetime | None) -> datetime | None:
 
 def choose(versions: list[DeployEntry], to: str | None, current: str, names: AzureNames) -> DeployEntry:
     """The version `to` names (a prefix will do), or the newest kept before the one the bot runs."""
-    from ..aws.controls import pick_version
+    from ..versions import pick_version
 
     bot = names.bot
     if not versions:
