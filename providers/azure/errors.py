@@ -56,6 +56,10 @@ def translate(exc: BaseException, doing: str) -> BotshipError:
     if code == "ResourceGroupNotFound":
         return BadInput(f"azure.resource_group: the resource group does not exist ({doing})", message,
                         "a deploy creates it; for other commands, check the profile's resource group")
+    if code == "NoRegisteredProviderFound" and "api version" in message.lower():
+        return BotshipError(f"this Azure cloud does not offer the API version botship uses ({doing})", message,
+                            "a sovereign or private cloud may lag the public one: check its supported API versions, "
+                            "and report it with the message above")
     if code in ("MissingSubscriptionRegistration", "NoRegisteredProviderFound"):
         return BotshipError(f"a resource provider is not registered for this subscription ({doing})", message,
                             _NAMESPACE_FIX)

@@ -321,3 +321,20 @@ def test_a_call_into_an_unregistered_namespace_fails_and_registers_nothing_unask
     assert not [m for m in azure_cloud.mutations if m[1].endswith("/register")], azure_cloud.mutations
     error = translate(raised.value, "creating the workspace")
     assert "not registered" in error.what and "doctor" in error.fix
+
+
+def test_an_api_version_the_cloud_does_not_offer_is_said_so_not_as_an_unregistered_namespace(azure_cloud):
+    from azure.core.exceptions import HttpResponseError
+
+    from botship.providers.azure.errors import translate
+
+    cloud = cloud_of(azure_cloud)
+    url = (f"{azure_cloud.url}/subscriptions/{cloud.subscription_id}/resourceGroups/g/providers/Microsoft.Web/"
+           "sites/app?api-version=2099-01-01")
+    request = cloud.clients.http()
+    response = request.send("GET", url, headers={"Authorization": f"Bearer {cloud.clients.token()}"})
+    assert response.status_code == 400 and "NoRegisteredProviderFound" in response.text()
+    error = HttpResponseError(response=response.raw if hasattr(response, "raw") else None, message=response.text())
+    error.error = type("E", (), {"code": "NoRegisteredProviderFound"})()
+    translated = translate(error, "reading the app")
+    assert "does not offer the API version" in translated.what and "not registered" not in translated.what
