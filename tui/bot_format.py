@@ -72,11 +72,12 @@ def run_mark(status: str) -> str:
         status, f"[dim]? {escape(status)}[/]")
 
 
-def last_run_text(run: Any, now: datetime, tz: str | None = None) -> str:
-    """A bot's last run in a cell: outcome, when (in the bot's time zone `tz`), how long."""
+def last_run_text(run: Any, now: datetime, tz: str | None = None, *, timed: bool = True) -> str:
+    """A bot's last run in a cell: outcome, when (in the bot's time zone `tz`), and how long it took (`timed`)."""
     if run is None:
         return "[dim]never[/]"
-    return f"{run_mark(run.status)} {ago(run.started_at, now, tz)} · {took(run.duration_ms)}"
+    text = f"{run_mark(run.status)} {ago(run.started_at, now, tz)}"
+    return f"{text} · {took(run.duration_ms)}" if timed else text
 
 
 def schedule_text(bot: Any) -> str:

@@ -65,6 +65,7 @@ class BotsScreen(ShowsWorkerErrors, Screen):
         self.answered = 0
         self.generation = 0  # a refresh starts a new one: answers of an earlier listing are dropped
         self.wide: bool | None = None
+        self.away = False
 
     def compose(self) -> ComposeResult:
         yield TopBar("Bots")
@@ -84,10 +85,15 @@ class BotsScreen(ShowsWorkerErrors, Screen):
 
     # ---- loading ----------------------------------------------------------------------------------
 
+    def on_screen_suspend(self) -> None:
+        self.away = True  # another screen (a bot's) went over this one
+
     def on_screen_resume(self) -> None:
-        """Look when shown, and again when back from a bot (paused, rolled back, destroyed…): the rows shown stay
-        until each place answers again."""
-        self.action_refresh()
+        """Look when first shown, and again when back from a bot (paused, rolled back, destroyed…): the rows shown
+        stay until each place answers again."""
+        if self.generation == 0 or self.away:
+            self.away = False
+            self.action_refresh()
 
     def action_refresh(self) -> None:
         self.generation += 1
@@ -166,19 +172,20 @@ class BotsScreen(ShowsWorkerErrors, Screen):
         if row.bot is None:
             title = escape(row.source.title)
             if row.error is None:
-                first = [f"[dim]looking in {title}…[/]"]
-            else:
-                message = escape(short(row.error[0], 48 if wide else 30))
-                first = [f"[red]✗ {title}[/]", f"[red]{message}[/]"] if wide else [f"[red]✗ {message}[/]"]
-            return first + [""] * (columns - len(first))
+                return [f"[dim]looking in {title}…[/]"] + [""] * (columns - 1)
+            if wide:
+                return [f"[red]✗ {title}[/]", f"[red]{escape(short(row.error[0], 48))}[/]"] + [""] * (columns - 2)
+            # Narrow: the place and the start of its error; the whole error goes under the table when highlighted.
+            return [f"[red]✗ {escape(short(row.source.title, 16))}[/]", "", "[red]✗ error[/]", "",
+                    f"[red]{escape(short(row.error[0], 19))}[/]"]
         bot = row.bot
         if wide:
             where = f"{escape(providers.title(bot.platform))} · {escape(bot.where)}"
             return [escape(bot.bot_name), where, mode_badge(bot.mode), status_text(bot.state),
                     f"{schedule_text(bot)} · {next_run_text(bot, now)}" if bot.schedule else next_run_text(bot, now),
-                    last_run_text(bot.last_run, now, bot.timezone), escape(bot.version or "—")]
+                    last_run_text(bot.last_run, now, bot.timezone), escape(short_version(bot.version))]
         return [escape(bot.bot_name), mode_badge(bot.mode), status_text(bot.state), next_run_text(bot, now),
-                last_run_text(bot.last_run, now, bot.timezone)]
+                last_run_text(bot.last_run, now, bot.timezone, timed=False)]
 
     def highlighted(self) -> Row | None:
         table = self.table
@@ -201,9 +208,11 @@ class BotsScreen(ShowsWorkerErrors, Screen):
             bot = row.bot
             where = f"{escape(providers.title(bot.platform))} · {escape(bot.where)}"
             parts = [f"[b]{escape(bot.bot_name)}[/b]", where,
-                     schedule_text(bot), f"version {escape(bot.version or '—')}"]
+                     schedule_text(bot), f"version {escape(short_version(bot.version))}"]
             if bot.profile:
                 parts.append(f"profile {escape(bot.profile)}")
+            if bot.last_run is not None and not self.wide:
+                parts.append("last run " + last_run_text(bot.last_run, self.app.clock(), bot.timezone))
             text = "  ·  ".join(parts)
             if bot.last_run is not None and bot.last_run.error:
                 text += f"\n[red]last run: {escape(short(bot.last_run.error, 200))}[/]"
@@ -221,17 +230,22 @@ class BotsScreen(ShowsWorkerErrors, Screen):
             note.update("No bots: this folder's botship.toml has no profiles to say where to look, and the "
                         f"{escape(trial)} holds none. {deploy}")
             return
-        titles = ", ".join(escape(source.title) for source in self.sources)
+        failed = {source.key for source in self.sources
+                  if any(row.error is not None for row in self.rows.get(source.key, []))}
+        titles = ", ".join(escape(source.title) for source in self.sources if source.key not in failed)
+        not_looked = "; could not look in " + ", ".join(escape(source.title) for source in self.sources
+                                                          if source.key in failed) if failed else ""
         bots = sum(1 for rows in self.rows.values() for row in rows if row.bot is not None)
         pending = len(self.sources) - self.answered
         if pending:
+            titles = ", ".join(escape(source.title) for source in self.sources)
             note.update(f"Looking in {titles}… ({pending} still to answer)")
         elif bots == 0:
-            note.update(f"No bots found in {titles}. {deploy}")
+            note.update(f"No bots found in {titles or 'any place'}{not_looked}. {deploy}")
         else:
             shown = sum(1 for row in self.shown() if row.bot is not None)
             count = f"{bots} bot(s)" if shown == bots else f"{shown} of {bots} bot(s) shown"
-            note.update(f"{count} in {titles}. Enter opens one; r looks again.")
+            note.update(f"{count} in {titles}{not_looked}. Enter opens one; r looks again.")
 
     # ---- filtering and opening --------------------------------------------------------------------
 
@@ -278,6 +292,11 @@ class BotsScreen(ShowsWorkerErrors, Screen):
         from .bot_screen import BotScreen
 
         self.app.push_screen(BotScreen(row.source, row.bot))
+
+
+def short_version(version: str | None) -> str:
+    """A code hash or image digest, short enough for a cell."""
+    return (version or "").removeprefix("sha256:")[:12] or "—"
 
 
 def row_key(source: Any) -> str:

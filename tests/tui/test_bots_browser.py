@@ -245,6 +245,8 @@ async def test_a_source_that_fails_shows_its_error_in_place_of_its_rows(keeper, 
         rows = row_texts(table)
         assert [row[0] for row in rows] == ["✗ Fake cloud", "keeper"]
         assert rows[0][1] == "the fake cloud refused the listing"
+        assert "1 bot(s) in Sandbox" in shown(screen, "#bots-note") and "could not look in Fake cloud" in shown(
+            screen, "#bots-note")
         table.move_cursor(row=0)
         await settle(pilot)
         detail = shown(screen, "#bots-detail")
@@ -558,9 +560,11 @@ async def test_rollback_ships_the_earlier_version_again(keeper, sandbox):
         await settle(pilot)
         versions = pilot.app.screen.query_one("#pick", DataTable)
         rows = row_texts(versions)
-        assert len(rows) == 2 and rows[0][2] == "current"
-        assert rows[1][0] == first[:16]
-        versions.move_cursor(row=1)
+        # (both zips may carry the same second, so their order is not asserted)
+        assert sorted(row[2] for row in rows) == ["", "current"]
+        (earlier,) = [n for n, row in enumerate(rows) if row[2] != "current"]
+        assert rows[earlier][0] == first[:16]
+        versions.move_cursor(row=earlier)
         await pilot.press("enter")
         await settle(pilot)
         assert "Roll keeper back to version" in markup_text(
@@ -625,8 +629,21 @@ async def opened(pilot) -> None:
     await settle(pilot)
 
 
-def test_snapshot_bots_list(snap_compare, fake_project, fake_source):
+@pytest.fixture
+def offline_source(fake_cloud):
+    """A second platform of the fake's kind whose listing fails, looked in from a profile named `far`."""
+    from fake_cloud import FAKE_PLATFORM
+
+    previous = providers.register("offline", FailingProvider, **{**FAKE_PLATFORM, "title": "Offline cloud",
+                                                                    "local": False})
+    yield '\n[profiles.far]\nplatform = "offline"\nbot_name = "far"\nentry = "app:handler"\n'
+    providers.restore("offline", previous)
+
+
+def test_snapshot_bots_list(snap_compare, fake_project, fake_source, offline_source):
     fake_source(ShowcaseProvider)
+    with (fake_project / "botship.toml").open("a") as toml_file:
+        toml_file.write(offline_source)
     assert snap_compare(bots_app(fake_project), terminal_size=SIZE, run_before=listed)
 
 
