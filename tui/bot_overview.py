@@ -105,16 +105,24 @@ class OverviewPane(VerticalScroll, ShowsWorkerErrors):
                 + (f" · profile {escape(status.profile)}" if status.profile else "")]
         self.head = head
         self._head()
-        resources = dict(status.resources) or {key: str(value) for key, value in status.extra.items()}
+        resources = dict(status.resources)
+        # What else the cloud says of it (a hosting plan, the app's own state…), where it is not said above.
+        details = {key.replace("_", " "): str(value) for key, value in status.extra.items()
+                   if value not in (None, "") and str(value) not in resources.values()}
         shipped = {key: value for key, value in status.shipped.items() if value}
         if status.version and not any(str(value).startswith(status.version) for value in shipped.values()):
             shipped["version"] = status.version
-        parts = [Text.from_markup("[b]Resources[/b]"), facts(resources.items()),
-                 Text.from_markup("\n[b]Configuration[/b] [dim](names only)[/dim]"),
-                 facts([("variables", ", ".join(status.variables) or "none"),
-                        ("secrets", ", ".join(status.secrets) or "none")]),
-                 Text.from_markup("\n[b]Schedule[/b]"), facts(schedule_lines(status, now)),
-                 Text.from_markup("\n[b]Shipped[/b]"), facts(shipped.items())]
+        sections = [("Resources", list(resources.items()))]
+        if details:
+            sections.append(("Details", list(details.items())))
+        sections += [("Configuration [dim](names only)[/dim]",
+                      [("variables", ", ".join(status.variables) or "none"),
+                       ("secrets", ", ".join(status.secrets) or "none")]),
+                     ("Schedule", schedule_lines(status, now)), ("Shipped", list(shipped.items()))]
+        width = min(24, max(len(str(name)) + 2 for _, pairs in sections for name, _ in [*pairs, ("", "")]))
+        parts: list[Any] = []
+        for n, (title, pairs) in enumerate(sections):
+            parts += [Text.from_markup(("\n" if n else "") + f"[b]{title}[/b]"), facts(pairs, max(width, 13))]
         self.query_one("#ov-parts", Static).update(Group(*parts))
 
     def show_control(self, level: str | None) -> None:
@@ -161,12 +169,13 @@ def schedule_lines(status: Any, now: Any) -> list[tuple[str, str]]:
     return lines
 
 
-def facts(pairs: Any) -> Table:
-    """Name and value pairs as two columns, a long value (an ARN, a URL) folded within its own column."""
-    grid = Table.grid(padding=(0, 1))
-    grid.add_column(width=15, no_wrap=True)
-    grid.add_column(overflow="fold")
+def facts(pairs: Any, width: int) -> Table:
+    """Name and value pairs as two columns (the names `width` wide), a long value (an ARN, a URL) folded within
+    its own column."""
     rows = list(pairs)
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(width=width, no_wrap=True)
+    grid.add_column(overflow="fold")
     for name, value in rows:
         grid.add_row(Text("  " + str(name), style="dim"), Text(str(value)))
     if not rows:
