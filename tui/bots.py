@@ -69,7 +69,7 @@ class BotsScreen(ShowsWorkerErrors, Screen):
 
     def compose(self) -> ComposeResult:
         yield TopBar("Bots")
-        yield Input(id="bots-filter", placeholder="type to filter (name, cloud, mode, status…)",
+        yield Input(id="bots-filter", placeholder="type (or /) to filter: name, cloud, mode, status…",
                     select_on_focus=False)
         yield DataTable(id="bots-table", cursor_type="row", zebra_stripes=True)
         yield Static("", id="bots-detail")

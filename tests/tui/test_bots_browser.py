@@ -399,6 +399,16 @@ async def test_the_trading_tab_reads_the_plain_templates_book(tmp_path, sandbox)
         assert table.row_count == len(closed.items)
         if closed.items:
             assert row_texts(table)[0][0] == closed.items[0].symbol
+        await pilot.press("v")  # orders, every status, then filtered by the first status the book has
+        await settle(pilot)
+        assert table.row_count == book.orders().total == 2
+        assert not pane.check_action("page", (1,))  # one page: no page keys
+        status = book.order_statuses()[0]
+        pane.query_one("#trade-table").focus()
+        await pilot.press("o")
+        await settle(pilot)
+        assert f"status {status}" in shown(bot, "#trade-note")
+        assert table.row_count == book.orders(status=status).total
 
 
 async def test_a_run_opens_its_result_and_log_tail_and_the_live_tail_follows_the_logs(keeper, sandbox):
