@@ -111,6 +111,10 @@ class StatePane(Vertical, ShowsWorkerErrors):
 
     # ---- downloading --------------------------------------------------------------------------------
 
+    def folder(self, typed: str) -> Path:
+        """A folder typed: relative to the project unless absolute (or under ~)."""
+        return self.project / Path(typed).expanduser()
+
     def default_folder(self) -> str:
         return f"exported-state/{self.handle.bot_name}"
 
@@ -121,7 +125,7 @@ class StatePane(Vertical, ShowsWorkerErrors):
         if path is None:
             return
         self.app.push_screen(FolderDialog(f"Download [b]{escape(path)}[/b] into which folder?", self.default_folder()),
-                             lambda folder: self.download(path, self.project / folder) if folder else None)
+                             lambda folder: self.download(path, self.folder(folder)) if folder else None)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="download")
     def download(self, path: str, folder: Path) -> None:
@@ -144,7 +148,7 @@ class StatePane(Vertical, ShowsWorkerErrors):
             folder += "-" + self.app.clock().strftime("%Y%m%d-%H%M%S")
         self.app.push_screen(FolderDialog(f"Download the whole {self.handle.mode} state of "
                                           f"{escape(self.handle.bot_name)} into which (new or empty) folder?", folder),
-                             lambda chosen: self.export(self.project / chosen) if chosen else None)
+                             lambda chosen: self.export(self.folder(chosen)) if chosen else None)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="download")
     def export(self, folder: Path) -> None:

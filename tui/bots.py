@@ -291,7 +291,14 @@ class BotsScreen(ShowsWorkerErrors, Screen):
             return
         from .bot_screen import BotScreen
 
-        self.app.push_screen(BotScreen(row.source, row.bot))
+        try:
+            screen = BotScreen(row.source, row.bot)
+        except Exception as exc:  # noqa: BLE001 - its cloud cannot be opened: said here, as a worker's error is
+            title, *rest = error_lines(exc)
+            self.notify("\n".join(rest) or title, title=title if rest else "", severity="error", timeout=30,
+                        markup=False)
+            return
+        self.app.push_screen(screen)
 
 
 def short_version(version: str | None) -> str:
