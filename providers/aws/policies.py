@@ -38,7 +38,9 @@ def execution_policy(names: AwsNames, with_secret: bool, mode: str = "paper") ->
     """What the function may do: write its own logs, use its own mode's part of its bucket, read its own secret.
 
     A paper bot's role reaches only `<bucket>/paper/*` and a live bot's only `live/*`, so paper code can never
-    touch live state; listing is allowed only under that prefix (the `s3:prefix` condition).
+    touch live state; a listing names that prefix (the `s3:prefix` condition). The condition is IfExists: S3 asks
+    for ListBucket also when a GetObject finds no object (to answer 404 rather than 403), and that check carries
+    no prefix — a plain StringLike would turn a bot's first run (no manifest, no run records yet) into a 403.
     """
     log_group = arn(names, "logs", f"log-group:{names.log_group}")
     bucket = arn(names, "s3", names.bucket)
@@ -47,7 +49,7 @@ def execution_policy(names: AwsNames, with_secret: bool, mode: str = "paper") ->
         {"Sid": "OwnLogs", "Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
          "Resource": [f"{log_group}:*"]},
         {"Sid": "OwnStateListing", "Effect": "Allow", "Action": ["s3:ListBucket", "s3:ListBucketVersions"],
-         "Resource": [bucket], "Condition": {"StringLike": {"s3:prefix": [f"{prefix}*"]}}},
+         "Resource": [bucket], "Condition": {"StringLikeIfExists": {"s3:prefix": [f"{prefix}*"]}}},
         {"Sid": "OwnStateObjects", "Effect": "Allow",
          "Action": ["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject", "s3:DeleteObject"],
          "Resource": [f"{bucket}/{prefix}*"]},

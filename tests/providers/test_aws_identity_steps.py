@@ -212,12 +212,12 @@ def test_the_execution_role_reaches_only_its_own_modes_state(aws):
         return by_sid["OwnStateObjects"]["Resource"], by_sid["OwnStateListing"]["Condition"]
 
     assert objects_and_listing() == ([f"arn:aws:s3:::{NAMES.bucket}/paper/*"],
-                                     {"StringLike": {"s3:prefix": ["paper/*"]}})
+                                     {"StringLikeIfExists": {"s3:prefix": ["paper/*"]}})
     switched = execution_role(session, NAMES, TAGS, with_secret=True, mode="live").step()
     assert switched.action is Action.UPDATE
     switched.run(Ctx())
     assert objects_and_listing() == ([f"arn:aws:s3:::{NAMES.bucket}/live/*"],
-                                     {"StringLike": {"s3:prefix": ["live/*"]}})
+                                     {"StringLikeIfExists": {"s3:prefix": ["live/*"]}})
     # Without a mode given, the role takes the one in the bot's tags.
     tagged_live = execution_role(session, NAMES, {**TAGS, "botship:mode": "live"}, with_secret=True)
     assert tagged_live.policy == execution_role(session, NAMES, TAGS, with_secret=True, mode="live").policy

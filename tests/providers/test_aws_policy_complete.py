@@ -46,9 +46,13 @@ def _statement_matches(statement: dict, action: str, resource: str, context: dic
     if not any(fnmatch.fnmatchcase(resource, r) for r in _list(statement["Resource"])):
         return False
     for operator, tests in statement.get("Condition", {}).items():
+        if_exists = operator.endswith("IfExists")
+        operator = operator.removesuffix("IfExists")
         for key, wanted in tests.items():
             have = context.get(key)
-            if have is None:  # a condition on a key the request does not carry does not match
+            if have is None:  # a condition on a key the request does not carry does not match, unless IfExists
+                if if_exists:
+                    continue
                 return False
             if operator == "StringEquals":
                 ok = have in _list(wanted)
@@ -515,3 +519,19 @@ def test_every_call_of_an_image_bot_is_allowed_by_the_policy(recorder, registry,
     for action in PUSH_ACTIONS:
         rec.need(Need(action, f"arn:aws:ecr:{REGION}:{ACCOUNT}:repository/botship/{BOT}"))
     check_against_policy(rec, "image", unused_among="ecr:")
+
+
+def test_a_bots_role_may_learn_a_state_object_is_missing_but_lists_only_its_own_modes_prefix():
+    """S3 answers a GetObject of a missing key (a first run's manifest, run records not written yet) with 404 only
+    when the caller may ListBucket — checked without any s3:prefix; with a plain StringLike it would be a 403."""
+    from botship.providers.aws.names import AwsNames
+    from botship.providers.aws.policies import execution_policy
+
+    names = AwsNames("sma-bot", "123456789012", "eu-west-1")
+    policy = execution_policy(names, with_secret=False, mode="paper")
+    bucket = f"arn:aws:s3:::{names.bucket}"
+    assert decide(policy, "s3:ListBucket", bucket, {}) == "allowed"  # the 404-or-403 check of a GetObject
+    assert decide(policy, "s3:ListBucket", bucket, {"s3:prefix": "paper/objects/"}) == "allowed"
+    assert decide(policy, "s3:ListBucket", bucket, {"s3:prefix": "live/"}) == "implicitDeny"
+    assert decide(policy, "s3:GetObject", f"{bucket}/live/manifest.json", {}) == "implicitDeny"
+    assert decide(policy, "s3:GetObject", f"{bucket}/paper/runs.json", {}) == "allowed"
