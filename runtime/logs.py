@@ -106,11 +106,11 @@ _tail: list[str] | None = None
 def _keep(line: str) -> None:
     if _tail is not None and line.strip():
         _tail.append(line[:65536])
-        del _tail[:-20]
+        del _tail[:-12]
 
 
 def tail() -> list[str]:
-    """The last 20 lines, masked, then cut to 300 characters (so no cut leaves part of a secret)."""
+    """The last 12 lines, masked, then cut to 300 characters (so no cut leaves part of a secret)."""
     lines = [mask_text(line.rstrip("\r"), _forms) for line in _tail or ()]
     return [line if len(line) <= 300 else line[:299] + "\u2026" for line in lines]
 

@@ -20,8 +20,9 @@ def read_runs(store) -> list[dict]:
     return read_doc(store)["runs"]  # one request
 
 
-def append_run(store, record: dict, keep: int = 200) -> None:
-    """Add `record` as the newest (the caller holds the lock); those past `keep` join the summary."""
+def append_run(store, record: dict, keep: int = 100) -> None:
+    """Add `record` as the newest (the caller holds the lock); those past `keep` join the summary (every run
+    reads and rewrites the file, and a versioned bucket keeps each old copy: it stays small)."""
     doc = read_doc(store)
     runs, done = [record, *doc["runs"]], doc["compacted"] or {"count": 0, "ok": 0, "error": 0}
     for old in runs[keep:]:

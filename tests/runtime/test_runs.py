@@ -143,12 +143,12 @@ def test_old_records_are_compacted_into_a_summary_and_the_list_stays_short(tmp_p
     assert read_doc(store)["compacted"] == {"count": 4, "ok": 2, "error": 2, "since": 1000.0}  # r3 joined
 
 
-def test_the_default_keeps_two_hundred_records(tmp_path):
+def test_the_default_keeps_a_hundred_records(tmp_path):
     store = open_store(f"file://{tmp_path / 'remote'}", "paper")
-    for i in range(205):
+    for i in range(105):
         append_run(store, {"run_id": f"r{i}", "started": float(i), "status": "ok"})
     doc = read_doc(store)
-    assert len(doc["runs"]) == 200 and doc["runs"][0]["run_id"] == "r204"
+    assert len(doc["runs"]) == 100 and doc["runs"][0]["run_id"] == "r104"
     assert doc["compacted"]["count"] == 5
 
 
@@ -161,12 +161,12 @@ def test_a_damaged_runs_file_reads_as_none_and_is_started_over(bot, tmp_path):
     assert len(read_runs(store)) == 1
 
 
-def test_the_log_tail_is_the_last_twenty_lines_each_cut_to_300_characters(bot, tmp_path):
+def test_the_log_tail_is_the_last_twelve_lines_each_cut_to_300_characters(bot, tmp_path):
     url = f"file://{tmp_path / 'remote'}"
     run = run_once(bot, url, event={"lines": 30, "say": "y" * 1000})
     (record,) = read_runs(open_store(url, "paper"))
     tail = record["log_tail"]
-    assert len(tail) == 20 and all(len(line) <= 300 for line in tail)
+    assert len(tail) == 12 and all(len(line) <= 300 for line in tail)
     assert "y" * 299 + "\u2026" in tail and "bot line 29 of run 1" in tail and "bot line 10 of run 1" not in tail
     assert json.loads(tail[-1])["message"] == "run finished"
     # What the bot printed still reached the function's own log, whole.
