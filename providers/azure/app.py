@@ -216,6 +216,8 @@ class FunctionApp:
         if self.secret_names:
             from .vault import secrets_fingerprint
 
+            # Names only: the runtime masks these variables' values in its log lines and run records.
+            wanted["BOTSHIP_SECRET_NAMES"] = ",".join(sorted(self.secret_names))
             versions = secrets.get("versions")
             # (planning, before new values are written: their versions are not known, only that they change)
             wanted["BOTSHIP_SECRETS_VERSION"] = secrets_fingerprint(versions) if versions is not None else "(new)"

@@ -35,7 +35,8 @@ def run(req: func.HttpRequest) -> func.HttpResponse:
         event = req.get_json() if req.get_body() else {}
     except ValueError:
         return func.HttpResponse('{"error": "the body must be JSON"}', status_code=400, mimetype="application/json")
-    return _http(invoke({"source": "http", "payload": event}, None))
+    # The bot gets the event as sent, as it does on AWS Lambda (`botship invoke --event` is the same everywhere).
+    return _http(invoke(event, None))
 
 
 @app.route(route="status", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)

@@ -144,7 +144,7 @@ def test_a_first_deploy_makes_every_resource_keeps_secrets_out_and_a_rerun_chang
     settings = c.web.web_apps.list_application_settings(rg, names.function_app).properties
     assert settings["BOTSHIP_ENTRY"] == "app:handler" and settings["BOTSHIP_MODE"] == "paper"
     assert settings["BOTSHIP_BOT_NAME"] == "counter-bot" and settings["BOTSHIP_STATE_URL"] == "azure://state-paper"
-    assert settings["MARKET"] == "bitvavo"
+    assert settings["MARKET"] == "bitvavo" and settings["BOTSHIP_SECRET_NAMES"] == "EXCHANGE_API_KEY"
     assert settings["EXCHANGE_API_KEY"] == (
         f"@Microsoft.KeyVault(SecretUri={vault.properties.vault_uri}secrets/EXCHANGE-API-KEY/)")
     assert settings["AzureWebJobsStorage__blobServiceUri"] == account.primary_endpoints.blob
@@ -179,6 +179,11 @@ def test_a_first_deploy_makes_every_resource_keeps_secrets_out_and_a_rerun_chang
     assert [(r["runs"], r["has_secret"]) for r in runs] == [(1, True), (2, True)]
     assert set(handle.state_files().files) == {"runs.txt", "databases/bot.sqlite3"}
     assert handle.status().schedule == "cron(0 9 * * ? *)"
+    # A bot that prints its key: the run's record keeps the line, masked (the runtime knows the secrets' names).
+    assert not handle.invoke({"leak": True}).ok
+    leaked = handle.runs()[0]
+    assert leaked.status == "error" and any("using key ***" in line for line in leaked.log_tail), leaked.log_tail
+    assert SECRET not in json.dumps(leaked.__dict__, default=str)
 
     # An unchanged re-run plans no change and makes no mutating call.
     again, result, mutating, _ = deploy(azure_cloud, project, spec_for(azure_cloud, project))
