@@ -211,6 +211,20 @@ def found_by_profile(project: Path, profile: str, spec: Any) -> Found:
                  Source(spec.platform, provider.cloud_class.settings_of(spec)))
 
 
+def profile_here(project: Path, source: Source, bot: Any) -> Found | None:
+    """The profile in this project that deploys `bot` (as a source listed it) to the same place — its mode's
+    first — as a Found with its spec; None when no profile here does (the bot was found in the cloud only)."""
+    matches = []
+    for name, spec in _profile_specs(project):
+        if spec.bot_name != bot.bot_name or spec.platform != bot.platform:
+            continue
+        found = found_by_profile(project, name, spec)
+        if found.source is not None and found.source.key == source.key:
+            matches.append(found)
+    matches.sort(key=lambda found: found.spec.mode != bot.mode)
+    return matches[0] if matches else None
+
+
 def find_bot(project: Path, name: str, *, platform: str | None = None, where: str | None = None,
              asked: Mapping[str, list[str]] | None = None) -> Found:
     """The bot `name` names: a profile of the project, a bot a profile deploys, or a bot the clouds hold.

@@ -217,7 +217,10 @@ class StateFace:
         """Make an earlier generation of the bot's state current again, under the bot's lock."""
         store = self.state_store(mode)
         with self.reading(f"restoring generation {generation} of {self.bot_name}'s state"):
-            return restore_state_generation(store, generation, self.bot_name)
+            done = restore_state_generation(store, generation, self.bot_name)
+        self.note("restore", f"generation {generation} made current again"
+                  + (f" as generation {done['generation']}" if isinstance(done, dict) and "generation" in done else ""))
+        return done
 
     def deployed_state(self, profile: str, mode: str | None = None) -> DeployedState:
         """Where the deployed bot's state is and what a process here needs to reach it, so a local run can

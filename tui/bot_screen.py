@@ -62,6 +62,8 @@ class BotScreen(BotControls, ShowsWorkerErrors, Screen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="profile")
     def find_profile(self) -> None:
+        from botship.bots import profile_here
+
         found = profile_here(self.app.project, self.source, self.summary)
         self.app.call_from_thread(self._known, found=found)
 
@@ -131,30 +133,3 @@ class BotScreen(BotControls, ShowsWorkerErrors, Screen):
 
     def action_back(self) -> None:
         self.app.pop_screen()
-
-
-def profile_here(project: Any, source: Any, bot: Any) -> Any:
-    """The bot's profile in this project (a Found with its spec): one deploying a bot of that name to the same
-    place, its mode's first; None when none does."""
-    from botship.bots import found_by_profile
-    from botship.errors import BotshipError
-    from botship.profiles import ProfileStore
-
-    try:
-        store = ProfileStore(project)
-        names = store.names()
-    except BotshipError:
-        return None
-    matches = []
-    for name in names:
-        try:
-            spec = store.spec(name)
-        except BotshipError:
-            continue
-        if spec.bot_name != bot.bot_name or spec.platform != bot.platform:
-            continue
-        found = found_by_profile(project, name, spec)
-        if found.source is not None and found.source.key == source.key:
-            matches.append(found)
-    matches.sort(key=lambda found: found.spec.mode != bot.mode)
-    return matches[0] if matches else None

@@ -84,7 +84,7 @@ async def test_restoring_a_generation_pauses_the_bot_meanwhile_and_says_what_it_
         # (checked while the app runs: closing it stops the emulator inside it)
         assert json.loads(provider.handle().read_state_file("status.json"))["runs"] == 1
         assert schedules.get_schedule(Name=provider.names.schedule)["State"] == "ENABLED"
-        assert [entry.action for entry in provider.handle().history()][:2] == ["resume", "pause"]
+        assert [entry.action for entry in provider.handle().history()][:3] == ["resume", "restore", "pause"]
 
 
 async def test_stop_entries_writes_the_control_file_and_offers_back_to_normal(keeper, sandbox):
