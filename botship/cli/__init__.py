@@ -38,6 +38,8 @@ def cli(ctx: click.Context) -> None:
       botship deploy --profile prod --dry-run  show what a deploy would change
       botship deploy --profile prod --yes      deploy from CI, no questions asked
       botship profiles                         list saved profiles and their last deploy
+      botship bots                             every deployed bot: runs, logs, state, trades, controls
+      botship logs sma-bot --follow            follow a deployed bot's log lines
       botship sandbox                          try the whole flow on the built-in emulator
 
     Exit codes: 0 ok, 1 failed, 2 bad input, 130 cancelled.
