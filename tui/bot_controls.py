@@ -23,7 +23,7 @@ CONTROL_BINDINGS = [
     Binding("i", "invoke", "Invoke now"), Binding("p", "pause", "Pause"), Binding("u", "resume", "Resume"),
     Binding("s", "control('stopentry')", "Stop entries"), Binding("f", "control('flatten')", "Flatten"),
     Binding("n", "control('run')", "Back to normal"), Binding("b", "rollback", "Roll back"),
-    Binding("X", "destroy", "Destroy"),
+    Binding("R", "redeploy", "Redeploy"), Binding("X", "destroy", "Destroy"),
 ]
 CONTROL_QUESTIONS = {
     "stopentry": "Stop new entries for {bot}? Its next runs open no new positions (buys are refused); what it "
@@ -56,7 +56,7 @@ class BotControls:
                     and bool(parameters) and parameters[0] != self.control)
         if action == "rollback":
             return self.can(ROLLBACK)
-        if action == "destroy":
+        if action in ("destroy", "redeploy"):
             return self.found is not None and self.found.spec is not None
         return True
 
@@ -163,6 +163,22 @@ class BotControls:
         said = f"{self.handle.bot_name} runs version {entry.version[:16]} again." + (
             f" {entry.detail}" if entry.detail else "")
         self.app.call_from_thread(self._done, "Rolled back", said)  # type: ignore
+
+    # ---- redeploy with its profile -------------------------------------------------------------------
+
+    def action_redeploy(self) -> None:
+        """The wizard's review of the bot's profile here: the plan, then Deploy (as `r` on the home screen)."""
+        from botship.profiles import ProfileStore
+        from botship.session import DeploySession
+
+        from .wizard import WizardScreen
+
+        found = self.found
+        if found is None or found.spec is None or found.profile is None:
+            return
+        raw = ProfileStore(self.app.project).raw(found.profile)  # type: ignore[attr-defined]
+        session = DeploySession.from_profile(self.app.project, found.profile, raw)  # type: ignore[attr-defined]
+        self.app.push_screen(WizardScreen(session, start="review"))  # type: ignore[attr-defined]
 
     # ---- destroy ------------------------------------------------------------------------------------
 

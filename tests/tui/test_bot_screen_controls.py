@@ -167,3 +167,15 @@ async def test_destroy_needs_the_bots_name_typed(keeper, sandbox):
         await settle(pilot)
         assert type(pilot.app.screen).__name__ == "BotsScreen"
     assert load_records(keeper)["trial"].status == "destroyed"
+
+
+async def test_redeploy_opens_the_review_of_the_bots_profile_here(keeper, sandbox):
+    deploy(keeper)
+    async with bots_app(keeper).run_test(size=(100, 30)) as pilot:
+        bot = await open_first_bot(pilot)
+        await until(pilot, lambda: bot.found is not None)
+        assert bot.check_action("redeploy", ()) is True
+        await pilot.press("R")
+        await settle(pilot)
+        review = pilot.app.screen
+        assert type(review).__name__ == "WizardScreen" and review.state.profile == "trial"
