@@ -532,3 +532,30 @@ def test_the_twins_on_azure_against_the_strict_fake(azure_cloud, make_project, c
     assert code == 0 and records(out, "logs")[0]["note"], out + err  # Application Insights' delay, said
     code, out, err = cli(capsys, project, "history", "az-bot", "--json")
     assert code == 0 and [e["action"] for e in records(out, "history")][:2] == ["resume", "pause"], out + err
+
+
+def test_bots_on_aws_in_two_regions_azure_and_the_sandbox_are_listed_together(
+        aws, azure_cloud, sandbox, make_project, capsys, monkeypatch, dependency_cache):
+    """One project whose profiles deploy to AWS (two regions, moto), Azure (the strict fake) and the sandbox: one
+    `botship bots` lists them all, each with its platform, place, mode and state."""
+    monkeypatch.setenv("BOTSHIP_CACHE_DIR", str(dependency_cache))
+    project = make_project(
+        SANDBOX_PROFILE
+        + f'\n[profiles.az]\nplatform = "azure"\nbot_name = "az-bot"\nentry = "app:handler"\npython = "{HOST_PYTHON}"\n'
+        f'schedule = "rate(15 minutes)"\n[profiles.az.azure]\n'
+        f'subscription_id = "{azure_cloud.subscription_id}"\nresource_group = "bots"\nlocation = "westeurope"\n'
+        + "".join(f'\n[profiles.{name}]\nplatform = "aws"\nbot_name = "{name}"\nentry = "app:handler"\n'
+                  f'python = "{HOST_PYTHON}"\n[profiles.{name}.aws]\nregion = "{region}"\n'
+                  for name, region in (("west", "eu-west-1"), ("central", "eu-central-1"))))
+    deploy_sandbox(project)
+    deploy_aws(project, "eu-west-1", "west")
+    deploy_aws(project, "eu-central-1", "central", schedule=None)
+    assert cli(capsys, project, "deploy", "--profile", "az", "--yes")[0] == 0
+
+    code, out, err = cli(capsys, project, "bots", "--json")
+    assert code == 0, out + err
+    listed = {(b["name"], b["platform"], b["where"], b["mode"], b["state"]) for b in records(out, "bot")}
+    assert listed == {("counter", "sandbox", "us-east-1", "paper", "active"),
+                      ("west", "aws", "eu-west-1", "paper", "active"),
+                      ("central", "aws", "eu-central-1", "paper", "active"),
+                      ("az-bot", "azure", "westeurope", "paper", "active")}, listed
