@@ -245,11 +245,11 @@ def find_bot(project: Path, name: str, *, platform: str | None = None, where: st
                        "name the profile instead of the bot (or add --platform / --where)")
     looked = sources(project, asked)
     matches: list[tuple[Source, Any]] = []
-    errors: list[str] = []
+    errors: list[tuple[Source, Exception]] = []
 
     def seen(source: Source, bots: list[Any] | None, error: Exception | None) -> None:
         if error is not None:
-            errors.append(f"{source.title}: {str(error).splitlines()[0] if str(error) else type(error).__name__}")
+            errors.append((source, error))
             return
         if not getattr(bots, "complete", True):
             return  # the bots found so far: the complete listing follows
@@ -266,8 +266,18 @@ def find_bot(project: Path, name: str, *, platform: str | None = None, where: st
         raise BadInput(f"{len(matches)} bots are named {name}: "
                        + "; ".join(f"{providers.title(b.platform)} in {b.where}" for _, b in matches),
                        fix="pick one with --platform NAME and --where LOCATION")
+    if errors:
+        # Not found where botship could look, and some places could not be looked in: that is the failure to say
+        # (a sign-in or network problem, exit 1), not an unknown name.
+        source, error = errors[0]
+        if isinstance(error, BotshipError):
+            others = [s.title for s, _ in errors[1:]]
+            raise BotshipError(f"{name} was not found, and {source.title} could not be looked in: {error.what}",
+                               "; ".join(part for part in (error.why, f"nor could {', '.join(others)}" if others
+                                                           else "") if part),
+                               error.fix) from None
+        raise error
     places = ", ".join(s.title for s in looked) or "no cloud (the project has no profiles)"
-    why = f"looked in {places}" + (f"; could not look in {'; '.join(errors)}" if errors else "")
-    raise BadInput(f"no bot named {name}", why,
+    raise BadInput(f"no bot named {name}", f"looked in {places}",
                    "name a profile or a bot from `botship bots`; look in another place with --region or "
                    "--subscription")

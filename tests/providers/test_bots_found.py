@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from aws_flow import spec_for
 from botship.bots import Source, find_bot, list_all, sources
-from botship.errors import BadInput
+from botship.errors import BadInput, BotshipError
 from botship.providers.aws.provider import AwsProvider
 from botship.providers.aws.session import AwsSession
 from botship.providers.base import DeployContext
@@ -89,3 +89,12 @@ def test_a_bot_is_named_by_profile_by_bot_name_or_found_in_the_clouds(aws, proje
     assert "--where" in "\n".join(ambiguous.value.lines())
     assert find_bot(project, "twin", where="eu-central-1", asked={"region": ["eu-central-1"]}
                     ).handle.status().where == "eu-central-1"
+
+
+def test_a_place_that_cannot_be_looked_in_is_the_failure_said_not_an_unknown_name(aws, project, monkeypatch):
+    """Not found, and a place could not be read (no sign-in there): the place's own message and fix, exit 1."""
+    profiles(project, ("prod", "alpha", "eu-west-1"))
+    with pytest.raises(BotshipError) as failed:
+        find_bot(project, "beta", asked={"profile": ["no-such-profile"]})
+    assert not isinstance(failed.value, BadInput) and failed.value.exit_code == 1
+    assert "beta was not found, and AWS Lambda" in failed.value.what and "no-such-profile" in str(failed.value.lines())
