@@ -111,6 +111,9 @@ class BotSummary:
     next_run: datetime | None = None  # None without a schedule, or while paused
     last_run: RunRecord | None = None
     version: str = ""  # the code hash or image digest shipped, short
+    # Whether its schedule is disabled (pause/resume), whatever `state` says first (a paused bot whose last update
+    # failed is "failed", and still paused).
+    paused: bool = False
 
 
 @dataclass(frozen=True)

@@ -47,10 +47,10 @@ class BotControls:
         status = self.status
         if action == "invoke":
             return self.can(INVOKE)
-        if action == "pause":
-            return self.can(PAUSE) and status is not None and bool(status.schedule) and status.state != "paused"
+        if action == "pause":  # the schedule's own switch: a paused bot whose last update failed still resumes
+            return self.can(PAUSE) and status is not None and bool(status.schedule) and not status.paused
         if action == "resume":
-            return self.can(PAUSE) and status is not None and status.state == "paused"
+            return self.can(PAUSE) and status is not None and bool(status.schedule) and status.paused
         if action == "control":
             return (self.can(CONTROL) and self.can(STATE) and self.control is not None
                     and bool(parameters) and parameters[0] != self.control)

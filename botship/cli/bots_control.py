@@ -51,10 +51,9 @@ def run_pause(project: Path, bot: str, pick: Pick, pause: bool, yes: bool, conso
     require(found, PAUSE, doing, "stop its trading instead: `botship stop-entries " + name + "` (no new positions),"
             " or remove it: `botship destroy`")
     before = found.handle.status()
-    wanted = "paused" if pause else "active"
-    if before.state == wanted or (not pause and before.state != "paused"):
+    if before.schedule and before.paused == pause:  # the schedule's own switch, whatever else the state says
         console.record("paused" if pause else "resumed", **identity(found), changed=False, state=before.state)
-        console.line(f"{name} is {state_text(before.state)} already; nothing was changed.")
+        console.line(f"{name}'s schedule is {'paused' if pause else 'running'} already; nothing was changed.")
         return 0
     if not before.schedule:
         raise BadInput(f"{name} has no schedule to {'pause' if pause else 'resume'}: it runs only when invoked",

@@ -13,6 +13,8 @@ from datetime import UTC, datetime
 from functools import cached_property
 from typing import Any, ClassVar
 
+from botship.errors import BotshipError
+
 from ..base import (
     CONTROL,
     DEPLOY_LOCK,
@@ -151,7 +153,7 @@ class AwsCloud(Cloud):
                               profile=tags.get("botship:profile"), extra={"arn": item["ResourceARN"]},
                               timezone=(schedule or {}).get("ScheduleExpressionTimezone") or ("UTC" if schedule else None),
                               next_run=next_run(schedule) if state == "active" else None,
-                              version=shipped_version(function))
+                              version=shipped_version(function), paused=schedule_paused(schedule))
 
         batch: list[BotSummary] = []
         last = time.monotonic()
@@ -188,13 +190,13 @@ class AwsHandle(BotHandle):
         state = bot_state(function["Configuration"], schedule)
         zone = (schedule or {}).get("ScheduleExpressionTimezone") or ("UTC" if schedule else None)
         configuration = function["Configuration"]
-        variables = sorted(name for name in (configuration.get("Environment") or {}).get("Variables", {})
-                           if not name.startswith("BOTSHIP_"))
+        environment = (configuration.get("Environment") or {}).get("Variables", {})
+        variables = sorted(name for name in environment if not name.startswith("BOTSHIP_"))
         resources = {"function": configuration.get("FunctionArn", ""), "state bucket": f"s3://{names.bucket}",
                      "logs": names.log_group}
         if schedule:
             resources["schedule"] = schedule.get("Arn", names.schedule)
-        secret = (configuration.get("Environment") or {}).get("Variables", {}).get("BOTSHIP_SECRET_ARN")
+        secret = environment.get("BOTSHIP_SECRET_ARN")
         if secret:
             resources["secrets"] = secret
         if function.get("Code", {}).get("ImageUri"):
@@ -203,11 +205,12 @@ class AwsHandle(BotHandle):
                          schedule=schedule["ScheduleExpression"] if schedule else None,
                          profile=tags.get("botship:profile"), extra={"arn": configuration.get("FunctionArn")},
                          timezone=zone, next_run=next_run(schedule) if state == "active" else None,
-                         version=shipped_version(function),
+                         version=shipped_version(function), paused=schedule_paused(schedule),
                          shipped={"code": tags.get("botship:code", ""), "config": tags.get("botship:config", ""),
                                   **({"image": function["Code"]["ImageUri"].rpartition("@")[2]}
                                      if function.get("Code", {}).get("ImageUri") else {})},
-                         resources=resources, variables=tuple(variables))
+                         resources=resources, variables=tuple(variables),
+                         secrets=tuple(name for name in environment.get("BOTSHIP_SECRET_NAMES", "").split(",") if name))
 
     # ---- controls -----------------------------------------------------------------------------------
 
@@ -248,8 +251,33 @@ class AwsHandle(BotHandle):
                              self.cloud.target.images_in_bucket)
 
     def rollback(self, to: str | None = None) -> DeployEntry:
+        """Ship a kept version again, under the bot's deploy lock (refused while a deploy holds it)."""
         from ..versions import pick_version
         from .controls import ship_version
+        from .lock import DeployLock
+
+        function = self._function()
+        image_uri = function.get("Code", {}).get("ImageUri", "")
+        try:
+            shipped = self.history()
+        except BotshipError:  # no history to read: the newest kept before the current one
+            shipped = []
+        chosen = pick_version(self.versions(), to, self.bot_name, shipped)
+        lock = DeployLock(self.session, self.names, "rollback", create_bucket=False)
+        holder = lock.try_acquire()
+        for _ in range(3):  # {}: released just now, try again at once
+            if holder != {}:
+                break
+            holder = lock.try_acquire()
+        if holder is not None:
+            raise BotshipError(f"another deploy of {self.bot_name} is running; a rollback does not run beside it",
+                               DeployLock.explain(holder) if holder else "nothing was shipped",
+                               "roll back once that deploy is done, or remove a stale lock with `botship unlock`")
+        try:
+            ship_version(self.session, self.names, chosen.version, bool(image_uri), image_uri.partition("@")[0])
+        finally:
+            lock.release()
+        return self.note("rollback", f"shipped {chosen.version.removeprefix('sha256:')[:16]} again", chosen.version)
 
         function = self._function()
         image_uri = function.get("Code", {}).get("ImageUri", "")
@@ -314,6 +342,10 @@ def read_schedule(session: AwsSession, names: AwsNames) -> dict[str, Any] | None
         raise translate(exc, f"reading schedule {names.schedule}") from None
 
 
+def schedule_paused(schedule: Mapping[str, Any] | None) -> bool:
+    return bool(schedule) and schedule.get("State") == "DISABLED"
+
+
 def bot_state(configuration: Mapping[str, Any], schedule: Mapping[str, Any] | None) -> str:
     """active / paused / failed / updating / unknown, from the function's state and its schedule's."""
     state, update = configuration.get("State"), configuration.get("LastUpdateStatus")
@@ -323,7 +355,7 @@ def bot_state(configuration: Mapping[str, Any], schedule: Mapping[str, Any] | No
         return "updating"
     if state not in (None, "Active", "Inactive"):  # Inactive: idle a while; the next run wakes it
         return "unknown"
-    return "paused" if schedule and schedule.get("State") == "DISABLED" else "active"
+    return "paused" if schedule_paused(schedule) else "active"
 
 
 def next_run(schedule: Mapping[str, Any] | None, now: datetime | None = None) -> datetime | None:

@@ -110,8 +110,9 @@ def kept_versions(session: AwsSession, names: AwsNames, current: str, image: boo
 
 
 def _same(version: str, current: str) -> bool:
-    version, current = version.removeprefix("sha256:"), current.removeprefix("sha256:")
-    return bool(current) and (version.startswith(current) or current.startswith(version))
+    from ..versions import same_version
+
+    return same_version(version, current)
 
 
 def ship_version(session: AwsSession, names: AwsNames, version: str, image: bool, repository_uri: str = "") -> str:

@@ -101,6 +101,7 @@ class BotFunction:
             # so no warm container keeps serving the old one from its cache.
             variables["BOTSHIP_SECRET_ARN"] = secret["secret_arn"]
             variables["BOTSHIP_SECRET_VERSION"] = secret["secret_version"]
+            variables["BOTSHIP_SECRET_NAMES"] = ",".join(sorted(spec.secrets))  # names only (status, masking)
         config = {"MemorySize": spec.memory_mb, "Timeout": spec.timeout_s,
                   "EphemeralStorage": {"Size": spec.ephemeral_mb},
                   "Role": arn(names, "iam", f"role/{names.execution_role}"), "Environment": {"Variables": variables}}

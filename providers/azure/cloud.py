@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from botship.errors import BotshipError
 from botship.questions import Choice, Question
 
-from ..base import CONTROL, DEPLOY_LOCK, INVOKE, LOGS, PAUSE, PERMISSIONS_POLICY, ROLLBACK, STATE, Cloud
+from ..base import CONTROL, DEPLOY_LOCK, INVOKE, LOGS, PAUSE, PERMISSIONS_POLICY, ROLLBACK, STATE, STATE_HISTORY, Cloud
 from ..results import BotSummary, InvokeResult
 from .clients import AzureClients
 from .endpoints import Endpoints, endpoints
@@ -64,7 +64,8 @@ class AzureCloud(Cloud):
     title = "Azure Functions"
     table = "azure"
     # DEPLOY_LOCK: the provider's deploy_lock(profile) returns `cloud.deploy_lock(bot, profile)` (below).
-    capabilities = frozenset({INVOKE, STATE, PERMISSIONS_POLICY, DEPLOY_LOCK, PAUSE, CONTROL, LOGS, ROLLBACK})
+    capabilities = frozenset({INVOKE, STATE, STATE_HISTORY, PERMISSIONS_POLICY, DEPLOY_LOCK, PAUSE, CONTROL, LOGS,
+                              ROLLBACK})
 
     def __init__(self, settings: Mapping[str, Any] | None = None, *, clients: AzureClients | None = None) -> None:
         super().__init__(settings)
@@ -212,7 +213,8 @@ class AzureCloud(Cloud):
                               state, schedule=schedule, profile=tags.get("botship:profile"),
                               extra={"id": resource.id, "resource_group": group, "function_app": resource.name},
                               timezone=zone, next_run=next_firing(tags, settings) if state == "active" else None,
-                              version=tags.get("botship:code", ""))
+                              version=tags.get("botship:code", ""),
+                              paused=bool(schedule) and is_paused(settings))
 
         with ThreadPoolExecutor(max_workers=8, thread_name_prefix="botship-list") as pool:
             bots = [bot for bot in pool.map(one, found) if bot is not None]

@@ -82,6 +82,7 @@ class AzureHandle(BotHandle):
                                 "timer": settings.get("BOTSHIP_SCHEDULE")},
                          timezone=zone, next_run=next_firing(tags, settings) if state == "active" else None,
                          version=tags.get("botship:code", ""), shipped=shipped,
+                         paused=bool(schedule) and is_paused(settings),
                          resources=self._resources(site), variables=tuple(sorted(
                              name for name, value in settings.items() if _is_variable(name, value))),
                          secrets=tuple(sorted(name for name, value in settings.items()
@@ -234,8 +235,11 @@ class AzureHandle(BotHandle):
                           credential=self.clients.credential, **self.cloud.endpoints.transport_options())
 
     def state_history_note(self) -> str:
-        return (f"replaced generations are kept as blob versions in {self.names.storage_account} for the "
-                f"state_retention_days a deploy set")
+        from botship.runtime.store_base import KeptHistory
+
+        container = self.names.state_container(self.mode)
+        return (f"the last {KeptHistory.HISTORY} generations are kept in container {container} of "
+                f"{self.names.storage_account}; a restore can go back that far")
 
 
 # ---- what the handle and the listing share ------------------------------------------------------------------

@@ -58,7 +58,8 @@ def _utc(at: datetime | None) -> datetime | None:
     return at.astimezone(UTC) if at is not None and at.tzinfo else (at.replace(tzinfo=UTC) if at else None)
 
 
-def choose(versions: list[DeployEntry], to: str | None, current: str, names: AzureNames) -> DeployEntry:
+def choose(versions: list[DeployEntry], to: str | None, current: str, names: AzureNames,
+           history: list[DeployEntry] | None = None) -> DeployEntry:
     """The version `to` names (a prefix will do), or the newest kept before the one the bot runs."""
     from ..versions import pick_version
 
@@ -70,7 +71,7 @@ def choose(versions: list[DeployEntry], to: str | None, current: str, names: Azu
                            "deploy the version you want with its profile instead")
     marked = versions if any(v.detail == "current" for v in versions) or not current else [
         DeployEntry(None, "deploy", current, detail="current"), *versions]  # the running one is not kept
-    chosen = pick_version(versions if to else marked, to, bot)
+    chosen = pick_version(versions if to else marked, to, bot, history)
     if chosen.version == current:
         raise BadInput(f"{bot} runs {current} already", "rolling back to it would ship the same package",
                        f"name an earlier version: `botship rollback {bot} --list` shows them")
@@ -123,6 +124,14 @@ class _Renewed:
         self.lock.release()
 
 
+def _history(handle: AzureHandle) -> list[DeployEntry]:
+    """What the bot shipped, newest first, for the version it ran before this one ([] when it cannot be read)."""
+    try:
+        return handle.history()
+    except BotshipError:
+        return []
+
+
 def roll_back(handle: AzureHandle, to: str | None) -> DeployEntry:
     """Ship a kept package again (see the module's docstring); returns what the history records."""
     from .cloud import _plan_of, app_settings
@@ -132,7 +141,7 @@ def roll_back(handle: AzureHandle, to: str | None) -> DeployEntry:
     site = handle._site()
     current = (site.tags or {}).get(CODE_TAG, "")
     endpoint = blob_endpoint(clients, names)
-    chosen = choose(kept_versions(clients, names, endpoint, current), to, current, names)
+    chosen = choose(kept_versions(clients, names, endpoint, current), to, current, names, _history(handle))
     code = chosen.version
     ctx = Quiet()
     lock = handle.cloud.deploy_lock(handle.bot_name, "rollback")

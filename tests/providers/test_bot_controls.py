@@ -75,6 +75,7 @@ def test_status_names_the_resources_and_only_the_names_of_variables(aws, project
     assert status.resources["function"].endswith(":function:botship-alpha")
     assert status.resources["state bucket"].startswith("s3://") and status.resources["logs"] == "/aws/lambda/botship-alpha"
     assert status.variables == ("SYMBOL",) and status.version == status.shipped["code"] != ""
+    assert status.secrets == ("EXCHANGE_API_KEY",) and status.resources["secrets"].startswith("arn:aws:secretsmanager:")
 
 
 def sandbox_bot(project: Path, **extra):
@@ -142,3 +143,14 @@ def test_rollback_ships_the_earlier_code_again_and_the_next_run_proves_it(sandbo
     assert "version" not in result and result["runs"] == 3  # the earlier code, with the state it left
     assert bot.status().version == first and bot.versions()[1].detail == "current"
     assert [e.action for e in bot.history()][:2] == ["rollback", "deploy"]
+    # Never beside a deploy: the deploy lock decides.
+    from botship.providers.aws.lock import DeployLock
+
+    held = DeployLock(bot.session, bot.names, "other")
+    assert held.try_acquire() is None
+    with pytest.raises(BotshipError, match="another deploy of counter is running"):
+        bot.rollback()
+    held.release()
+    # Rolling back again goes back to what ran before (the history says: the second version), not to an older one.
+    again = bot.rollback()
+    assert again.version.startswith(second) and bot.invoke({}).body["result"]["version"] == 2
