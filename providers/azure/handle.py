@@ -155,6 +155,7 @@ class AzureHandle(BotHandle):
                            "it runs only when invoked", "give it a schedule in its profile and deploy again")
         if is_paused(settings) == paused:
             return False
+        self._refuse_during_a_run("pause" if paused else "resume")
         if paused:
             settings[PAUSE_SETTING] = "true"
         else:
@@ -168,6 +169,21 @@ class AzureHandle(BotHandle):
             self.clients.web.web_apps.update_application_settings(names.resource_group, names.function_app,
                                                                   StringDictionary(properties=kept))
         return True
+
+    def _refuse_during_a_run(self, doing: str) -> None:
+        """Azure restarts the function host when an app setting changes: a run in progress would be stopped before
+        it saved. While a run holds the bot's lock, say so and change nothing."""
+        from botship.runtime.invoke import describe_lock
+
+        try:
+            holder = self.state_store().lock_holder()
+        except Exception:  # noqa: BLE001 - no state (never run): no run to stop
+            return
+        expires = (holder or {}).get("expires")
+        if holder and (not isinstance(expires, int | float) or expires > time.time()):
+            raise BotshipError(f"{self.bot_name} is running now; changing its settings to {doing} it would restart "
+                               "the app and stop that run before it saves", describe_lock(holder),
+                               f"{doing} it once the run has finished; nothing was changed")
 
     def pause(self) -> None:
         """Stop the schedule from firing (the timer function disabled); a run now still works. Idempotent."""

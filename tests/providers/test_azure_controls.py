@@ -20,7 +20,6 @@ from botship.providers.azure.cloud import PAUSE_SETTING, AzureCloud
 from botship.providers.azure.endpoints import KNOWN, endpoints
 from botship.providers.azure.logs import kql_datetime, logs_note, parse_time, query_text, read_logs
 from botship.providers.base import LOGS, PAUSE, ROLLBACK
-from botship.runtime.stores import AzureStore
 
 SECRET = "s3cr3t-value-9876"
 PYTHON = f"{sys.version_info.major}.{sys.version_info.minor}"
@@ -91,10 +90,17 @@ def test_pause_then_resume_flips_the_timers_disabled_setting(azure_cloud, projec
     # A run now works while paused (only the schedule stops).
     handle.pause()
     assert handle.invoke({}).ok
+    # A settings change restarts the app: while a run holds the bot's lock, resuming is refused, nothing changed.
+    store = handle.state_store()
+    assert store.try_lock("run-in-progress", 120)
+    with pytest.raises(BotshipError, match="is running now; changing its settings to resume it would restart"):
+        handle.resume()
+    assert azure_cloud.app_settings[site_id][PAUSE_SETTING] == "true"
+    store.unlock("run-in-progress")
+    handle.resume()
+    assert handle.status().state == "active"
 
 
-@pytest.mark.skipif("write_extra" not in vars(AzureStore),
-                    reason="needs runtime/store_cloud.py AzureStore.read_extra/write_extra (the runtime helper's)")
 def test_pause_resume_and_rollback_are_in_the_history(azure_cloud, project):
     cloud = deploy(azure_cloud, project)
     handle = cloud.bot("counter-bot")
