@@ -191,6 +191,18 @@ def list_all(found: list[Source], on_source: Callable[[Source, list[Any] | None,
         list(pool.map(one, found))
 
 
+def control_note(mode: str, level: str) -> str:
+    """Who holds a bot to a control level, honestly: botship's paper exchange holds an investing-algorithm-framework
+    app in paper mode to it; anything else only if the bot's own code reads it."""
+    if level == "run":
+        return ""
+    if mode == "live":
+        return ("LIVE: botship cannot hold a live bot to this — only a strategy that reads BOTSHIP_CONTROL (or "
+                "algorithm_control.json in its state) stops buying or sells; make sure yours does")
+    return ("botship's paper exchange holds an investing-algorithm-framework app to it; a plain bot must read "
+            "BOTSHIP_CONTROL itself (the plain template does)")
+
+
 @dataclass
 class Found:
     """One bot named on the command line (or picked on the bots screen): its handle, and its profile here."""

@@ -110,8 +110,13 @@ class BotControls:
     # ---- stop entries, flatten, back to normal ------------------------------------------------------
 
     def action_control(self, level: str) -> None:
+        from botship.bots import control_note
+
         question = CONTROL_QUESTIONS[level].format(bot=self.bot)
         question += "\nIt is written into the bot's state (algorithm_control.json) under its lock."
+        note = control_note(self.handle.mode, level)
+        if note:
+            question += f"\n{escape(note)}."
         self._ask(question, {"stopentry": "Stop entries", "flatten": "Flatten", "run": "Back to normal"}[level],
                   lambda: self.set_control(level), danger=level == "flatten")
 

@@ -86,6 +86,7 @@ _LEVEL_WORDS = {"stopentry": ("stopping new entries of", "Stop new entries of"),
 
 def run_control(project: Path, bot: str, pick: Pick, level: str, yes: bool, console: Console,
                 interactive: bool) -> int:
+    from botship.bots import control_note
     from botship.providers.base import CONTROL
 
     doing, ask = _LEVEL_WORDS[level]
@@ -100,8 +101,9 @@ def run_control(project: Path, bot: str, pick: Pick, level: str, yes: bool, cons
         return 0
     console.line(f"{mode_badge(found.handle.mode)} {doing} {label(found)}: control '{current}' → '{level}'")
     console.line(f"  From its next run the bot {LEVEL_MEANS[level]}.")
-    if level == "flatten" and live:
-        console.line(click.style("  It is LIVE: the sells are real orders with real money.", fg="red", bold=True))
+    note = control_note(found.handle.mode, level)
+    if note:
+        console.line(click.style(f"  {note}.", fg="red", bold=True) if live else f"  {note}.")
     if level != "run":
         console.line(f"  Back to normal with `botship resume-entries {name}`.")
     confirm(found, doing, ask, yes=yes, interactive=interactive, typed=level == "flatten" and live)
