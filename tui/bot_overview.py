@@ -77,11 +77,9 @@ class OverviewPane(VerticalScroll, ShowsWorkerErrors):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="control")
     def load_control(self) -> None:
-        try:
-            level = self.handle.control()
-        except BotshipError:
-            level = None  # a bot with no state yet runs as usual; said nowhere else
-        self.post_message(self.Known(control=level or "run"))
+        # A bot with no control file (or no state yet) runs as usual: control() says "run". Anything else it raises
+        # (no access, a damaged manifest) is shown by worker_failed, and the controls stay hidden: unknown is not "run".
+        self.post_message(self.Known(control=self.handle.control()))
 
     def worker_failed(self, worker: Worker, lines: list[str]) -> None:
         if worker.group == "status":
