@@ -19,18 +19,28 @@ _REFERENCE_YEAR = 2026
 _CALENDAR_CYCLE = 28
 
 
-def next_runs(schedule: Schedule, tz: str, count: int, after: datetime) -> list[datetime]:
+def next_runs(schedule: Schedule, tz: str, count: int, after: datetime,
+              anchor: datetime | None = None) -> list[datetime]:
     """The next `count` run times in zone `tz`, strictly after the aware datetime `after` (fewer if none for ~5 years).
 
-    Raises ValueError for a naive `after`; never for a schedule `parse_schedule` accepted.
+    A rate counts its periods from `anchor` (when the schedule was set: a deployed schedule's start or last change),
+    or from `after` when that is not known. Raises ValueError for a naive `after` or `anchor`; never for a schedule
+    `parse_schedule` accepted.
     """
     if after.tzinfo is None or after.utcoffset() is None:
         raise ValueError("`after` must be a timezone-aware datetime")
     zone = ZoneInfo(tz)
     if isinstance(schedule, Rate):
-        # EventBridge Scheduler starts a rate schedule when it is created; step in UTC so DST changes nothing.
-        base = after.astimezone(UTC)
+        # EventBridge Scheduler counts a rate's periods from when the schedule starts; step in UTC so DST changes
+        # nothing.
         step = timedelta(seconds=schedule.seconds)
+        base = after.astimezone(UTC)
+        if anchor is not None:
+            if anchor.tzinfo is None or anchor.utcoffset() is None:
+                raise ValueError("`anchor` must be a timezone-aware datetime")
+            start = anchor.astimezone(UTC)
+            # The last run at or before `after` (or, before the start, one period before it: the start comes next).
+            base = start + ((base - start) // step) * step if base >= start else start - step
         return [(base + k * step).astimezone(zone) for k in range(1, count + 1)]
     times = _times(schedule)
     after_stamp = after.timestamp()

@@ -342,6 +342,15 @@ def read_schedule(session: AwsSession, names: AwsNames) -> dict[str, Any] | None
         raise translate(exc, f"reading schedule {names.schedule}") from None
 
 
+def schedule_anchor(schedule: Mapping[str, Any]) -> datetime | None:
+    """When a schedule's rate counts its periods from: its start date, else when it was last set (None: unknown)."""
+    for key in ("StartDate", "LastModificationDate", "CreationDate"):
+        value = schedule.get(key)
+        if isinstance(value, datetime):
+            return value if value.tzinfo else value.replace(tzinfo=UTC)
+    return None
+
+
 def schedule_paused(schedule: Mapping[str, Any] | None) -> bool:
     return bool(schedule) and schedule.get("State") == "DISABLED"
 
@@ -366,7 +375,8 @@ def next_run(schedule: Mapping[str, Any] | None, now: datetime | None = None) ->
         return None
     try:
         following = next_runs(parse_schedule(schedule["ScheduleExpression"]),
-                              schedule.get("ScheduleExpressionTimezone") or "UTC", 1, now or datetime.now(UTC))
+                              schedule.get("ScheduleExpressionTimezone") or "UTC", 1, now or datetime.now(UTC),
+                              schedule_anchor(schedule))
     except (ValueError, KeyError):
         return None
     return following[0] if following else None

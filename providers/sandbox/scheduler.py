@@ -18,6 +18,7 @@ from typing import Any
 from botship.errors import BotshipError
 from botship.schedule import next_runs, parse_schedule
 
+from ..aws.cloud import schedule_anchor
 from ..aws.names import AwsNames
 from ..results import InvokeResult
 from .emulator import SANDBOX_REGION, Emulator
@@ -108,8 +109,8 @@ class LocalScheduler:
                 expression, zone = schedule["ScheduleExpression"], schedule.get("ScheduleExpressionTimezone") or "UTC"
                 key = (expression, zone)
                 due = self._next.get(function)
-                try:
-                    following = next_runs(parse_schedule(expression), zone, 1, now)
+                try:  # a rate counts from when the schedule was set, as the status and the bots screen say
+                    following = next_runs(parse_schedule(expression), zone, 1, now, schedule_anchor(schedule))
                 except ValueError:  # not botship's syntax: this schedule is skipped, the others still fire
                     continue
                 if not following:

@@ -116,14 +116,16 @@ def test_the_bucket_keeps_every_setting_but_the_tls_only_policy(sandbox, counter
 def test_the_local_scheduler_fires_enabled_schedules_when_due(sandbox, counter, dependency_cache, monkeypatch):
     monkeypatch.setenv("BOTSHIP_CACHE_DIR", str(dependency_cache))
     provider, _, _ = deploy(counter, spec_for(counter, schedule="rate(5 minutes)", timezone="Europe/Amsterdam"))
-    now = [datetime(2026, 11, 28, 12, 0, tzinfo=UTC)]
+    # A rate counts its periods from when the schedule was set, as the bot's status says.
+    anchor = provider.session.client("scheduler").get_schedule(Name=provider.names.schedule)["LastModificationDate"]
+    now = [anchor + timedelta(minutes=1)]
     from botship.providers.sandbox.emulator import running
 
     scheduler = LocalScheduler(running(), clock=lambda: now[0])
     assert scheduler.tick() == []  # first sight: timed, not fired
     ((bot, due),) = scheduler.upcoming()
-    assert bot == "counter" and due == now[0] + timedelta(minutes=5)
-    now[0] += timedelta(minutes=4)
+    assert bot == "counter" and due == anchor + timedelta(minutes=5) == provider.handle().status().next_run
+    now[0] += timedelta(minutes=3)
     assert scheduler.tick() == []
     now[0] += timedelta(minutes=1)
     assert scheduler.tick() == ["counter"]
@@ -154,7 +156,7 @@ def test_stopping_the_scheduler_stops_its_runs_and_a_vanished_emulator_is_not_po
     target = {**current["Target"], "Input": json.dumps({"sleep": 100})}
     client.update_schedule(Name=provider.names.schedule, Target=target, State="ENABLED", **{
         k: current[k] for k in ("ScheduleExpression", "ScheduleExpressionTimezone", "FlexibleTimeWindow")})
-    now = [datetime(2026, 11, 28, 12, 0, tzinfo=UTC)]
+    now = [client.get_schedule(Name=provider.names.schedule)["LastModificationDate"]]  # where its minutes count from
     local = LocalScheduler(emulator.running(), clock=lambda: now[0])
     local.tick()
     now[0] += timedelta(minutes=1)

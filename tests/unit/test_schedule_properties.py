@@ -196,3 +196,21 @@ def test_check_fires_agrees_with_next_runs(text, zone, after):
         assert not runs and "never fires" in str(exc) or "five years" in str(exc)
     else:
         assert runs and runs[0] - after < timedelta(days=6 * 366)
+
+
+@given(st.integers(min_value=1, max_value=500), st.sampled_from(["minute", "hour", "day"]),
+       st.integers(min_value=-10**7, max_value=10**8), st.integers(min_value=0, max_value=10**8))
+def test_a_rates_next_runs_count_whole_periods_from_its_anchor(n, unit, offset_s, anchor_s):
+    """A deployed rate runs at anchor + k periods: the next run is the first such time strictly after now."""
+    from datetime import UTC, datetime, timedelta
+
+    from botship.schedule import next_runs, parse_schedule
+
+    rate = parse_schedule(f"rate({n} {unit}{'s' if n > 1 else ''})")
+    step = timedelta(seconds=rate.seconds)
+    anchor = datetime(2026, 1, 1, tzinfo=UTC) + timedelta(seconds=anchor_s)
+    after = anchor + timedelta(seconds=offset_s)
+    first, second = (run.astimezone(UTC) for run in next_runs(rate, "Europe/Amsterdam", 2, after, anchor))
+    assert first > after and second - first == step
+    assert (first - anchor) % step == timedelta(0) and first >= anchor
+    assert first - step <= after or first == anchor
