@@ -1,6 +1,7 @@
-"""The bots commands — the CLI twins of the bots screen — against the real sandbox (its own emulator) and moto's
-server: every twin's output and exit code, its --json records, an unknown bot (exit 2, said clearly), and bots that
-share a name (picked with --platform / --where)."""
+"""The bots commands — the CLI twins of the bots screen — reading a bot, against the real sandbox (its own emulator),
+moto's server and the Azure fake: every twin's output and exit code, its --json records, an unknown bot (exit 2,
+said clearly), bots that share a name (picked with --platform / --where), and bots on every cloud listed together.
+The commands that change a bot are in test_bots_cli_changes.py."""
 
 from __future__ import annotations
 
@@ -11,72 +12,10 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import boto3
-import pytest
-from aws_flow import spec_for
-from botship.cli import main
-from botship.providers import provider_class
-from botship.providers.aws.provider import AwsProvider
-from botship.providers.aws.session import AwsSession
-from botship.providers.base import DeployContext
-from botship.providers.engine import start_run
-from botship.secret_values import SecretValue, SecretValues
-from botship.spec import build_spec
 from helpers import HOST_PYTHON
-
-SANDBOX_PROFILE = f"""\
-[profiles.try]
-platform = "sandbox"
-bot_name = "counter"
-entry = "app:handler"
-python = "{HOST_PYTHON}"
-schedule = "rate(5 minutes)"
-timezone = "Europe/Amsterdam"
-"""
-
-
-def cli(capsys, project: Path, *args: str) -> tuple[int, str, str]:
-    """`botship ARGS --project PROJECT` in this process (where the sandbox's emulator runs): exit code, out, err."""
-    capsys.readouterr()
-    code = main([*args, "--project", str(project)])
-    out, err = capsys.readouterr()
-    assert "Traceback" not in out + err
-    return code, out, err
-
-
-def records(out: str, kind: str | None = None) -> list[dict]:
-    found = [json.loads(line) for line in out.splitlines() if line.strip()]
-    return [r for r in found if kind is None or r["type"] == kind]
-
-
-def deploy_sandbox(project: Path, **changes) -> None:
-    spec = build_spec({"platform": "sandbox", "bot_name": "counter", "entry": "app:handler", "python": HOST_PYTHON,
-                       "schedule": "rate(5 minutes)", "timezone": "Europe/Amsterdam", **changes}, project)
-    result = start_run(provider_class("sandbox")(spec).plan(DeployContext(project, "try", SecretValues([]))),
-                       lambda event: None).wait(120)
-    assert result.ok, result.failure
-
-
-def deploy_aws(project: Path, region: str, bot: str, **changes) -> None:
-    spec = spec_for(project, bot_name=bot, aws={"region": region}, **changes)
-    secrets = SecretValues([SecretValue("EXCHANGE_API_KEY", "key-4321", "environment")])
-    result = start_run(AwsProvider(spec, AwsSession(region)).plan(DeployContext(project, "prod", secrets)),
-                       lambda event: None).wait(120)
-    assert result.ok, result.failure
-
-
-@pytest.fixture
-def counter(sandbox, project) -> Path:
-    """The counter bot deployed to the sandbox by its profile `try`, run twice."""
-    from botship.providers import cloud_class
-
-    (project / "botship.toml").write_text(SANDBOX_PROFILE)
-    deploy_sandbox(project)
-    bot = cloud_class("sandbox")().bot("counter")
-    assert bot.invoke({}).ok and bot.invoke({}).ok
-    return project
+from bots_cli_kit import SANDBOX_PROFILE, cli, counter, deploy_aws, deploy_sandbox, plain_bot, records  # noqa: F401
 
 
 # ---- reading: bots, status, logs, history, state ls/get ---------------------------------------------------------
@@ -272,174 +211,6 @@ def test_logs_follow_prints_new_lines_until_ctrl_c_which_ends_it_cleanly(counter
         follow.wait(timeout=30)
     err = follow.stderr.read()
     assert follow.returncode == 0 and "Traceback" not in err, err
-
-
-@pytest.fixture
-def plain_bot(sandbox, tmp_path, dependency_cache, monkeypatch) -> Path:
-    """A bot made by `botship init` (the plain template, its books in state.db), deployed to the sandbox by its
-    `sandbox` profile and run 30 times."""
-    from botship.profiles import ProfileStore
-    from botship.providers import cloud_class
-
-    monkeypatch.setenv("BOTSHIP_CACHE_DIR", str(dependency_cache))
-    project = tmp_path / "sma-demo"
-    assert main(["init", str(project), "--template", "plain"]) == 0
-    spec = ProfileStore(project).spec("sandbox")
-    result = start_run(provider_class("sandbox")(spec).plan(DeployContext(project, "sandbox", SecretValues([]))),
-                       lambda event: None).wait(120)
-    assert result.ok, result.failure
-    bot = cloud_class("sandbox")().bot("sma-demo")
-    for _ in range(30):
-        assert bot.invoke({}).ok
-    return project
-
-
-def test_trades_shows_the_books_of_the_plain_templates_state_db(plain_bot, capsys):
-    code, out, err = cli(capsys, plain_bot, "trades", "sma-demo")
-    assert code == 0, out + err
-    assert "state.db" in out and "equity" in out and "realized P&L" in out and "win rate" in out
-    code, out, _ = cli(capsys, plain_bot, "trades", "sandbox", "--json", "--limit", "5")
-    (book,) = records(out, "trading")
-    assert code == 0 and book["database"] == "state.db" and book["kind"] == "plain" and book["bot"] == "sma-demo"
-    assert book["equity"] is not None and book["initial"] == 1000
-    assert book["open_trades"] + book["closed_trades"] >= 1
-    assert len(records(out, "trade")) <= 10
-
-
-def test_trades_of_a_state_without_books_says_what_it_holds(counter, capsys):
-    code, _, err = cli(capsys, counter, "trades", "counter")
-    assert code == 1 and "databases/bot.sqlite3 of counter's state holds no trading books" in err
-    assert "botship state get counter databases/bot.sqlite3 -o" in err
-
-
-def test_runs_list_what_each_run_recorded_and_show_one_in_full(plain_bot, capsys):
-    code, out, err = cli(capsys, plain_bot, "runs", "sma-demo", "--limit", "5")
-    assert code == 0, out + err
-    for column in ("STARTED", "TRIGGER", "STATUS", "TOOK", "CONTROL", "GEN", "RESULT", "RUN"):
-        assert column in out
-    code, out, _ = cli(capsys, plain_bot, "runs", "sma-demo", "--json")
-    runs = records(out, "run")
-    assert code == 0 and len(runs) == 20 and all(r["status"] == "ok" for r in runs)  # --limit's default
-    assert runs[0]["generation"] > runs[-1]["generation"] and runs[0]["trigger"] == "invoke"
-    assert runs[0]["started_at"].endswith("+00:00") and runs[0]["log_tail"]
-    code, out, _ = cli(capsys, plain_bot, "runs", "sma-demo", "--run", runs[3]["run_id"][:8])
-    assert code == 0 and runs[3]["run_id"] in out and "last log lines" in out and "result:" in out
-    code, _, err = cli(capsys, plain_bot, "runs", "sma-demo", "--run", "zzzz")
-    assert code == 2 and "no run of sma-demo is zzzz" in err
-    code, _, err = cli(capsys, plain_bot, "runs", "sma-demo", "--limit", "0")
-    assert code == 2 and "--limit" in err
-
-
-def test_stop_entries_flatten_and_resume_entries_reach_the_bot(plain_bot, capsys):
-    from botship.providers import cloud_class
-
-    bot = cloud_class("sandbox")().bot("sma-demo")
-    code, _, err = cli(capsys, plain_bot, "stop-entries", "sma-demo")
-    assert code == 2 and "needs confirmation" in err and bot.control() == "run"
-    code, out, err = cli(capsys, plain_bot, "stop-entries", "sma-demo", "--yes")
-    assert code == 0, out + err
-    assert "control 'run' → 'stopentry'" in out and "control is now 'stopentry'" in out
-    assert bot.control() == "stopentry"
-    code, out, _ = cli(capsys, plain_bot, "status", "sma-demo")
-    assert "stopentry: opens no new positions" in out
-    code, out, _ = cli(capsys, plain_bot, "stop-entries", "sma-demo", "--yes")
-    assert code == 0 and "nothing was changed" in out
-    assert bot.invoke({}).ok
-    code, out, _ = cli(capsys, plain_bot, "runs", "sma-demo", "--limit", "1", "--json")
-    assert records(out, "run")[0]["control"] == "stopentry"
-
-    code, out, _ = cli(capsys, plain_bot, "flatten", "sma-demo", "--yes", "--json")
-    (changed,) = records(out, "control")
-    assert code == 0 and (changed["before"], changed["level"]) == ("stopentry", "flatten") and changed["generation"]
-    assert bot.invoke({}).ok
-    code, out, _ = cli(capsys, plain_bot, "trades", "sma-demo", "--json")
-    assert records(out, "trading")[0]["open_positions"] == 0  # flattened: nothing held
-    code, out, _ = cli(capsys, plain_bot, "resume-entries", "sma-demo", "--yes")
-    assert code == 0 and "control is now 'run'" in out and bot.control() == "run"
-    code, out, _ = cli(capsys, plain_bot, "history", "sma-demo", "--json")
-    assert [e["action"] for e in records(out, "history")][:3] == ["resume-entries", "flatten", "stopentry"]
-
-
-def test_a_live_bots_flatten_is_refused_without_yes(sandbox, project, capsys):
-    from botship.providers import cloud_class
-
-    (project / "botship.toml").write_text(SANDBOX_PROFILE + 'mode = "live"\n')
-    deploy_sandbox(project, mode="live")
-    bot = cloud_class("sandbox")().bot("counter", "live")
-    assert bot.invoke({}).ok
-    code, _, err = cli(capsys, project, "flatten", "counter")
-    assert code == 2 and "flattening the LIVE bot counter needs confirmation" in err and "real money" in err
-    assert bot.control() == "run"
-
-
-# ---- changing: rollback, state versions/restore for a bot found in the clouds ---------------------------------------
-
-def test_rollback_lists_confirms_and_ships_the_earlier_code(counter, capsys):
-    from botship.providers import cloud_class
-
-    code, _, err = cli(capsys, counter, "rollback", "counter", "--yes")
-    assert code == 2 and "no version older than the one it runs" in err
-    app = counter / "app.py"
-    app.write_text(app.read_text().replace('"runs": before + 1,', '"runs": before + 1, "version": 2,'))
-    deploy_sandbox(counter)
-    bot = cloud_class("sandbox")().bot("counter")
-    assert bot.invoke({}).body["result"]["version"] == 2
-
-    code, out, _ = cli(capsys, counter, "rollback", "counter", "--list", "--json")
-    versions = records(out, "version")
-    assert code == 0 and [v["detail"] for v in versions] == ["current", ""]
-    code, _, err = cli(capsys, counter, "rollback", "counter", "--to", "ffff", "--yes")
-    assert code == 2 and "no version of counter matches 'ffff'" in err
-    code, _, err = cli(capsys, counter, "rollback", "counter")
-    assert code == 2 and "needs confirmation" in err
-    code, out, _ = cli(capsys, counter, "rollback", "counter", "--yes")
-    assert code == 0, out
-    assert f"→ {versions[1]['version'][:12]}" in out and "Rolled back counter" in out
-    assert "version" not in bot.invoke({}).body["result"]  # the earlier code runs again
-    code, out, _ = cli(capsys, counter, "history", "counter", "--json")
-    assert records(out, "history")[0]["action"] == "rollback"
-
-
-def test_on_a_terminal_a_change_is_asked_and_a_live_rollback_needs_the_name_typed(sandbox, project, dependency_cache,
-                                                                                   tmp_path, capsys):
-    """A real terminal (tmux): pause asks yes/no (no: exit 130, nothing changed); a LIVE bot's rollback asks for its
-    name typed (a wrong one cancels, the right one rolls back)."""
-    from botship.providers import cloud_class
-    from terminal import Terminal, terminal_env
-
-    (project / "botship.toml").write_text(SANDBOX_PROFILE + 'mode = "live"\n')
-    deploy_sandbox(project, mode="live")
-    bot = cloud_class("sandbox")().bot("counter")
-    first = bot.status().version
-    app = project / "app.py"
-    app.write_text(app.read_text().replace('"runs": before + 1,', '"runs": before + 1, "version": 2,'))
-    deploy_sandbox(project, mode="live")
-    second = bot.status().version
-    assert second != first
-    code, _, err = cli(capsys, project, "rollback", "counter")  # nobody to type the name: refused
-    assert code == 2 and "rolling back the LIVE bot counter needs confirmation" in err and "real money" in err
-    env = terminal_env(tmp_path, BOTSHIP_SANDBOX_URL=sandbox, BOTSHIP_CACHE_DIR=str(dependency_cache), NO_COLOR="1",
-                       **{k: os.environ[k] for k in ("BOTSHIP_CONFIG_DIR", "AZURE_CONFIG_DIR",
-                                                     "BOTSHIP_AZURE_MANAGED_IDENTITY")})
-
-    def run(*args: str, answer: list[str], asked: str) -> tuple[int, str]:
-        term = Terminal([sys.executable, "-m", "botship", *args, "--project", str(project)], project, env)
-        try:
-            term.wait_for(asked, timeout=60)
-            term.type(*answer)
-            code = term.exit_code(timeout=120)
-            return code, term.screen()
-        finally:
-            term.close()
-
-    code, screen = run("pause", "counter", answer=["n"], asked="Pause counter?")
-    assert code == 130 and "nothing was changed" in screen and bot.status().state == "active"
-    code, screen = run("rollback", "counter", answer=["counterfeit", "Enter"], asked="Type its name to confirm")
-    assert code == 130 and "LIVE" in screen and bot.status().version == second
-    code, screen = run("rollback", "counter", answer=["counter", "Enter"], asked="Type its name to confirm")
-    assert code == 0 and "Rolled back counter" in screen and bot.status().version == first
-    code, screen = run("pause", "counter", answer=["y"], asked="Pause counter?")
-    assert code == 0 and bot.status().state == "paused"
 
 
 def test_bots_of_one_name_in_two_regions_are_picked_with_where(aws, project, capsys):
