@@ -101,7 +101,7 @@ def with_last_run(cloud: Any, bot: Any) -> Any:
     if not cloud.can(STATE):
         return bot
     try:
-        runs = cloud.bot(bot.bot_name, bot.mode).runs(1)
+        runs = cloud.bot(bot.bot_name, bot.mode).runs(1, in_progress=False)  # one request per bot
     except Exception:  # noqa: BLE001 - a bot whose records cannot be read is still listed
         return bot
     last = runs[0] if runs else None

@@ -62,14 +62,28 @@ class StateFace:
 
     # ---- what the runtime and botship keep beside the state: run records, history, the control file ------
 
-    def runs(self, limit: int = 50) -> list[RunRecord]:
-        """The bot's last runs, newest first, as its runtime recorded them in its state store (one request)."""
+    def runs(self, limit: int = 50, in_progress: bool = True) -> list[RunRecord]:
+        """The bot's last runs, newest first, as its runtime recorded them in its state store (one request).
+
+        With `in_progress`, a run that holds the bot's lock now comes first ("running"), or, when its lock has
+        expired unreleased, as "timed out" — a run killed by its timeout or memory writes no record of its own."""
+        import time
+
         from botship.runtime.runs import read_runs
 
         store = self.state_store()
         with self.reading(f"reading the runs of {self.bot_name}"):
-            records = read_runs(store)
-        return [RunRecord.from_dict(record) for record in records[:limit]]
+            records = [RunRecord.from_dict(record) for record in read_runs(store)[:limit]]
+            holder = store.lock_holder() if in_progress else None
+        if holder and holder.get("owner") and not any(r.run_id == holder["owner"] for r in records):
+            expires = holder.get("expires")
+            late = isinstance(expires, int | float) and expires < time.time()
+            started = holder.get("started")
+            records.insert(0, RunRecord.from_dict({
+                "run_id": holder["owner"], "started": started, "status": "timed out" if late else "running",
+                "error": {"type": "TimedOut", "message": "the run ended without releasing the bot's lock (its "
+                          "timeout or memory stopped it): its state was not saved"} if late else None}))
+        return records[:limit]
 
     def _read_history(self, store: Any) -> list[dict[str, Any]]:
         with self.reading(f"reading the history of {self.bot_name}"):

@@ -23,7 +23,7 @@ class RunRecord:
 
     run_id: str
     started_at: datetime | None
-    status: str  # "ok" | "error" | "skipped" | "unknown"
+    status: str  # "ok" | "error" | "skipped" | "running" | "timed out" | "unknown"
     trigger: str = "invoke"  # "schedule" | "invoke" | "local"
     duration_ms: int | None = None
     result: Any = None
@@ -57,7 +57,7 @@ class RunRecord:
 
     @property
     def ok(self) -> bool:
-        return self.status in ("ok", "skipped")
+        return self.status in ("ok", "skipped", "running")
 
 
 @dataclass(frozen=True)

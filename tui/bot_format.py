@@ -68,8 +68,8 @@ def took(duration_ms: int | None) -> str:
 
 
 def run_mark(status: str) -> str:
-    return {"ok": "[green]✓ ok[/]", "skipped": "[yellow]– skipped[/]", "error": "[red]✗ error[/]"}.get(
-        status, f"[dim]? {escape(status)}[/]")
+    return {"ok": "[green]✓ ok[/]", "skipped": "[yellow]– skipped[/]", "error": "[red]✗ error[/]",
+            "running": "[cyan]▶ running[/]", "timed out": "[red]✗ timed out[/]"}.get(status, f"[dim]? {escape(status)}[/]")
 
 
 def last_run_text(run: Any, now: datetime, tz: str | None = None, *, timed: bool = True) -> str:

@@ -12,7 +12,8 @@ import click
 from .console import Console
 
 _STATE_COLOURS = {"active": "green", "paused": "yellow", "failed": "red", "updating": "cyan", "unknown": None}
-_OUTCOME_COLOURS = {"ok": "green", "skipped": "yellow", "error": "red", "failed": "red"}
+_OUTCOME_COLOURS = {"ok": "green", "skipped": "yellow", "error": "red", "failed": "red", "timed out": "red",
+                    "running": "cyan"}
 # What each control level means for the bot's next runs (runtime/control.py's levels).
 LEVEL_MEANS = {
     "run": "trades as usual",

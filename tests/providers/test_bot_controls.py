@@ -154,3 +154,27 @@ def test_rollback_ships_the_earlier_code_again_and_the_next_run_proves_it(sandbo
     # Rolling back again goes back to what ran before (the history says: the second version), not to an older one.
     again = bot.rollback()
     assert again.version.startswith(second) and bot.invoke({}).body["result"]["version"] == 2
+
+
+def test_a_run_in_progress_and_one_that_died_holding_the_lock_are_listed_first(sandbox, tmp_path, dependency_cache,
+                                                                              monkeypatch):
+    """A run killed by its timeout or memory writes no record: its lock, left behind, says it (runs() reads it)."""
+    import time
+
+    from helpers import bot_copy
+
+    project = bot_copy("counter", tmp_path / "counter", monkeypatch, dependency_cache)
+    bot = sandbox_bot(project)
+    assert bot.invoke({}).ok
+    (done,) = bot.runs()
+    assert done.status == "ok" and done.trigger == "invoke"
+    store = bot.state_store()
+    assert store.try_lock("run-now", 60)
+    running, previous = bot.runs()
+    assert (running.run_id, running.status, previous.run_id) == ("run-now", "running", done.run_id)
+    assert [r.run_id for r in bot.runs(1, in_progress=False)] == [done.run_id]  # the bots screen's one request
+    store.unlock("run-now")
+    assert store.try_lock("run-killed", 0.5)
+    time.sleep(1.0)
+    killed = bot.runs()[0]
+    assert killed.status == "timed out" and not killed.ok and "state was not saved" in killed.error
