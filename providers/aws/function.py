@@ -22,6 +22,7 @@ LOG_RETENTION_DAYS = 30
 # Zips up to this size could go straight to Lambda; every zip goes through the state bucket instead, kept there
 # by its content hash, so a rollback can ship that exact artifact again (`botship rollback`).
 DIRECT_UPLOAD_LIMIT = 0
+KEPT_VERSIONS = 10  # packages kept in the state bucket for `botship rollback`
 ROLE_PROPAGATION_S = 150
 
 
@@ -221,7 +222,22 @@ class BotFunction:
             ctx.log(f"package is {size / 1e6:.1f} MB zipped: uploading it to the state bucket, where every version "
                     "is kept by its hash (for `botship rollback`)")
             self.s3.upload_file(str(path), self.names.bucket, key)
+            self._prune(ctx, key)
         return {"S3Bucket": self.names.bucket, "S3Key": key}
+
+    def _prune(self, ctx, shipped: str) -> None:
+        """Keep the newest KEPT_VERSIONS packages (a rollback's choice); older ones are deleted with a new one."""
+        try:
+            pages = self.s3.get_paginator("list_objects_v2").paginate(Bucket=self.names.bucket, Prefix="deploy/")
+            kept = sorted((item for page in pages for item in page.get("Contents", [])
+                           if item["Key"].endswith(".zip") and item["Key"] != shipped),
+                          key=lambda item: item["LastModified"], reverse=True)
+            old = [{"Key": item["Key"]} for item in kept[KEPT_VERSIONS - 1:]]
+            if old:
+                self.s3.delete_objects(Bucket=self.names.bucket, Delete={"Objects": old, "Quiet": True})
+                ctx.log(f"{len(old)} older package(s) removed; the newest {KEPT_VERSIONS} are kept for rollbacks")
+        except Exception as exc:  # noqa: BLE001 - the deploy stands; only the tidying is left for the next one
+            ctx.log(f"older packages were not removed ({translate(exc, 'listing kept packages').what})", "warning")
 
     def _kept(self, key: str) -> bool:
         try:

@@ -433,6 +433,13 @@ def test_every_call_of_every_command_of_a_zip_bot_is_allowed_by_the_policy(recor
     bot.export_state(tmp_path / "exported")
     rec.command = "invoke"
     bot.invoke({"reason": "test"})
+    # What an operator does to the bot from the bots screen and its CLI twins.
+    for command, call in (("pause", bot.pause), ("resume", bot.resume), ("runs", bot.runs), ("history", bot.history),
+                          ("logs", lambda: list(bot.logs())), ("rollback --list", bot.versions),
+                          ("stop-entries", lambda: bot.set_control("stopentry")), ("control", bot.control),
+                          ("resume-entries", lambda: bot.set_control("run"))):
+        rec.command = command
+        call()
 
     # A zip bot's destroy looks for an image repository and takes a denial as "none".
     rec.tolerated[("ecr:DescribeRepositories", "destroy")] = "a zip bot's deployer may hold no ECR permission"
@@ -512,6 +519,9 @@ def test_every_call_of_an_image_bot_is_allowed_by_the_policy(recorder, registry,
     run(rec, project, "first deploy (image)", "deploy", "--yes", capsys=capsys)
     (project / "app.py").write_text((project / "app.py").read_text() + "\n# changed\n")
     run(rec, project, "deploy: image code", "deploy", "--yes", capsys=capsys)
+    # The images kept in the bot's repository (moto's ECR lists none here: the images went to the local registry).
+    rec.command = "rollback --list (image)"
+    provider_for(project).handle().versions()
     run(rec, project, "destroy --purge-state", "destroy", "--yes", "--purge-state", capsys=capsys)
     # `docker push` speaks the registry protocol, which botocore does not see: ECR authorizes it with these.
     assert any(c[2] == "GetAuthorizationToken" for c in rec.calls), "the image was never pushed"

@@ -178,3 +178,20 @@ def test_a_run_in_progress_and_one_that_died_holding_the_lock_are_listed_first(s
     time.sleep(1.0)
     killed = bot.runs()[0]
     assert killed.status == "timed out" and not killed.ok and "state was not saved" in killed.error
+
+
+def test_a_new_package_leaves_the_newest_ten_kept(sandbox, tmp_path, dependency_cache, monkeypatch):
+    from botship.providers.aws.function import KEPT_VERSIONS
+    from helpers import bot_copy
+
+    project = bot_copy("counter", tmp_path / "counter", monkeypatch, dependency_cache)
+    bot = sandbox_bot(project)
+    s3 = bot.session.client("s3")
+    for n in range(12):
+        s3.put_object(Bucket=bot.names.bucket, Key=f"deploy/{n:064x}.zip", Body=b"older")
+    app = project / "app.py"
+    app.write_text(app.read_text() + "\n# changed\n")
+    sandbox_bot(project)
+    kept = [item["Key"] for item in s3.list_objects_v2(Bucket=bot.names.bucket, Prefix="deploy/")["Contents"]
+            if item["Key"].endswith(".zip")]
+    assert len(kept) == KEPT_VERSIONS and any(key.startswith(f"deploy/{bot.status().version}") for key in kept)
