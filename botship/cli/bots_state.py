@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from ..errors import BadInput, BotshipError, Cancelled
+from ..errors import BadInput, BotshipError
 from ..profiles import ProfileStore
 from .bots_flow import Pick, find, identity, label, place, require
 from .bots_show import size, table
@@ -139,6 +139,15 @@ def cloud_bot(project: Path, bot: str | None, profile: str | None, local: bool, 
             raise BadInput(f"{mine.what}, and no cloud looked in holds one", f"{mine.why}; {exc.why}",
                            exc.fix) from None
         raise
+    except BotshipError as exc:  # not found, and a place could not be looked in: that failure, and the profiles
+        if picked:
+            raise
+        try:
+            resolve_bot(project, bot, None)
+        except BadInput as mine:
+            raise BotshipError(f"{mine.what}; {exc.what}", "; ".join(p for p in (mine.why, exc.why) if p),
+                               exc.fix) from None
+        raise
 
 
 def _require_history(found: Any) -> None:
@@ -150,49 +159,16 @@ def _require_history(found: Any) -> None:
 
 def run_versions_found(found: Any, console: Console) -> int:
     """`botship state versions BOT` for a bot found in the clouds: as state_flow.run_versions shows them."""
-    from .state_flow import _show
+    from .state_flow import show_versions
 
     _require_history(found)
-    name, mode = found.handle.bot_name, found.handle.mode
-    listed = found.handle.state_versions()
-    note = found.handle.state_history_note()
-    for g in listed:
-        console.record("generation", bot=name, mode=mode, **g)
-    console.record("history", bot=name, profile=found.profile, note=note)
-    console.line(f"{mode_badge(mode)} state generations of {name} ({place(found)}), newest first:")
-    if not listed:
-        console.line("  none: the bot's state was never saved")
-    else:
-        _show(console, listed)
-    if note:
-        console.line(f"\n{note}.")
-    console.line(f"Restore one with `botship state restore {name} --generation N`.")
-    return 0
+    return show_versions(found.handle, found.handle.bot_name, found.handle.mode, place(found), found.profile, console)
 
 
 def run_restore_found(found: Any, generation: int, yes: bool, console: Console, interactive: bool) -> int:
     """`botship state restore BOT --generation N` for a bot found in the clouds: checked, confirmed, restored."""
-    _require_history(found)
-    name, mode = found.handle.bot_name, found.handle.mode
-    listed = found.handle.state_versions()
-    chosen = next((g for g in listed if g["valid"] and g["generation"] == generation), None)
-    if chosen is None:
-        kept = sorted({g["generation"] for g in listed if g["valid"]})
-        raise BadInput(f"{name}'s state ({place(found)}) has no valid generation {generation}",
-                       f"kept: {', '.join(map(str, kept))}" if kept else "no valid generation is kept",
-                       f"list them with `botship state versions {name}`")
-    console.line(f"{mode_badge(mode)} restore generation {generation} of {name}'s state ({place(found)}): "
-                 f"{chosen['files']} files, {size(chosen['bytes'])}, written {chosen['written_at']}")
-    console.line("  It becomes a new current generation; the generations after it stay listed.")
-    if not yes:
-        if not interactive:
-            raise BadInput(f"restoring {name}'s state needs confirmation", fix="pass --yes")
-        import questionary
+    from .state_flow import restore_confirmed
 
-        if not questionary.confirm(f"Restore generation {generation}?", default=False).unsafe_ask():
-            raise Cancelled("nothing was changed")
-    done = found.handle.restore_state(generation)
-    console.record("restored", bot=name, mode=mode, profile=found.profile, **done)
-    console.line(f"Restored generation {generation} as generation {done['generation']} "
-                 f"({done['files']} files, {size(done['bytes'])}). The next run starts from it.")
-    return 0
+    _require_history(found)
+    return restore_confirmed(found.handle, found.handle.bot_name, found.handle.mode, place(found), found.profile,
+                             generation, yes, console, interactive)

@@ -102,20 +102,25 @@ def _show(console: Console, listed: list[dict[str, Any]]) -> None:
 def run_versions(project: Path, bot: str | None, profile: str | None, local: bool, console: Console) -> int:
     name, spec = resolve_bot(project, bot, profile)
     target, where = _where(project, name, spec, local)
+    return show_versions(target, spec.bot_name, spec.mode, where, name, console, " --local" if local else "")
+
+
+def show_versions(target: Any, bot: str, mode: str, where: str, profile: str | None, console: Console,
+                  flags: str = "") -> int:
+    """A bot's state generations (from `target`: a handle, or the local state), newest first, as lines and records."""
     listed = target.state_versions()
     note = target.state_history_note()
     for g in listed:
-        console.record("generation", bot=spec.bot_name, mode=spec.mode, **g)
-    console.record("history", bot=spec.bot_name, profile=name, note=note)
-    console.line(f"{mode_badge(spec.mode)} state generations of {spec.bot_name} ({where}), newest first:")
+        console.record("generation", bot=bot, mode=mode, **g)
+    console.record("history", bot=bot, profile=profile, note=note)
+    console.line(f"{mode_badge(mode)} state generations of {bot} ({where}), newest first:")
     if not listed:
         console.line("  none: the bot's state was never saved")
     else:
         _show(console, listed)
     if note:
         console.line(f"\n{note}.")
-    console.line(f"Restore one with `botship state restore {spec.bot_name} --generation N"
-                 f"{' --local' if local else ''}`.")
+    console.line(f"Restore one with `botship state restore {bot} --generation N{flags}`.")
     return 0
 
 
@@ -123,25 +128,32 @@ def run_restore(project: Path, bot: str | None, profile: str | None, generation:
                 console: Console, interactive: bool) -> int:
     name, spec = resolve_bot(project, bot, profile)
     target, where = _where(project, name, spec, local)
+    return restore_confirmed(target, spec.bot_name, spec.mode, where, name, generation, yes, console, interactive,
+                             " --local" if local else "")
+
+
+def restore_confirmed(target: Any, bot: str, mode: str, where: str, profile: str | None, generation: int, yes: bool,
+                      console: Console, interactive: bool, flags: str = "") -> int:
+    """Restore a valid generation of a bot's state (from `target`: a handle, or the local state) once confirmed."""
     listed = target.state_versions()
     chosen = next((g for g in listed if g["valid"] and g["generation"] == generation), None)
     if chosen is None:
         kept = sorted({g["generation"] for g in listed if g["valid"]})
-        raise BadInput(f"{spec.bot_name}'s state ({where}) has no valid generation {generation}",
+        raise BadInput(f"{bot}'s state ({where}) has no valid generation {generation}",
                        f"kept: {', '.join(map(str, kept))}" if kept else "no valid generation is kept",
-                       f"list them with `botship state versions {spec.bot_name}{' --local' if local else ''}`")
-    console.line(f"{mode_badge(spec.mode)} restore generation {generation} of {spec.bot_name}'s state ({where}): "
+                       f"list them with `botship state versions {bot}{flags}`")
+    console.line(f"{mode_badge(mode)} restore generation {generation} of {bot}'s state ({where}): "
                  f"{chosen['files']} files, {_size(chosen['bytes'])}, written {chosen['written_at']}")
     console.line("  It becomes a new current generation; the generations after it stay listed.")
     if not yes:
         if not interactive:
-            raise BadInput(f"restoring {spec.bot_name}'s state needs confirmation", fix="pass --yes")
+            raise BadInput(f"restoring {bot}'s state needs confirmation", fix="pass --yes")
         import questionary
 
         if not questionary.confirm(f"Restore generation {generation}?", default=False).unsafe_ask():
             raise Cancelled("nothing was changed")
     done = target.restore_state(generation)
-    console.record("restored", bot=spec.bot_name, mode=spec.mode, profile=name, **done)
+    console.record("restored", bot=bot, mode=mode, profile=profile, **done)
     console.line(f"Restored generation {generation} as generation {done['generation']} "
                  f"({done['files']} files, {_size(done['bytes'])}). The next run starts from it.")
     return 0
