@@ -1,20 +1,18 @@
 """Paper mode, enforced for investing-algorithm-framework apps: botship's own exchange, on paper.
 
 Before a framework app runs in paper mode, `install` makes the framework's lookups answer with botship's
-order executor and portfolio provider for every market, ahead of its CCXT support and of anything the app
-registered itself:
+order executor and portfolio provider for every market, ahead of CCXT and of anything the app registered:
 
 - Orders fill at the price the app's own market data gives (its ticker, else the last candle), moved
-  against the bot by the slippage, with a fee, and the framework records them in the app's database, so
-  its portfolio, positions, trades and P&L read as they would live. A limit order not marketable rests,
-  and fills at its limit once the market reaches it (checked each run).
+  against the bot by the slippage; cash pays the fee. The framework records them in the app's database,
+  so its portfolio, trades and P&L read as they would live. A limit order not marketable rests, and
+  fills at its limit once the market reaches it (checked each run).
 - Balances are what the books say; a new portfolio starts from add_market's initial_balance, else the
-  profile's `[paper] balance` (BOTSHIP_PAPER_BALANCE). Credentials without keys get placeholders.
+  profile's `[paper] balance`. Credentials without keys get placeholders.
 - Under control "stopentry" (control.py) every new BUY is rejected, its cash given back; under "flatten"
   too, and after the app's iteration every resting order is cancelled and every position sold at market.
 
-Fills and starting balances are also kept in `botship-paper.json`. Market data still comes from the app's
-data providers, as a dry run does. How orders fill is paper_exchange.py.
+Fills and starting balances are also kept in `botship-paper.json`; how orders fill is paper_exchange.py.
 """
 
 from __future__ import annotations
@@ -158,8 +156,7 @@ def install(app: Any, state_dir: str) -> Any:
     executor, provider = PaperOrderExecutor(priority=PRIORITY), PaperPortfolioProvider(priority=PRIORITY)
     app.add_order_executor(executor)
     app.add_portfolio_provider(provider)
-    # Whatever else is registered (the framework adds its CCXT executor and provider when it runs), the
-    # lookups answer with the paper exchange for every market.
+    # Whatever else is registered (CCXT's, added as the app runs), the paper exchange answers for every market.
     container = app.container
     container.order_executor_lookup().get_order_executor = lambda market: executor
     container.portfolio_provider_lookup().get_portfolio_provider = lambda market: provider

@@ -12,7 +12,7 @@ from . import logs
 
 FRAMEWORK = "investing_algorithm_framework"
 LEDGER = "botship-paper.json"
-# Fills kept in the ledger; the framework's database keeps every order regardless.
+# Fills the ledger keeps; the framework's database keeps every order.
 KEEP_FILLS = 500
 
 
@@ -79,15 +79,12 @@ class PaperExchange:
 
     # -- prices
 
-    def _configuration(self, market: str) -> Any:
-        try:
-            return self.app.container.portfolio_configuration_service().get(market)
-        except Exception:  # noqa: BLE001 - defaults apply
-            return None
-
     def _costs(self, market: str) -> tuple[float, float]:
         """Fee and slippage in percent: the profile's, else add_market's, else none."""
-        config = self._configuration(market)
+        try:
+            config = self.app.container.portfolio_configuration_service().get(market)
+        except Exception:  # noqa: BLE001 - defaults apply
+            config = None
         fee = self.fee_pct if self.fee_pct is not None else float(getattr(config, "fee_percentage", 0) or 0)
         slip = (self.slippage_pct if self.slippage_pct is not None
                 else float(getattr(config, "slippage_percentage", 0) or 0))
@@ -179,22 +176,23 @@ class PaperExchange:
         return order
 
     def _fill(self, order: Any, price: float, market: float | None, fee_pct: float, portfolio: Any) -> None:
-        from investing_algorithm_framework.domain import OrderStatus
-
-        amount = float(order.get_amount())
+        amount, quote = float(order.get_amount()), order.get_trading_symbol()
         price = _significant(price)  # no float noise (29897.941499999997) in the books
         fee = _significant(amount * price * fee_pct / 100)
-        order.set_status(OrderStatus.CLOSED.value)
+        order.set_status("CLOSED")
         order.set_filled(amount)
         order.set_remaining(0)
         order.set_price(price)
-        order.order_fee, order.order_fee_rate = fee, fee_pct / 100
-        order.order_fee_currency = order.get_trading_symbol()
+        order.order_fee, order.order_fee_rate, order.order_fee_currency = fee, fee_pct / 100, quote
+        if fee:  # cash pays it, as on an exchange (the framework takes it from the trade's gain, not from the cash)
+            books, positions = self.app.container.portfolio_repository(), self.app.container.position_service()
+            books.update(portfolio.id, {"unallocated": books.get(portfolio.id).get_unallocated() - fee})
+            held = positions.find({"portfolio": portfolio.id, "symbol": portfolio.trading_symbol})
+            positions.update(held.id, {"amount": held.get_amount() - fee})
         record = {"order": order.get_id(), "external_id": order.get_external_id(), "market": portfolio.market,
                   "side": order.get_order_side(), "type": order.get_order_type(),
-                  "symbol": f"{order.get_target_symbol()}/{order.get_trading_symbol()}", "amount": amount,
-                  "price": price, "market_price": market, "fee": fee, "fee_currency": order.get_trading_symbol(),
-                  "at": _now()}
+                  "symbol": f"{order.get_target_symbol()}/{quote}", "amount": amount,
+                  "price": price, "market_price": market, "fee": fee, "fee_currency": quote, "at": _now()}
         self.fills.append(record)
         self.ledger.fill(record)
         logs.info("paper fill", **{k: record[k] for k in ("order", "side", "symbol", "amount", "price", "fee")})
@@ -221,14 +219,12 @@ class PaperExchange:
                 return state
         if limit is None or market is None or not ((market <= float(limit)) if buy else (market >= float(limit))):
             return state
-        # A resting limit order fills at its limit: the cash it reserved is what it costs.
+        # A resting limit order fills at its limit (the cash it reserved; its fee comes on top).
         self._fill(state, float(limit), market, self._costs(portfolio.market)[0], portfolio)
         return state
 
     def cancel(self, order: Any) -> Any:
-        from investing_algorithm_framework.domain import OrderStatus
-
-        order.set_status(OrderStatus.CANCELED.value)
+        order.set_status("CANCELED")
         return order
 
     # -- balances

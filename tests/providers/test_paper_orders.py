@@ -24,12 +24,20 @@ from investing_algorithm_framework.domain import Order
 from botship_runtime import paper_exchange as paper
 
 TICKER = {"bid": 99.0, "ask": 101.0, "last": 100.0}
+# The framework's books as far as a fill touches them: the portfolio's free cash and its EUR position (the fee).
+CASH = {"free": 1000.0, "EUR": 1000.0, "asked": []}
+books = types.SimpleNamespace(get=lambda id: types.SimpleNamespace(get_unallocated=lambda: CASH["free"]),
+                              update=lambda id, data: CASH.update(free=data["unallocated"]))
+cash_position = types.SimpleNamespace(id=70, get_amount=lambda: CASH["EUR"])
+positions = types.SimpleNamespace(find=lambda query: CASH["asked"].append(query) or cash_position,
+                                  update=lambda id, data: CASH.update(EUR=data["amount"]) if id == 70 else None)
 services = types.SimpleNamespace(
     data_provider_service=lambda: types.SimpleNamespace(get_ticker_data=lambda **kw: dict(TICKER)),
-    portfolio_configuration_service=lambda: types.SimpleNamespace(get=lambda market: None))
+    portfolio_configuration_service=lambda: types.SimpleNamespace(get=lambda market: None),
+    portfolio_repository=lambda: books, position_service=lambda: positions)
 app = types.SimpleNamespace(container=services, config={})
 exchange = paper.PaperExchange(app, paper.Ledger(sys.argv[1]), fee_pct=0.5, slippage_pct=1.0, balance=None)
-portfolio = types.SimpleNamespace(market="BITVAVO")
+portfolio = types.SimpleNamespace(market="BITVAVO", id=5, trading_symbol="EUR")
 
 def order(side, kind, price=None, stop=None):
     made = Order(target_symbol="BTC", trading_symbol="EUR", order_side=side, order_type=kind, amount=2.0,
@@ -56,6 +64,8 @@ stop_limit = exchange.execute(portfolio, order("SELL", "STOP_LIMIT", price=88, s
 cases["stop-limit sell hit, limit reached"] = shown(stop_limit)
 TICKER.clear()
 cases["market order without a price"] = shown(exchange.execute(portfolio, order("BUY", "MARKET")))
+cases["cash"] = {k: CASH[k] for k in ("free", "EUR")}
+cases["cash asked"] = CASH["asked"]
 print(json.dumps(cases))
 '''
 
@@ -157,3 +167,12 @@ def test_every_shape_of_entry_meets_the_paper_exchange_in_paper_mode_only(framew
     seen = json.loads(run.stdout.strip().splitlines()[-1])
     assert seen == {"subclass entry, own run": ["own loop", True], "live mode": False, "function entry": True,
                     "resource directory": True}
+
+
+def test_each_fill_takes_its_fee_from_the_cash_and_nothing_else_does(cases):
+    """Cash pays the fee of each fill, from the portfolio's free cash and its EUR position alike; an order that rests
+    or is rejected pays none. (The cost of a buy and the proceeds of a sale are the framework's own to book.)"""
+    fees = [case["fee"] for case in cases.values() if isinstance(case, dict) and case.get("status") == "CLOSED"]
+    assert len(fees) == 6 and all(fee > 0 for fee in fees)
+    assert cases["cash"] == {"free": pytest.approx(1000 - sum(fees)), "EUR": pytest.approx(1000 - sum(fees))}
+    assert cases["cash asked"] == [{"portfolio": 5, "symbol": "EUR"}] * 6

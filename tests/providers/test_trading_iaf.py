@@ -91,9 +91,19 @@ def test_the_trading_view_reads_the_frameworks_own_books(traded):
         (newest,) = db.execute("SELECT CAST(total_value AS REAL) FROM portfolio_snapshots "
                                "ORDER BY created_at DESC LIMIT 1").fetchone()
         snapshots = db.execute("SELECT count(*) FROM portfolio_snapshots").fetchone()[0]
+        flat = [value for value, free in db.execute("SELECT CAST(total_value AS REAL), CAST(unallocated AS REAL) FROM "
+                                                    "portfolio_snapshots ORDER BY created_at") if value == free]
     assert s.cash == pytest.approx(cash) and s.equity == pytest.approx(newest)
     assert s.equity == pytest.approx(cash + rebuy["amount"] * closes[98])  # the snapshot is cash plus BTC at its price
     assert s.return_pct == pytest.approx((s.equity - s.initial) / s.initial * 100)
+    # The books reconcile with the fees. Cash paid each one, as on an exchange: a buy's cost and fee left it, a sale's
+    # proceeds less its fee arrived, as botship's ledger says. So the flat snapshot after the sale is the start plus the
+    # realized gain, and the newest is that plus what the held BTC gained since it was bought, less the fee paid to buy
+    # it (spent already; the framework books it in the trade's gain once the trade closes).
+    flows = [f["amount"] * f["price"] * (-1 if f["side"] == "BUY" else 1) - f["fee"] for f in (buy, sell, rebuy)]
+    assert cash == pytest.approx(s.initial + sum(flows), abs=1e-6)
+    assert flat[-1] == pytest.approx(s.initial + s.realized_pnl, abs=1e-6) and flat[-1] != pytest.approx(s.initial)
+    assert s.equity == pytest.approx(s.initial + s.realized_pnl + s.unrealized_pnl - rebuy["fee"], abs=1e-6)
     assert s.as_of and s.note == ""
 
     (held,) = book.positions()  # cash (EUR) apart
@@ -116,6 +126,7 @@ def test_the_trading_view_reads_the_frameworks_own_books(traded):
     assert book.orders(status="OPEN").total == 0
 
     series = book.equity_series()
-    assert len(series) == snapshots and series[0] == pytest.approx(1000.0) and series[-1] == pytest.approx(s.equity)
+    assert len(series) == snapshots and series[-1] == pytest.approx(s.equity)
+    assert series[0] == pytest.approx(s.initial - buy["fee"])  # the first snapshot follows the first buy, its fee paid
     assert len(sparkline(series, 30)) == snapshots
     assert hashlib.sha256(path.read_bytes()).hexdigest() == before
