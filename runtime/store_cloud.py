@@ -9,7 +9,7 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
-from .store_base import Conflict, ManifestVersion, Store, lock_body, lock_expired, lock_record
+from .store_base import Conflict, KeptHistory, ManifestVersion, Store, lock_body, lock_expired, lock_record
 
 # Below this an object goes up in one request; above it, in parts (S3 needs parts past 5 GB anyway).
 MULTIPART_FROM = 16 * 1024 * 1024
@@ -163,7 +163,9 @@ class S3Store(Store):
                                         CopySource={"Bucket": self.bucket, "Key": key, "VersionId": version})
 
 
-class AzureStore(Store):
+class AzureStore(KeptHistory):
+    """State in a Blob container; the last HISTORY generations are kept beside the manifest (KeptHistory)."""
+
     LEASE_S = 60
 
     def __init__(self, container: str, prefix: str, connection_string: str | None = None, *,
@@ -214,6 +216,7 @@ class AzureStore(Store):
                 result = blob.upload_blob(data, overwrite=False)
         except (ResourceModifiedError, ResourceExistsError) as exc:
             raise Conflict(str(exc).splitlines()[0]) from None
+        self._keep(data)
         return result["etag"]
 
     def upload(self, digest: str, path: str) -> None:
@@ -235,14 +238,21 @@ class AzureStore(Store):
         with open(path, "wb") as fh:
             self._blob(f"objects/{digest}").download_blob().readinto(fh)
 
-    def delete(self, digests: list[str]) -> None:
+    def _remove(self, names: list[str]) -> None:
         from azure.core.exceptions import ResourceNotFoundError
 
-        for digest in digests:
+        for name in names:
             try:
-                self._blob(f"objects/{digest}").delete_blob()
+                self._blob(name).delete_blob()
             except ResourceNotFoundError:
                 pass
+
+    def _history(self) -> dict[str, float]:
+        base = f"{self.prefix}history/"
+        return {b.name[len(base):]: b.last_modified.timestamp() for b in self.container.list_blobs(name_starts_with=base)}
+
+    def _when(self, name: str) -> float:
+        return self._blob(name).get_blob_properties().last_modified.timestamp()
 
     def list_objects(self) -> Iterator[str]:
         base = f"{self.prefix}objects/"

@@ -5,23 +5,20 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from .store_base import Conflict, ManifestVersion, Store, lock_body, lock_expired, lock_record
+from .store_base import Conflict, KeptHistory, lock_body, lock_expired, lock_record
 
 
-class FolderStore(Store):
-    """State in a folder: `manifest.json`, `objects/`, and the last HISTORY manifests under `history/`.
+class FolderStore(KeptHistory):
+    """State in a folder: `manifest.json`, `objects/`, and the last HISTORY manifests under `history/` (KeptHistory).
 
     An object an earlier kept manifest still lists is moved to `retired/` rather than deleted, so
     any kept generation can be restored; it goes once no kept manifest lists it.
     """
-
-    HISTORY = 10
 
     def __init__(self, root: str) -> None:
         self.root = root
@@ -41,47 +38,8 @@ class FolderStore(Store):
                 raise Conflict("manifest.json changed since it was read")
             self.write_extra("manifest.json", data)
             token = hashlib.sha256(data).hexdigest()
-            self._keep(data, token)
+            self._keep(data)
         return token
-
-    def _keep(self, data: bytes, digest: str) -> None:
-        """Add a written manifest to the history; drop the oldest beyond HISTORY and what only they listed."""
-        history = self._path("history")
-        os.makedirs(history, exist_ok=True)
-        name = f"{time.time_ns():020d}-{digest[:12]}.json"
-        tmp = os.path.join(history, f".{name}.tmp")
-        with open(tmp, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, os.path.join(history, name))
-        kept = self._history()
-        for old in kept[self.HISTORY:]:
-            os.remove(os.path.join(history, old))
-        retired = self._path("retired")
-        if os.path.isdir(retired):
-            listed = self._listed()
-            for digest in os.listdir(retired):
-                if digest not in listed:
-                    os.remove(os.path.join(retired, digest))
-
-    def _history(self) -> list[str]:
-        """The kept manifests' file names, newest first."""
-        try:
-            names = os.listdir(self._path("history"))
-        except FileNotFoundError:
-            return []
-        return sorted((n for n in names if n.endswith(".json") and not n.startswith(".")), reverse=True)
-
-    def _listed(self) -> set[str]:
-        """Every object some kept manifest lists."""
-        listed: set[str] = set()
-        for name in self._history():
-            try:
-                with open(os.path.join(self._path("history"), name), "rb") as fh:
-                    doc = json.loads(fh.read())
-                listed |= {e.get("pack") or e.get("sha256") for e in doc.get("files", {}).values()}
-            except (OSError, ValueError, AttributeError):
-                continue
-        return listed
 
     def read_extra(self, name: str) -> bytes | None:
         try:
@@ -93,36 +51,52 @@ class FolderStore(Store):
     def write_extra(self, name: str, data: bytes) -> None:
         if "/" in name or name.startswith("."):
             raise ValueError(f"{name!r} is not a plain file name")
-        tmp = self._path(f".{name}.{uuid.uuid4().hex}.tmp")
+        self._put(name, data)
+
+    def _put(self, name: str, data: bytes) -> None:
+        path = self._path(name)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        tmp = os.path.join(os.path.dirname(path), f".{os.path.basename(path)}.{uuid.uuid4().hex}.tmp")
         with open(tmp, "wb") as fh:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
-        os.replace(tmp, self._path(name))
+        os.replace(tmp, path)
+
+    def _history(self) -> dict[str, float]:
+        folder = self._path("history")
+        try:
+            names = os.listdir(folder)
+        except FileNotFoundError:
+            return {}
+        return {n: os.path.getmtime(os.path.join(folder, n)) for n in names if n.endswith(".json")
+                and not n.startswith(".")}
+
+    def _when(self, name: str) -> float:
+        return os.path.getmtime(self._path(name))
+
+    def _remove(self, names: list[str]) -> None:
+        for name in names:
+            try:
+                os.remove(self._path(name))
+            except FileNotFoundError:
+                pass
+
+    def _drop(self, digests: list[str]) -> None:
+        self._remove([f"{where}/{d}" for d in digests for where in ("objects", "retired")])
+
+    def _set_aside(self, digests: list[str]) -> None:
+        """An object a kept generation lists moves to `retired/`: out of the live objects, where a restore finds it."""
+        for digest in digests:
+            os.makedirs(self._path("retired"), exist_ok=True)
+            try:
+                os.replace(self._path(f"objects/{digest}"), self._path(f"retired/{digest}"))
+            except FileNotFoundError:
+                pass
 
     def lock_holder(self) -> dict[str, Any] | None:
         held = self.read_extra("lock.json")
         return None if held is None else lock_record(held)
-
-    def manifest_versions(self) -> list[ManifestVersion]:
-        current, _ = self.read_manifest()
-        versions = []
-        for name in self._history():
-            path = os.path.join(self._path("history"), name)
-            with open(path, "rb") as fh:
-                same = fh.read() == current
-            versions.append(ManifestVersion(name, os.path.getmtime(path), same and not versions))
-        if current is not None and not any(v.current for v in versions):  # written by something else
-            versions.insert(0, ManifestVersion("manifest.json", os.path.getmtime(self._path("manifest.json")), True))
-        return versions
-
-    def read_manifest_version(self, version_id: str) -> bytes:
-        if version_id == "manifest.json":
-            return self.read_manifest()[0] or b""
-        if os.sep in version_id or "/" in version_id or version_id.startswith("."):
-            raise ValueError(f"no manifest version {version_id!r}")
-        with open(os.path.join(self._path("history"), version_id), "rb") as fh:
-            return fh.read()
 
     def find_objects(self, digests: list[str]) -> dict[str, str | None]:
         return {d: "current" if os.path.isfile(self._path(f"objects/{d}"))
@@ -148,18 +122,6 @@ class FolderStore(Store):
         import shutil
 
         shutil.copyfile(self._path(f"objects/{digest}"), path)
-
-    def delete(self, digests: list[str]) -> None:
-        listed = self._listed() if digests else set()
-        for digest in digests:
-            try:
-                if digest in listed:  # a kept generation lists it: keep it where a restore finds it
-                    os.makedirs(self._path("retired"), exist_ok=True)
-                    os.replace(self._path(f"objects/{digest}"), self._path(f"retired/{digest}"))
-                else:
-                    os.remove(self._path(f"objects/{digest}"))
-            except FileNotFoundError:
-                pass
 
     def list_objects(self) -> Iterator[str]:
         return (n for n in os.listdir(self._path("objects")) if not n.startswith("."))

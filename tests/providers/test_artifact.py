@@ -32,9 +32,11 @@ def test_lambda_zip_holds_the_bot_the_runtime_and_nothing_secret(project):
     assert not [n for n in entries if n.startswith((".env", "tests/", "notes/", ".botship", "botship.toml"))]
     runtime_bytes = sum(i.file_size for i in zipfile.ZipFile(artifact.path).infolist()
                         if i.filename.startswith("botship_runtime/"))
-    # What a deployed function runs (106.6 KB when this was set), with a margin; the local runner, its
-    # filesystem rules and the state's history stay behind.
-    assert runtime_bytes < 115_000
+    # What a deployed function runs, with a margin; the local runner, its filesystem rules and the state's
+    # history commands stay behind. Set at 115 KB when the runtime was 106.6 KB; raised to 123 KB when the stores
+    # without object versions (a folder, Azure) came to keep their last generations themselves
+    # (runtime/store_base.py KeptHistory): 117.9 KB then, the paper exchange's fees included.
+    assert runtime_bytes < 123_000
     shipped = {n.split("/", 1)[1] for n in entries if n.startswith("botship_runtime/")}
     assert not shipped & {"local.py", "sandbox_fs.py", "history.py"}
     assert "schedule_check.py" in shipped

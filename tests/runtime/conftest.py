@@ -36,3 +36,21 @@ ALL_STORES = pytest.mark.parametrize("state_url", ["folder", "s3", "azure"], ind
 @pytest.fixture
 def store(state_url):
     return open_store(state_url, "paper")
+
+
+def live_objects(store) -> set[str]:
+    """The objects a store holds for its current state. An Azure store also holds, in place, the objects only the
+    earlier generations it keeps list (runtime/store_base.py KeptHistory: it has no object versions to fall back
+    on), until those generations are trimmed; a folder sets them aside and S3 keeps them as old versions."""
+    from botship.runtime.state import Manifest
+    from botship.runtime.stores import AzureStore
+
+    objects = set(store.list_objects())
+    if not isinstance(store, AzureStore):
+        return objects
+    current = Manifest.parse(*store.read_manifest()).objects()
+    earlier: set[str] = set()
+    for version in store.manifest_versions():
+        earlier |= Manifest.parse(store.read_manifest_version(version.version_id), None).objects()
+    assert earlier - current <= objects  # kept generations keep their objects
+    return {o for o in objects if o in current or o not in earlier}

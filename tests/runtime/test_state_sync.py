@@ -10,7 +10,7 @@ import pytest
 
 from botship.runtime.state import StateSync
 from botship.runtime.stores import Conflict, open_store
-from conftest import ALL_STORES
+from conftest import ALL_STORES, live_objects
 
 
 def write(root: Path, files: dict[str, bytes]) -> None:
@@ -86,7 +86,7 @@ def test_one_changed_file_uploads_one_object_and_deletes_the_old_one(store, tmp_
 
     write(folder, {"f3.txt": b"v2"})
     report = sync.save("run-2")
-    after = set(store.list_objects())
+    after = live_objects(store)
     assert (report.files, report.deleted) == (1, 1)
     assert len(after) == 10 and len(after - before) == 1
 
@@ -106,7 +106,7 @@ def test_thousands_of_files_and_local_deletions_that_propagate(store, tmp_path):
     os.remove(folder / "big.bin")
     report = sync.save("run-2")
     assert report.deleted == 1  # big.bin's object; the pack still holds 1,499 live files
-    assert len(set(store.list_objects())) == 1
+    assert len(live_objects(store)) == 1
 
     cold = tmp_path / "cold"
     loaded = StateSync(store, str(cold)).load()
@@ -227,7 +227,7 @@ def test_a_mostly_dead_pack_is_repacked_and_removed(store, tmp_path):
         os.remove(folder / f"f{i}.txt")
     sync.save("run-2")
 
-    objects = set(store.list_objects())
+    objects = live_objects(store)
     assert first_pack not in objects and len(objects) == 1  # the 50 live files, in a new pack
     cold = cold_folder(store, tmp_path)
     assert tree(cold) == tree(folder)
