@@ -15,7 +15,8 @@ from botship.providers.azure import signin
 from botship.providers.azure.cloud import PAUSE_SETTING, AzureCloud, invoke_result
 from botship.providers.azure.credential import load_record
 from botship.providers.azure.endpoints import endpoints
-from botship.providers.base import CONTROL, DEPLOY_LOCK, INVOKE, LOGS, PAUSE, PERMISSIONS_POLICY, ROLLBACK, STATE
+from botship.providers.base import (CONTROL, DEPLOY_LOCK, INVOKE, LOGS, PAUSE, PERMISSIONS_POLICY, ROLLBACK, STATE,
+                                   STATE_HISTORY)
 from botship.questions import get_answer
 
 
@@ -42,7 +43,8 @@ def test_the_settings_as_a_profile_spells_them():
                                                    ("consumption", "Consumption (Linux), retires 2028-09-30")]
     assert asked["azure.plan"].default_for({}) == "flex"
     assert "creates it" in asked["azure.resource_group"].help
-    assert AzureCloud.capabilities == {INVOKE, STATE, PERMISSIONS_POLICY, DEPLOY_LOCK, PAUSE, CONTROL, LOGS, ROLLBACK}
+    assert AzureCloud.capabilities == {INVOKE, STATE, STATE_HISTORY, PERMISSIONS_POLICY, DEPLOY_LOCK, PAUSE, CONTROL,
+                                       LOGS, ROLLBACK}
     assert AzureCloud.sign_in_methods() == ["browser", "device code"]
 
 
