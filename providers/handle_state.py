@@ -34,7 +34,7 @@ def list_state_generations(store: Any, bot: str) -> list[dict[str, Any]]:
         return list_generations(store)
     except NoHistory as exc:
         raise BotshipError(f"the state of {bot} has no generations to list", str(exc),
-                           "state history is kept on AWS (bucket versioning) and in local state folders") from None
+                           "state history is kept on AWS (bucket versioning), on Azure and in local state folders (the last 10 generations)") from None
 
 
 def restore_state_generation(store: Any, generation: int, bot: str) -> dict[str, Any]:
