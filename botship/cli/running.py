@@ -191,8 +191,9 @@ def state_restore(bot: str | None, profile: str | None, generation: int, yes: bo
                   project: Path | None, as_json: bool) -> int:
     """Make generation N of BOT's state current again, as a new generation with the same files.
 
-    Every file it lists must still be stored (replaced ones are brought back from the bucket's
-    versions); this is checked before anything is written, and the bot's lock is held while
+    Every file it lists must still be stored (on AWS replaced ones are brought back from the
+    bucket's versions; on Azure and in local state botship keeps them for the last 10
+    generations); this is checked before anything is written, and the bot's lock is held while
     writing, so no run sees half a restore. BOT is named as for `botship state versions` (a
     profile, a bot of one, or a bot in the clouds).
 
