@@ -166,7 +166,7 @@ class ShowcaseHandle(FakeHandle):
                                     "state": "fake://botship-sma-bot-state/paper/"},
                          variables=("MARKET", "SYMBOL"), secrets=("EXCHANGE_API_KEY",))
 
-    def runs(self, limit: int = 50) -> list[RunRecord]:
+    def runs(self, limit: int = 50, in_progress: bool = True) -> list[RunRecord]:
         return RUNS.get(self.bot_name, [])[:limit]
 
     def history(self) -> list[DeployEntry]:
