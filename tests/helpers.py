@@ -95,3 +95,29 @@ def tmpfs_prefix(folder: Path, size: str) -> list[str] | None:
     if probe.returncode != 0:
         return None
     return [unshare, "-rm", "sh", "-c", f"mount -t tmpfs -o size={size} tmpfs '{folder}' && exec \"$@\"", "sh"]
+
+
+# A framework strategy that rests one limit buy 3% under the ask (paper exchange, control and fee tests).
+LIMIT_STRATEGY = '''
+from investing_algorithm_framework import DataSource, DataType, TimeUnit, TradingStrategy
+
+
+class BuyThenClose(TradingStrategy):
+    """Bids 3% under the ask once, and waits for the market to come down to it."""
+
+    time_unit = TimeUnit.MINUTE
+    interval = 5
+    symbols = ["BTC"]
+    trading_symbol = "EUR"
+    data_sources = [
+        DataSource(identifier="btc_eur_ohlcv", data_type=DataType.OHLCV, symbol="BTC/EUR", time_frame="5m",
+                   market="BITVAVO", window_size=24, pandas=True),
+        DataSource(identifier="btc_eur_ticker", data_type=DataType.TICKER, symbol="BTC/EUR", market="BITVAVO"),
+    ]
+
+    def run_strategy(self, context, data):
+        if context.has_position("BTC") or context.has_open_orders(target_symbol="BTC"):
+            return
+        limit = round(data["btc_eur_ticker"]["ask"] * 0.97)
+        context.create_limit_order(target_symbol="BTC", price=limit, order_side="BUY", amount=0.01)
+'''

@@ -22,7 +22,7 @@ from botship.runtime.runs import read_runs
 from botship.runtime.state import StateSync
 from botship.runtime.stores import open_store
 from fake_exchange import FakeExchange
-from helpers import BOTS
+from helpers import BOTS, LIMIT_STRATEGY
 from runtime_run import run_once, runtime_package
 
 
@@ -114,31 +114,6 @@ def test_stop_entries_still_lets_the_app_sell_what_it_holds(run_app, trader, tmp
     assert status == "CLOSED" and state["cash"] == pytest.approx(1000 + gain, abs=1e-6)
     assert exchange.private_requests == []
     assert [r["control"] for r in read_runs(run_app.store)] == ["stopentry", "stopentry", "run"]
-
-
-LIMIT_STRATEGY = '''
-from investing_algorithm_framework import DataSource, DataType, TimeUnit, TradingStrategy
-
-
-class BuyThenClose(TradingStrategy):
-    """Bids 3% under the ask once, and waits for the market to come down to it."""
-
-    time_unit = TimeUnit.MINUTE
-    interval = 5
-    symbols = ["BTC"]
-    trading_symbol = "EUR"
-    data_sources = [
-        DataSource(identifier="btc_eur_ohlcv", data_type=DataType.OHLCV, symbol="BTC/EUR", time_frame="5m",
-                   market="BITVAVO", window_size=24, pandas=True),
-        DataSource(identifier="btc_eur_ticker", data_type=DataType.TICKER, symbol="BTC/EUR", market="BITVAVO"),
-    ]
-
-    def run_strategy(self, context, data):
-        if context.has_position("BTC") or context.has_open_orders(target_symbol="BTC"):
-            return
-        limit = round(data["btc_eur_ticker"]["ask"] * 0.97)
-        context.create_limit_order(target_symbol="BTC", price=limit, order_side="BUY", amount=0.01)
-'''
 
 
 def test_flatten_cancels_a_resting_buy_even_once_the_market_reaches_it(run_app, trader, tmp_path):

@@ -22,7 +22,7 @@ from botship.runtime.control_write import write_control
 from botship.runtime.state import StateSync
 from botship.runtime.stores import open_store
 from fake_exchange import FakeExchange
-from helpers import BOTS
+from helpers import BOTS, LIMIT_STRATEGY
 from runtime_run import run_once, runtime_package
 
 FEE = 0.0025
@@ -125,31 +125,6 @@ def test_cash_pays_each_fee_and_equity_is_the_start_plus_the_gains(bot):
     assert again["equity"] == pytest.approx(again["initial"] + again["realized"] + value - rebuy_cost - rebuy["fee"],
                                             abs=1e-9)
     assert [fee for _, _, fee in again["orders"]] == [pytest.approx(f["fee"]) for f in again["ledger"]["fills"]]
-
-
-LIMIT_STRATEGY = '''
-from investing_algorithm_framework import DataSource, DataType, TimeUnit, TradingStrategy
-
-
-class BuyThenClose(TradingStrategy):
-    """Bids 3% under the ask once, and waits for the market to come down to it."""
-
-    time_unit = TimeUnit.MINUTE
-    interval = 5
-    symbols = ["BTC"]
-    trading_symbol = "EUR"
-    data_sources = [
-        DataSource(identifier="btc_eur_ohlcv", data_type=DataType.OHLCV, symbol="BTC/EUR", time_frame="5m",
-                   market="BITVAVO", window_size=24, pandas=True),
-        DataSource(identifier="btc_eur_ticker", data_type=DataType.TICKER, symbol="BTC/EUR", market="BITVAVO"),
-    ]
-
-    def run_strategy(self, context, data):
-        if context.has_position("BTC") or context.has_open_orders(target_symbol="BTC"):
-            return
-        limit = round(data["btc_eur_ticker"]["ask"] * 0.97)
-        context.create_limit_order(target_symbol="BTC", price=limit, order_side="BUY", amount=0.01)
-'''
 
 
 def test_a_resting_limit_buy_pays_its_fee_when_it_fills_and_a_refused_buy_pays_none(bot, tmp_path):

@@ -21,7 +21,7 @@ from botship.providers.base import DeployContext
 from botship.providers.engine import start_run
 from botship.secret_values import SecretValue, SecretValues
 from fake_exchange import API_KEY, SECRET, FakeExchange
-from helpers import BOTS, HOST_PYTHON, run_botship
+from helpers import BOTS, HOST_PYTHON, LIMIT_STRATEGY, run_botship
 
 KEYS = {"BITVAVO_API_KEY": API_KEY, "BITVAVO_SECRET_KEY": SECRET}
 
@@ -131,31 +131,6 @@ def test_fee_and_slippage_of_the_profile_move_paper_fills_against_the_bot(trader
     assert fill["fee"] == pytest.approx(fill["amount"] * fill["price"] * 0.0025)
     ((_, _, _, amount, _, price, _, order_fee),) = database(state)["orders"]
     assert float(price) == pytest.approx(fill["price"]) and float(order_fee) == pytest.approx(fill["fee"])
-
-
-LIMIT_STRATEGY = '''
-from investing_algorithm_framework import DataSource, DataType, TimeUnit, TradingStrategy
-
-
-class BuyThenClose(TradingStrategy):
-    """Bids 3% under the ask once, and waits for the market to come down to it."""
-
-    time_unit = TimeUnit.MINUTE
-    interval = 5
-    symbols = ["BTC"]
-    trading_symbol = "EUR"
-    data_sources = [
-        DataSource(identifier="btc_eur_ohlcv", data_type=DataType.OHLCV, symbol="BTC/EUR", time_frame="5m",
-                   market="BITVAVO", window_size=24, pandas=True),
-        DataSource(identifier="btc_eur_ticker", data_type=DataType.TICKER, symbol="BTC/EUR", market="BITVAVO"),
-    ]
-
-    def run_strategy(self, context, data):
-        if context.has_position("BTC") or context.has_open_orders(target_symbol="BTC"):
-            return
-        limit = round(data["btc_eur_ticker"]["ask"] * 0.97)
-        context.create_limit_order(target_symbol="BTC", price=limit, order_side="BUY", amount=0.01)
-'''
 
 
 def test_a_limit_order_the_market_has_not_reached_rests_and_fills_at_its_limit_when_it_does(
