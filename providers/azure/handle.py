@@ -212,7 +212,8 @@ class AzureHandle(BotHandle):
         from .rollback import kept_versions
 
         site = self._site()
-        return kept_versions(self.clients, self.names, self._blob_endpoint(), (site.tags or {}).get("botship:code", ""))
+        return kept_versions(self.clients, self.names, self.account_blob_endpoint(),
+                             (site.tags or {}).get("botship:code", ""))
 
     def rollback(self, to: str | None = None) -> DeployEntry:
         """Ship a kept package again (default: the newest before the one it runs), wait for the host, record it."""
@@ -222,7 +223,7 @@ class AzureHandle(BotHandle):
 
     # ---- state -----------------------------------------------------------------------------------------
 
-    def _blob_endpoint(self) -> str:
+    def account_blob_endpoint(self) -> str:
         names = self.names
         try:
             account = self.clients.storage.storage_accounts.get_properties(names.resource_group,
@@ -247,7 +248,7 @@ class AzureHandle(BotHandle):
         from botship.runtime.stores import AzureStore
 
         mode = mode or self.mode
-        return AzureStore(self.names.state_container(mode), f"{mode}/", account_url=self._blob_endpoint(),
+        return AzureStore(self.names.state_container(mode), f"{mode}/", account_url=self.account_blob_endpoint(),
                           credential=self.clients.credential, **self.cloud.endpoints.transport_options())
 
     def state_history_note(self) -> str:

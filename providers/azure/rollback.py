@@ -135,12 +135,12 @@ def _history(handle: AzureHandle) -> list[DeployEntry]:
 def roll_back(handle: AzureHandle, to: str | None) -> DeployEntry:
     """Ship a kept package again (see the module's docstring); returns what the history records."""
     from .cloud import _plan_of, app_settings
-    from .publish import blob_endpoint, point_at_package, publish_zip, read_kept, wait_for_functions
+    from .publish import point_at_package, publish_zip, read_kept, wait_for_functions
 
     names, clients = handle.names, handle.clients
     site = handle._site()
     current = (site.tags or {}).get(CODE_TAG, "")
-    endpoint = blob_endpoint(clients, names)
+    endpoint = handle.account_blob_endpoint()  # the handle's reading, with its message for a bot whose account is gone
     chosen = choose(kept_versions(clients, names, endpoint, current), to, current, names, _history(handle))
     code = chosen.version
     ctx = Quiet()
